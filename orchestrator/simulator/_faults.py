@@ -1,0 +1,32 @@
+"""Faults a simulated phone can be told to show, from tests or from the CLI."""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["Faults"]
+
+
+@attrs.define(kw_only=True)
+class Faults:
+    """Per-phone fault knobs; change them at any time, they apply to the next command.
+
+    - `latency`: seconds added before every shell command and sync request is answered.
+    - `hang`: a shell command whose text contains this never answers ("" hangs every one).
+    - `dump_delay`: extra seconds `uiautomator dump` takes.
+    - `dump_fails`: `uiautomator dump` fails as it does on a busy screen.
+    - `disconnect_on`: the phone drops off the bus in the middle of the next shell
+      command containing this text (`"push"` means: in the middle of the next push).
+    """
+
+    latency: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    hang: str | None = None
+    dump_delay: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    dump_fails: bool = False
+    disconnect_on: str | None = None
+
+    def hangs(self, command: str) -> bool:
+        return self.hang is not None and self.hang in command
+
+    def disconnects(self, command: str) -> bool:
+        return self.disconnect_on is not None and self.disconnect_on in command
