@@ -1,0 +1,282 @@
+"""Mailboxes and request/reply: how actors are sent messages and answer them.
+
+A mailbox is a bounded trio memory channel that outlives its actor's restarts. Producers
+hold `Address`es (send sides); each run of the actor receives through an `Inbox`. A
+message whose `reply` field is a `Reply` is a request: if the actor's run ends while it
+holds the request unanswered, or the mailbox closes with the request still queued, the
+caller gets `ActorClosed` instead of waiting on a dead actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar, final
+
+import outcome
+import trio
+
+from ._errors import ActorClosed, ReplyTimeout
+
+__all__ = ["Address", "Inbox", "Mailbox", "Reply"]
+
+M = TypeVar("M")
+T = TypeVar("T")
+
+
+@final
+class Reply(Generic[T]):
+    """The one-shot answer channel (buffer 1) a request message carries.
+
+    Answering never blocks, and never fails because the caller gave up (timed out or
+    was cancelled): the answer is then dropped. Answering twice raises
+    `trio.ClosedResourceError`.
+    """
+
+    __slots__ = ("_held_by", "_send")
+
+    def __init__(self, send: trio.MemorySendChannel[outcome.Outcome[T]]) -> None:
+        self._send = send
+        self._held_by: set[Reply[Any]] | None = None
+
+    def send(self, value: T) -> None:
+        """Answer with `value`."""
+        self._answer(outcome.Value(value))
+
+    def fail(self, exc: Exception) -> None:
+        """Answer with `exc`: the caller's `request` raises it, noting the actor's name."""
+        self._answer(outcome.Error(exc))
+
+    def _answer(self, result: outcome.Outcome[T]) -> None:
+        with self._send:
+            try:
+                self._send.send_nowait(result)
+            except trio.BrokenResourceError:
+                pass  # the caller has given up
+        self._release()
+
+    def _hold(self, held: set[Reply[Any]]) -> None:
+        self._held_by = held
+        held.add(self)
+
+    def _drop(self) -> None:
+        """Close unanswered: the caller's `request` raises `ActorClosed`."""
+        self._send.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._held_by is not None:
+            self._held_by.discard(self)
+
+
+def _drop_reply(msg: object) -> None:
+    reply = getattr(msg, "reply", None)
+    if isinstance(reply, Reply):
+        reply._drop()
+
+
+@final
+class Mailbox(Generic[M]):
+    """One actor's mailbox, owned by its supervisor: the channel pair and its state.
+
+    `address` is the first send side (its holder owns it); `inbox()` opens each run's
+    receive side; `close()` ends it for good.
+    """
+
+    __slots__ = ("_receive", "_receiving", "address", "closed", "name")
+
+    def __init__(self, name: str, *, capacity: int) -> None:
+        send, self._receive = trio.open_memory_channel[M](capacity)
+        self.name = name
+        self.address = Address(self, send)
+        self.closed = False
+        self._receiving: trio.CancelScope | None = None
+
+    def inbox(self) -> Inbox[M]:
+        return Inbox(self)
+
+    def stop(self) -> None:
+        """Refuse new messages; the actor drains the queue, then its inbox ends."""
+        self.closed = True
+        if self._receiving is not None:
+            self._receiving.cancel(reason=f"actor {self.name!r} stopped")
+
+    def close(self) -> None:
+        """Refuse new messages and answer every queued request with `ActorClosed`,
+        blocked senders' included (their sends complete into the drain)."""
+        self.closed = True
+        while True:
+            try:
+                _drop_reply(self._receive.receive_nowait())
+            except (trio.WouldBlock, trio.EndOfChannel):
+                break
+        self._receive.close()
+
+
+@final
+class Address(Generic[M]):
+    """Where to send an actor messages: one producer's handle on its mailbox.
+
+    Each producer holds its own `clone()` and closes it when done (`with address:`); the
+    actor's inbox ends once every address is closed, or on `stop()`. Valid across the
+    actor's restarts.
+    """
+
+    __slots__ = ("_mailbox", "_send")
+
+    def __init__(self, mailbox: Mailbox[M], send: trio.MemorySendChannel[M]) -> None:
+        self._mailbox = mailbox
+        self._send = send
+
+    @property
+    def name(self) -> str:
+        """The actor's name."""
+        return self._mailbox.name
+
+    def clone(self) -> Address[M]:
+        """Another handle on the same mailbox, for another producer."""
+        try:
+            return Address(self._mailbox, self._send.clone())
+        except trio.ClosedResourceError:
+            raise ActorClosed(self.name) from None
+
+    async def send(self, msg: M) -> None:
+        """Queue `msg`, waiting while the mailbox is full (backpressure).
+
+        Raises:
+            ActorClosed: the actor is gone or stopped, or this address is closed.
+        """
+        if self._mailbox.closed:
+            raise ActorClosed(self.name)
+        try:
+            await self._send.send(msg)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            raise ActorClosed(self.name) from None
+
+    def send_nowait(self, msg: M) -> None:
+        """Queue `msg` now.
+
+        Raises:
+            trio.WouldBlock: the mailbox is full.
+            ActorClosed: the actor is gone or stopped, or this address is closed.
+        """
+        if self._mailbox.closed:
+            raise ActorClosed(self.name)
+        try:
+            self._send.send_nowait(msg)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            raise ActorClosed(self.name) from None
+
+    # The reply deadline is part of the request's contract (ReplyTimeout names the actor).
+    async def request(
+        self,
+        make_msg: Callable[[Reply[T]], M],
+        *,
+        timeout: float,  # noqa: ASYNC109
+    ) -> T:
+        """Send `make_msg(reply)` and return what the actor answers on `reply`.
+
+        `timeout` (seconds) bounds the wait for room in the mailbox and for the answer.
+        An exception the actor answers with (`reply.fail`) is raised here, with a note
+        naming the actor.
+
+        Raises:
+            ReplyTimeout: no answer in time.
+            ActorClosed: the actor is gone, or its run ended before answering.
+
+        Cancellation: the request is abandoned; the actor may still handle it, and its
+        answer is dropped.
+        """
+        send, receive = trio.open_memory_channel[outcome.Outcome[T]](1)
+        with receive:
+            try:
+                with trio.fail_after(timeout):
+                    await self.send(make_msg(Reply(send)))
+                    result = await receive.receive()
+            except trio.TooSlowError:
+                raise ReplyTimeout(self.name, timeout) from None
+            except trio.EndOfChannel:
+                raise ActorClosed(self.name) from None
+        if isinstance(result, outcome.Error):
+            result.error.add_note(f"raised by actor {self.name!r}")
+        return result.unwrap()
+
+    def stop(self) -> None:
+        """Stop the actor: new sends (from any address) raise `ActorClosed`; the actor
+        handles what is already queued, then its inbox ends."""
+        self._mailbox.stop()
+
+    def close(self) -> None:
+        """Close this handle, not the mailbox; using it again raises `ActorClosed`."""
+        self._send.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+@final
+class Inbox(Generic[M]):
+    """One run of an actor's receive side; iterate it to get messages in order.
+
+    It ends (`trio.EndOfChannel`, or the end of `async for`) once the mailbox is stopped
+    and drained, or every address is closed. One task receives at a time. Leaving its
+    `with` block (the supervisor's) answers the requests this run took and left
+    unanswered with `ActorClosed`.
+    """
+
+    __slots__ = ("_held", "_mailbox")
+
+    def __init__(self, mailbox: Mailbox[M]) -> None:
+        self._mailbox = mailbox
+        self._held: set[Reply[Any]] = set()
+
+    async def receive(self) -> M:
+        """The next message, waiting for one.
+
+        Raises:
+            trio.EndOfChannel: the mailbox is stopped and empty, or every address closed.
+        """
+        mailbox = self._mailbox
+        with trio.CancelScope() as mailbox._receiving:
+            if not mailbox.closed:
+                return self._take(await mailbox._receive.receive())
+        await trio.lowlevel.checkpoint()
+        try:
+            return self._take(mailbox._receive.receive_nowait())
+        except trio.WouldBlock:
+            raise trio.EndOfChannel from None
+
+    def _take(self, msg: M) -> M:
+        reply = getattr(msg, "reply", None)
+        if isinstance(reply, Reply):
+            reply._hold(self._held)
+        return msg
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> M:
+        try:
+            return await self.receive()
+        except trio.EndOfChannel:
+            raise StopAsyncIteration from None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for reply in list(self._held):
+            reply._drop()
