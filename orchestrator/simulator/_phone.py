@@ -212,8 +212,8 @@ class Phone:
             candidates = [self.apps[target]] if target in self.apps else []
         else:
             candidates = [app for app in self.apps.values() if app.accepts(intent)]
-        if intent.action in (None, "android.intent.action.MAIN") and target is not None \
-                and candidates:
+        if intent.action in (None, "android.intent.action.MAIN") and intent.data is None \
+                and target is not None and candidates:
             return self.launch(target)
         for app in candidates:
             if app.handle_intent(intent):
