@@ -91,6 +91,7 @@ class App(abc.ABC):
     def key(self, keycode: int) -> bool:
         """A key press. Return False for BACK on the app's root screen (the app leaves)."""
 
+    @abc.abstractmethod
     def swipe(self, x1: int, y1: int, x2: int, y2: int) -> None:
         """A swipe; apps with feeds scroll on it."""
 

@@ -33,7 +33,7 @@ SYSTEM_PACKAGES = (
     "android", "com.android.settings", "com.android.systemui", "com.android.shell",
     "com.android.chrome", "com.google.android.gms", "com.android.vending",
     "com.google.android.apps.nexuslauncher", "com.android.providers.media",
-    "com.google.android.inputmethod.latin",
+    "com.google.android.inputmethod.latin", "com.android.adbkeyboard",
 )
 LAUNCHER_PACKAGE = "com.google.android.apps.nexuslauncher"
 LAUNCHER_ACTIVITY = "com.google.android.apps.nexuslauncher.NexusLauncherActivity"

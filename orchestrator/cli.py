@@ -1,0 +1,91 @@
+"""The `orchestrator` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import trio
+
+from .simulator import FaultPlan, open_simulator, run_churn
+
+__all__ = ["main"]
+
+
+def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = sub.add_parser(
+        "sim", help="run simulated phones behind a fake ADB server",
+        description="Run N simulated Android phones behind an ADB server that adb, adbutils "
+                    "and the orchestrator talk to as to real phones (e.g. `adb -P 5099 devices -l`).")
+    sim.add_argument("--devices", type=int, default=20, metavar="N",
+                     help="how many phones to simulate (default 20)")
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=5037,
+                     help="ADB server port (default 5037, the standard one; use another if a real "
+                          "adb server runs)")
+    faults = sim.add_argument_group(
+        "faults", "knobs for testing how clients cope; they apply to the first --faulty phones")
+    faults.add_argument("--faulty", type=int, default=None, metavar="K",
+                        help="how many phones get the fault knobs below (default: all)")
+    faults.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="delay added to every shell command and file transfer")
+    faults.add_argument("--hang", default=None, metavar="TEXT",
+                        help="shell commands containing TEXT never answer ('' hangs all)")
+    faults.add_argument("--dump-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="extra time `uiautomator dump` takes")
+    faults.add_argument("--dump-fails", action="store_true",
+                        help="`uiautomator dump` fails as on a busy screen")
+    faults.add_argument("--disconnect-on", default=None, metavar="TEXT",
+                        help="the phone drops off in the middle of the first shell command "
+                             "containing TEXT ('push': in the middle of the first push)")
+    faults.add_argument("--offline", type=int, default=0, metavar="K",
+                        help="the last K phones are listed as offline")
+    faults.add_argument("--unauthorized", type=int, default=0, metavar="K",
+                        help="K phones before those are listed as unauthorized")
+    faults.add_argument("--churn", type=float, default=0.0, metavar="SECONDS",
+                        help="every SECONDS one random phone is unplugged (and plugged back "
+                             "the next period)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orchestrator",
+        description="Async orchestrator for Android phone farms, serving the TikMatrix-compatible "
+                    "task API.")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _sim_parser(sub)
+    return parser
+
+
+async def _run_sim(args: argparse.Namespace) -> None:
+    plan = FaultPlan(faulty=args.faulty, latency=args.latency, hang=args.hang,
+                     dump_delay=args.dump_delay, dump_fails=args.dump_fails,
+                     disconnect_on=args.disconnect_on, offline=args.offline,
+                     unauthorized=args.unauthorized)
+    async with open_simulator(args.devices, host=args.host, port=args.port) as sim:
+        plan.apply(sim.farm)
+        print(f"{len(sim.farm)} simulated phones; ADB server on {sim.address} "
+              f"(try: adb -P {sim.port} devices -l). Ctrl-C stops.", flush=True)  # noqa: T201
+        if args.churn:
+            await run_churn(sim.farm, args.churn)
+        else:
+            await trio.sleep_forever()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "sim":
+            trio.run(_run_sim, args)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"orchestrator: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
