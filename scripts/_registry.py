@@ -1,0 +1,86 @@
+"""The scripts by name, and the entry points that validate a request and fan it out.
+
+Order of a request's tasks, device-major: all tasks of the first device (or account
+slot), in target order, then those of the next. So a device's tasks are consecutive and
+run in that order, an account is switched to once per request, and the sequential comment
+counter runs over the whole request: with 2 devices, 3 posts and comments c0..c3,
+device 1 gets c0 c1 c2 (tasks k = 0, 1, 2) and device 2 gets c3 c0 c1 (k = 3, 4, 5).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from . import account_warmup, comment, follow, post, unfollow
+from ._convert import load
+from ._spec import Script, ScriptSpec
+from .errors import ScriptNotEnabled, UnknownScript
+
+__all__ = ["SCRIPTS", "plan_tasks", "validate"]
+
+T = TypeVar("T")
+
+_WRITTEN: dict[str, Script[Any]] = {
+    "account_warmup": account_warmup.SCRIPT,
+    "comment": comment.SCRIPT,
+    "follow": follow.SCRIPT,
+    "post": post.SCRIPT,
+    "unfollow": unfollow.SCRIPT,
+}
+_ANNOUNCED = ("like", "message", "profile", "scrape_user", "super_marketing")
+
+SCRIPTS: Mapping[str, ScriptSpec] = MappingProxyType(
+    {
+        name: ScriptSpec(name=name, script=_WRITTEN.get(name), api_enabled=name in _WRITTEN)
+        for name in sorted([*_WRITTEN, *_ANNOUNCED])
+    }
+)
+
+
+def _api_script(script_name: str) -> Script[Any]:
+    spec = SCRIPTS.get(script_name)
+    if spec is None:
+        raise UnknownScript(script_name)
+    if not spec.api_enabled or spec.script is None:
+        raise ScriptNotEnabled(script_name)
+    return spec.script
+
+
+def plan_tasks(
+    script_name: str,
+    raw_config: object,
+    slots: Sequence[T],
+    *,
+    rng: random.Random | None = None,
+) -> list[tuple[T, dict[str, Any]]]:
+    """Validate `raw_config` and fan the request out over `slots` (serials, or
+    (serial, username) pairs): `(slot, task config)` in the request's order, device-major.
+
+    Raises:
+        UnknownScript: no such script (API 40001).
+        ScriptNotEnabled: known, not accepted through the API (API 40003).
+        InvalidConfig: naming each field at fault (API 40001).
+    """
+    script = _api_script(script_name)
+    config, extra = load(raw_config, script.config_class)
+    rng = rng or random.Random()
+    planned: list[tuple[T, dict[str, Any]]] = []
+    for slot in slots:
+        tasks = script.fan_out(config, extra, start=len(planned), rng=rng)
+        planned += [(slot, task) for task in tasks]
+    return planned
+
+
+def validate(
+    script_name: str, raw_config: object, *, rng: random.Random | None = None
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The validated config object and the task configs of one device.
+
+    Raises the errors of `plan_tasks`.
+    """
+    script = _api_script(script_name)
+    config, extra = load(raw_config, script.config_class)
+    return config, script.fan_out(config, extra, start=0, rng=rng or random.Random())

@@ -1,0 +1,78 @@
+"""`comment`: comment on posts, one task per post URL, one comment per task."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._convert import task_config
+from ._rules import check, http_url, problem_if
+from ._spec import Script
+from ._targets import each_target, missing_targets, targets
+from ._text import CommentOrder, add_emoji, lines, pick_comment
+
+__all__ = ["SCRIPT", "CommentConfig", "CommentOrder", "fan_out"]
+
+
+@attrs.frozen(kw_only=True)
+class CommentConfig:
+    """The `script_config` of `comment`: `target_post_urls` (a list, wins) or
+    `target_post_url` (split on newlines and commas); `comment_content` holds the
+    comments, one per line; `comment_image_path` is TikTok only (absolute, or relative to
+    the upload folder)."""
+
+    target_post_urls: tuple[str, ...] | None = attrs.field(
+        default=None, validator=each_target(http_url)
+    )
+    target_post_url: str | None = attrs.field(default=None, validator=each_target(http_url))
+    comment_content: str | None = None
+    comment_order: CommentOrder = CommentOrder.RANDOM
+    insert_emoji: bool = False
+    comment_image_path: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check(
+            missing_targets(self.urls, "target_post_urls", "target_post_url"),
+            problem_if(not self.comments, "comment_content", "required: comments, one per line"),
+        )
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """The post URLs, in order."""
+        return targets(self.target_post_urls, self.target_post_url)
+
+    @property
+    def comments(self) -> tuple[str, ...]:
+        """The comments, one per non-blank line of `comment_content`."""
+        return lines(self.comment_content or "")
+
+
+def fan_out(
+    config: CommentConfig, extra: Mapping[str, Any], *, start: int, rng: random.Random
+) -> list[dict[str, Any]]:
+    """One task per URL; task k of the request (k = `start` + i) gets its comment by
+    `comment_order`, plus a random emoji when `insert_emoji` is set. The task's
+    `comment_content` is then final: its config says `insert_emoji: false`, so that it
+    fans out to itself again."""
+    tasks = []
+    for index, url in enumerate(config.urls, start):
+        comment = pick_comment(config.comments, config.comment_order, index, rng)
+        if config.insert_emoji:
+            comment = add_emoji(comment, rng)
+        tasks.append(
+            task_config(
+                config,
+                extra,
+                target_post_urls=(url,),
+                target_post_url=url,
+                comment_content=comment,
+                insert_emoji=False,
+            )
+        )
+    return tasks
+
+
+SCRIPT = Script(config_class=CommentConfig, fan_out=fan_out)

@@ -1,0 +1,55 @@
+"""The errors of script lookup and `script_config` validation.
+
+ScriptError
+├── UnknownScript        no script of that name (API code 40001)
+├── ScriptNotEnabled     known, but not accepted through the API (API code 40003)
+└── InvalidConfig        `script_config` breaks a rule; carries one FieldError per
+                         problem (API code 40001)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+__all__ = ["FieldError", "InvalidConfig", "ScriptError", "ScriptNotEnabled", "UnknownScript"]
+
+
+@attrs.frozen
+class FieldError:
+    """One problem: the field's path (cattrs' `transform_error` style) and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ScriptError(Exception):
+    """Base of the errors of this package."""
+
+
+class UnknownScript(ScriptError, LookupError):
+    """No script has this name."""
+
+    def __init__(self, script_name: str) -> None:
+        super().__init__(f"unknown script_name {script_name!r}")
+        self.script_name = script_name
+
+
+class ScriptNotEnabled(ScriptError):
+    """The script exists but cannot be started through the API (yet)."""
+
+    def __init__(self, script_name: str) -> None:
+        super().__init__(f"script {script_name!r} is not available through the API")
+        self.script_name = script_name
+
+
+class InvalidConfig(ScriptError, ValueError):
+    """`script_config` is invalid; `errors` names each field at fault."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("; ".join(map(str, self.errors)))
