@@ -1,0 +1,43 @@
+"""The core: an actor per phone, the scheduler that owns time, and the device watcher.
+
+Actors talk through bounded mailboxes with typed messages (`actors.messages`). This
+package imports `scripts` and states what it needs from outside as protocols
+(`TaskStore`, `TaskRunner`); `orchestrator` implements and wires them.
+"""
+
+from ._clock import WallClock
+from ._device import run_device
+from ._errors import ActorClosed, ActorCrashed, ActorError, ReplyTimeout
+from ._mailbox import Address, Inbox, Reply
+from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
+from ._ports import RunResult, TaskFailed, TaskRunner, TaskStore
+from ._scheduler import SchedulerSettings, run_scheduler
+from ._supervise import supervise
+from ._watcher import DeviceActorFactory, run_watcher
+
+__all__ = [
+    "ActorClosed",
+    "ActorCrashed",
+    "ActorError",
+    "Address",
+    "DeviceActorFactory",
+    "Inbox",
+    "NewTask",
+    "Reply",
+    "ReplyTimeout",
+    "RunResult",
+    "SchedulerSettings",
+    "Task",
+    "TaskFailed",
+    "TaskFilter",
+    "TaskRunner",
+    "TaskSource",
+    "TaskStats",
+    "TaskStatus",
+    "TaskStore",
+    "WallClock",
+    "run_device",
+    "run_scheduler",
+    "run_watcher",
+    "supervise",
+]

@@ -1,0 +1,79 @@
+"""What the actors need from outside, stated as small protocols (the shell implements them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import attrs
+
+from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
+
+__all__ = ["RunResult", "TaskFailed", "TaskRunner", "TaskStore"]
+
+
+class TaskStore(Protocol):
+    """Durable task state. Every method is one transaction; all run off the trio thread.
+
+    A method that changes tasks returns what it changed, so the caller (an actor) never
+    has to read back what it just wrote.
+    """
+
+    async def create_tasks(self, tasks: Sequence[NewTask], *, created_at: float) -> list[Task]:
+        """Insert all of `tasks` (all or none), in order; ids increase in that order."""
+
+    async def get_task(self, task_id: int) -> Task | None: ...
+
+    async def list_tasks(self, where: TaskFilter, *, offset: int, limit: int,
+                         newest_first: bool = True) -> tuple[list[Task], int]:
+        """One page of tasks matching `where`, and how many match in all."""
+
+    async def task_stats(self) -> TaskStats: ...
+
+    async def pending_tasks(self) -> list[Task]:
+        """Every pending task, oldest first: what the scheduler loads at start-up."""
+
+    async def mark_running(self, task_id: int, *, started_at: float) -> Task | None:
+        """pending -> running; None if the task is gone or no longer pending."""
+
+    async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
+                          finished_at: float,
+                          result: Mapping[str, Any] | None = None) -> Task | None:
+        """running/pending -> completed or failed, with a remark (and a result)."""
+
+    async def requeue_tasks(self, task_ids: Sequence[int] | None, *, due_at: float,
+                            count_retry: bool) -> list[Task]:
+        """failed -> pending, due at `due_at` (None: every failed task).
+
+        Tasks among `task_ids` that are not failed are left alone. `count_retry` adds
+        one to retry_count.
+        """
+
+    async def delete_tasks(self, task_ids: Sequence[int]) -> list[int]:
+        """Delete the tasks that exist among `task_ids`; return their ids."""
+
+    async def fail_interrupted(self, *, remark: str, finished_at: float) -> list[Task]:
+        """At start-up: tasks left running by a dead process become failed."""
+
+    async def aclose(self) -> None: ...
+
+
+@attrs.frozen
+class RunResult:
+    """How a task ended well: a remark a person reads, and optional data (scrapes)."""
+
+    remark: str = "done"
+    data: Mapping[str, Any] | None = None
+
+
+class TaskFailed(Exception):
+    """A task could not do its job; the message is the remark a person reads."""
+
+
+class TaskRunner(Protocol):
+    """Runs one task's script on its device. Raises TaskFailed with a clear remark.
+
+    Cancellation: a stop cancels the call; cleanup on the phone runs in `finally`.
+    """
+
+    async def __call__(self, task: Task) -> RunResult: ...

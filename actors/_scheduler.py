@@ -1,0 +1,383 @@
+"""The scheduler actor: owns time. Due moments, intervals, retries, the concurrency cap.
+
+It keeps the pending work of every device in memory (loaded from the store at start,
+fed by `SubmitTasks`), sends a task to a device actor when the task is due, the device
+is online and idle, and fewer than `device_limit` devices are busy. Between messages
+it sleeps until the next due moment; nothing polls.
+
+A device's pending tasks are grouped by the request that created them: a request's
+tasks run in `position` order, and after one finishes the next of the same request
+waits a random gap in [min_interval, max_interval] minutes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import logging
+import math
+import random
+from collections import deque
+from collections.abc import Sequence
+
+import attrs
+import outcome
+import trio
+
+from ._clock import WallClock
+from ._errors import ActorClosed
+from ._mailbox import Address, Inbox, Reply
+from ._model import NewTask, Task, TaskStatus
+from ._ports import TaskStore
+from .messages import (
+    CancelRun,
+    DeleteTasks,
+    DeviceDown,
+    DeviceMsg,
+    DeviceSnapshot,
+    DeviceUp,
+    ListDevices,
+    RetryTasks,
+    RunTask,
+    SchedulerMsg,
+    StopTask,
+    SubmitTasks,
+    TaskOutcome,
+)
+
+__all__ = ["SchedulerSettings", "run_scheduler"]
+
+log = logging.getLogger(__name__)
+
+STOPPED_REMARK = "stopped by user"
+DELETED_REMARK = "stopped: task deleted"
+STOP_GRACE = 5.0  # seconds a delete waits for its running tasks to stop
+
+
+@attrs.frozen(kw_only=True)
+class SchedulerSettings:
+    """Scheduling policy. Defaults follow the product: auto-retry on, 3 times, 5-60 s later."""
+
+    device_limit: int | None = None
+    auto_retry: bool = True
+    max_retries: int = attrs.field(default=3, validator=attrs.validators.in_(range(1, 11)))
+    retry_delay: tuple[float, float] = (5.0, 60.0)
+    random_order: bool = False
+
+
+@attrs.define
+class _Entry:
+    """A pending task as the scheduler needs it: small, so 100,000s fit in memory."""
+
+    task_id: int
+    due_at: float
+    request_id: str
+    position: int
+    min_interval: int
+    max_interval: int
+
+    @classmethod
+    def from_task(cls, task: Task) -> _Entry:
+        return cls(task_id=task.id, due_at=task.due_at, request_id=task.request_id,
+                   position=task.position, min_interval=task.min_interval,
+                   max_interval=task.max_interval)
+
+
+@attrs.define
+class _Device:
+    serial: str
+    model: str = ""
+    state: str = "absent"
+    address: Address[DeviceMsg] | None = None
+    running: int | None = None
+    # request id -> its pending entries on this device, in (position, id) order
+    requests: dict[str, deque[_Entry]] = attrs.Factory(dict)
+    not_before: dict[str, float] = attrs.Factory(dict)
+    wake_at: float = math.inf  # when this device next has a task due (inf: nothing)
+
+    @property
+    def online(self) -> bool:
+        return self.address is not None and self.state == "device"
+
+    def pending_count(self) -> int:
+        return sum(len(q) for q in self.requests.values())
+
+    def add(self, entry: _Entry) -> None:
+        queue = self.requests.setdefault(entry.request_id, deque())
+        if queue and (queue[-1].position, queue[-1].task_id) > (entry.position, entry.task_id):
+            queue.append(entry)
+            ordered = sorted(queue, key=lambda e: (e.position, e.task_id))
+            queue.clear()
+            queue.extend(ordered)
+        else:
+            queue.append(entry)
+
+    def remove(self, task_id: int) -> bool:
+        for request_id, queue in self.requests.items():
+            for entry in queue:
+                if entry.task_id == task_id:
+                    queue.remove(entry)
+                    if not queue:
+                        del self.requests[request_id]
+                        self.not_before.pop(request_id, None)
+                    return True
+        return False
+
+    def ready_at(self, entry: _Entry) -> float:
+        return max(entry.due_at, self.not_before.get(entry.request_id, -math.inf))
+
+    def next_due(self) -> float:
+        """When the earliest head of this device's requests may start."""
+        return min((self.ready_at(q[0]) for q in self.requests.values()), default=math.inf)
+
+    def take(self, now: float, rng: random.Random | None) -> _Entry:
+        """Pop the task to run now (the earliest ready; a random ready one with `rng`)."""
+        heads = [q[0] for q in self.requests.values() if self.ready_at(q[0]) <= now]
+        if rng is not None:
+            chosen = rng.choice(heads)
+        else:
+            chosen = min(heads, key=lambda e: (self.ready_at(e), e.task_id))
+        queue = self.requests[chosen.request_id]
+        queue.popleft()
+        if not queue:
+            del self.requests[chosen.request_id]
+        return chosen
+
+
+class _Scheduler:
+    def __init__(self, store: TaskStore, clock: WallClock, settings: SchedulerSettings,
+                 rng: random.Random, nursery: trio.Nursery) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.rng = rng
+        self.nursery = nursery
+        self.devices: dict[str, _Device] = {}
+        self.where: dict[int, str] = {}  # pending or running task id -> serial
+        self.busy = 0
+        self.wakeups: list[tuple[float, str]] = []  # (wake_at, serial), stale entries skipped
+        self.no_retry: set[int] = set()  # tasks stopped or deleted by a user
+
+    # --- bookkeeping ------------------------------------------------------------
+    def device(self, serial: str) -> _Device:
+        dev = self.devices.get(serial)
+        if dev is None:
+            dev = self.devices[serial] = _Device(serial)
+        return dev
+
+    def enqueue(self, task: Task) -> None:
+        dev = self.device(task.serial)
+        dev.add(_Entry.from_task(task))
+        self.where[task.id] = task.serial
+        self.reschedule(dev)
+
+    def reschedule(self, dev: _Device) -> None:
+        wake = dev.next_due() if dev.online and dev.running is None else math.inf
+        if wake != dev.wake_at:
+            dev.wake_at = wake
+            if wake != math.inf:
+                heapq.heappush(self.wakeups, (wake, dev.serial))
+
+    def next_wakeup(self) -> float:
+        """Wall time of the next dispatch, dropping stale heap entries."""
+        while self.wakeups:
+            wake, serial = self.wakeups[0]
+            dev = self.devices.get(serial)
+            if dev is not None and dev.wake_at == wake:
+                return wake
+            heapq.heappop(self.wakeups)
+        return math.inf
+
+    def has_slot(self) -> bool:
+        limit = self.settings.device_limit
+        return limit is None or self.busy < limit
+
+    # --- dispatch -----------------------------------------------------------------
+    async def dispatch_due(self) -> None:
+        now = self.clock.now()
+        while self.has_slot() and self.next_wakeup() <= now:
+            _, serial = heapq.heappop(self.wakeups)
+            dev = self.devices[serial]
+            dev.wake_at = math.inf
+            entry = dev.take(now, self.rng if self.settings.random_order else None)
+            assert dev.address is not None
+            try:
+                await dev.address.send(RunTask(task_id=entry.task_id))
+            except ActorClosed:
+                dev.add(entry)  # the phone left; its task waits for it
+                dev.state, dev.address = "absent", None
+                continue
+            dev.running = entry.task_id
+            self.busy += 1
+            now = self.clock.now()
+
+    def sleep_deadline(self) -> float:
+        if not self.has_slot():
+            return math.inf
+        return self.clock.deadline(self.next_wakeup())
+
+    # --- messages ------------------------------------------------------------------
+    async def handle(self, msg: SchedulerMsg) -> None:
+        match msg:
+            case SubmitTasks(tasks=tasks, reply=reply):
+                await self.submit(tasks, reply)
+            case TaskOutcome():
+                await self.on_outcome(msg)
+            case DeviceUp(serial=serial, model=model, address=address):
+                dev = self.device(serial)
+                dev.model, dev.state, dev.address = model, "device", address
+                self.reschedule(dev)
+            case DeviceDown(serial=serial, state=state):
+                dev = self.device(serial)
+                dev.state, dev.address = state, None
+                self.reschedule(dev)
+            case StopTask(task_id=task_id, reply=reply):
+                await self.stop(task_id, reply)
+            case DeleteTasks(task_ids=ids, reply=reply):
+                await self.delete(ids, reply)
+            case RetryTasks(task_ids=ids, reply=reply):
+                await self.retry(ids, reply)
+            case ListDevices(reply=reply):
+                reply.send([DeviceSnapshot(serial=d.serial, state=d.state, model=d.model,
+                                           current_task_id=d.running,
+                                           pending_count=d.pending_count())
+                            for d in sorted(self.devices.values(), key=lambda d: d.serial)
+                            if d.state != "absent" or d.pending_count() or d.running])
+
+    async def submit(self, tasks: Sequence[NewTask], reply: Reply[list[Task]]) -> None:
+        try:
+            stored = await self.store.create_tasks(tasks, created_at=self.clock.now())
+        except Exception as exc:
+            reply.fail(exc)
+            return
+        for task in stored:
+            self.enqueue(task)
+        reply.send(stored)
+
+    async def on_outcome(self, msg: TaskOutcome) -> None:
+        dev = self.device(msg.serial)
+        if dev.running == msg.task_id:
+            dev.running = None
+            self.busy -= 1
+        self.where.pop(msg.task_id, None)
+        task = msg.task
+        stopped = msg.task_id in self.no_retry
+        self.no_retry.discard(msg.task_id)
+        if task is not None:
+            if task.max_interval > 0 and task.request_id in dev.requests:
+                gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
+                dev.not_before[task.request_id] = self.clock.now() + gap
+            if (task.status == TaskStatus.FAILED and msg.retryable and not stopped
+                    and self.settings.auto_retry
+                    and task.retry_count < self.settings.max_retries):
+                delay = self.rng.uniform(*self.settings.retry_delay)
+                for again in await self.store.requeue_tasks(
+                        [task.id], due_at=self.clock.now() + delay, count_retry=True):
+                    log.info("task %d will be retried in %.0f s (retry %d of %d)", again.id,
+                             delay, again.retry_count, self.settings.max_retries)
+                    self.enqueue(again)
+        self.reschedule(dev)
+
+    async def stop(self, task_id: int, reply: Reply[Task | None]) -> None:
+        serial = self.where.get(task_id)
+        dev = self.devices.get(serial) if serial is not None else None
+        if dev is not None and dev.running == task_id and dev.address is not None:
+            self.no_retry.add(task_id)
+            await dev.address.send(CancelRun(task_id=task_id, remark=STOPPED_REMARK, reply=reply))
+            return
+        try:
+            task = await self.store.get_task(task_id)
+            if task is None:
+                raise LookupError(f"task {task_id} not found")
+            if task.status != TaskStatus.PENDING:
+                raise ValueError(f"task {task_id} is {task.status.text}, not running or pending")
+            if dev is not None and dev.remove(task_id):
+                self.where.pop(task_id, None)
+                self.reschedule(dev)
+            reply.send(await self.store.finish_task(
+                task_id, TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=self.clock.now()))
+        except Exception as exc:
+            reply.fail(exc)
+
+    async def delete(self, task_ids: Sequence[int], reply: Reply[list[int]]) -> None:
+        running: list[tuple[_Device, int]] = []
+        for task_id in task_ids:
+            serial = self.where.get(task_id)
+            dev = self.devices.get(serial) if serial is not None else None
+            if dev is None:
+                continue
+            if dev.running == task_id and dev.address is not None:
+                running.append((dev, task_id))
+                self.no_retry.add(task_id)
+            elif dev.remove(task_id):
+                self.where.pop(task_id, None)
+                self.reschedule(dev)
+        if not running:
+            await self._delete_now(task_ids, reply)
+            return
+        # Deleting running tasks waits for their devices to stop them; the scheduler
+        # itself goes on serving meanwhile.
+        stops: list[trio.MemoryReceiveChannel[outcome.Outcome[Task | None]]] = []
+        for dev, task_id in running:
+            send, receive = trio.open_memory_channel[outcome.Outcome[Task | None]](1)
+            stops.append(receive)
+            assert dev.address is not None
+            await dev.address.send(CancelRun(task_id=task_id, remark=DELETED_REMARK,
+                                             reply=Reply(send)))
+        self.nursery.start_soon(self._delete_after, stops, task_ids, reply)
+
+    async def _delete_after(self,
+                            stops: list[trio.MemoryReceiveChannel[outcome.Outcome[Task | None]]],
+                            task_ids: Sequence[int], reply: Reply[list[int]]) -> None:
+        with trio.move_on_after(STOP_GRACE):
+            for receive in stops:
+                with receive, contextlib.suppress(trio.EndOfChannel):
+                    await receive.receive()
+        await self._delete_now(task_ids, reply)
+
+    async def _delete_now(self, task_ids: Sequence[int], reply: Reply[list[int]]) -> None:
+        try:
+            reply.send(await self.store.delete_tasks(task_ids))
+        except Exception as exc:
+            reply.fail(exc)
+
+    async def retry(self, task_ids: Sequence[int] | None, reply: Reply[list[Task]]) -> None:
+        try:
+            if task_ids is None:
+                again = await self.store.requeue_tasks(None, due_at=self.clock.now(),
+                                                       count_retry=True)
+            else:
+                for task_id in task_ids:
+                    task = await self.store.get_task(task_id)
+                    if task is None:
+                        raise LookupError(f"task {task_id} not found")
+                    if task.status != TaskStatus.FAILED:
+                        raise ValueError(f"task {task_id} is {task.status.text}, not failed")
+                again = await self.store.requeue_tasks(task_ids, due_at=self.clock.now(),
+                                                       count_retry=True)
+        except Exception as exc:
+            reply.fail(exc)
+            return
+        for task in again:
+            self.enqueue(task)
+        reply.send(again)
+
+
+async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: WallClock,
+                        settings: SchedulerSettings, rng: random.Random | None = None) -> None:
+    """Run the scheduler until its inbox ends. Loads pending tasks from `store` first."""
+    async with trio.open_nursery() as nursery:
+        sched = _Scheduler(store, clock, settings, rng or random.Random(), nursery)
+        for task in await store.pending_tasks():
+            sched.enqueue(task)
+        while True:
+            await sched.dispatch_due()
+            msg: SchedulerMsg | None = None
+            with trio.move_on_at(sched.sleep_deadline()):
+                try:
+                    msg = await inbox.receive()
+                except trio.EndOfChannel:
+                    break
+            if msg is not None:
+                await sched.handle(msg)
+        nursery.cancel_scope.cancel(reason="scheduler stopped")

@@ -1,0 +1,97 @@
+"""The device watcher: follows the ADB server's device list, starts and retires device actors.
+
+adbutils' `track_devices` blocks, so it runs in one worker thread that hands each
+event to the trio side through `trio.from_thread.run`. Each phone in state `device`
+gets a supervised device actor in the watcher's nursery; when it leaves, its actor is
+stopped (a running task fails with a disconnect remark) and the scheduler is told.
+If the ADB server goes away, every phone is treated as gone and the watcher retries.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+import adbutils
+import trio
+
+from ._mailbox import Address, Inbox
+from ._supervise import supervise
+from .messages import DeviceDown, DeviceMsg, DeviceUp, SchedulerMsg
+
+__all__ = ["DeviceActorFactory", "run_watcher"]
+
+log = logging.getLogger(__name__)
+
+#: Builds the run function of one phone's device actor, given its serial.
+DeviceActorFactory = Callable[[str], Callable[[Inbox[DeviceMsg]], Awaitable[None]]]
+
+RECONNECT_DELAY = 1.0
+ADB_TIMEOUT = 10.0
+
+
+def _read_model(client: adbutils.AdbClient, serial: str) -> str:
+    try:
+        return str(client.device(serial).prop.model or "")
+    except (adbutils.AdbError, OSError):
+        return ""
+
+
+def _follow(client: adbutils.AdbClient,
+            on_event: Callable[[adbutils.DeviceEvent], None]) -> None:
+    """Blocking: feed every track-devices event to `on_event` until the server goes."""
+    for event in client.track_devices():
+        trio.from_thread.run_sync(on_event, event)
+
+
+async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[SchedulerMsg],
+                      device_actor: DeviceActorFactory,
+                      task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    """Watch the ADB server at `adb_host:adb_port` forever (reconnecting as needed)."""
+    client = adbutils.AdbClient(host=adb_host, port=adb_port, socket_timeout=ADB_TIMEOUT)
+    actors: dict[str, Address[DeviceMsg]] = {}
+    events_send, events_receive = trio.open_memory_channel[adbutils.DeviceEvent | None](1000)
+
+    async with trio.open_nursery() as nursery:
+
+        async def phone_up(serial: str) -> None:
+            if serial in actors:
+                return
+            actors[serial] = address = await nursery.start(
+                functools.partial(supervise, f"device {serial}", device_actor(serial)))
+            model = await trio.to_thread.run_sync(_read_model, client, serial,
+                                                  abandon_on_cancel=True)
+            log.info("device %s connected (%s)", serial, model or "unknown model")
+            await scheduler.send(DeviceUp(serial=serial, model=model, address=address.clone()))
+
+        async def phone_down(serial: str, state: str) -> None:
+            address = actors.pop(serial, None)
+            if address is not None:
+                address.stop()
+                address.close()
+                log.info("device %s %s", serial,
+                         "disconnected" if state == "absent" else f"is {state}")
+            await scheduler.send(DeviceDown(serial=serial, state=state))
+
+        async def handle_events() -> None:
+            async for event in events_receive:
+                if event is None:  # the ADB server connection is gone
+                    for serial in list(actors):
+                        await phone_down(serial, "absent")
+                elif event.present and event.status == "device":
+                    await phone_up(event.serial)
+                else:
+                    await phone_down(event.serial, event.status if event.present else "absent")
+
+        nursery.start_soon(handle_events)
+        task_status.started()
+        while True:
+            try:
+                await trio.to_thread.run_sync(_follow, client, events_send.send_nowait,
+                                              abandon_on_cancel=True)
+            except (adbutils.AdbError, OSError) as exc:
+                log.warning("lost the ADB server at %s:%d (%s); retrying", adb_host, adb_port,
+                            exc)
+            await events_send.send(None)
+            await trio.sleep(RECONNECT_DELAY)

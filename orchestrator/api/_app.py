@@ -1,0 +1,77 @@
+"""The Quart-Trio app: routes under `/api/v1`, the plan's gate, and one error handler
+that answers every failure with the envelope, never an HTML page.
+
+Our choices where the API is silent: an unknown route and a wrong method both answer
+40401 with HTTP 404 (the status follows the code; the message names the method and the
+allowed ones); a `{id}` that is not an integer is an unknown route (40401).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Response, request
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from actors import Address, TaskStore, WallClock
+from actors.messages import SchedulerMsg
+
+from ..errors import ApiNotAllowed, InternalError, InvalidParams, NotFound, OrchestratorError
+from ..plans import Plan
+from ._facade import Facade
+from ._meta import meta_routes
+from ._render import License
+from ._tasks import task_routes
+from ._wire import envelope
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+log = logging.getLogger(__name__)
+
+
+def _as_error(exc: Exception) -> OrchestratorError:
+    match exc:
+        case OrchestratorError():
+            return exc
+        case MethodNotAllowed(valid_methods=allowed):
+            return NotFound(f"method {request.method} is not allowed on {request.path}"
+                            f" (allowed: {', '.join(sorted(allowed or ()))})")
+        case HTTPException(code=404):
+            return NotFound(f"no such route: {request.method} {request.path}")
+        case HTTPException(code=code, description=description) if code and code < 500:
+            return InvalidParams(f"bad request: {description}")
+    log.error("%s %s failed", request.method, request.path, exc_info=exc)
+    return InternalError(f"internal error: {type(exc).__name__}")
+
+
+async def _answer_error(exc: Exception) -> Response:
+    error = _as_error(exc)
+    return envelope(error.data, code=error.code, message=error.message,
+                    status=error.http_status)
+
+
+def create_app(*, scheduler: Address[SchedulerMsg], store: TaskStore, plan: Plan,
+               clock: WallClock, reply_timeout: float = 10.0) -> QuartTrio:
+    """The API app: changes go to `scheduler` (each answer awaited at most
+    `reply_timeout` seconds, else 50001), reads go to `store`; `plan` gates `/api/v1`."""
+    app = QuartTrio(__name__)
+    # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
+    app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
+    # No bodiless automatic OPTIONS answers: every answer is the envelope.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
+    facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
+                    reply_timeout=reply_timeout)
+
+    @app.before_request
+    async def gate() -> None:
+        if not plan.api_enabled and request.path.startswith(API_PREFIX):
+            raise ApiNotAllowed(plan.message, data=License.of(plan))
+
+    app.register_blueprint(task_routes(facade), url_prefix=API_PREFIX)
+    app.register_blueprint(meta_routes(facade), url_prefix=API_PREFIX)
+    app.register_error_handler(Exception, _answer_error)
+    return app

@@ -1,0 +1,52 @@
+"""What the routes work with: the scheduler's address, the store, the plan and the clock.
+
+The facade holds no state of its own: changes are requests to the scheduler (answered
+under a deadline), reads query the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import attrs
+
+from actors import ActorError, Address, Reply, TaskStore, WallClock
+from actors.messages import SchedulerMsg
+
+from ..errors import InternalError, InvalidParams, NotFound
+from ..plans import Plan
+
+__all__ = ["Facade"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class Facade:
+    scheduler: Address[SchedulerMsg]
+    store: TaskStore
+    plan: Plan
+    clock: WallClock
+    reply_timeout: float
+
+    async def ask(self, make_msg: Callable[[Reply[T]], SchedulerMsg]) -> T:
+        """The scheduler's answer to `make_msg(reply)`.
+
+        Raises:
+            NotFound: the scheduler answered LookupError (no such task).
+            InvalidParams: it answered ValueError (the task is in the wrong state).
+            InternalError: it did not answer in time, or is gone.
+        """
+        try:
+            return await self.scheduler.request(make_msg, timeout=self.reply_timeout)
+        except LookupError as exc:
+            raise NotFound(str(exc)) from exc
+        except ValueError as exc:
+            raise InvalidParams(str(exc)) from exc
+        except ActorError as exc:
+            log.error("no answer from the scheduler: %s", exc)
+            raise InternalError(f"internal error: {exc}") from exc

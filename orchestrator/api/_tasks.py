@@ -1,0 +1,119 @@
+"""The `/task` routes. `/task/batch`, `/task/stats` and `/task/retry-all` win over
+`/task/{id}` (a literal segment beats a converter); an `{id}` that is not a
+non-negative integer matches no route (40401)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import attrs
+from quart import Blueprint, Response
+
+from actors import Task, TaskFilter, TaskSource, TaskStatus
+from actors.messages import DeleteTasks, RetryTasks, StopTask, SubmitTasks
+
+from ..converter import Range
+from ..errors import InvalidParams, NotFound
+from ._create import CreateTasks, plan_request
+from ._facade import Facade
+from ._render import Created, Deleted, Retried, TaskPage, TaskView
+from ._wire import envelope, read_body, read_query
+
+__all__ = ["task_routes"]
+
+
+class Order(enum.StrEnum):
+    NEWEST = "desc"
+    OLDEST = "asc"
+
+
+@attrs.frozen(kw_only=True)
+class ListQuery:
+    """The query of `GET /task`; `order=asc` lists oldest first."""
+
+    status: TaskStatus | None = None
+    serial: str | None = None
+    script_name: str | None = None
+    source: TaskSource | None = None
+    page: Annotated[int, Range(1)] = 1
+    page_size: Annotated[int, Range(1, 100)] = 20
+    order: Order = Order.NEWEST
+
+
+@attrs.frozen(kw_only=True)
+class TaskIds:
+    """The body of `DELETE /task/batch`."""
+
+    task_ids: list[int]
+
+
+def task_routes(facade: Facade) -> Blueprint:
+    """The `/task` routes, served by `facade`."""
+    routes = Blueprint("tasks", __name__)
+
+    @routes.post("/task")
+    async def create() -> Response:
+        request = await read_body(CreateTasks)
+        new = plan_request(request, now=facade.clock.now())
+        stored: list[Task] = await facade.ask(lambda reply: SubmitTasks(tasks=new, reply=reply))
+        return envelope(Created.of(stored))
+
+    @routes.get("/task")
+    async def list_tasks() -> Response:
+        query = read_query(ListQuery)
+        where = TaskFilter(status=query.status, serial=query.serial,
+                           script_name=query.script_name, source=query.source)
+        tasks, total = await facade.store.list_tasks(
+            where, offset=(query.page - 1) * query.page_size, limit=query.page_size,
+            newest_first=query.order is Order.NEWEST)
+        return envelope(TaskPage(tasks=[TaskView.from_task(t) for t in tasks], total=total,
+                                 page=query.page, page_size=query.page_size))
+
+    @routes.get("/task/stats")
+    async def stats() -> Response:
+        return envelope(await facade.store.task_stats())
+
+    @routes.delete("/task/batch")
+    async def delete_batch() -> Response:
+        ids = (await read_body(TaskIds)).task_ids
+        if not ids:
+            raise InvalidParams("$.task_ids: must not be empty")
+        deleted: list[int] = await facade.ask(
+            lambda reply: DeleteTasks(task_ids=ids, reply=reply))
+        return envelope(Deleted.of(deleted))
+
+    @routes.post("/task/retry-all")
+    async def retry_all() -> Response:
+        again: list[Task] = await facade.ask(lambda reply: RetryTasks(task_ids=None, reply=reply))
+        return envelope(Retried(retried_count=len(again)))
+
+    @routes.get("/task/<int:task_id>")
+    async def get_task(task_id: int) -> Response:
+        task = await facade.store.get_task(task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} not found")
+        return envelope(TaskView.from_task(task))
+
+    @routes.delete("/task/<int:task_id>")
+    async def delete_task(task_id: int) -> Response:
+        deleted: list[int] = await facade.ask(
+            lambda reply: DeleteTasks(task_ids=[task_id], reply=reply))
+        if not deleted:
+            raise NotFound(f"task {task_id} not found")
+        return envelope(Deleted.of(deleted))
+
+    @routes.post("/task/<int:task_id>/stop")
+    async def stop_task(task_id: int) -> Response:
+        task: Task | None = await facade.ask(lambda reply: StopTask(task_id=task_id, reply=reply))
+        if task is None:
+            raise NotFound(f"task {task_id} not found")
+        return envelope(TaskView.from_task(task))
+
+    @routes.post("/task/<int:task_id>/retry")
+    async def retry_task(task_id: int) -> Response:
+        again: list[Task] = await facade.ask(
+            lambda reply: RetryTasks(task_ids=[task_id], reply=reply))
+        return envelope(TaskView.from_task(again[0]))
+
+    return routes

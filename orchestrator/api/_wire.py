@@ -1,0 +1,60 @@
+"""The wire in both directions: request bodies and query strings into attrs models, and
+every answer into the envelope `{"code", "message", "data"}`."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+import cattrs
+from quart import Response, request
+
+from ..converter import describe, make_converter
+from ..errors import InvalidParams
+
+__all__ = ["envelope", "read_body", "read_query"]
+
+T = TypeVar("T")
+
+_JSON = make_converter()
+_QUERY = make_converter(from_text=True)
+
+
+def envelope(data: object = None, *, code: int = 0, message: str = "success",
+             status: int = 200) -> Response:
+    """The one shape of every answer, success or error."""
+    body = {"code": code, "message": message, "data": _JSON.unstructure(data)}
+    return Response(json.dumps(body, ensure_ascii=False), status=status,
+                    mimetype="application/json")
+
+
+def _load(converter: cattrs.Converter, raw: object, cls: type[T]) -> T:
+    try:
+        return converter.structure(raw, cls)
+    except (cattrs.BaseValidationError, ValueError) as exc:
+        raise InvalidParams(describe(exc)) from exc
+
+
+async def read_body(cls: type[T]) -> T:
+    """The JSON body as `cls`, whatever the Content-Type (curl's `-d` says form data).
+
+    Raises:
+        InvalidParams: not JSON, not an object, or a field at fault (named).
+    """
+    text = await request.get_data(as_text=True)
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise InvalidParams(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidParams("the body must be a JSON object")
+    return _load(_JSON, raw, cls)
+
+
+def read_query(cls: type[T]) -> T:
+    """The query string as `cls`; an empty value (`?status=`) counts as absent.
+
+    Raises:
+        InvalidParams: a parameter at fault (named).
+    """
+    return _load(_QUERY, {key: value for key, value in request.args.items() if value}, cls)

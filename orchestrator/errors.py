@@ -1,0 +1,71 @@
+"""The errors the API answers with, one tree; each class fixes its envelope `code`.
+
+    OrchestratorError
+    ├── InvalidParams          40001  a field is missing, of the wrong type or out of range
+    ├── ScriptNameMissing      40002  `script_name` absent
+    ├── ScriptNotApiEnabled    40003  the script exists but is not accepted through the API
+    ├── ApiNotAllowed          40301  the configured plan has no API access
+    ├── NotFound               40401  no such task, route or method
+    └── InternalError          50001  anything unexpected (an actor that does not answer)
+
+The HTTP status is the code's first three digits (40001 -> 400).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "ApiNotAllowed",
+    "InternalError",
+    "InvalidParams",
+    "NotFound",
+    "OrchestratorError",
+    "ScriptNameMissing",
+    "ScriptNotApiEnabled",
+]
+
+
+class OrchestratorError(Exception):
+    """An answer other than success: `code` and a message naming the problem.
+
+    `data` goes into the envelope's `data` (None for most errors).
+    """
+
+    code: ClassVar[int] = 50001
+
+    def __init__(self, message: str, *, data: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+    @property
+    def http_status(self) -> int:
+        return self.code // 100
+
+
+class InvalidParams(OrchestratorError, ValueError):
+    code = 40001
+
+
+class ScriptNameMissing(OrchestratorError):
+    code = 40002
+
+    def __init__(self) -> None:
+        super().__init__("script_name is required")
+
+
+class ScriptNotApiEnabled(OrchestratorError):
+    code = 40003
+
+
+class ApiNotAllowed(OrchestratorError):
+    code = 40301
+
+
+class NotFound(OrchestratorError, LookupError):
+    code = 40401
+
+
+class InternalError(OrchestratorError):
+    code = 50001

@@ -1,0 +1,65 @@
+"""The shared backend: PostgreSQL, for a farm that spans several hosts.
+
+Claiming tasks across hosts (leases, `FOR UPDATE SKIP LOCKED`) comes later; it adds
+columns by a migration and methods to the store, and leaves these ones as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from functools import partial
+from typing import Any
+
+import psycopg
+
+from actors import TaskStore
+
+from ._sql import INSERT_COLUMNS, POSTGRES
+from ._store import SqlTaskStore
+from ._worker import open_worker
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+Cursor = psycopg.Cursor[tuple[Any, ...]]
+
+# Held by the inserting transaction until it ends, so that no other one takes ids
+# from the sequence meanwhile: the ids of one batch are then consecutive.
+_LOCK_IDS = "SELECT pg_advisory_xact_lock(7363517343)"
+_COPY = f"COPY tasks ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
+_LAST_ID = "SELECT currval(pg_get_serial_sequence('tasks', 'id'))"
+
+
+class PostgresTaskStore(SqlTaskStore[Connection, Cursor]):
+    @contextmanager
+    def _transaction(self, conn: Connection, *, write: bool) -> Iterator[Cursor]:
+        with conn.transaction(), conn.cursor() as cur:
+            if not write:  # a page and its total from one snapshot
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield cur
+
+    def _insert(self, cur: Cursor, rows: Sequence[Sequence[Any]]) -> int:
+        cur.execute(_LOCK_IDS)
+        with cur.copy(_COPY) as copy:  # the fast way in, but it returns nothing
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_LAST_ID)
+        last = cur.fetchone()
+        assert last is not None
+        return int(last[0])
+
+
+def _connect(dsn: str) -> Connection:
+    # autocommit: the store's transactions are explicit (`conn.transaction()`).
+    return psycopg.connect(dsn, autocommit=True)
+
+
+@asynccontextmanager
+async def open_postgres_store(dsn: str) -> AsyncIterator[TaskStore]:
+    """The store in the PostgreSQL database `dsn` names (its tables created or migrated).
+
+    The tables go in the first schema of the connection's `search_path`.
+    """
+    async with open_worker(partial(_connect, dsn)) as worker:
+        store = PostgresTaskStore(worker, POSTGRES)
+        await store.migrate()
+        yield store

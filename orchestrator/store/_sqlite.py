@@ -1,0 +1,69 @@
+"""The embedded backend: one SQLite file in WAL mode, needing no server."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from functools import partial
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from actors import TaskStore
+
+from ._sql import SQLITE, Queries
+from ._store import SqlTaskStore
+from ._worker import open_worker
+
+_MIN_VERSION = (3, 35)  # RETURNING
+_INSERT = Queries.for_dialect(SQLITE).insert
+
+
+class SqliteTaskStore(SqlTaskStore[sqlite3.Connection, sqlite3.Cursor]):
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection, *,
+                     write: bool) -> Iterator[sqlite3.Cursor]:
+        # IMMEDIATE takes the write lock at once, so a writer never fails half-way
+        # with SQLITE_BUSY on a lock upgrade; a reader gets one snapshot.
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn.cursor()
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _insert(self, cur: sqlite3.Cursor, rows: Sequence[Sequence[Any]]) -> int:
+        # One writer at a time, and AUTOINCREMENT: the ids of one batch are consecutive.
+        cur.executemany(_INSERT, rows)
+        cur.execute("SELECT last_insert_rowid()")
+        return int(cur.fetchone()[0])
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if sqlite3.sqlite_version_info < _MIN_VERSION:
+        raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old: the store needs 3.35+")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: no implicit transactions; the store begins its own.
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        # Durable across a process crash; a power cut may lose the last commits only.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: index updates of big batches
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@asynccontextmanager
+async def open_sqlite_store(path: str | PathLike[str]) -> AsyncIterator[TaskStore]:
+    """The store in the SQLite file at `path` (created, or migrated, as needed)."""
+    async with open_worker(partial(_connect, Path(path))) as worker:
+        store = SqliteTaskStore(worker, SQLITE)
+        await store.migrate()
+        yield store

@@ -1,0 +1,106 @@
+"""One thread that owns one database connection and runs every call on it, in order.
+
+sqlite3 connections refuse, by default, to be used from a thread other than the one
+that created them, and psycopg's are not safe to share between threads. Rather than
+turn that check off and rely on a CapacityLimiter (trio's thread cache may hand each
+call to a different thread), the connection lives and dies on a single thread: opened
+there, used there, closed there. The thread is started by trio (`to_thread.run_sync`)
+inside the store's nursery, so it has a parent like every other task.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+import outcome
+import trio
+
+T = TypeVar("T")
+ConnT = TypeVar("ConnT", bound="Closable")
+
+
+class Closable(Protocol):
+    """A database connection, as far as the worker cares."""
+
+    def close(self) -> None: ...
+
+
+@attrs.define(eq=False)
+class _Call(Generic[ConnT, T]):
+    fn: Callable[[ConnT], T]
+    done: trio.Event = attrs.field(factory=trio.Event)
+    result: outcome.Outcome[T] | None = None
+
+
+class Worker(Generic[ConnT]):
+    """Runs `fn(connection)` on the worker thread; see `open_worker`."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[_Call[ConnT, Any] | None] = queue.SimpleQueue()
+        self._token = trio.lowlevel.current_trio_token()
+        self._closed = False
+        self._stopped = trio.Event()
+
+    async def run(self, fn: Callable[[ConnT], T]) -> T:
+        """Run `fn` on the connection's thread and return what it returns (or raise).
+
+        Cancellation: only before `fn` starts. Once it is queued the caller waits for
+        it, so it always learns whether its transaction committed.
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
+        if self._closed:
+            raise trio.ClosedResourceError("the store is closed")
+        call: _Call[ConnT, T] = _Call(fn)
+        self._calls.put(call)
+        with trio.CancelScope(shield=True):
+            await call.done.wait()
+        assert call.result is not None
+        return call.result.unwrap()
+
+    async def aclose(self) -> None:
+        """Finish the calls already queued, close the connection, end the thread."""
+        if not self._closed:
+            self._closed = True
+            self._calls.put(None)
+        await self._stopped.wait()
+
+    async def _serve(self, connect: Callable[[], ConnT], *,
+                     task_status: trio.TaskStatus[None]) -> None:
+        try:
+            await trio.to_thread.run_sync(self._thread, connect, task_status)
+        finally:
+            self._stopped.set()
+
+    def _thread(self, connect: Callable[[], ConnT], task_status: trio.TaskStatus[None]) -> None:
+        connection = connect()
+        try:
+            trio.from_thread.run_sync(task_status.started)
+            while (call := self._calls.get()) is not None:
+                call.result = outcome.capture(call.fn, connection)
+                self._token.run_sync_soon(call.done.set)
+        finally:
+            connection.close()
+
+
+@asynccontextmanager
+async def open_worker(connect: Callable[[], ConnT]) -> AsyncIterator[Worker[ConnT]]:
+    """A worker whose thread opens its connection with `connect` (errors raise here)."""
+    try:
+        async with trio.open_nursery() as nursery:
+            worker: Worker[ConnT] = Worker()
+            await nursery.start(worker._serve, connect)
+            try:
+                yield worker
+            finally:
+                with trio.CancelScope(shield=True):
+                    await worker.aclose()
+    except BaseExceptionGroup as group:
+        # Once started, the thread cannot fail: the one error is `connect`'s or the
+        # caller's own, and the caller should get it as raised, not wrapped in a group.
+        if len(group.exceptions) != 1:
+            raise
+        raise group.exceptions[0] from None

@@ -1,0 +1,337 @@
+"""The scheduler and device actors together, in virtual time, on the real SQLite store.
+
+The runner here stands in for a script (it sleeps and records when it started), so
+that timing rules can be checked exactly; scripts against phones are tested elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import attrs
+import pytest
+import trio
+import trio.testing
+
+from actors import (
+    Address,
+    NewTask,
+    RunResult,
+    SchedulerSettings,
+    Task,
+    TaskFailed,
+    TaskStatus,
+    TaskStore,
+    WallClock,
+    run_device,
+    run_scheduler,
+    supervise,
+)
+from actors.messages import (
+    DeleteTasks,
+    DeviceDown,
+    DeviceMsg,
+    DeviceUp,
+    ListDevices,
+    RetryTasks,
+    SchedulerMsg,
+    StopTask,
+    SubmitTasks,
+)
+from orchestrator.store import open_sqlite_store
+
+EPOCH = 1_800_000_000.0  # a fixed wall time for trio's time 0
+VIRTUAL_DEADLINE = 100_000  # virtual seconds: reached at once by autojump if a test hangs
+
+
+@pytest.fixture
+def clock() -> trio.testing.MockClock:
+    # Jump only after 20 ms of real idleness, so store calls (a worker thread) never
+    # make virtual time leap while they run.
+    return trio.testing.MockClock(autojump_threshold=0.02)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[TaskStore]:
+    async with open_sqlite_store(tmp_path / "tasks.db") as store:
+        yield store
+
+
+@attrs.define
+class FakeScript:
+    """A task runner that takes `duration` seconds and records each start."""
+
+    wall: WallClock
+    duration: float = 10.0
+    failing: set[str] = attrs.Factory(set)  # serials whose tasks fail
+    starts: list[tuple[int, str, float]] = attrs.Factory(list)
+    active: set[str] = attrs.Factory(set)
+    most_at_once: int = 0
+
+    async def __call__(self, task: Task) -> RunResult:
+        assert task.serial not in self.active, "two tasks at once on one device"
+        self.starts.append((task.id, task.serial, self.wall.now()))
+        self.active.add(task.serial)
+        self.most_at_once = max(self.most_at_once, len(self.active))
+        try:
+            await trio.sleep(self.duration)
+        finally:
+            self.active.discard(task.serial)
+        if task.serial in self.failing:
+            raise TaskFailed(f"no luck on {task.serial}")
+        return RunResult(f"did {task.script_name}")
+
+    def start_of(self, task_id: int) -> float:
+        return next(t for i, _, t in self.starts if i == task_id)
+
+
+@attrs.define
+class Farm:
+    scheduler: Address[SchedulerMsg]
+    devices: dict[str, Address[DeviceMsg]]
+    nursery: trio.Nursery
+    store: TaskStore
+    wall: WallClock
+    runner: FakeScript
+
+    async def submit(self, tasks: Sequence[NewTask]) -> list[Task]:
+        return await self.scheduler.request(lambda r: SubmitTasks(tasks=tasks, reply=r),
+                                            timeout=10)
+
+    async def plug(self, serial: str) -> None:
+        self.devices[serial] = address = await self.nursery.start(functools.partial(
+            supervise, f"device {serial}", functools.partial(
+                run_device, serial=serial, store=self.store, runner=self.runner,
+                scheduler=self.scheduler, clock=self.wall)))
+        await self.scheduler.send(DeviceUp(serial=serial, model="Pixel 7", address=address))
+
+    async def unplug(self, serial: str) -> None:
+        self.devices.pop(serial).stop()
+        await self.scheduler.send(DeviceDown(serial=serial))
+
+    async def status(self, task_id: int) -> Task:
+        task = await self.store.get_task(task_id)
+        assert task is not None
+        return task
+
+
+@asynccontextmanager
+async def open_farm(store: TaskStore, serials: Sequence[str], *,
+                    settings: SchedulerSettings | None = None,
+                    runner: FakeScript | None = None) -> AsyncIterator[Farm]:
+    wall = WallClock(EPOCH)
+    async with trio.open_nursery() as nursery:
+        scheduler = await nursery.start(functools.partial(
+            supervise, "scheduler", functools.partial(
+                run_scheduler, store=store, clock=wall,
+                settings=settings or SchedulerSettings(auto_retry=False),
+                rng=random.Random(7))))
+        farm = Farm(scheduler, {}, nursery, store, wall, runner or FakeScript(wall))
+        for serial in serials:
+            await farm.plug(serial)
+        yield farm
+        nursery.cancel_scope.cancel()
+
+
+def new_tasks(serials: Sequence[str], count: int, *, due_at: float = EPOCH,
+              request_id: str = "r1", min_interval: int = 0,
+              max_interval: int = 0) -> list[NewTask]:
+    return [NewTask(serial=serial, script_name="follow", script_config={"target_user": f"u{k}"},
+                    due_at=due_at, request_id=request_id, position=k,
+                    min_interval=min_interval, max_interval=max_interval)
+            for serial in serials for k in range(count)]
+
+
+class TestTiming:
+    async def test_a_task_starts_at_its_due_moment_never_before(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """A task due in 90 s starts at that moment to the millisecond, not earlier."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                [task] = await farm.submit(new_tasks(["A"], 1, due_at=EPOCH + 90))
+                await trio.sleep(89)
+                assert farm.runner.starts == []
+                await trio.sleep(30)
+                assert farm.runner.start_of(task.id) == pytest.approx(EPOCH + 90, abs=1e-3)
+                assert (await farm.status(task.id)).status == TaskStatus.COMPLETED
+
+    async def test_one_task_at_a_time_per_device_in_order(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """Three tasks due at once on one phone run back to back, in creation order."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A", "B"]) as farm:
+                tasks = await farm.submit(new_tasks(["A", "B"], 3))
+                await trio.sleep(100)
+                a_starts = [t for i, s, t in farm.runner.starts if s == "A"]
+                assert a_starts == pytest.approx([EPOCH, EPOCH + 10, EPOCH + 20], abs=0.01)
+                assert [i for i, s, _ in farm.runner.starts if s == "A"] == \
+                    [t.id for t in tasks if t.serial == "A"]
+                assert farm.runner.most_at_once == 2
+
+    async def test_intervals_between_tasks_of_a_request(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """With min 1 / max 5 minutes, each gap after a task's end lies in [60, 300] s."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                await farm.submit(new_tasks(["A"], 5, min_interval=1, max_interval=5))
+                await trio.sleep(3600)
+                starts = [t for _, _, t in farm.runner.starts]
+                assert len(starts) == 5
+                gaps = [b - (a + 10) for a, b in itertools.pairwise(starts)]
+                assert all(60 - 0.01 <= g <= 300 + 0.01 for g in gaps), gaps
+                assert len({round(g) for g in gaps}) > 1  # random, not fixed
+
+    async def test_device_limit_caps_busy_devices(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """With a limit of 2, five phones with work never run more than two at once."""
+        serials = ["A", "B", "C", "D", "E"]
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, serials,
+                                 settings=SchedulerSettings(device_limit=2,
+                                                            auto_retry=False)) as farm:
+                await farm.submit(new_tasks(serials, 2))
+                await trio.sleep(1000)
+                assert len(farm.runner.starts) == 10
+                assert farm.runner.most_at_once == 2
+
+
+class TestRetries:
+    async def test_auto_retry_counts_and_stops_at_the_limit(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """A failing task is retried max_retries times, 5-60 s after each failure."""
+        settings = SchedulerSettings(auto_retry=True, max_retries=3)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                farm.runner.failing.add("A")
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(1000)
+                starts = [t for _, _, t in farm.runner.starts]
+                assert len(starts) == 4
+                delays = [b - (a + 10) for a, b in itertools.pairwise(starts)]
+                assert all(5 - 0.01 <= d <= 60 + 0.01 for d in delays), delays
+                final = await farm.status(task.id)
+                assert final.status == TaskStatus.FAILED
+                assert final.retry_count == 3
+                assert final.remark == "no luck on A"
+
+    async def test_manual_retry(self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """A failed task goes back to pending and runs again; a pending one is refused."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                farm.runner.failing.add("A")
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                [later] = await farm.submit(new_tasks(["A"], 1, due_at=EPOCH + 10_000,
+                                                      request_id="r2"))
+                await trio.sleep(60)
+                farm.runner.failing.clear()
+                with pytest.raises(ValueError, match="pending"):
+                    await farm.scheduler.request(
+                        lambda r: RetryTasks(task_ids=[later.id], reply=r), timeout=5)
+                [again] = await farm.scheduler.request(
+                    lambda r: RetryTasks(task_ids=[task.id], reply=r), timeout=5)
+                assert again.status == TaskStatus.PENDING
+                assert again.retry_count == 1
+                await trio.sleep(60)
+                assert (await farm.status(task.id)).status == TaskStatus.COMPLETED
+
+
+class TestStopAndDelete:
+    async def test_stop_a_running_task_frees_the_device(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """Stop cancels the script at once; the task fails 'stopped by user', never retried,
+        and the phone's next task starts right away."""
+        settings = SchedulerSettings(auto_retry=True)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings,
+                                 runner=None) as farm:
+                farm.runner.duration = 1000
+                first, second = await farm.submit(new_tasks(["A"], 2))
+                await trio.sleep(5)
+                before = farm.wall.now()
+                stopped = await farm.scheduler.request(
+                    lambda r: StopTask(task_id=first.id, reply=r), timeout=5)
+                assert farm.wall.now() - before < 1
+                assert stopped is not None
+                assert stopped.status == TaskStatus.FAILED
+                assert stopped.remark == "stopped by user"
+                await trio.sleep(1)
+                assert farm.runner.start_of(second.id) - before < 1
+                await trio.sleep(2000)
+                assert [i for i, _, _ in farm.runner.starts] == [first.id, second.id]
+
+    async def test_stop_a_pending_task(self, store: TaskStore,
+                                       clock: trio.testing.MockClock) -> None:
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                [task] = await farm.submit(new_tasks(["A"], 1, due_at=EPOCH + 500))
+                stopped = await farm.scheduler.request(
+                    lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
+                assert stopped is not None
+                assert stopped.status == TaskStatus.FAILED
+                await trio.sleep(1000)
+                assert farm.runner.starts == []
+                with pytest.raises(LookupError):
+                    await farm.scheduler.request(
+                        lambda r: StopTask(task_id=9999, reply=r), timeout=5)
+
+    async def test_delete_stops_running_tasks_first(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                farm.runner.duration = 1000
+                first, second = await farm.submit(new_tasks(["A"], 2))
+                await trio.sleep(5)
+                deleted = await farm.scheduler.request(
+                    lambda r: DeleteTasks(task_ids=[first.id, second.id, 4242], reply=r),
+                    timeout=10)
+                assert sorted(deleted) == [first.id, second.id]
+                assert farm.runner.active == set()
+                assert await store.get_task(first.id) is None
+                await trio.sleep(100)
+                assert [i for i, _, _ in farm.runner.starts] == [first.id]
+
+
+class TestDevices:
+    async def test_pending_tasks_wait_for_an_absent_phone(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, []) as farm:
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(100)
+                assert farm.runner.starts == []
+                await farm.plug("A")
+                await trio.sleep(1)
+                assert farm.runner.start_of(task.id) == pytest.approx(EPOCH + 100, abs=0.1)
+
+    async def test_disconnect_mid_task_fails_it_and_queued_ones_wait(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                farm.runner.duration = 100
+                first, second = await farm.submit(new_tasks(["A"], 2))
+                await trio.sleep(5)
+                await farm.unplug("A")
+                await trio.sleep(1)
+                failed = await farm.status(first.id)
+                assert failed.status == TaskStatus.FAILED
+                assert failed.remark == "device A disconnected"
+                assert (await farm.status(second.id)).status == TaskStatus.PENDING
+                [row] = await farm.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
+                assert (row.serial, row.state, row.pending_count) == ("A", "absent", 1)
+                await farm.plug("A")
+                await trio.sleep(200)
+                assert (await farm.status(second.id)).status == TaskStatus.COMPLETED
+
+    async def test_pending_tasks_survive_a_restart(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, []) as farm:
+                [task] = await farm.submit(new_tasks(["A"], 1, due_at=EPOCH + 50))
+            async with open_farm(store, ["A"]) as farm:
+                await trio.sleep(100)
+                assert farm.runner.start_of(task.id) == pytest.approx(EPOCH + 50, abs=0.01)

@@ -1,0 +1,138 @@
+"""The facade on real parts: a SQLite store in tmp_path, the real scheduler actor, and
+real device actors whose task runner does what each task's config asks (an unknown
+`outcome` key, which the scripts keep)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from functools import partial
+from typing import Any
+
+import attrs
+import pytest
+import trio
+from quart.typing import TestClientProtocol
+
+from actors import (
+    Address,
+    RunResult,
+    SchedulerSettings,
+    Task,
+    TaskFailed,
+    TaskStatus,
+    TaskStore,
+    WallClock,
+    run_device,
+    run_scheduler,
+    supervise,
+)
+from actors.messages import DeviceUp, SchedulerMsg
+from orchestrator.api import API_PREFIX, create_app
+from orchestrator.plans import Plan, default_plan
+from orchestrator.store import open_sqlite_store
+
+DEADLINE = 10.0  # seconds, for every request and every wait of these tests
+
+
+async def run_task(task: Task) -> RunResult:
+    """The test phones' script: `outcome` "hold" runs until stopped, "fail" fails."""
+    match task.script_config.get("outcome"):
+        case "hold":
+            await trio.sleep_forever()
+        case "fail":
+            raise TaskFailed("profile @ghost not found")
+    return RunResult(remark="followed 1 user", data={"followed": 1})
+
+
+@attrs.frozen(kw_only=True)
+class Answer:
+    """One HTTP answer, its envelope taken apart."""
+
+    status: int
+    code: int
+    message: str
+    data: Any
+
+
+@attrs.frozen(kw_only=True)
+class Api:
+    """Requests to the app through Quart's test client; paths are below `/api/v1/`
+    unless they start with `/`."""
+
+    client: TestClientProtocol
+
+    async def __call__(self, method: str, path: str, body: object = None, *,
+                       raw: bytes | None = None,
+                       query: Mapping[str, str | int] | None = None) -> Answer:
+        url = path if path.startswith("/") else f"{API_PREFIX}/{path}"
+        payload: dict[str, Any] = ({"data": raw} if raw is not None
+                                   else {} if body is None else {"json": body})
+        with trio.fail_after(DEADLINE):
+            response = await self.client.open(url, method=method,
+                                              query_string=dict(query or {}), **payload)
+            assert response.mimetype == "application/json"
+            envelope = await response.get_json()
+        assert set(envelope) == {"code", "message", "data"}, envelope
+        return Answer(status=response.status_code, **envelope)
+
+    async def create(self, serials: list[str], targets: list[str], **extra: Any) -> list[int]:
+        """Create follow tasks (one per device and target); their ids."""
+        config = {"target_users": targets, **extra.pop("config", {})}
+        answer = await self("POST", "task", {"serials": serials, "script_name": "follow",
+                                             "script_config": config, **extra})
+        assert answer.code == 0, answer
+        ids: list[int] = answer.data["task_ids"]
+        return ids
+
+
+@attrs.frozen(kw_only=True)
+class Farm:
+    """The app and the real parts behind it."""
+
+    api: Api
+    store: TaskStore
+    scheduler: Address[SchedulerMsg]
+    clock: WallClock
+    nursery: trio.Nursery
+
+    async def plug(self, serial: str, model: str = "Pixel 7") -> None:
+        """A phone comes online: its device actor starts and the scheduler hears of it."""
+        address = await self.nursery.start(partial(
+            supervise, f"device {serial}",
+            partial(run_device, serial=serial, store=self.store, runner=run_task,
+                    scheduler=self.scheduler, clock=self.clock)))
+        await self.scheduler.send(DeviceUp(serial=serial, model=model, address=address))
+
+    async def wait_status(self, task_id: int, status: TaskStatus) -> Task:
+        """The task once it has `status` (bounded: worker threads do the writes)."""
+        with trio.fail_after(DEADLINE):
+            while True:
+                task = await self.store.get_task(task_id)
+                if task is not None and task.status == status:
+                    return task
+                await trio.sleep(0.005)
+
+
+@pytest.fixture
+def plan() -> Plan:
+    return default_plan()
+
+
+@pytest.fixture
+async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[Farm]:
+    async with open_sqlite_store(tmp_path / "tasks.db") as store, \
+            trio.open_nursery() as nursery:
+        clock = WallClock()
+        scheduler = await nursery.start(partial(
+            supervise, "scheduler",
+            partial(run_scheduler, store=store, clock=clock,
+                    settings=SchedulerSettings(auto_retry=False))))
+        app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock)
+        yield Farm(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
+                   clock=clock, nursery=nursery)
+        nursery.cancel_scope.cancel(reason="test over")
+
+
+@pytest.fixture
+def api(farm: Farm) -> Api:
+    return farm.api

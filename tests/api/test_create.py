@@ -1,0 +1,145 @@
+"""`POST /task`: fan-out, ids and order, and every validation rule with its code."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from orchestrator.api._create import due_at
+from orchestrator.errors import InvalidParams
+
+from .conftest import Api, Farm
+
+FOLLOW = {"serials": ["s1"], "script_name": "follow", "script_config": {"target_user": "a"}}
+
+
+async def test_fan_out_devices_times_targets(farm: Farm) -> None:
+    """2 devices x 3 targets = 6 tasks, device-major, one request id, positions per device."""
+    answer = await farm.api("POST", "task", {
+        "serials": ["s1", "s2"], "script_name": "follow",
+        "script_config": {"target_users": ["a", "b", "c"], "keep_me": 1}})
+    assert (answer.status, answer.code, answer.message) == (200, 0, "success")
+    assert answer.data["created_count"] == 6
+    ids = answer.data["task_ids"]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 6
+    tasks = [await farm.store.get_task(i) for i in ids]
+    assert [(t.serial, t.script_config["target_user"], t.position) for t in tasks if t] == [
+        ("s1", "a", 0), ("s1", "b", 1), ("s1", "c", 2),
+        ("s2", "a", 0), ("s2", "b", 1), ("s2", "c", 2)]
+    assert len({t.request_id for t in tasks if t}) == 1
+    assert all(t.script_config["keep_me"] == 1 and t.source == "api" for t in tasks if t)
+
+
+async def test_seed_example(farm: Farm) -> None:
+    """The overview page's curl body works unchanged; intervals reach the tasks."""
+    answer = await farm.api("POST", "task", {
+        "serials": ["device_serial_1", "device_serial_2"], "script_name": "follow",
+        "script_config": {"target_username": "@example_user"},
+        "enable_multi_account": False, "min_interval": 1, "max_interval": 5})
+    assert answer.data["created_count"] == 2
+    task = await farm.store.get_task(answer.data["task_ids"][1])
+    assert task is not None
+    assert (task.serial, task.min_interval, task.max_interval) == ("device_serial_2", 1, 5)
+    assert task.script_config["target_user"] == "example_user"
+
+
+async def test_start_time_passed_is_due_now(farm: Farm) -> None:
+    """`start_time` earlier today (00:00) means due now; absent means due now too."""
+    before = farm.clock.now()
+    for extra in ({"start_time": "00:00"}, {}):
+        (task_id,) = await farm.api.create(["s1"], ["a"], **extra)
+        task = await farm.store.get_task(task_id)
+        assert task is not None
+        assert before <= task.due_at <= farm.clock.now()
+
+
+class TestDueAt:
+    NOW = datetime.datetime(2024, 5, 1, 9, 0, 30).timestamp()
+
+    def test_later_today(self) -> None:
+        """HH:MM is local time today."""
+        assert due_at("10:30", self.NOW) == datetime.datetime(2024, 5, 1, 10, 30).timestamp()
+        assert due_at("9:01", self.NOW) == datetime.datetime(2024, 5, 1, 9, 1).timestamp()
+
+    @pytest.mark.parametrize("value", ["08:59", "09:00", None, ""])
+    def test_passed_or_absent_is_now(self, value: str | None) -> None:
+        assert due_at(value, self.NOW) == self.NOW
+
+    @pytest.mark.parametrize("value", ["24:00", "12:60", "noon", "12:5", "2024-05-01 10:00"])
+    def test_malformed(self, value: str) -> None:
+        with pytest.raises(InvalidParams, match=r"^\$\.start_time: expected HH:MM"):
+            due_at(value, self.NOW)
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    body = {**FOLLOW, **changes}
+    return {key: value for key, value in body.items() if value is not ...}
+
+
+@pytest.mark.parametrize(("body", "code", "message"), [
+    pytest.param(_with(script_name=...), 40002, "script_name is required", id="missing"),
+    pytest.param(_with(script_name=""), 40002, "script_name is required", id="empty"),
+    pytest.param(_with(script_name="dance", serials=...), 40001,
+                 "$.script_name: unknown script 'dance'", id="unknown"),
+    pytest.param(_with(script_name="like", serials=...), 40003,
+                 "script 'like' is not available through the API", id="not-api"),
+    pytest.param(_with(script_name="scrape_user"), 40003, "'scrape_user'", id="scrape"),
+    pytest.param(_with(serials=...), 40001, "$.serials: required unless usernames",
+                 id="no-devices"),
+    pytest.param(_with(usernames=["@x"]), 40001, "give one of them, not both", id="both"),
+    pytest.param(_with(serials=[]), 40001, "the request makes no tasks", id="zero"),
+    pytest.param(_with(serials=["s1", " "]), 40001, "$.serials[1]: must not be empty",
+                 id="blank-serial"),
+    pytest.param(_with(serials=..., usernames=["@alice", "bob"]), 40001,
+                 "$.usernames[0]: account @alice not found", id="usernames"),
+    pytest.param(_with(enable_multi_account=True), 40001,
+                 "$.enable_multi_account: no enabled accounts are bound to device s1",
+                 id="multi-account"),
+    pytest.param(_with(min_interval=5, max_interval=2), 40001,
+                 "$.min_interval: must not exceed max_interval (5 > 2)", id="min>max"),
+    pytest.param(_with(min_interval=-1), 40001, "$.min_interval: must be at least 0",
+                 id="negative"),
+    pytest.param(_with(max_interval="5"), 40001,
+                 "$.max_interval: expected an integer, got a string", id="interval-type"),
+    pytest.param(_with(serials="s1"), 40001, "$.serials: expected an array, got a string",
+                 id="serials-type"),
+    pytest.param(_with(serials=["s1", 2]), 40001, "$.serials[1]: expected a string",
+                 id="serial-type"),
+    pytest.param(_with(enable_multi_account="yes"), 40001,
+                 "$.enable_multi_account: expected a boolean", id="flag-type"),
+    pytest.param(_with(start_time="25:00"), 40001, "$.start_time: expected HH:MM",
+                 id="start-time"),
+    pytest.param(_with(script_config=...), 40001, "$.script_config: expected an object",
+                 id="no-config"),
+    pytest.param(_with(script_config={"target_users": ["a", 3]}), 40001,
+                 "$.script_config.target_users[1]: expected a string", id="config-type"),
+    pytest.param(_with(script_config={}), 40001, "$.script_config.target_users",
+                 id="config-missing-target"),
+])
+async def test_invalid(farm: Farm, body: dict[str, Any], code: int, message: str) -> None:
+    """Each rule answers its code, a message naming the field, and writes nothing."""
+    answer = await farm.api("POST", "task", body)
+    assert (answer.status, answer.code, answer.data) == (code // 100, code, None)
+    assert message in answer.message
+    assert (await farm.store.task_stats()).total == 0
+
+
+async def test_unknown_top_level_keys_tolerated(api: Api) -> None:
+    answer = await api("POST", "task", {**FOLLOW, "priority": "high"})
+    assert answer.data["created_count"] == 1
+
+
+async def test_all_five_scripts(api: Api) -> None:
+    """Each API script takes a minimal config."""
+    configs = {"post": {"captions": "hi {a|b}", "material_list": ["/tmp/v.mp4"]},
+               "follow": {"target_user": "a"}, "unfollow": {"target_users": ["a", "b"]},
+               "comment": {"target_post_url": "https://www.tiktok.com/@a/video/1",
+                           "comment_content": "nice"},
+               "account_warmup": {}}
+    for name, config in configs.items():
+        answer = await api("POST", "task", {"serials": ["s1"], "script_name": name,
+                                            "script_config": config})
+        assert answer.code == 0, answer

@@ -1,0 +1,73 @@
+"""The app through the real hypercorn server on a free loopback port, as curl talks to it."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from functools import partial
+from typing import Any
+
+import pytest
+import trio
+
+from orchestrator.api import create_app, serve_api
+from orchestrator.plans import default_plan
+
+from .conftest import DEADLINE, Farm
+
+
+def _fetch(url: str, method: str, body: bytes | None,
+           headers: dict[str, str]) -> tuple[int, str, dict[str, Any]]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=DEADLINE) as response:
+            return response.status, response.headers["Content-Type"], json.load(response)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers["Content-Type"], json.load(error)
+
+
+@pytest.fixture
+async def base_url(farm: Farm) -> str:
+    app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
+                     clock=farm.clock)
+    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
+    return f"http://127.0.0.1:{port}/api/v1"
+
+
+async def curl(url: str, method: str = "GET", body: bytes | None = None,
+               **headers: str) -> tuple[int, str, dict[str, Any]]:
+    """One request from a thread, like an outside client."""
+    with trio.fail_after(DEADLINE):
+        return await trio.to_thread.run_sync(_fetch, url, method, body, headers)
+
+
+async def test_license_check(base_url: str) -> None:
+    status, content_type, body = await curl(f"{base_url}/license/check")
+    assert (status, content_type) == (200, "application/json")
+    assert body["code"] == 0
+    assert body["data"]["api_enabled"] is True
+
+
+async def test_create_then_list(base_url: str) -> None:
+    """The overview's create example (curl -X POST -H json -d ...), then its list example."""
+    status, _, body = await curl(
+        f"{base_url}/task", "POST",
+        b'{"serials": ["device_serial_1", "device_serial_2"], "script_name": "follow",'
+        b' "script_config": {"target_username": "@example_user"},'
+        b' "enable_multi_account": false, "min_interval": 1, "max_interval": 5}',
+        **{"Content-Type": "application/json"})
+    assert (status, body["code"], body["data"]["created_count"]) == (200, 0, 2)
+    _, _, listed = await curl(f"{base_url}/task?status=0&page=1&page_size=20")
+    assert [t["id"] for t in listed["data"]["tasks"]] == body["data"]["task_ids"][::-1]
+
+
+async def test_errors_are_envelopes(base_url: str) -> None:
+    assert await curl(f"{base_url}/nope") == (
+        404, "application/json",
+        {"code": 40401, "message": "no such route: GET /api/v1/nope", "data": None})
+    status, _, body = await curl(f"{base_url}/task", "POST", b"{oops")
+    assert (status, body["code"]) == (400, 40001)
+    status, _, body = await curl(f"{base_url}/task?page_size=500")
+    assert (status, body["code"]) == (400, 40001)

@@ -1,0 +1,312 @@
+"""The task store, on both backends: every method, all-or-nothing, restart, migration."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import attrs
+import psycopg
+import pytest
+import trio
+
+from actors import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus, TaskStore
+from orchestrator.store import SchemaTooNew, open_sqlite_store
+from orchestrator.store._schema import MIGRATIONS, migrate
+from orchestrator.store._sql import SQLITE
+
+from .conftest import OpenStore
+
+NOW = 1_700_000_000.0
+
+
+def new(serial: str = "phone-1", script_name: str = "follow", **changes: Any) -> NewTask:
+    fields: dict[str, Any] = {
+        "serial": serial, "script_name": script_name, "due_at": NOW,
+        "script_config": {"target_users": ["alice"], "note": "ünïcode ✓"},
+        "request_id": "req-1",
+    }
+    return NewTask(**(fields | changes))
+
+
+async def create(store: TaskStore, *tasks: NewTask) -> list[Task]:
+    return await store.create_tasks(tasks or [new()], created_at=NOW + 1)
+
+
+async def assert_counts(store: TaskStore, **expected: int) -> None:
+    """The kept counts (stats, status totals) agree with `expected` and with the rows."""
+    want = {status.text: expected.get(status.text, 0) for status in TaskStatus}
+    assert await store.task_stats() == TaskStats(total=sum(want.values()), **want)
+    for status in TaskStatus:
+        _, total = await store.list_tasks(TaskFilter(status=status), offset=0, limit=1)
+        assert total == want[status.text]
+    tasks, _ = await store.list_tasks(TaskFilter(), offset=0, limit=1_000_000)
+    assert Counter(t.status.text for t in tasks) == {k: n for k, n in want.items() if n}
+
+
+class TestCreate:
+    async def test_ids_increase_in_order_and_tasks_round_trip(self, store: TaskStore) -> None:
+        """Created tasks come back as stored, pending, with consecutive ids in request order."""
+        batch = [new(f"phone-{i}", position=i, username=f"user{i}", min_interval=1,
+                     max_interval=3, source=TaskSource.UI) for i in range(5)]
+        tasks = await create(store, *batch)
+        assert [t.id for t in tasks] == list(range(tasks[0].id, tasks[0].id + 5))
+        assert [t.serial for t in tasks] == [f"phone-{i}" for i in range(5)]
+        for task in tasks:
+            assert task.status is TaskStatus.PENDING
+            assert (task.remark, task.retry_count, task.started_at) == ("", 0, None)
+            assert task.created_at == NOW + 1
+            assert await store.get_task(task.id) == task
+        await assert_counts(store, pending=5)
+
+    async def test_empty_batch(self, store: TaskStore) -> None:
+        """Nothing to create is not an error, and writes nothing."""
+        assert await store.create_tasks([], created_at=NOW) == []
+        await assert_counts(store)
+
+    async def test_failure_half_way_writes_nothing(self, store: TaskStore) -> None:
+        """A row the database rejects after others went in: none of the batch stays."""
+        broken = attrs.evolve(new(), serial=None)  # type: ignore[arg-type]  # NOT NULL
+        with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
+            await create(store, new(), new(), broken, new())
+        await assert_counts(store)
+        assert await store.list_tasks(TaskFilter(), offset=0, limit=10) == ([], 0)
+        assert len(await create(store, new(), new())) == 2
+        await assert_counts(store, pending=2)
+
+    async def test_unstorable_config_writes_nothing(self, store: TaskStore) -> None:
+        """A config that is not JSON fails the whole batch before it is written."""
+        with pytest.raises(TypeError):
+            await create(store, new(), new(script_config={"when": object()}))
+        await assert_counts(store)
+
+    async def test_ids_are_never_reused(self, store: TaskStore) -> None:
+        """Deleting the newest task does not hand its id out again."""
+        first, second = await create(store, new(), new())
+        assert await store.delete_tasks([second.id]) == [second.id]
+        (third,) = await create(store)
+        assert third.id > second.id > first.id
+
+
+class TestRead:
+    async def test_get_missing(self, store: TaskStore) -> None:
+        """An unknown id is None, not an error."""
+        assert await store.get_task(12345) is None
+
+    async def test_filters_pages_and_totals(self, store: TaskStore) -> None:
+        """Each filter, alone and combined, gives newest first and the full total."""
+        specs = [("a", "follow", TaskSource.API), ("b", "post", TaskSource.UI),
+                 ("a", "post", TaskSource.API), ("b", "follow", TaskSource.API),
+                 ("a", "follow", TaskSource.UI)]
+        tasks = await create(store, *(new(s, n, source=src) for s, n, src in specs))
+        ids = [t.id for t in tasks]
+        await store.mark_running(ids[1], started_at=NOW)
+        await store.mark_running(ids[4], started_at=NOW)
+
+        async def listed(where: TaskFilter, **page: Any) -> tuple[list[int], int]:
+            found, total = await store.list_tasks(where, **({"offset": 0, "limit": 10} | page))
+            return [t.id for t in found], total
+
+        assert await listed(TaskFilter()) == (ids[::-1], 5)
+        assert await listed(TaskFilter(serial="a")) == ([ids[4], ids[2], ids[0]], 3)
+        assert await listed(TaskFilter(script_name="post")) == ([ids[2], ids[1]], 2)
+        assert await listed(TaskFilter(source=TaskSource.UI)) == ([ids[4], ids[1]], 2)
+        assert await listed(TaskFilter(status=TaskStatus.RUNNING)) == ([ids[4], ids[1]], 2)
+        assert await listed(TaskFilter(serial="a", script_name="follow",
+                                       status=TaskStatus.PENDING)) == ([ids[0]], 1)
+        assert await listed(TaskFilter(serial="c")) == ([], 0)
+        assert await listed(TaskFilter(), offset=1, limit=2) == ([ids[3], ids[2]], 5)
+        assert await listed(TaskFilter(), offset=4, limit=2) == ([ids[0]], 5)
+        assert await listed(TaskFilter(), offset=5, limit=2) == ([], 5)
+        assert await listed(TaskFilter(), limit=3, newest_first=False) == (ids[:3], 5)
+
+    async def test_negative_page_is_refused(self, store: TaskStore) -> None:
+        """A negative offset or limit is a bug in the caller, not an empty page."""
+        with pytest.raises(ValueError, match="negative"):
+            await store.list_tasks(TaskFilter(), offset=-1, limit=10)
+
+    async def test_pending_oldest_first(self, store: TaskStore) -> None:
+        """What the scheduler loads at start-up: pending only, in creation order."""
+        a, b, c = await create(store, new(), new(), new())
+        await store.mark_running(b.id, started_at=NOW)
+        assert [t.id for t in await store.pending_tasks()] == [a.id, c.id]
+
+
+class TestTransitions:
+    async def test_mark_running(self, store: TaskStore) -> None:
+        """pending -> running once; a second claim, or a missing task, gets None."""
+        (task,) = await create(store)
+        running = await store.mark_running(task.id, started_at=NOW + 5)
+        assert running == attrs.evolve(task, status=TaskStatus.RUNNING, started_at=NOW + 5)
+        assert await store.mark_running(task.id, started_at=NOW + 6) is None
+        assert await store.mark_running(999, started_at=NOW) is None
+        await assert_counts(store, running=1)
+
+    async def test_concurrent_claims_one_wins(self, store: TaskStore) -> None:
+        """Many tasks racing to start the same task: exactly one succeeds."""
+        (task,) = await create(store)
+        results: list[Task | None] = []
+
+        async def claim() -> None:
+            results.append(await store.mark_running(task.id, started_at=NOW))
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(20):
+                nursery.start_soon(claim)
+        assert sum(r is not None for r in results) == 1
+        await assert_counts(store, running=1)
+
+    async def test_finish(self, store: TaskStore) -> None:
+        """running or pending -> completed/failed with remark and result, once."""
+        a, b = await create(store, new(), new())
+        await store.mark_running(a.id, started_at=NOW)
+        done = await store.finish_task(a.id, TaskStatus.COMPLETED, remark="followed @alice",
+                                       finished_at=NOW + 9, result={"followed": ["alice"]})
+        assert done is not None
+        assert (done.status, done.remark, done.finished_at, done.result) == (
+            TaskStatus.COMPLETED, "followed @alice", NOW + 9, {"followed": ["alice"]})
+        assert await store.get_task(a.id) == done
+        stopped = await store.finish_task(b.id, TaskStatus.FAILED, remark="stopped by user",
+                                          finished_at=NOW + 9)
+        assert stopped is not None
+        assert (stopped.status, stopped.result) == (TaskStatus.FAILED, None)
+        assert await store.finish_task(a.id, TaskStatus.FAILED, remark="x",
+                                       finished_at=NOW) is None
+        assert await store.finish_task(999, TaskStatus.FAILED, remark="x",
+                                       finished_at=NOW) is None
+        await assert_counts(store, completed=1, failed=1)
+
+    async def test_finish_needs_a_final_status(self, store: TaskStore) -> None:
+        """Finishing as pending or running is a bug in the caller."""
+        (task,) = await create(store)
+        with pytest.raises(ValueError, match="completed or failed"):
+            await store.finish_task(task.id, TaskStatus.RUNNING, remark="", finished_at=NOW)
+
+    async def test_requeue(self, store: TaskStore) -> None:
+        """failed -> pending, due again, run fields cleared; others left alone."""
+        failed, pending, done = await create(store, new(), new(), new())
+        for task, status in ((failed, TaskStatus.FAILED), (done, TaskStatus.COMPLETED)):
+            await store.mark_running(task.id, started_at=NOW)
+            await store.finish_task(task.id, status, remark="r", finished_at=NOW,
+                                    result={"k": 1})
+        (again,) = await store.requeue_tasks([failed.id, pending.id, done.id, 999],
+                                             due_at=NOW + 60, count_retry=True)
+        assert again == attrs.evolve(failed, due_at=NOW + 60, retry_count=1)
+        await assert_counts(store, pending=2, completed=1)
+        await store.finish_task(failed.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
+        (manual,) = await store.requeue_tasks([failed.id], due_at=NOW, count_retry=False)
+        assert manual.retry_count == 1
+
+    async def test_requeue_every_failed(self, store: TaskStore) -> None:
+        """None means every failed task (retry-all), in id order."""
+        tasks = await create(store, new(), new(), new())
+        for task in (tasks[2], tasks[0]):
+            await store.finish_task(task.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
+        again = await store.requeue_tasks(None, due_at=NOW, count_retry=False)
+        assert [t.id for t in again] == [tasks[0].id, tasks[2].id]
+        assert await store.requeue_tasks(None, due_at=NOW, count_retry=False) == []
+        await assert_counts(store, pending=3)
+
+    async def test_delete(self, store: TaskStore) -> None:
+        """Only tasks that exist are deleted and reported, whatever their status."""
+        a, b, c = await create(store, new(), new(), new())
+        await store.mark_running(b.id, started_at=NOW)
+        assert await store.delete_tasks([c.id, b.id, 999]) == [b.id, c.id]
+        assert await store.get_task(b.id) is None
+        assert await store.delete_tasks([b.id]) == []
+        assert await store.get_task(a.id) == a
+        await assert_counts(store, pending=1)
+
+    async def test_fail_interrupted(self, store: TaskStore) -> None:
+        """At start-up every running task fails with the remark; nothing else changes."""
+        a, b, c = await create(store, new(), new(), new())
+        for task in (a, c):
+            await store.mark_running(task.id, started_at=NOW)
+        failed = await store.fail_interrupted(remark="interrupted by a restart",
+                                              finished_at=NOW + 1)
+        assert [(t.id, t.status, t.remark, t.finished_at) for t in failed] == [
+            (t.id, TaskStatus.FAILED, "interrupted by a restart", NOW + 1) for t in (a, c)]
+        assert await store.fail_interrupted(remark="x", finished_at=NOW) == []
+        assert await store.get_task(b.id) == b
+        await assert_counts(store, pending=1, failed=2)
+
+    async def test_many_ids_at_once(self, store: TaskStore) -> None:
+        """Id lists are one parameter, so a retry or delete of any number of tasks works."""
+        tasks = await store.create_tasks([new()] * 33_000, created_at=NOW)  # > SQLite's 32,766
+        ids = [t.id for t in tasks]
+        assert await store.delete_tasks(ids) == ids
+        await assert_counts(store)
+
+
+class TestLifecycle:
+    async def test_tasks_survive_a_restart(self, open_store: OpenStore) -> None:
+        """Close and reopen: everything is there, and the interrupted task can be failed."""
+        async with open_store() as store:
+            a, b = await create(store, new(), new())
+            running = await store.mark_running(a.id, started_at=NOW)
+        async with open_store() as store:
+            assert [await store.get_task(t.id) for t in (a, b)] == [running, b]
+            await assert_counts(store, pending=1, running=1)
+            assert [t.id for t in await store.fail_interrupted(
+                remark="interrupted", finished_at=NOW)] == [a.id]
+
+    async def test_cancelled_before_the_call_writes_nothing(self, store: TaskStore) -> None:
+        """A caller already cancelled does not start its transaction."""
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await create(store)
+        assert scope.cancelled_caught
+        await assert_counts(store)
+
+    async def test_closed_store_refuses_calls(self, open_store: OpenStore) -> None:
+        """A call after close raises instead of waiting forever."""
+        async with open_store() as store:
+            await store.aclose()
+            with pytest.raises(trio.ClosedResourceError):
+                await store.get_task(1)
+
+
+class TestSqliteFile:
+    async def test_wal_file_in_a_new_folder(self, sqlite_path: Path) -> None:
+        """The folder is created; the file is in WAL mode."""
+        async with open_sqlite_store(sqlite_path):
+            pass
+        with sqlite3.connect(sqlite_path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+    async def test_old_file_is_migrated(self, sqlite_path: Path) -> None:
+        """A file at schema 1 with tasks in it gets the later migrations, counts backfilled."""
+        sqlite_path.parent.mkdir()
+        conn = sqlite3.connect(sqlite_path, isolation_level=None)
+        conn.execute("BEGIN")
+        assert migrate(conn.cursor(), SQLITE, MIGRATIONS[:1]) == 1
+        conn.executemany(
+            "INSERT INTO tasks (serial, script_name, script_config, status, source, due_at,"
+            " created_at, request_id, position, min_interval, max_interval)"
+            " VALUES ('p', 'follow', '{}', ?, 'api', 0, 0, 'r', 0, 0, 0)", [(0,), (3,), (3,)])
+        conn.execute("COMMIT")
+        conn.close()
+        async with open_sqlite_store(sqlite_path) as store:
+            await assert_counts(store, pending=1, failed=2)
+            failed, total = await store.list_tasks(TaskFilter(status=TaskStatus.FAILED),
+                                                   offset=0, limit=10)
+            assert ([t.id for t in failed], total) == ([3, 2], 2)
+        with sqlite3.connect(sqlite_path) as conn:
+            assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+                (len(MIGRATIONS),)]
+            indexes = {name for name, in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks'")}
+            assert {"tasks_by_status", "tasks_by_serial", "tasks_by_script_name",
+                    "tasks_by_source"} <= indexes
+
+    async def test_newer_file_is_refused(self, sqlite_path: Path) -> None:
+        """A file from a newer program is not touched."""
+        async with open_sqlite_store(sqlite_path):
+            pass
+        with sqlite3.connect(sqlite_path) as conn:
+            conn.execute("UPDATE schema_version SET version = 99")
+        with pytest.raises(SchemaTooNew, match="99"):
+            async with open_sqlite_store(sqlite_path):
+                pass
