@@ -27,18 +27,16 @@ from orchestrator.simulator._adb_server import serve_adb_server
 from orchestrator.simulator._farm import Farm
 from orchestrator.simulator._transport import attach_to_adb_server
 
+from ._real_adb import REAL_ADB
+
 T = TypeVar("T")
 
-#: The real adb; `SIM_REAL_ADB` picks another build (say, the one adbutils ships).
-ADB = os.environ.get("SIM_REAL_ADB", "/usr/bin/adb")
+ADB = REAL_ADB
 #: Phones every front end starts with.
 PHONES = 3
 #: Longest a single blocking adbutils call may take before a test fails.
 CALL_TIMEOUT = 15.0
 
-HAVE_ADB = os.path.exists(ADB)
-#: For tests that need the real adb: CI installs it, so they are skipped only without it.
-needs_adb = pytest.mark.skipif(not HAVE_ADB, reason=f"{ADB} is not installed")
 
 
 @attrs.frozen
@@ -141,7 +139,7 @@ def farm() -> Farm:
     return farm
 
 
-@pytest.fixture(params=["fake", pytest.param("real", marks=[pytest.mark.real_adb, needs_adb])])
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.real_adb)])
 async def front(request: pytest.FixtureRequest, nursery: trio.Nursery, farm: Farm,
                 tmp_path: Path) -> AsyncIterator[FrontEnd]:
     """The fake ADB server, or the real one with the farm attached over the transport."""

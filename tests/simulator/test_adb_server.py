@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 import subprocess
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from orchestrator.simulator._adb_server import serve_adb_server
 from orchestrator.simulator._farm import Farm
 from orchestrator.simulator._phone import Phone
 from orchestrator.simulator._shell import ShellResult
+
+from ._real_adb import REAL_ADB
 
 # adbutils leaves its socket to the garbage collector when a request is refused
 # (`open_transport` raises before closing); the refusals are what these tests check.
@@ -311,8 +312,6 @@ async def test_disconnect_in_the_middle_of_a_push(adb: adbutils.AdbClient, farm:
 
 
 # --- the real adb client -----------------------------------------------------------
-REAL_ADB = shutil.which("adb") or "/usr/bin/adb"
-needs_real_adb = pytest.mark.skipif(not os.path.exists(REAL_ADB), reason="no adb binary")
 
 
 async def real_adb(port: int, *args: str) -> str:
@@ -326,7 +325,7 @@ async def real_adb(port: int, *args: str) -> str:
 
 
 @pytest.mark.real_adb
-@needs_real_adb
+@pytest.mark.real_adb
 async def test_real_adb_lists_and_shells(port: int, farm: Farm) -> None:
     with trio.fail_after(DEADLINE):
         listing = await real_adb(port, "devices", "-l")
@@ -340,7 +339,7 @@ async def test_real_adb_lists_and_shells(port: int, farm: Farm) -> None:
 
 
 @pytest.mark.real_adb
-@needs_real_adb
+@pytest.mark.real_adb
 async def test_real_adb_push_and_pull(port: int, farm: Farm, tmp_path: Path) -> None:
     source, copy = tmp_path / "clip.mp4", tmp_path / "copy.mp4"
     source.write_bytes(os.urandom(150_000))

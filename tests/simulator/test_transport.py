@@ -34,7 +34,7 @@ from orchestrator.simulator._transport import (
 )
 from orchestrator.simulator._wire import receive_exactly
 
-from .conftest import ADB, CALL_TIMEOUT, FrontEnd, needs_adb, open_real_adb_server
+from .conftest import ADB, CALL_TIMEOUT, FrontEnd, open_real_adb_server
 
 TIMEOUT = 20
 OLD_VERSION = 0x01000000
@@ -214,7 +214,7 @@ def _sync_data(reply: bytes) -> bytes:
 
 
 @pytest.mark.real_adb
-@needs_adb
+@pytest.mark.real_adb
 class TestRealServer:
     async def test_devices_shows_unauthorized(self, nursery: trio.Nursery, tmp_path: Path,
                                               phone: Phone) -> None:

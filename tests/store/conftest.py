@@ -45,6 +45,8 @@ async def open_store(request: pytest.FixtureRequest,
     try:
         await trio.to_thread.run_sync(_run_pg, f"CREATE SCHEMA {schema}")
     except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):  # CI starts PostgreSQL: its absence there is a failure
+            raise
         pytest.skip(f"no PostgreSQL at {PG_DSN!r}: {exc}")
     try:
         yield partial(open_postgres_store, f"{PG_DSN} options='-c search_path={schema}'")
