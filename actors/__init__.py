@@ -11,6 +11,7 @@ from ._errors import ActorClosed, ActorCrashed, ActorError, ReplyTimeout
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
 from ._ports import RunResult, TaskFailed, TaskRunner, TaskStore
+from ._runner import ScriptRunner
 from ._scheduler import SchedulerSettings, run_scheduler
 from ._supervise import supervise
 from ._watcher import DeviceActorFactory, run_watcher
@@ -27,6 +28,7 @@ __all__ = [
     "ReplyTimeout",
     "RunResult",
     "SchedulerSettings",
+    "ScriptRunner",
     "Task",
     "TaskFailed",
     "TaskFilter",

@@ -50,6 +50,9 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
                       task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
     """Watch the ADB server at `adb_host:adb_port` forever (reconnecting as needed)."""
     client = adbutils.AdbClient(host=adb_host, port=adb_port, socket_timeout=ADB_TIMEOUT)
+    # The tracking connection is quiet while nothing changes: no read timeout on it
+    # (adbutils sets TCP keepalive, so a dead server is still noticed).
+    tracker = adbutils.AdbClient(host=adb_host, port=adb_port)
     actors: dict[str, Address[DeviceMsg]] = {}
     events_send, events_receive = trio.open_memory_channel[adbutils.DeviceEvent | None](1000)
 
@@ -88,7 +91,7 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
         task_status.started()
         while True:
             try:
-                await trio.to_thread.run_sync(_follow, client, events_send.send_nowait,
+                await trio.to_thread.run_sync(_follow, tracker, events_send.send_nowait,
                                               abandon_on_cancel=True)
             except (adbutils.AdbError, OSError) as exc:
                 log.warning("lost the ADB server at %s:%d (%s); retrying", adb_host, adb_port,

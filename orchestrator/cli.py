@@ -6,9 +6,15 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import trio
 
+from actors import SchedulerSettings
+
+from .plans import PLANS, default_plan, plan_named
+from .service import run_orchestrator
+from .settings import Settings, default_data_dir
 from .simulator import FaultPlan, open_simulator, run_churn
 
 __all__ = ["main"]
@@ -18,7 +24,8 @@ def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     sim = sub.add_parser(
         "sim", help="run simulated phones behind a fake ADB server",
         description="Run N simulated Android phones behind an ADB server that adb, adbutils "
-                    "and the orchestrator talk to as to real phones (e.g. `adb -P 5099 devices -l`).")
+                    "and the orchestrator talk to as to real phones "
+                    "(e.g. `adb -P 5099 devices -l`).")
     sim.add_argument("--devices", type=int, default=20, metavar="N",
                      help="how many phones to simulate (default 20)")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -49,6 +56,45 @@ def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                              "the next period)")
 
 
+def _adb_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        return host or "127.0.0.1", int(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}") from None
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser(
+        "serve", help="run the orchestrator and its task API",
+        description="Run the orchestrator: the TikMatrix-compatible task API, the scheduler and "
+                    "one actor per phone the ADB server sees.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address the API listens on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=50809, help="API port (default 50809)")
+    serve.add_argument("--data-dir", type=Path, default=None,
+                       help=f"where the database and materials live (default {default_data_dir()})")
+    serve.add_argument("--adb", type=_adb_address, default=("127.0.0.1", 5037),
+                       metavar="HOST:PORT",
+                       help="the ADB server whose phones to drive (default 127.0.0.1:5037)")
+    serve.add_argument("--plan", type=plan_named, default=default_plan(), metavar="PLAN",
+                       help=f"one of {', '.join(PLANS)}: what /license/check reports; it caps "
+                            "how many devices run at once (default: no limit). Starter disables "
+                            "the API, as in the product")
+    serve.add_argument("--simulate", type=int, default=0, metavar="N",
+                       help="run N simulated phones in-process and drive those instead of --adb")
+    retry = serve.add_argument_group("scheduling")
+    retry.add_argument("--no-auto-retry", action="store_true",
+                       help="do not retry failed tasks automatically")
+    retry.add_argument("--max-retries", type=int, default=3, choices=range(1, 11),
+                       metavar="1-10", help="automatic retries per task (default 3)")
+    retry.add_argument("--retry-delay", type=float, nargs=2, default=(5.0, 60.0),
+                       metavar=("MIN", "MAX"),
+                       help="seconds before an automatic retry, drawn uniformly (default 5 60)")
+    retry.add_argument("--random-order", action="store_true",
+                       help="run each phone's due tasks in random order instead of oldest first")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orchestrator",
@@ -57,8 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _serve_parser(sub)
     _sim_parser(sub)
     return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host, port=args.port,
+        data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
+        adb_host=args.adb[0], adb_port=args.adb[1], plan=args.plan,
+        simulate=args.simulate,
+        scheduling=SchedulerSettings(auto_retry=not args.no_auto_retry,
+                                     max_retries=args.max_retries,
+                                     retry_delay=tuple(args.retry_delay),
+                                     random_order=args.random_order))
 
 
 async def _run_sim(args: argparse.Namespace) -> None:
@@ -68,8 +127,8 @@ async def _run_sim(args: argparse.Namespace) -> None:
                      unauthorized=args.unauthorized)
     async with open_simulator(args.devices, host=args.host, port=args.port) as sim:
         plan.apply(sim.farm)
-        print(f"{len(sim.farm)} simulated phones; ADB server on {sim.address} "
-              f"(try: adb -P {sim.port} devices -l). Ctrl-C stops.", flush=True)  # noqa: T201
+        print(f"{len(sim.farm)} simulated phones; ADB server on {sim.address} "  # noqa: T201
+              f"(try: adb -P {sim.port} devices -l). Ctrl-C stops.", flush=True)
         if args.churn:
             await run_churn(sim.farm, args.churn)
         else:
@@ -83,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sim":
             trio.run(_run_sim, args)
+        elif args.command == "serve":
+            trio.run(run_orchestrator, _settings(args))
     except KeyboardInterrupt:
         return 130
     except OSError as exc:

@@ -4,11 +4,20 @@
 This package is the bottom layer: it imports nothing else of the project's.
 """
 
-from ._registry import SCRIPTS, plan_tasks, validate
+from ._context import Outcome, ScriptContext
+from ._materials import MaterialLibrary
+from ._registry import SCRIPTS, plan_tasks, run_task, validate
 from ._spec import FanOut, Script, ScriptSpec
 from .account_warmup import AccountWarmupConfig, ChatGPTSettings
 from .comment import CommentConfig
-from .errors import FieldError, InvalidConfig, ScriptError, ScriptNotEnabled, UnknownScript
+from .errors import (
+    FieldError,
+    InvalidConfig,
+    ScriptError,
+    ScriptNotEnabled,
+    StepFailed,
+    UnknownScript,
+)
 from .follow import FollowConfig
 from .post import PostConfig
 from .unfollow import UnfollowConfig
@@ -22,13 +31,18 @@ __all__ = [
     "FieldError",
     "FollowConfig",
     "InvalidConfig",
+    "MaterialLibrary",
+    "Outcome",
     "PostConfig",
     "Script",
+    "ScriptContext",
     "ScriptError",
     "ScriptNotEnabled",
     "ScriptSpec",
+    "StepFailed",
     "UnfollowConfig",
     "UnknownScript",
     "plan_tasks",
+    "run_task",
     "validate",
 ]

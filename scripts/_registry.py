@@ -15,11 +15,13 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from . import account_warmup, comment, follow, post, unfollow
+from ._context import Outcome, ScriptContext
 from ._convert import load
 from ._spec import Script, ScriptSpec
+from .driver import DeviceDriver
 from .errors import ScriptNotEnabled, UnknownScript
 
-__all__ = ["SCRIPTS", "plan_tasks", "validate"]
+__all__ = ["SCRIPTS", "plan_tasks", "run_task", "validate"]
 
 T = TypeVar("T")
 
@@ -84,3 +86,21 @@ def validate(
     script = _api_script(script_name)
     config, extra = load(raw_config, script.config_class)
     return config, script.fan_out(config, extra, start=0, rng=rng or random.Random())
+
+
+async def run_task(
+    driver: DeviceDriver, script_name: str, script_config: object, ctx: ScriptContext
+) -> Outcome:
+    """Run one stored task: re-validate its `script_config`, then the script's steps.
+
+    Raises:
+        UnknownScript, ScriptNotEnabled, InvalidConfig: as `validate` (a task whose config
+            no longer validates).
+        StepFailed: the script could not do its job; `remark` says why.
+        DriverError: the phone was lost or hung.
+    """
+    script = _api_script(script_name)
+    if script.run is None:
+        raise ScriptNotEnabled(script_name)
+    config, _ = load(script_config, script.config_class)
+    return await script.run(driver, config, ctx)

@@ -1,15 +1,19 @@
-"""What a script module declares: its config class and its fan-out (later, its steps)."""
+"""What a script module declares: its config class, its fan-out and its steps."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 from attrs import AttrsInstance
 
-__all__ = ["FanOut", "Script", "ScriptSpec"]
+if TYPE_CHECKING:
+    from ._context import Outcome, ScriptContext
+    from .driver import DeviceDriver
+
+__all__ = ["FanOut", "Runner", "Script", "ScriptSpec"]
 
 C = TypeVar("C", bound=AttrsInstance)
 C_contra = TypeVar("C_contra", bound=AttrsInstance, contravariant=True)
@@ -31,12 +35,26 @@ class FanOut(Protocol[C_contra]):
         ...
 
 
+class Runner(Protocol[C_contra]):
+    async def __call__(self, driver: DeviceDriver, config: C_contra,
+                       ctx: ScriptContext) -> Outcome:
+        """Do one task on the phone `driver` drives; its success.
+
+        Raises:
+            StepFailed: the job could not be done; its remark says why.
+            DriverError: the phone was lost or hung (the driver's errors pass through).
+        """
+        ...
+
+
 @attrs.frozen(kw_only=True)
 class Script(Generic[C]):
-    """A written script: its `script_config` class and how one request fans out."""
+    """A written script: its `script_config` class, how one request fans out, and
+    what one task does on a phone (`run`; None while only its config is written)."""
 
     config_class: type[C]
     fan_out: FanOut[C]
+    run: Runner[C] | None = None
 
 
 def _enabled_needs_script(spec: ScriptSpec, _: attrs.Attribute[bool], enabled: bool) -> None:

@@ -7,17 +7,20 @@ while the task runs; the fan-out makes one task per device with the config as gi
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import attrs
 
+from . import flows
+from ._context import Outcome, ScriptContext
 from ._convert import task_config
 from ._rules import FieldProblem, at_least, between, check, http_url, problem_if
 from ._spec import Script
-from ._text import CommentOrder, lines
+from ._text import CommentOrder, add_emoji, lines, pick_comment
+from .driver import DeviceDriver
 
-__all__ = ["SCRIPT", "AccountWarmupConfig", "ChatGPTSettings", "CommentOrder", "fan_out"]
+__all__ = ["SCRIPT", "AccountWarmupConfig", "ChatGPTSettings", "CommentOrder", "fan_out", "run"]
 
 
 def _url(_: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -89,4 +92,50 @@ def fan_out(
     return [task_config(config, extra)]
 
 
-SCRIPT = Script(config_class=AccountWarmupConfig, fan_out=fan_out)
+def _writer(config: AccountWarmupConfig, ctx: ScriptContext) -> Callable[[str], Awaitable[str]]:
+    """Writes the k-th comment of the run for a video's caption: by the endpoint when
+    `generate_by_chatgpt`, else from the templates by `comment_order`."""
+    written = 0
+
+    async def write(caption: str) -> str:
+        nonlocal written
+        settings = config.chatgpt_settings
+        if config.generate_by_chatgpt and settings is not None:
+            text = await flows.chat_comment(
+                ctx.http, base_url=settings.base_url, api_key=settings.api_key,
+                model=settings.model, prompt=settings.prompt, max_tokens=settings.max_tokens,
+                temperature=settings.temperature, about=caption)
+        else:
+            text = pick_comment(config.comments, config.comment_order, written, ctx.rng)
+        written += 1
+        return add_emoji(text, ctx.rng) if config.insert_emoji else text
+
+    return write
+
+
+async def run(driver: DeviceDriver, config: AccountWarmupConfig, ctx: ScriptContext) -> Outcome:
+    """For `task_duration` s watch the feed (after searching one `topic`, if any), each
+    video `min_duration`..`max_duration` s, acting by the given chances. Without
+    comment templates or ChatGPT no comment is written (the remark says so)."""
+    can_comment = config.generate_by_chatgpt or bool(config.comments)
+    plan = flows.WarmupPlan(
+        duration=config.task_duration, min_watch=config.min_duration,
+        max_watch=config.max_duration, like=config.like_probable,
+        follow=config.floow_probable, collect=config.collect_probable,
+        comment=config.comment_probable if can_comment else 0,
+        topic=ctx.rng.choice(config.topics) if config.topics else None)
+    ui = await flows.as_account(driver, ctx, restart=True)
+    counts = await flows.warm_up(ui, plan, ctx.rng, _writer(config, ctx))
+    remark = (f"watched {counts.watched} videos, liked {counts.liked}, followed "
+              f"{counts.followed}, collected {counts.collected}, commented {counts.commented}")
+    notes = [f"searched {plan.topic!r}"] if plan.topic else []
+    if "collect" in counts.notes:
+        notes.append(f"{ctx.app.label} has no collect button here")
+    if config.comment_probable and not can_comment:
+        notes.append("no comment templates")
+    if notes:
+        remark += f" ({'; '.join(notes)})"
+    return Outcome(remark, {**counts.as_dict(), "topic": plan.topic})
+
+
+SCRIPT = Script(config_class=AccountWarmupConfig, fan_out=fan_out, run=run)

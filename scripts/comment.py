@@ -8,13 +8,16 @@ from typing import Any
 
 import attrs
 
+from . import flows
+from ._context import Outcome, ScriptContext
 from ._convert import task_config
 from ._rules import check, http_url, problem_if
 from ._spec import Script
 from ._targets import each_target, missing_targets, targets
 from ._text import CommentOrder, add_emoji, lines, pick_comment
+from .driver import DeviceDriver
 
-__all__ = ["SCRIPT", "CommentConfig", "CommentOrder", "fan_out"]
+__all__ = ["SCRIPT", "CommentConfig", "CommentOrder", "fan_out", "run"]
 
 
 @attrs.frozen(kw_only=True)
@@ -75,4 +78,23 @@ def fan_out(
     return tasks
 
 
-SCRIPT = Script(config_class=CommentConfig, fan_out=fan_out)
+async def run(driver: DeviceDriver, config: CommentConfig, ctx: ScriptContext) -> Outcome:
+    """Comment on each post (a task has one, with its comment already chosen), and
+    check the comment is listed under the post. `comment_image_path` is not attached
+    yet: the remark says so."""
+    ui = await flows.as_account(driver, ctx)
+    done: dict[str, str] = {}
+    for index, url in enumerate(config.urls):
+        text = pick_comment(config.comments, config.comment_order, index, ctx.rng)
+        if config.insert_emoji:
+            text = add_emoji(text, ctx.rng)
+        await flows.open_post(ui, url)
+        await flows.comment_here(ui, text)
+        done[url] = text
+    remark = "; ".join(f"commented {text!r} on {url}" for url, text in done.items())
+    if config.comment_image_path:
+        remark += " (comment image not attached: not supported yet)"
+    return Outcome(remark, {"comments": done})
+
+
+SCRIPT = Script(config_class=CommentConfig, fan_out=fan_out, run=run)

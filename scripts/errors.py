@@ -3,8 +3,12 @@
 ScriptError
 ├── UnknownScript        no script of that name (API code 40001)
 ├── ScriptNotEnabled     known, but not accepted through the API (API code 40003)
-└── InvalidConfig        `script_config` breaks a rule; carries one FieldError per
-                         problem (API code 40001)
+├── InvalidConfig        `script_config` breaks a rule; carries one FieldError per
+│                        problem (API code 40001)
+└── StepFailed           a script could not do its job on the phone; `remark` says why
+                         in words a person understands ("profile @x not found")
+
+Device trouble (a phone gone or hung) is the driver's: `scripts.driver.DriverError`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ from collections.abc import Sequence
 
 import attrs
 
-__all__ = ["FieldError", "InvalidConfig", "ScriptError", "ScriptNotEnabled", "UnknownScript"]
+__all__ = [
+    "FieldError",
+    "InvalidConfig",
+    "ScriptError",
+    "ScriptNotEnabled",
+    "StepFailed",
+    "UnknownScript",
+]
 
 
 @attrs.frozen
@@ -53,3 +64,11 @@ class InvalidConfig(ScriptError, ValueError):
     def __init__(self, errors: Sequence[FieldError]) -> None:
         self.errors = tuple(errors)
         super().__init__("; ".join(map(str, self.errors)))
+
+
+class StepFailed(ScriptError):
+    """A script could not do its job; `remark` is the task's remark, for a person."""
+
+    def __init__(self, remark: str) -> None:
+        super().__init__(remark)
+        self.remark = remark

@@ -5,15 +5,22 @@ from __future__ import annotations
 import enum
 import random
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
+import trio
 
+from . import flows
+from ._context import Outcome, ScriptContext
 from ._convert import task_config
+from ._materials import media_kind
 from ._rules import at_least, between, check, not_blank, required_if
 from ._spec import Script
 from ._targets import each_target, targets
 from ._text import spin
+from .driver import DeviceDriver
+from .errors import StepFailed
 
 __all__ = [
     "SCRIPT",
@@ -24,7 +31,11 @@ __all__ = [
     "PostConfig",
     "PostWay",
     "fan_out",
+    "run",
 ]
+
+#: Seconds a cancelled task may spend handing its material files back.
+RELEASE_WAIT = 5.0
 
 
 class ContentType(enum.IntEnum):
@@ -130,4 +141,58 @@ def fan_out(
     return [task_config(config, extra, captions=spin(config.captions, rng))]
 
 
-SCRIPT = Script(config_class=PostConfig, fan_out=fan_out)
+async def _material(config: PostConfig, ctx: ScriptContext) -> tuple[list[Path], bool]:
+    """The host files to post, and whether they were taken from the ledger (and so
+    must be handed back if the post fails)."""
+    if config.material_list:
+        paths = [Path(path) for path in config.material_list]
+        for path in paths:
+            if not await trio.Path(path).is_file():
+                raise StepFailed(f"file {path} does not exist")
+        return paths, False
+    kind, count = (("video", 1) if config.content_type is ContentType.VIDEO
+                   else ("image", config.image_count))
+    if config.material_source is MaterialSource.LOCAL_FOLDER:
+        folders = [Path(config.material_path or "")]
+    else:
+        folders = ctx.materials.folders(config.tags)
+    return await ctx.materials.claim(folders, kind, count, owner=ctx.owner), True
+
+
+def _mime(paths: list[Path]) -> str:
+    kinds = {media_kind(path) for path in paths}
+    return "video/*" if kinds == {"video"} else "image/*" if kinds == {"image"} else "*/*"
+
+
+async def run(driver: DeviceDriver, config: PostConfig, ctx: ScriptContext) -> Outcome:
+    """Push the media to the phone's camera folder, then post them by a share intent
+    (`share`) or the app's + button (`addButton`; `useSound` posts that way, without
+    the sound, and says so), the caption typed literally, and wait for the app's
+    confirmation. Library and local-folder files are marked used; handed back if the
+    post fails."""
+    paths, claimed = await _material(config, ctx)
+    notes = []
+    if config.post_way is PostWay.USE_SOUND:
+        notes.append(f"sound {config.sound_name!r} not added: useSound posts via the + button")
+    try:
+        remote = [f"{ctx.app.media_dir}/{path.name}" for path in paths]
+        for path, target in zip(paths, remote, strict=True):
+            await driver.push(path, target)
+        ui = await flows.as_account(driver, ctx)
+        await flows.upload(ui, remote, config.captions, share=config.post_way is PostWay.SHARE,
+                           mime=_mime(paths), placement=config.placement.value,
+                           wait=config.upload_wait_time)
+    except BaseException:
+        if claimed:
+            with trio.CancelScope(shield=True), trio.move_on_after(RELEASE_WAIT):
+                await ctx.materials.release(paths)
+        raise
+    where = f" as a {config.placement.value}" if ctx.app.placements else ""
+    remark = f"posted {', '.join(path.name for path in paths)} to {ctx.app.label}{where}"
+    if notes:
+        remark += f" ({'; '.join(notes)})"
+    return Outcome(remark, {"files": [str(path) for path in paths],
+                            "caption": config.captions})
+
+
+SCRIPT = Script(config_class=PostConfig, fan_out=fan_out, run=run)

@@ -1,0 +1,56 @@
+"""The real `TaskRunner`: a task's script, run on its phone through the adbutils driver.
+
+It turns every way a script can end badly into a remark a person understands, so the
+device actor only ever sees `TaskFailed`.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import httpx
+import trio
+
+from scripts import MaterialLibrary, ScriptContext, ScriptError, StepFailed, run_task
+from scripts.driver import AdbDriver, DeviceLost, DriverError, DriverTimeout
+
+from ._model import Task
+from ._ports import RunResult, TaskFailed
+
+__all__ = ["ScriptRunner"]
+
+
+class ScriptRunner:
+    """Runs tasks on one phone; one instance per device actor, so calls to a phone never
+    overlap (its driver's limiter admits one adbutils call at a time)."""
+
+    def __init__(self, *, adb_host: str, adb_port: int, serial: str, data_dir: Path,
+                 materials: MaterialLibrary, http: httpx.AsyncClient | None = None,
+                 call_timeout: float = 20.0) -> None:
+        self.serial = serial
+        self._driver = AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
+                                 timeout=call_timeout)
+        self._data_dir = data_dir
+        self._materials = materials
+        self._http = http
+
+    async def __call__(self, task: Task) -> RunResult:
+        try:
+            ctx = ScriptContext.for_task(serial=self.serial, task_id=task.id,
+                                         script_config=task.script_config,
+                                         username=task.username, data_dir=self._data_dir,
+                                         rng=random.Random(), http=self._http,
+                                         materials=self._materials)
+            outcome = await run_task(self._driver, task.script_name, task.script_config, ctx)
+        except StepFailed as exc:
+            raise TaskFailed(str(exc)) from exc
+        except ScriptError as exc:
+            raise TaskFailed(f"cannot run {task.script_name}: {exc}") from exc
+        except DeviceLost as exc:
+            raise TaskFailed(f"device {self.serial} disconnected ({exc})") from exc
+        except DriverTimeout as exc:
+            raise TaskFailed(f"device {self.serial} stopped answering: {exc}") from exc
+        except DriverError as exc:
+            raise TaskFailed(str(exc)) from exc
+        return RunResult(outcome.remark, outcome.data)

@@ -1,0 +1,38 @@
+"""What one orchestrator process is told: where to listen, where to keep data, which ADB."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+
+from actors import SchedulerSettings
+
+from .plans import Plan, default_plan
+
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/device-orchestrator`, else `~/.local/share/device-orchestrator`."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "device-orchestrator"
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Configuration of `orchestrator serve`; every field has a command-line flag."""
+
+    host: str = "127.0.0.1"
+    port: int = 50809
+    data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
+    adb_host: str = "127.0.0.1"
+    adb_port: int = 5037
+    plan: Plan = attrs.field(factory=default_plan)
+    simulate: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    scheduling: SchedulerSettings = attrs.field(factory=SchedulerSettings)
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "orchestrator.db"

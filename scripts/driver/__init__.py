@@ -1,0 +1,26 @@
+"""The device driver: the one way scripts touch a phone.
+
+Scripts depend on the `DeviceDriver` protocol; `AdbDriver` implements it over
+adbutils for real phones and simulated ones alike. UI queries use `Selector`s, which
+data files describe (`Selector.from_mapping`).
+"""
+
+from ._adb import AdbDriver
+from ._errors import CommandFailed, DeviceLost, DriverError, DriverTimeout, ElementNotFound
+from ._protocol import DeviceDriver, ShellOutput
+from ._selector import Bounds, Selector, UiElement, UiTree
+
+__all__ = [
+    "AdbDriver",
+    "Bounds",
+    "CommandFailed",
+    "DeviceDriver",
+    "DeviceLost",
+    "DriverError",
+    "DriverTimeout",
+    "ElementNotFound",
+    "Selector",
+    "ShellOutput",
+    "UiElement",
+    "UiTree",
+]
