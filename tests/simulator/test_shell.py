@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import shlex
 from typing import Any
 
@@ -17,6 +18,7 @@ from orchestrator.simulator._app import App, Intent
 from orchestrator.simulator._phone import Phone
 from orchestrator.simulator._shell import ShellResult
 from orchestrator.simulator._ui import Bounds, Node
+from orchestrator.simulator.apps import TIKTOK, SocialApp, default_apps
 
 VIEW = "android.intent.action.VIEW"
 
@@ -356,3 +358,18 @@ async def test_round_trips_are_cheap(phone: Phone) -> None:
     with trio.fail_after(2):
         for _ in range(2000):
             await phone.shell("input tap 10 10; echo X4EXIT:$?")
+
+
+async def test_simstate_shows_what_the_apps_hold() -> None:
+    """`simstate` prints each social app's accounts as JSON: what scripts really did."""
+    phone = Phone("sim-9", apps=default_apps())
+    app = phone.apps[TIKTOK]
+    assert isinstance(app, SocialApp)
+    assert app.current is not None
+    app.current.following.update({"bob", "alice"})
+    result = await phone.shell("simstate")
+    state = json.loads(result.stdout)
+    tiktok = state["apps"][TIKTOK]
+    assert result.exit_code == 0
+    assert tiktok["current"] == app.current.username
+    assert tiktok["accounts"][0]["following"] == ["alice", "bob"]

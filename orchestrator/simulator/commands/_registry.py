@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _am, _basic, _dumpsys, _files, _input, _pm, _props, _screen
+from . import _am, _basic, _dumpsys, _files, _input, _pm, _props, _screen, _sim
 from ._base import Handler, subcommand
 
 __all__ = ["COMMANDS"]
@@ -10,6 +10,7 @@ __all__ = ["COMMANDS"]
 COMMANDS: dict[str, Handler] = {
     **_basic.COMMANDS, **_files.COMMANDS, **_props.COMMANDS, **_dumpsys.COMMANDS,
     **_pm.COMMANDS, **_am.COMMANDS, **_input.COMMANDS, **_screen.COMMANDS,
+    **_sim.COMMANDS,
 }
 #: `cmd SERVICE ...`, the binder shell commands behind `pm`, `am`, `settings`, `input`.
 COMMANDS["cmd"] = subcommand("cmd", {
