@@ -1,0 +1,160 @@
+"""The whole orchestrator as a user runs it: HTTP API in, simulated phones out.
+
+The simulator runs beside the orchestrator (not inside it), so that the tests can read
+the phones' app state back and pull phones out mid-task.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+import trio
+
+from actors import NewTask, SchedulerSettings, TaskStatus
+from orchestrator.service import Running, run_orchestrator
+from orchestrator.settings import Settings
+from orchestrator.simulator import Phone, Simulator, open_simulator
+from orchestrator.simulator.apps import TIKTOK, SocialApp
+from orchestrator.store import open_sqlite_store
+
+DEADLINE = 60
+
+
+@attrs.frozen
+class Farm:
+    sim: Simulator
+    api: httpx.AsyncClient
+    running: Running
+
+    def phone(self, serial: str) -> Phone:
+        phone = self.sim.farm.get(serial)
+        assert phone is not None
+        return phone
+
+    def tiktok(self, serial: str) -> SocialApp:
+        app = self.phone(serial).apps[TIKTOK]
+        assert isinstance(app, SocialApp)
+        return app
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = await self.api.request(method, f"/api/v1{path}", **kwargs)
+        body = answer.json()
+        assert body["code"] == 0, body
+        return body["data"]
+
+    async def wait_for(self, task_id: int, done: Callable[[dict[str, Any]], bool]
+                       ) -> dict[str, Any]:
+        """Poll one task until `done(task)`; bounded by the test's deadline."""
+        while True:
+            task = await self.call("GET", f"/task/{task_id}")
+            if done(task):
+                return dict(task)
+            await trio.sleep(0.02)
+
+
+def ended(task: dict[str, Any]) -> bool:
+    return task["status"] in (TaskStatus.COMPLETED, TaskStatus.FAILED)
+
+
+@pytest.fixture
+async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
+    async with open_simulator(3) as sim, trio.open_nursery() as nursery:
+        settings = Settings(port=0, data_dir=tmp_path, adb_host=sim.host, adb_port=sim.port,
+                            scheduling=SchedulerSettings(auto_retry=False))
+        running = await nursery.start(functools.partial(run_orchestrator, settings))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
+            devices = Farm(sim, api, running)
+            with trio.fail_after(DEADLINE):
+                while (await devices.call("GET", "/devices"))["total"] < 3:
+                    await trio.sleep(0.02)
+            yield devices
+        nursery.cancel_scope.cancel()
+
+
+async def test_follow_really_follows(farm: Farm) -> None:
+    """2 phones x 2 users: four tasks, and each phone's account follows both users."""
+    with trio.fail_after(DEADLINE):
+        created = await farm.call("POST", "/task", json={
+            "serials": ["sim-0001", "sim-0002"], "script_name": "follow",
+            "script_config": {"target_users": ["@alice", "bob"]}})
+        assert created["created_count"] == 4
+        for task_id in created["task_ids"]:
+            task = await farm.wait_for(task_id, ended)
+            assert task["status_text"] == "completed", task["remark"]
+    for serial in ("sim-0001", "sim-0002"):
+        account = farm.tiktok(serial).current
+        assert account is not None
+        assert account.follows("alice")
+        assert account.follows("bob")
+    assert farm.tiktok("sim-0003").current.following == set()  # type: ignore[union-attr]
+
+
+async def test_stop_frees_a_hung_phone_within_a_second(farm: Farm) -> None:
+    """A running script on a phone that hangs is stopped within 1 s; the phone then
+    runs its next task."""
+    phone = farm.phone("sim-0001")
+    phone.faults.hang = "uiautomator"
+    with trio.fail_after(DEADLINE):
+        first, second = (await farm.call("POST", "/task", json={
+            "serials": ["sim-0001"], "script_name": "follow",
+            "script_config": {"target_users": ["carol", "dave"]}}))["task_ids"]
+        await farm.wait_for(first, lambda t: t["status_text"] == "running")
+        await trio.sleep(0.3)  # well inside the hung dump
+        phone.faults.hang = None
+        start = trio.current_time()
+        stopped = await farm.call("POST", f"/task/{first}/stop")
+        assert trio.current_time() - start < 1.0
+        assert (stopped["status_text"], stopped["remark"]) == ("failed", "stopped by user")
+        task = await farm.wait_for(second, ended)
+        assert task["status_text"] == "completed", task["remark"]
+    assert farm.tiktok("sim-0001").current.follows("dave")  # type: ignore[union-attr]
+
+
+async def test_a_phone_pulled_mid_task(farm: Farm) -> None:
+    """The running task fails saying the device disconnected; the next one waits for
+    the phone and runs when it is back."""
+    phone = farm.phone("sim-0002")
+    phone.faults.hang = "uiautomator"
+    with trio.fail_after(DEADLINE):
+        first, second = (await farm.call("POST", "/task", json={
+            "serials": ["sim-0002"], "script_name": "follow",
+            "script_config": {"target_users": ["erin", "frank"]}}))["task_ids"]
+        await farm.wait_for(first, lambda t: t["status_text"] == "running")
+        farm.sim.farm.unplug("sim-0002")
+        failed = await farm.wait_for(first, ended)
+        assert failed["status_text"] == "failed"
+        assert "disconnected" in failed["remark"]
+        await trio.sleep(0.5)
+        assert (await farm.call("GET", f"/task/{second}"))["status_text"] == "pending"
+        phone.faults.hang = None
+        farm.sim.farm.plug(phone)
+        task = await farm.wait_for(second, ended)
+        assert task["status_text"] == "completed", task["remark"]
+
+
+async def test_a_task_running_at_shutdown_is_failed_then_retried(tmp_path: Path) -> None:
+    """A task left running by a dead process fails with 'interrupted' on start-up, and
+    auto-retry runs it again."""
+    async with open_sqlite_store(tmp_path / "orchestrator.db") as store:
+        [task] = await store.create_tasks([NewTask(
+            serial="sim-0001", script_name="follow", request_id="r",
+            script_config={"target_users": ["gina"], "target_user": "gina"}, due_at=0)],
+            created_at=0)
+        await store.mark_running(task.id, started_at=1)
+    async with open_simulator(1) as sim, trio.open_nursery() as nursery:
+        settings = Settings(port=0, data_dir=tmp_path, adb_host=sim.host, adb_port=sim.port,
+                            scheduling=SchedulerSettings(retry_delay=(0.0, 0.0)))
+        running = await nursery.start(functools.partial(run_orchestrator, settings))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
+            farm = Farm(sim, api, running)
+            with trio.fail_after(DEADLINE):
+                done = await farm.wait_for(task.id, lambda t: t["status_text"] == "completed")
+        nursery.cancel_scope.cancel()
+    assert done["retry_count"] == 1
+    assert farm.tiktok("sim-0001").current.follows("gina")  # type: ignore[union-attr]
