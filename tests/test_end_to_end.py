@@ -71,7 +71,9 @@ async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
             devices = Farm(sim, api, running)
             with trio.fail_after(DEADLINE):
-                while (await devices.call("GET", "/devices"))["total"] < 3:
+                while True:  # the watcher reports the phones
+                    if (await devices.call("GET", "/devices"))["total"] == 3:
+                        break
                     await trio.sleep(0.02)
             yield devices
         nursery.cancel_scope.cancel()
