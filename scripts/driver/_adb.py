@@ -10,8 +10,10 @@ another phone.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import shlex
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -58,27 +60,68 @@ class _BoundedClient(adbutils.AdbClient):  # type: ignore[misc]
 
     def make_connection(self, timeout: float | None = None) -> Any:
         connection = super().make_connection(timeout=min(timeout or self._cap, self._cap))
-        opened: list[Any] | None = getattr(self._calls, "opened", None)
+        opened: _Opened | None = getattr(self._calls, "opened", None)
         if opened is not None:
-            opened.append(connection)
+            opened.add(connection)
         return connection
 
-    def run(self, fn: Callable[[], T]) -> T:
+    def run(self, fn: Callable[[], T], opened: _Opened) -> T:
         """Call blocking `fn` in this thread; close the connections it left open."""
-        opened: list[Any] = []
         self._calls.opened = opened
         try:
             return fn()
         finally:
             del self._calls.opened
-            for connection in opened:
-                connection.close()  # a no-op for those adbutils closed
+            opened.close()
+
+
+class _Opened:
+    """The connections one blocking call opened, shared with the trio side.
+
+    When the trio side gives up on a call (a stop, a deadline), `abort()` shuts its
+    sockets down, so the abandoned thread ends at once and frees the device's limiter
+    instead of holding it until its socket times out.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: list[Any] = []
+        self._aborted = False
+
+    def add(self, connection: Any) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            aborted = self._aborted
+        if aborted:
+            _shutdown(connection)
+
+    def abort(self) -> None:
+        with self._lock:
+            self._aborted = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shutdown(connection)
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()  # a no-op for those adbutils closed
+
+
+def _shutdown(connection: Any) -> None:
+    with contextlib.suppress(OSError, AdbError):  # closed already: nothing to wake
+        connection.conn.shutdown(socket.SHUT_RDWR)
 
 
 def _failed(output: ShellOutput) -> bool:
     """Whether an `am`/`monkey` command reported an error (they often exit 0 anyway)."""
     lines = (output.stdout + output.stderr).splitlines()
     return output.exit_code != 0 or any(line.startswith(("Error", "**")) for line in lines)
+
+
+def _message(error: AdbError) -> str:
+    return " ".join(map(str, error.args))
 
 
 def _file_uri(path: str) -> str:
@@ -118,34 +161,35 @@ class AdbDriver:
                     deadline: float | None = None) -> T:
         """Run blocking `fn` off the trio thread, under the deadline; map adbutils' errors."""
         deadline = self._timeout if deadline is None else deadline
+        opened = _Opened()
         try:
             with trio.fail_after(deadline):
-                return await trio.to_thread.run_sync(self._client.run, fn,
+                return await trio.to_thread.run_sync(self._client.run, fn, opened,
                                                      limiter=self._limiter,
                                                      abandon_on_cancel=True)
         except trio.TooSlowError:
             raise DriverTimeout(self._serial, f"{what} took longer than {deadline:g} s") from None
-        except DriverError:
+        except DriverError:  # raised in the thread (`dump_ui`): already ours
             raise
         except (AdbTimeout, TimeoutError) as error:
             raise DriverTimeout(self._serial, f"{what} timed out: {error}") from error
         except AdbConnectionError as error:
             raise DeviceLost(self._serial, f"ADB server unreachable: {error}") from error
         except AdbError as error:
-            message = " ".join(map(str, error.args))
+            message = _message(error)
             if _LOST.search(message):
                 raise DeviceLost(self._serial, message) from error
             raise CommandFailed(self._serial, what, message) from error
         except (OSError, EOFError) as error:
             raise DeviceLost(self._serial, f"connection lost during {what}: {error!r}") \
                 from error
-
-    async def _run_line(self, line: str) -> ShellOutput:
-        result = await self._call(line, lambda: self._device.shell2(line, v2=True))
-        return ShellOutput(result.stdout, result.stderr, result.returncode)
+        finally:
+            opened.abort()  # a thread still running (we gave up on it) ends now
 
     async def shell(self, *argv: str) -> ShellOutput:
-        return await self._run_line(shlex.join(argv))
+        line = shlex.join(argv)
+        result = await self._call(line, lambda: self._device.shell2(line, v2=True))
+        return ShellOutput(result.stdout, result.stderr, result.returncode)
 
     async def _checked(self, *argv: str) -> ShellOutput:
         """`shell`, raising CommandFailed when the command reports an error."""
@@ -188,7 +232,7 @@ class AdbDriver:
             try:
                 data: bytes = self._device.sync.read_bytes(UI_DUMP_PATH)
             except AdbError as error:
-                if _LOST.search(" ".join(map(str, error.args))):
+                if _LOST.search(_message(error)):
                     raise
                 raise CommandFailed(self._serial, "uiautomator dump",
                                     result.output or str(error)) from None

@@ -19,6 +19,7 @@ from scripts.driver import (
     AdbDriver,
     Bounds,
     CommandFailed,
+    DeviceDriver,
     DeviceLost,
     DriverTimeout,
     ElementNotFound,
@@ -323,6 +324,12 @@ class TestSelector:
     def test_not_a_hierarchy(self) -> None:
         with pytest.raises(ValueError, match="not a UI hierarchy"):
             UiTree.from_xml("<html/>")
+
+
+async def test_adb_driver_is_a_device_driver(driver: AdbDriver, phones: list[Phone]) -> None:
+    """Checked by mypy: `AdbDriver` has every method of the protocol scripts use."""
+    protocol: DeviceDriver = driver
+    assert protocol.serial == phones[0].serial
 
 
 def test_exports() -> None:
