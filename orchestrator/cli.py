@@ -47,6 +47,9 @@ def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     faults.add_argument("--disconnect-on", default=None, metavar="TEXT",
                         help="the phone drops off in the middle of the first shell command "
                              "containing TEXT ('push': in the middle of the first push)")
+    faults.add_argument("--crash-on", default=None, metavar="TEXT",
+                        help="the app in front crashes before the first shell command "
+                             "containing TEXT (e.g. 'input tap')")
     faults.add_argument("--offline", type=int, default=0, metavar="K",
                         help="the last K phones are listed as offline")
     faults.add_argument("--unauthorized", type=int, default=0, metavar="K",
@@ -123,7 +126,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 async def _run_sim(args: argparse.Namespace) -> None:
     plan = FaultPlan(faulty=args.faulty, latency=args.latency, hang=args.hang,
                      dump_delay=args.dump_delay, dump_fails=args.dump_fails,
-                     disconnect_on=args.disconnect_on, offline=args.offline,
+                     disconnect_on=args.disconnect_on, crash_on=args.crash_on,
+                     offline=args.offline,
                      unauthorized=args.unauthorized)
     async with open_simulator(args.devices, host=args.host, port=args.port) as sim:
         plan.apply(sim.farm)

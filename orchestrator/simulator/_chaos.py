@@ -26,6 +26,7 @@ class FaultPlan:
     dump_delay: float = 0.0
     dump_fails: bool = False
     disconnect_on: str | None = None
+    crash_on: str | None = None
     offline: int = 0
     unauthorized: int = 0
 
@@ -36,7 +37,8 @@ class FaultPlan:
         for phone in chosen:
             phone.faults = attrs.evolve(phone.faults, latency=self.latency, hang=self.hang,
                                         dump_delay=self.dump_delay, dump_fails=self.dump_fails,
-                                        disconnect_on=self.disconnect_on)
+                                        disconnect_on=self.disconnect_on,
+                                        crash_on=self.crash_on)
         tail = phones[len(phones) - self.offline - self.unauthorized:] \
             if self.offline + self.unauthorized else []
         for i, phone in enumerate(tail):

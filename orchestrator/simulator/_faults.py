@@ -17,6 +17,8 @@ class Faults:
     - `dump_fails`: `uiautomator dump` fails as it does on a busy screen.
     - `disconnect_on`: the phone drops off the bus in the middle of the next shell
       command containing this text (`"push"` means: in the middle of the next push).
+    - `crash_on`: the app in front crashes (its screen disappears) just before the next
+      shell command containing this text runs.
     """
 
     latency: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
@@ -24,9 +26,13 @@ class Faults:
     dump_delay: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
     dump_fails: bool = False
     disconnect_on: str | None = None
+    crash_on: str | None = None
 
     def hangs(self, command: str) -> bool:
         return self.hang is not None and self.hang in command
 
     def disconnects(self, command: str) -> bool:
         return self.disconnect_on is not None and self.disconnect_on in command
+
+    def crashes(self, command: str) -> bool:
+        return self.crash_on is not None and self.crash_on in command

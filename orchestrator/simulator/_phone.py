@@ -152,6 +152,9 @@ class Phone:
         if self.faults.disconnects(command):
             self.faults.disconnect_on = None
             await self.fail_midway()
+        if self.faults.crashes(command) and self.foreground is not None:
+            self.faults.crash_on = None
+            self.crash_app(self.foreground.package)
         return await run_shell(self, command)
 
     # --- screen and input -------------------------------------------------

@@ -57,6 +57,19 @@ async def test_dump_delay_and_failure(autojump_clock: trio.testing.MockClock) ->
     assert not phone.fs.exists("/sdcard/window_dump.xml")
 
 
+async def test_crash_on_closes_the_app_in_front() -> None:
+    """`--crash-on 'input tap'`: the app in front is gone before the tap lands."""
+    farm = Farm()
+    [phone] = farm.add(1)
+    FaultPlan(crash_on="input tap").apply(farm)
+    phone.launch("com.zhiliaoapp.musically")
+    assert phone.foreground is not None
+    await phone.shell("input tap 540 1200")
+    assert phone.foreground is None
+    assert phone.faults.crash_on is None  # once
+    assert b"nexuslauncher" in (await phone.shell("dumpsys window")).stdout
+
+
 async def test_churn_unplugs_and_plugs_back(autojump_clock: trio.testing.MockClock) -> None:
     """Every period one phone leaves, and comes back the period after."""
     farm = farm_of(3)
@@ -76,5 +89,6 @@ def test_sim_command_lists_its_flags() -> None:
     result = subprocess.run([sys.executable, "-m", "orchestrator", "sim", "--help"],
                             capture_output=True, text=True, timeout=60, check=True)
     for flag in ("--devices", "--port", "--latency", "--hang", "--dump-delay", "--dump-fails",
-                 "--disconnect-on", "--offline", "--unauthorized", "--churn", "--faulty"):
+                 "--disconnect-on", "--crash-on", "--offline", "--unauthorized", "--churn",
+                 "--faulty"):
         assert flag in result.stdout
