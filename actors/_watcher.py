@@ -63,10 +63,17 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
                 return
             actors[serial] = address = await nursery.start(
                 functools.partial(supervise, f"device {serial}", device_actor(serial)))
+            log.info("device %s connected", serial)
+            await scheduler.send(DeviceUp(serial=serial, address=address.clone()))
+            nursery.start_soon(learn_model, serial, address)
+
+        async def learn_model(serial: str, address: Address[DeviceMsg]) -> None:
+            """Ask the phone its model off the event path (1,000 phones plug in at once)."""
             model = await trio.to_thread.run_sync(_read_model, client, serial,
                                                   abandon_on_cancel=True)
-            log.info("device %s connected (%s)", serial, model or "unknown model")
-            await scheduler.send(DeviceUp(serial=serial, model=model, address=address.clone()))
+            if model and actors.get(serial) is address:
+                await scheduler.send(DeviceUp(serial=serial, model=model,
+                                              address=address.clone()))
 
         async def phone_down(serial: str, state: str) -> None:
             address = actors.pop(serial, None)
