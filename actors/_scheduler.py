@@ -250,9 +250,13 @@ class _Scheduler:
         except Exception as exc:
             reply.fail(exc)
             return
-        for task in stored:
+        self._enqueue_and_answer(stored, reply)
+
+    def _enqueue_and_answer(self, tasks: list[Task], reply: Reply[list[Task]]) -> None:
+        """Queue the tasks the store just wrote (new or requeued); answer with them."""
+        for task in tasks:
             self.enqueue(task)
-        reply.send(stored)
+        reply.send(tasks)
 
     async def on_outcome(self, msg: TaskOutcome) -> None:
         dev = self.device(msg.serial)
@@ -358,9 +362,7 @@ class _Scheduler:
         except Exception as exc:
             reply.fail(exc)
             return
-        for task in again:
-            self.enqueue(task)
-        reply.send(again)
+        self._enqueue_and_answer(again, reply)
 
 
 async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: WallClock,

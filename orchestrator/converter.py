@@ -2,7 +2,7 @@
 
 Strict: a JSON value of the wrong type is an error, never coerced (`"5"` is not an
 integer, `1` is not a string, `"abc"` is not an array); one leniency, as in the scripts'
-configs: a boolean takes 0 and 1 too. Unknown keys are tolerated, as
+configs, whose strict hooks these are: a boolean takes 0 and 1 too. Unknown keys are tolerated, as
 the API says. Query strings are text, so a converter made `from_text` reads integers
 from decimal text. Failures are cattrs' validation errors; `describe` turns them into
 one sentence of `$.path: problem` parts, for the 40001 message.
@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Annotated, Any, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.cols import list_structure_factory
-from cattrs.gen import make_dict_structure_fn
 from cattrs.v import format_exception, transform_error
 
-__all__ = ["Problem", "Range", "describe", "make_converter"]
+from scripts._convert import configure_strict_json, json_type
+
+__all__ = ["Problem", "Range", "describe", "make_converter", "problems"]
 
 
 class Problem(ValueError):
@@ -43,41 +44,19 @@ class Range:
         return value
 
 
-_JSON_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-               list: "an array", dict: "an object", type(None): "null"}
-
-
 def _wrong_type(expected: str, value: object) -> Problem:
-    return Problem(f"expected {expected}, got {_JSON_NAMES.get(type(value), type(value).__name__)}")
+    return Problem(f"expected {expected}, got {json_type(value)}")
 
 
-def _structure_str(value: object, _: type) -> str:
-    if not isinstance(value, str):
-        raise _wrong_type("a string", value)
-    return value
+def _int_text_hook(strict: Callable[[object, type], int]) -> Callable[[object, type], int]:
+    def structure(value: object, _: type) -> int:
+        if not isinstance(value, str):
+            return strict(value, int)
+        if not re.fullmatch(r"[+-]?[0-9]+", value):
+            raise Problem(f"expected an integer, got {value!r}")
+        return int(value)
 
-
-def _structure_int(value: object, _: type) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _wrong_type("an integer", value)
-    return value
-
-
-def _structure_int_text(value: object, _: type) -> int:
-    if not isinstance(value, str):
-        return _structure_int(value, int)
-    if not re.fullmatch(r"[+-]?[0-9]+", value):
-        raise Problem(f"expected an integer, got {value!r}")
-    return int(value)
-
-
-def _structure_bool(value: object, _: type) -> bool:
-    # The product writes many flags as 0/1; the scripts' configs take them too.
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise _wrong_type("a boolean", value)
+    return structure
 
 
 def _enum_hook(converter: cattrs.Converter) -> Callable[[object, type[enum.Enum]], enum.Enum]:
@@ -117,32 +96,20 @@ def _range_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object, An
     return lambda value, _: rule.check(base(value, int))
 
 
-def _object_hook(cls: type, converter: cattrs.Converter) -> Callable[[object, Any], Any]:
-    fields: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, converter)
-
-    def structure(value: object, _: Any) -> Any:
-        if not isinstance(value, Mapping):
-            raise _wrong_type("an object", value)
-        return fields(value, cls)
-
-    return structure
-
-
 def make_converter(*, from_text: bool = False) -> cattrs.Converter:
     """A converter for the API's models: strict JSON types, unknown keys tolerated, enums
     by value, `Annotated[int, Range(...)]` bounds. `from_text`: integers may come as text
     (query strings)."""
     converter = cattrs.Converter(detailed_validation=True)
-    converter.register_structure_hook(str, _structure_str)
-    converter.register_structure_hook(int, _structure_int_text if from_text else _structure_int)
-    converter.register_structure_hook(bool, _structure_bool)
+    configure_strict_json(converter, problem=Problem)
+    if from_text:
+        converter.register_structure_hook(int, _int_text_hook(converter.get_structure_hook(int)))
     # IntEnum and StrEnum are named too: otherwise their int/str base would win.
     for base in (enum.Enum, enum.IntEnum, enum.StrEnum):
         converter.register_structure_hook(base, _enum_hook(converter))
         converter.register_unstructure_hook(base, lambda member: member.value)
     converter.register_structure_hook_factory(_is_list, _list_hook)
     converter.register_structure_hook_factory(_is_range, _range_hook)
-    converter.register_structure_hook_factory(attrs.has, _object_hook)
     return converter
 
 
@@ -150,8 +117,12 @@ def _format(exc: BaseException, type_: type | None) -> str:
     return str(exc) if isinstance(exc, Problem) else format_exception(exc, type_)
 
 
+def problems(exc: BaseException) -> list[tuple[str, str]]:
+    """A structuring failure's `(path, problem)` pairs, e.g. `("$.a.b", "expected ...")`."""
+    lines = transform_error(exc, format_exception=_format)
+    return [(path, problem) for problem, _, path in (line.rpartition(" @ ") for line in lines)]
+
+
 def describe(exc: BaseException) -> str:
     """One message for a structuring failure: `$.a.b: problem; $.c[2]: problem`."""
-    lines = transform_error(exc, format_exception=_format)
-    return "; ".join(f"{path}: {problem}"
-                     for problem, _, path in (line.rpartition(" @ ") for line in lines))
+    return "; ".join(f"{path}: {problem}" for path, problem in problems(exc))

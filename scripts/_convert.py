@@ -21,7 +21,15 @@ from cattrs.gen import make_dict_structure_fn
 from ._rules import FieldProblem
 from .errors import FieldError, InvalidConfig
 
-__all__ = ["CONFIG_PATH", "field_errors", "load", "make_converter", "task_config"]
+__all__ = [
+    "CONFIG_PATH",
+    "configure_strict_json",
+    "field_errors",
+    "json_type",
+    "load",
+    "make_converter",
+    "task_config",
+]
 
 CONFIG_PATH = "$.script_config"
 C = TypeVar("C", bound=AttrsInstance)
@@ -37,38 +45,21 @@ _JSON_NAMES = {
 }
 
 
-def _got(value: object) -> str:
+def json_type(value: object) -> str:
+    """How JSON names the type of `value`: "a string", "an array", "null", ..."""
     return _JSON_NAMES.get(type(value), type(value).__name__)
 
 
-def _wrong_type(expected: str, value: object) -> FieldProblem:
-    return FieldProblem(f"expected {expected}, got {_got(value)}")
-
-
-def _structure_str(value: object, _: type) -> str:
-    if not isinstance(value, str):
-        raise _wrong_type("a string", value)
-    return value
-
-
-def _structure_int(value: object, _: type) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _wrong_type("an integer", value)
-    return value
+def _wrong_type(
+    expected: str, value: object, problem: Callable[[str], Exception] = FieldProblem
+) -> Exception:
+    return problem(f"expected {expected}, got {json_type(value)}")
 
 
 def _structure_float(value: object, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _wrong_type("a number", value)
     return float(value)
-
-
-def _structure_bool(value: object, _: type) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise _wrong_type("a boolean", value)
 
 
 def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
@@ -119,32 +110,58 @@ def _text_or_list_hook(type_: Any, converter: cattrs.Converter) -> Callable[[obj
     return structure
 
 
-def _object_hook(cls: type, converter: cattrs.Converter) -> Callable[[object, Any], Any]:
-    fields: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, converter)
+def configure_strict_json(
+    converter: cattrs.Converter, *, problem: Callable[[str], Exception] = FieldProblem
+) -> None:
+    """Make `converter` strict about JSON types: `str` and `int` take only their own type,
+    `bool` takes 0 and 1 too (the product writes many flags so), attrs classes take only
+    an object. Anything else raises `problem("expected ..., got ...")`."""
 
-    def structure(value: object, _: Any) -> Any:
-        if not isinstance(value, Mapping):
-            raise _wrong_type("an object", value)
-        return fields(value, cls)
+    def structure_str(value: object, _: type) -> str:
+        if not isinstance(value, str):
+            raise _wrong_type("a string", value, problem)
+        return value
 
-    return structure
+    def structure_int(value: object, _: type) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _wrong_type("an integer", value, problem)
+        return value
+
+    def structure_bool(value: object, _: type) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise _wrong_type("a boolean", value, problem)
+
+    def object_hook(cls: type, converter: cattrs.Converter) -> Callable[[object, Any], Any]:
+        fields: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, converter)
+
+        def structure(value: object, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise _wrong_type("an object", value, problem)
+            return fields(value, cls)
+
+        return structure
+
+    converter.register_structure_hook(str, structure_str)
+    converter.register_structure_hook(int, structure_int)
+    converter.register_structure_hook(bool, structure_bool)
+    converter.register_structure_hook_factory(attrs.has, object_hook)
 
 
 def make_converter() -> cattrs.Converter:
     """A converter for config classes: strict scalars, enums by value, tuples as arrays,
     and `str | tuple[str, ...]` for the fields that take a list or one string."""
     converter = cattrs.Converter(unstruct_collection_overrides={tuple: list})
-    converter.register_structure_hook(str, _structure_str)
-    converter.register_structure_hook(int, _structure_int)
+    configure_strict_json(converter)
     converter.register_structure_hook(float, _structure_float)
-    converter.register_structure_hook(bool, _structure_bool)
     # StrEnum and IntEnum are named too: otherwise their str/int base would win.
     for base in (enum.Enum, enum.StrEnum, enum.IntEnum):
         converter.register_structure_hook(base, _structure_enum)
         converter.register_unstructure_hook(base, lambda member: member.value)
     converter.register_structure_hook_factory(_is_list_type, _list_hook)
     converter.register_structure_hook_factory(_is_text_or_list, _text_or_list_hook)
-    converter.register_structure_hook_factory(attrs.has, _object_hook)
     return converter
 
 

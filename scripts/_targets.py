@@ -4,6 +4,7 @@ A script takes its targets either as a list (`target_users`), which wins when it
 entries, or as one string (`target_user`) split on newlines and commas. Each target
 becomes one task whose config holds just that target, in both shapes: the list with one
 entry and the string. So a task's config is a valid config of its script again.
+Follow and unfollow also share their `run`: one profile step per target user.
 """
 
 from __future__ import annotations
@@ -12,19 +13,25 @@ import enum
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
+from . import flows
+from ._context import Outcome, ScriptContext
 from ._convert import task_config
 from ._rules import FieldProblem, Validator, check, problem_if
+from ._spec import Runner
+from .driver import DeviceDriver
 
 __all__ = [
     "AccessMethod",
+    "ProfileStep",
     "UserTargetsConfig",
     "each_target",
     "fan_out_per_user",
     "missing_targets",
+    "run_per_user",
     "split_targets",
     "targets",
 ]
@@ -111,3 +118,22 @@ def fan_out_per_user(
         task_config(config, extra, target_users=(user,), target_user=user, target_username=None)
         for user in config.users
     ]
+
+
+class ProfileStep(Protocol):
+    async def __call__(self, ui: flows.Ui, user: str, *, search: bool = False) -> str:
+        """Do the step on @`user`'s profile (found by search if `search`); the remark."""
+        ...
+
+
+def run_per_user(step: ProfileStep) -> Runner[UserTargetsConfig]:
+    """The `run` of follow and unfollow: `step` on each target user (a task has one),
+    whose profile is reached by `access_method`; the remarks joined."""
+
+    async def run(driver: DeviceDriver, config: UserTargetsConfig, ctx: ScriptContext) -> Outcome:
+        ui = await flows.as_account(driver, ctx)
+        search = config.access_method is AccessMethod.SEARCH
+        remarks = [await step(ui, user, search=search) for user in config.users]
+        return Outcome("; ".join(remarks), {"users": list(config.users)})
+
+    return run

@@ -1,14 +1,12 @@
-"""`follow`: follow users, one task per target user."""
+"""`follow`: follow users, one task per target user; "already following @x" is a success."""
 
 from __future__ import annotations
 
 import attrs
 
 from . import flows
-from ._context import Outcome, ScriptContext
 from ._spec import Script
-from ._targets import AccessMethod, UserTargetsConfig, fan_out_per_user
-from .driver import DeviceDriver
+from ._targets import AccessMethod, UserTargetsConfig, fan_out_per_user, run_per_user
 
 __all__ = ["SCRIPT", "AccessMethod", "FollowConfig", "fan_out", "run"]
 
@@ -20,15 +18,5 @@ class FollowConfig(UserTargetsConfig):
 
 
 fan_out = fan_out_per_user
-
-
-async def run(driver: DeviceDriver, config: FollowConfig, ctx: ScriptContext) -> Outcome:
-    """Follow each target user (a task has one) by `access_method`;
-    "already following @x" is a success."""
-    ui = await flows.as_account(driver, ctx)
-    search = config.access_method is AccessMethod.SEARCH
-    remarks = [await flows.follow(ui, user, search=search) for user in config.users]
-    return Outcome("; ".join(remarks), {"users": list(config.users)})
-
-
+run = run_per_user(flows.follow)
 SCRIPT = Script(config_class=FollowConfig, fan_out=fan_out, run=run)

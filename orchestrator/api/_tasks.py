@@ -48,6 +48,13 @@ class TaskIds:
     task_ids: list[int]
 
 
+def _task_view(task: Task | None, task_id: int) -> Response:
+    """The task's view, or 40401 when there is no such task."""
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return envelope(TaskView.from_task(task))
+
+
 def task_routes(facade: Facade) -> Blueprint:
     """The `/task` routes, served by `facade`."""
     routes = Blueprint("tasks", __name__)
@@ -90,10 +97,7 @@ def task_routes(facade: Facade) -> Blueprint:
 
     @routes.get("/task/<int:task_id>")
     async def get_task(task_id: int) -> Response:
-        task = await facade.store.get_task(task_id)
-        if task is None:
-            raise NotFound(f"task {task_id} not found")
-        return envelope(TaskView.from_task(task))
+        return _task_view(await facade.store.get_task(task_id), task_id)
 
     @routes.delete("/task/<int:task_id>")
     async def delete_task(task_id: int) -> Response:
@@ -106,9 +110,7 @@ def task_routes(facade: Facade) -> Blueprint:
     @routes.post("/task/<int:task_id>/stop")
     async def stop_task(task_id: int) -> Response:
         task: Task | None = await facade.ask(lambda reply: StopTask(task_id=task_id, reply=reply))
-        if task is None:
-            raise NotFound(f"task {task_id} not found")
-        return envelope(TaskView.from_task(task))
+        return _task_view(task, task_id)
 
     @routes.post("/task/<int:task_id>/retry")
     async def retry_task(task_id: int) -> Response:
