@@ -77,6 +77,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--port", type=int, default=50809, help="API port (default 50809)")
     serve.add_argument("--data-dir", type=Path, default=None,
                        help=f"where the database and materials live (default {default_data_dir()})")
+    serve.add_argument("--postgres", default=None, metavar="DSN",
+                       help="keep tasks in PostgreSQL (e.g. 'host=127.0.0.1 dbname=farm' or a "
+                            "postgresql:// URL) instead of SQLite in the data folder")
     serve.add_argument("--adb", type=_adb_address, default=("127.0.0.1", 5037),
                        metavar="HOST:PORT",
                        help="the ADB server whose phones to drive (default 127.0.0.1:5037)")
@@ -116,7 +119,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=args.host, port=args.port,
         data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
         adb_host=args.adb[0], adb_port=args.adb[1], plan=args.plan,
-        simulate=args.simulate,
+        simulate=args.simulate, postgres=args.postgres,
         scheduling=SchedulerSettings(auto_retry=not args.no_auto_retry,
                                      max_retries=args.max_retries,
                                      retry_delay=tuple(args.retry_delay),

@@ -29,7 +29,7 @@ from scripts import MaterialLibrary
 from .api import create_app, serve_api
 from .settings import Settings
 from .simulator import open_simulator
-from .store import open_sqlite_store
+from .store import open_postgres_store, open_sqlite_store
 
 __all__ = ["Running", "run_orchestrator"]
 
@@ -55,7 +55,9 @@ async def run_orchestrator(settings: Settings,
     clock = WallClock()
     scheduling = attrs.evolve(settings.scheduling, device_limit=settings.plan.device_limit)
     async with AsyncExitStack() as stack:
-        store = await stack.enter_async_context(open_sqlite_store(settings.database))
+        store = await stack.enter_async_context(
+            open_postgres_store(settings.postgres) if settings.postgres
+            else open_sqlite_store(settings.sqlite_path))
         await _recover(store, clock, scheduling)
         adb_host, adb_port = settings.adb_host, settings.adb_port
         if settings.simulate:

@@ -31,8 +31,9 @@ class Settings:
     adb_port: int = 5037
     plan: Plan = attrs.field(factory=default_plan)
     simulate: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    postgres: str | None = None  # a PostgreSQL DSN; None: SQLite in `data_dir`
     scheduling: SchedulerSettings = attrs.field(factory=SchedulerSettings)
 
     @property
-    def database(self) -> Path:
+    def sqlite_path(self) -> Path:
         return self.data_dir / "orchestrator.db"
