@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 import adbutils
 import trio
 
+from scripts.driver import AdbDriver, DriverError
+
 from ._mailbox import Address, Inbox
 from ._supervise import supervise
 from .messages import DeviceDown, DeviceMsg, DeviceUp, SchedulerMsg
@@ -31,10 +33,13 @@ RECONNECT_DELAY = 1.0
 ADB_TIMEOUT = 10.0
 
 
-def _read_model(client: adbutils.AdbClient, serial: str) -> str:
+async def _read_model(adb_host: str, adb_port: int, serial: str) -> str:
+    """The phone's model, or "" if it cannot say (the driver closes what a failure leaves)."""
+    driver = AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
+                       timeout=ADB_TIMEOUT)
     try:
-        return str(client.device(serial).prop.model or "")
-    except (adbutils.AdbError, OSError):
+        return (await driver.shell("getprop", "ro.product.model")).stdout.strip()
+    except DriverError:
         return ""
 
 
@@ -49,7 +54,6 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
                       device_actor: DeviceActorFactory,
                       task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
     """Watch the ADB server at `adb_host:adb_port` forever (reconnecting as needed)."""
-    client = adbutils.AdbClient(host=adb_host, port=adb_port, socket_timeout=ADB_TIMEOUT)
     # The tracking connection is quiet while nothing changes: no read timeout on it
     # (adbutils sets TCP keepalive, so a dead server is still noticed).
     tracker = adbutils.AdbClient(host=adb_host, port=adb_port)
@@ -69,8 +73,7 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
 
         async def learn_model(serial: str, address: Address[DeviceMsg]) -> None:
             """Ask the phone its model off the event path (1,000 phones plug in at once)."""
-            model = await trio.to_thread.run_sync(_read_model, client, serial,
-                                                  abandon_on_cancel=True)
+            model = await _read_model(adb_host, adb_port, serial)
             if model and actors.get(serial) is address:
                 await scheduler.send(DeviceUp(serial=serial, model=model,
                                               address=address.clone()))
