@@ -80,7 +80,8 @@ async def run_orchestrator(settings: Settings,
         await nursery.start(functools.partial(
             run_watcher, adb_host=adb_host, adb_port=adb_port, scheduler=scheduler,
             device_actor=device_actor))
-        app = create_app(scheduler=scheduler, store=store, plan=settings.plan, clock=clock)
+        app = create_app(scheduler=scheduler, store=store, plan=settings.plan, clock=clock,
+                         materials=materials)
         api_port = await nursery.start(functools.partial(
             serve_api, app, host=settings.host, port=settings.port))
         log.info("task API on http://%s:%d/api/v1/ (plan %s); phones from the ADB server at "

@@ -6,7 +6,7 @@ This package is the bottom layer: it imports nothing else of the project's.
 
 from ._context import Outcome, ScriptContext
 from ._materials import MaterialLibrary
-from ._registry import SCRIPTS, plan_tasks, run_task, validate
+from ._registry import SCRIPTS, api_script, plan_tasks, run_task, validate
 from ._spec import FanOut, Script, ScriptSpec
 from .account_warmup import AccountWarmupConfig, ChatGPTSettings
 from .comment import CommentConfig
@@ -19,7 +19,12 @@ from .errors import (
     UnknownScript,
 )
 from .follow import FollowConfig
+from .like import LikeConfig
+from .message import MessageConfig
 from .post import PostConfig
+from .profile import ProfileConfig
+from .scrape_user import ScrapeUserConfig
+from .super_marketing import SuperMarketingConfig
 from .unfollow import UnfollowConfig
 
 __all__ = [
@@ -31,17 +36,23 @@ __all__ = [
     "FieldError",
     "FollowConfig",
     "InvalidConfig",
+    "LikeConfig",
     "MaterialLibrary",
+    "MessageConfig",
     "Outcome",
     "PostConfig",
+    "ProfileConfig",
+    "ScrapeUserConfig",
     "Script",
     "ScriptContext",
     "ScriptError",
     "ScriptNotEnabled",
     "ScriptSpec",
     "StepFailed",
+    "SuperMarketingConfig",
     "UnfollowConfig",
     "UnknownScript",
+    "api_script",
     "plan_tasks",
     "run_task",
     "validate",

@@ -14,14 +14,25 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from . import account_warmup, comment, follow, post, unfollow
+from . import (
+    account_warmup,
+    comment,
+    follow,
+    like,
+    message,
+    post,
+    profile,
+    scrape_user,
+    super_marketing,
+    unfollow,
+)
 from ._context import Outcome, ScriptContext
 from ._convert import load
 from ._spec import Script, ScriptSpec
 from .driver import DeviceDriver
 from .errors import ScriptNotEnabled, UnknownScript
 
-__all__ = ["SCRIPTS", "plan_tasks", "run_task", "validate"]
+__all__ = ["SCRIPTS", "api_script", "plan_tasks", "run_task", "validate"]
 
 T = TypeVar("T")
 
@@ -29,10 +40,17 @@ _WRITTEN: dict[str, Script[Any]] = {
     "account_warmup": account_warmup.SCRIPT,
     "comment": comment.SCRIPT,
     "follow": follow.SCRIPT,
+    "like": like.SCRIPT,
+    "message": message.SCRIPT,
     "post": post.SCRIPT,
+    "profile": profile.SCRIPT,
+    "scrape_user": scrape_user.SCRIPT,
+    "super_marketing": super_marketing.SCRIPT,
     "unfollow": unfollow.SCRIPT,
 }
-_ANNOUNCED = ("like", "message", "profile", "scrape_user", "super_marketing")
+#: Scripts known by name but not written yet: the API answers 40003 for them. All ten
+#: of the product's scripts are written now; a new one starts here.
+_ANNOUNCED: tuple[str, ...] = ()
 
 SCRIPTS: Mapping[str, ScriptSpec] = MappingProxyType(
     {
@@ -42,7 +60,13 @@ SCRIPTS: Mapping[str, ScriptSpec] = MappingProxyType(
 )
 
 
-def _api_script(script_name: str) -> Script[Any]:
+def api_script(script_name: str) -> Script[Any]:
+    """The script `script_name`, if the API may start it.
+
+    Raises:
+        UnknownScript: no such script.
+        ScriptNotEnabled: it is known but not (yet) API-enabled.
+    """
     spec = SCRIPTS.get(script_name)
     if spec is None:
         raise UnknownScript(script_name)
@@ -66,7 +90,7 @@ def plan_tasks(
         ScriptNotEnabled: known, not accepted through the API (API 40003).
         InvalidConfig: naming each field at fault (API 40001).
     """
-    script = _api_script(script_name)
+    script = api_script(script_name)
     config, extra = load(raw_config, script.config_class)
     rng = rng or random.Random()
     planned: list[tuple[T, dict[str, Any]]] = []
@@ -83,7 +107,7 @@ def validate(
 
     Raises the errors of `plan_tasks`.
     """
-    script = _api_script(script_name)
+    script = api_script(script_name)
     config, extra = load(raw_config, script.config_class)
     return config, script.fan_out(config, extra, start=0, rng=rng or random.Random())
 
@@ -99,7 +123,7 @@ async def run_task(
         StepFailed: the script could not do its job; `remark` says why.
         DriverError: the phone was lost or hung.
     """
-    script = _api_script(script_name)
+    script = api_script(script_name)
     if script.run is None:
         raise ScriptNotEnabled(script_name)
     config, _ = load(script_config, script.config_class)

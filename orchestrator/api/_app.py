@@ -14,12 +14,16 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from actors import Address, TaskStore, WallClock
+from actors import Address, WallClock
 from actors.messages import SchedulerMsg
+from scripts import MaterialLibrary
 
 from ..errors import ApiNotAllowed, InternalError, InvalidParams, NotFound, OrchestratorError
 from ..plans import Plan
+from ..store import Store
+from ._accounts import account_routes
 from ._facade import Facade
+from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
 from ._render import License
 from ._tasks import task_routes
@@ -53,16 +57,20 @@ async def _answer_error(exc: Exception) -> Response:
                     status=error.http_status)
 
 
-def create_app(*, scheduler: Address[SchedulerMsg], store: TaskStore, plan: Plan,
-               clock: WallClock, reply_timeout: float = 10.0) -> QuartTrio:
+def create_app(*, scheduler: Address[SchedulerMsg], store: Store, plan: Plan,
+               clock: WallClock, materials: MaterialLibrary,
+               reply_timeout: float = 10.0) -> QuartTrio:
     """The API app: changes go to `scheduler` (each answer awaited at most
-    `reply_timeout` seconds, else 50001), reads go to `store`; `plan` gates `/api/v1`."""
+    `reply_timeout` seconds, else 50001), reads and accounts go to `store`; `plan` gates
+    `/api/v1`; `/materials` manages `materials`, the library `post` draws from."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
     # No bodiless automatic OPTIONS answers: every answer is the envelope.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
+    # Uploads of videos to the material library are large.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     reply_timeout=reply_timeout)
 
@@ -73,5 +81,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], store: TaskStore, plan: Plan
 
     app.register_blueprint(task_routes(facade), url_prefix=API_PREFIX)
     app.register_blueprint(meta_routes(facade), url_prefix=API_PREFIX)
+    app.register_blueprint(account_routes(facade), url_prefix=API_PREFIX)
+    app.register_blueprint(material_routes(materials), url_prefix=API_PREFIX)
     app.register_error_handler(Exception, _answer_error)
     return app

@@ -1,8 +1,10 @@
 """`POST /task`: validate a request, in the API's order, and fan it out into new tasks.
 
 Order of the checks: the body's types; `script_name` missing (40002), unknown (40001),
-not API-enabled (40003); `serials` xor `usernames`, each resolved to its device slots;
-the intervals; `start_time`; `script_config` and its fan-out; zero tasks (40001).
+not API-enabled (40003); `serials` xor `usernames`, each resolved to its device slots
+(accounts of the platform `script_config.platform`, default tiktok; a task that runs as
+an account gets its `platform` and `package` in its config); the intervals;
+`start_time`; `script_config` and its fan-out; zero tasks (40001).
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from typing import Annotated, Any
 
 import attrs
 
-from actors import NewTask, TaskSource
-from scripts import SCRIPTS, InvalidConfig, plan_tasks
+from actors import Account, AccountStatus, AccountStore, NewTask, Platform, TaskSource
+from scripts import SCRIPTS, InvalidConfig, ScriptNotEnabled, UnknownScript, api_script, plan_tasks
 
 from ..converter import Range
 from ..errors import InvalidParams, ScriptNameMissing, ScriptNotApiEnabled
 
 __all__ = ["CreateTasks", "due_at", "plan_request"]
 
-Slot = tuple[str, str | None]
+Slot = tuple[str, Account | None]
 """Where one fan-out slot runs: a device serial, and the account it runs as (or None)."""
 
 _HH_MM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
@@ -47,12 +49,15 @@ class CreateTasks:
 def _check_script(name: str | None) -> str:
     if not name:
         raise ScriptNameMissing
-    spec = SCRIPTS.get(name)
-    if spec is None:
+    try:
+        api_script(name)
+    except UnknownScript:
         known = ", ".join(n for n, s in SCRIPTS.items() if s.api_enabled)
-        raise InvalidParams(f"$.script_name: unknown script {name!r} (API scripts: {known})")
-    if not spec.api_enabled:
-        raise ScriptNotApiEnabled(f"script {name!r} is not available through the API yet")
+        raise InvalidParams(
+            f"$.script_name: unknown script {name!r} (API scripts: {known})") from None
+    except ScriptNotEnabled:
+        raise ScriptNotApiEnabled(
+            f"script {name!r} is not available through the API yet") from None
     return name
 
 
@@ -62,37 +67,74 @@ def _check_names(field: str, names: Sequence[str]) -> None:
             raise InvalidParams(f"$.{field}[{index}]: must not be empty")
 
 
-# The two lookups below need the accounts store (a later issue); until it exists, no
-# account is known and no device has accounts bound to it.
-def _account_slots(usernames: Sequence[str]) -> list[Slot]:
+def _platform(script_config: object) -> Platform:
+    """The accounts' platform: `script_config.platform`, default tiktok."""
+    raw = script_config.get("platform") if isinstance(script_config, dict) else None
+    if raw is None:
+        return Platform.TIKTOK
+    try:
+        return Platform(str(raw).lower())
+    except ValueError:
+        choices = ", ".join(repr(p.value) for p in Platform)
+        raise InvalidParams(f"$.script_config.platform: must be one of {choices}, "
+                            f"got {raw!r}") from None
+
+
+async def _account_slots(usernames: Sequence[str], platform: Platform,
+                         accounts: AccountStore) -> list[Slot]:
     """Each account's bound device, running as that account."""
-    if usernames:
-        raise InvalidParams(f"$.usernames[0]: account @{usernames[0].lstrip('@')} not found")
-    return []
+    found = {a.username.lower(): a for a in await accounts.find_accounts(
+        platform, [name.strip().removeprefix("@") for name in usernames])}
+    slots: list[Slot] = []
+    for index, name in enumerate(usernames):
+        account = found.get(name.strip().removeprefix("@").lower())
+        where = f"$.usernames[{index}]: account @{name.strip().removeprefix('@')}"
+        if account is None:
+            raise InvalidParams(f"{where} not found on {platform}")
+        if account.status is AccountStatus.DISABLED:
+            raise InvalidParams(f"{where} is disabled")
+        if account.device is None:
+            raise InvalidParams(f"{where} is not bound to a device")
+        slots.append((account.device, account))
+    return slots
 
 
-def _multi_account_slots(serials: Sequence[str]) -> list[Slot]:
+async def _multi_account_slots(serials: Sequence[str], platform: Platform,
+                               accounts: AccountStore) -> list[Slot]:
     """One slot per enabled account bound to each device, device by device."""
-    if serials:
-        raise InvalidParams(f"$.enable_multi_account: no enabled accounts are bound to "
-                            f"device {serials[0]}")
-    return []
+    bound = [a for a in await accounts.accounts_on(platform, serials)
+             if a.status is AccountStatus.ENABLED]
+    slots: list[Slot] = []
+    for index, serial in enumerate(serials):
+        mine: list[Slot] = [(serial, a) for a in bound if a.device == serial]
+        if not mine:
+            raise InvalidParams(f"$.serials[{index}]: no enabled {platform} account is "
+                                f"bound to device {serial}")
+        slots += mine
+    return slots
 
 
-def _slots(req: CreateTasks) -> list[Slot]:
+async def _slots(req: CreateTasks, accounts: AccountStore) -> list[Slot]:
     if req.usernames is not None:
         if req.serials is not None:
             raise InvalidParams("$.serials, $.usernames: give one of them, not both")
         if req.enable_multi_account:
             raise InvalidParams("$.enable_multi_account: only with serials (device mode)")
         _check_names("usernames", req.usernames)
-        return _account_slots(req.usernames)
+        return await _account_slots(req.usernames, _platform(req.script_config), accounts)
     if req.serials is None:
         raise InvalidParams("$.serials: required unless usernames is given")
     _check_names("serials", req.serials)
     if req.enable_multi_account:
-        return _multi_account_slots(req.serials)
+        return await _multi_account_slots(req.serials, _platform(req.script_config), accounts)
     return [(serial, None) for serial in req.serials]
+
+
+def _as_account(config: dict[str, Any], account: Account | None) -> dict[str, Any]:
+    """A task's config; running as an account, its app: platform and (clone) package."""
+    if account is None:
+        return config
+    return {**config, "platform": account.platform.value, "package": account.packagename}
 
 
 def due_at(start_time: str | None, now: float) -> float:
@@ -109,15 +151,17 @@ def due_at(start_time: str | None, now: float) -> float:
     return max(due.timestamp(), now)
 
 
-def plan_request(req: CreateTasks, *, now: float) -> list[NewTask]:
+async def plan_request(req: CreateTasks, *, now: float,
+                       accounts: AccountStore) -> list[NewTask]:
     """The new tasks of one request, device-major, sharing one `request_id`; `position`
-    numbers each device's tasks in order.
+    numbers each device's tasks in order. Accounts (usernames and multi-account modes)
+    are looked up in `accounts`.
 
     Raises:
         ScriptNameMissing, ScriptNotApiEnabled, InvalidParams: as the module says.
     """
     script_name = _check_script(req.script_name)
-    slots = _slots(req)
+    slots = await _slots(req, accounts)
     if req.min_interval > req.max_interval:
         raise InvalidParams(f"$.min_interval: must not exceed max_interval "
                             f"({req.min_interval} > {req.max_interval})")
@@ -132,9 +176,10 @@ def plan_request(req: CreateTasks, *, now: float) -> list[NewTask]:
     request_id = uuid.uuid4().hex
     positions: Counter[str] = Counter()
     tasks = []
-    for (serial, username), config in planned:
+    for (serial, account), config in planned:
         tasks.append(NewTask(
-            serial=serial, username=username, script_name=script_name, script_config=config,
+            serial=serial, username=None if account is None else account.username,
+            script_name=script_name, script_config=_as_account(config, account),
             source=TaskSource.API, due_at=due, request_id=request_id,
             position=positions[serial], min_interval=req.min_interval,
             max_interval=req.max_interval,

@@ -12,11 +12,12 @@ from typing import TypeVar
 
 import attrs
 
-from actors import ActorError, Address, Reply, TaskStore, WallClock
+from actors import ActorError, Address, Reply, WallClock
 from actors.messages import SchedulerMsg
 
 from ..errors import InternalError, InvalidParams, NotFound
 from ..plans import Plan
+from ..store import Store
 
 __all__ = ["Facade"]
 
@@ -28,7 +29,7 @@ T = TypeVar("T")
 @attrs.frozen(kw_only=True)
 class Facade:
     scheduler: Address[SchedulerMsg]
-    store: TaskStore
+    store: Store
     plan: Plan
     clock: WallClock
     reply_timeout: float

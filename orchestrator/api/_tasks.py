@@ -62,7 +62,7 @@ def task_routes(facade: Facade) -> Blueprint:
     @routes.post("/task")
     async def create() -> Response:
         request = await read_body(CreateTasks)
-        new = plan_request(request, now=facade.clock.now())
+        new = await plan_request(request, now=facade.clock.now(), accounts=facade.store)
         stored: list[Task] = await facade.ask(lambda reply: SubmitTasks(tasks=new, reply=reply))
         return envelope(Created.of(stored))
 

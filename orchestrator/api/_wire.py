@@ -12,7 +12,7 @@ from quart import Response, request
 from ..converter import describe, make_converter
 from ..errors import InvalidParams
 
-__all__ = ["envelope", "read_body", "read_query"]
+__all__ = ["envelope", "read_body", "read_form", "read_object", "read_query"]
 
 T = TypeVar("T")
 
@@ -35,11 +35,11 @@ def _load(converter: cattrs.Converter, raw: object, cls: type[T]) -> T:
         raise InvalidParams(describe(exc)) from exc
 
 
-async def read_body(cls: type[T]) -> T:
-    """The JSON body as `cls`, whatever the Content-Type (curl's `-d` says form data).
+async def read_object() -> dict[str, object]:
+    """The JSON object of the body, whatever the Content-Type (curl's `-d` says form data).
 
     Raises:
-        InvalidParams: not JSON, not an object, or a field at fault (named).
+        InvalidParams: not JSON, or not an object.
     """
     text = await request.get_data(as_text=True)
     try:
@@ -48,7 +48,16 @@ async def read_body(cls: type[T]) -> T:
         raise InvalidParams(f"the body is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise InvalidParams("the body must be a JSON object")
-    return _load(_JSON, raw, cls)
+    return raw
+
+
+async def read_body(cls: type[T]) -> T:
+    """The JSON body as `cls` (see `read_object`).
+
+    Raises:
+        InvalidParams: not JSON, not an object, or a field at fault (named).
+    """
+    return _load(_JSON, await read_object(), cls)
 
 
 def read_query(cls: type[T]) -> T:
@@ -58,3 +67,13 @@ def read_query(cls: type[T]) -> T:
         InvalidParams: a parameter at fault (named).
     """
     return _load(_QUERY, {key: value for key, value in request.args.items() if value}, cls)
+
+
+async def read_form(cls: type[T]) -> T:
+    """The form fields (not the files) as `cls`, read as text like the query string.
+
+    Raises:
+        InvalidParams: a field at fault (named).
+    """
+    form = await request.form
+    return _load(_QUERY, {key: value for key, value in form.items() if value}, cls)

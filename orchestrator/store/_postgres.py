@@ -13,10 +13,8 @@ from typing import Any
 
 import psycopg
 
-from actors import TaskStore
-
 from ._sql import INSERT_COLUMNS, POSTGRES
-from ._store import SqlTaskStore
+from ._store import SqlTaskStore, Store
 from ._worker import open_worker
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -54,7 +52,7 @@ def _connect(dsn: str) -> Connection:
 
 
 @asynccontextmanager
-async def open_postgres_store(dsn: str) -> AsyncIterator[TaskStore]:
+async def open_postgres_store(dsn: str) -> AsyncIterator[Store]:
     """The store in the PostgreSQL database `dsn` names (its tables created or migrated).
 
     The tables go in the first schema of the connection's `search_path`.

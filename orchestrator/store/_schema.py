@@ -57,7 +57,29 @@ def _counts(d: Dialect) -> Sequence[str]:
     ]
 
 
-MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts)
+def _accounts(d: Dialect) -> Sequence[str]:
+    """The phones' app accounts. A username is unique per platform, whatever its case
+    (usernames are ASCII, so both engines' `lower` agree with Python's)."""
+    return [
+        f"""CREATE TABLE accounts (
+            id {d.id_column},
+            username TEXT NOT NULL,
+            email TEXT NOT NULL,
+            password TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            packagename TEXT NOT NULL,
+            device TEXT,
+            logined INTEGER NOT NULL,
+            status INTEGER NOT NULL,
+            tags TEXT NOT NULL,  -- a JSON array of strings
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX accounts_by_name ON accounts (platform, lower(username))",
+        "CREATE INDEX accounts_by_device ON accounts (device, id)",
+    ]
+
+
+MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts)
 
 
 class SchemaTooNew(RuntimeError):

@@ -10,10 +10,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from actors import TaskStore
-
 from ._sql import SQLITE, Queries
-from ._store import SqlTaskStore
+from ._store import SqlTaskStore, Store
 from ._worker import open_worker
 
 _MIN_VERSION = (3, 35)  # RETURNING
@@ -61,7 +59,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 @asynccontextmanager
-async def open_sqlite_store(path: str | PathLike[str]) -> AsyncIterator[TaskStore]:
+async def open_sqlite_store(path: str | PathLike[str]) -> AsyncIterator[Store]:
     """The store in the SQLite file at `path` (created, or migrated, as needed)."""
     async with open_worker(partial(_connect, Path(path))) as worker:
         store = SqliteTaskStore(worker, SQLITE)

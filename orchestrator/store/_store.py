@@ -1,4 +1,4 @@
-"""The `TaskStore` both backends share: each method is one transaction on the worker thread.
+"""The store both backends share: each method is one transaction on the worker thread.
 
 A backend adds only what its engine does differently: how a transaction begins, and
 how a batch of new tasks is written fastest while learning their ids.
@@ -9,12 +9,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import trio
 
-from actors import NewTask, Task, TaskFilter, TaskStats, TaskStatus
+from actors import AccountStore, NewTask, Task, TaskFilter, TaskStats, TaskStatus, TaskStore
 
+from ._accounts import AccountQueries, SqlAccountStore
 from ._schema import migrate
 from ._sql import (
     Cursor,
@@ -37,8 +38,12 @@ _FINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED)
 _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
 
 
-class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
-    """A `TaskStore` over one connection owned by `worker`.
+class Store(TaskStore, AccountStore, Protocol):
+    """What the `open_*_store` functions yield: tasks and accounts in one database."""
+
+
+class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
+    """A `TaskStore` and `AccountStore` over one connection owned by `worker`.
 
     Per-status counts live in `task_counts` and change in the same transaction as the
     tasks, so `task_stats` reads four rows instead of counting millions.
@@ -48,6 +53,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         self._worker = worker
         self._dialect = dialect
         self._q = Queries.for_dialect(dialect)
+        self._accounts = AccountQueries.for_dialect(dialect)
 
     @abc.abstractmethod
     def _transaction(self, conn: ConnT, *, write: bool) -> AbstractContextManager[CursorT]:

@@ -23,11 +23,17 @@ REQUIRED = frozenset({
     "comment_send", "search_input", "search_submit", "search_user_name", "follow_button",
     "not_found", "account_switcher", "account_name", "gallery_item", "gallery_next",
     "caption_input", "publish", "toast", "error_message",
+    # profiles, messages, follower lists, Edit profile
+    "profile_nickname", "profile_bio", "followers_count", "following_count", "posts_count",
+    "profile_post", "follower_list", "follower_name", "message_button", "message_input",
+    "message_send", "message_text", "edit_profile", "change_avatar", "edit_nickname", "edit_bio",
+    "edit_website", "edit_nickname_clear", "edit_bio_clear", "edit_website_clear",
+    "save_profile",
 })
 #: Selectors an app may lack: the step that needs one is skipped (or not needed there).
 OPTIONAL = frozenset({"video_caption", "collect_button", "unfollow_confirm", "search_empty",
                       "error_ok"})
-_TEXTS = frozenset({"follow", "following", "posted"})
+_TEXTS = frozenset({"follow", "following", "posted", "profile_saved"})
 
 
 def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -30,6 +30,7 @@ from actors.messages import DeviceUp, SchedulerMsg
 from orchestrator.api import API_PREFIX, create_app
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import open_sqlite_store
+from scripts import MaterialLibrary
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
 
@@ -63,13 +64,15 @@ class Api:
 
     async def __call__(self, method: str, path: str, body: object = None, *,
                        raw: bytes | None = None,
-                       query: Mapping[str, str | int] | None = None) -> Answer:
+                       query: Mapping[str, str | int] | None = None,
+                       headers: Mapping[str, str] | None = None) -> Answer:
         url = path if path.startswith("/") else f"{API_PREFIX}/{path}"
         payload: dict[str, Any] = ({"data": raw} if raw is not None
                                    else {} if body is None else {"json": body})
         with trio.fail_after(DEADLINE):
             response = await self.client.open(url, method=method,
-                                              query_string=dict(query or {}), **payload)
+                                              query_string=dict(query or {}),
+                                              headers=dict(headers or {}), **payload)
             assert response.mimetype == "application/json"
             envelope = await response.get_json()
         assert set(envelope) == {"code", "message", "data"}, envelope
@@ -93,6 +96,7 @@ class Farm:
     store: TaskStore
     scheduler: Address[SchedulerMsg]
     clock: WallClock
+    materials: MaterialLibrary
     nursery: trio.Nursery
 
     async def plug(self, serial: str, model: str = "Pixel 7") -> None:
@@ -127,9 +131,11 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[Farm]:
             supervise, "scheduler",
             partial(run_scheduler, store=store, clock=clock,
                     settings=SchedulerSettings(auto_retry=False))))
-        app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock)
+        materials = MaterialLibrary(tmp_path / "materials")
+        app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
+                         materials=materials)
         yield Farm(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
-                   clock=clock, nursery=nursery)
+                   clock=clock, materials=materials, nursery=nursery)
         nursery.cancel_scope.cancel(reason="test over")
 
 

@@ -84,7 +84,7 @@ async def test_stuck_scheduler_is_internal_error(farm: Farm) -> None:
     """A scheduler that does not answer gives 50001 after the reply timeout, not a hang."""
     deaf = await farm.nursery.start(partial(supervise, "scheduler", _deaf))
     app = create_app(scheduler=deaf, store=farm.store, plan=default_plan(), clock=farm.clock,
-                     reply_timeout=0.05)
+                     materials=farm.materials, reply_timeout=0.05)
     api = Api(client=app.test_client())
     for method, path in [("GET", "devices"), ("POST", "task/1/stop"), ("POST", "task/retry-all")]:
         answer = await api(method, path)
@@ -97,7 +97,7 @@ async def test_gone_scheduler_is_internal_error(farm: Farm) -> None:
     address = await farm.nursery.start(partial(supervise, "scheduler", _deaf))
     address.stop()
     app = create_app(scheduler=address, store=farm.store, plan=default_plan(),
-                     clock=farm.clock)
+                     clock=farm.clock, materials=farm.materials)
     answer = await Api(client=app.test_client())("GET", "devices")
     assert (answer.code, answer.message) == (50001, "internal error: actor 'scheduler' is closed")
 
@@ -108,7 +108,7 @@ async def test_unexpected_exception_is_logged(farm: Farm, tmp_path: Path,
     async with open_sqlite_store(tmp_path / "closed.db") as store:
         pass
     app = create_app(scheduler=farm.scheduler, store=store, plan=default_plan(),
-                     clock=WallClock())
+                     clock=WallClock(), materials=farm.materials)
     with caplog.at_level(logging.ERROR, logger="orchestrator.api"):
         answer = await Api(client=app.test_client())("GET", "task/stats")
     assert (answer.status, answer.code, answer.data) == (500, 50001, None)

@@ -206,7 +206,7 @@ class _Draw:
             self.node(TEXT, (140, 500, 940, 560), rid="profile_nickname", text=profile.nickname),
             self.node(TEXT, (60, 600, 360, 720), rid="following_count",
                       text=_count(profile.following)),
-            self.node(TEXT, (390, 600, 690, 720), rid="followers_count",
+            self.node(TEXT, (390, 600, 690, 720), rid="followers_count", action="followers",
                       text=_count(profile.followers + following)),
             self.node(TEXT, (720, 600, 1020, 720), rid="posts_count",
                       text=_count(len(profile.post_ids))),
@@ -255,7 +255,7 @@ class _Draw:
             nodes += (
                 self.node(TEXT, (140, 500, 940, 560), rid="profile_nickname",
                           text=me.nickname or profile.nickname),
-                self.node(BUTTON, (290, 760, 790, 880), rid="edit_profile", action="noop",
+                self.node(BUTTON, (290, 760, 790, 880), rid="edit_profile", action="edit_profile",
                           text=self.text("edit_profile")),
                 self.post_grid(1000, profile.post_ids[:len(me.posts)]),
             )
@@ -294,10 +294,10 @@ class _Draw:
                                        rid="gallery_check",
                                        text=str(state.selected.index(path) + 1) if chosen
                                        else ""),)))
-        next_button = self.node(BUTTON, (840, 100, 1060, 224), rid="gallery_next",
-                                action="next", text=self.text("next"),
-                                enabled=bool(state.selected))
-        return (self.top_bar(self.text("gallery_title"), next_button),
+        extra = () if state.for_avatar else (
+            self.node(BUTTON, (840, 100, 1060, 224), rid="gallery_next", action="next",
+                      text=self.text("next"), enabled=bool(state.selected)),)
+        return (self.top_bar(self.text("gallery_title"), *extra),
                 self.node(RECYCLER, (0, 260, 1080, 2400), rid="gallery_grid", scrollable=True,
                           children=tuple(cells)))
 
@@ -317,6 +317,50 @@ class _Draw:
             for i, placement in enumerate(self.spec.placements))
         nodes += (self.node(BUTTON, (560, 2240, 1040, 2360), rid="publish", action="publish",
                             text=self.text("publish")),)
+        return nodes
+
+    def followers(self, state: s.Followers) -> tuple[Node, ...]:
+        profile = self.app.world.profile(state.username)
+        if profile is None:
+            return self.missing(s.Missing(what="user"))
+        rows = []
+        for i, name in enumerate(self.app.follower_page(state)):
+            top = 260 + i * 196
+            rows.append(self.node(LINEAR, (0, top, 1080, top + 196), rid="follower_row",
+                                  action=f"open_user:{name}", children=(
+                self.node(IMAGE, (40, top + 28, 180, top + 168), rid="follower_avatar"),
+                self.node(TEXT, (220, top + 60, 1040, top + 136), rid="follower_name",
+                          text=name),
+            )))
+        if not rows:
+            rows.append(self.node(TEXT, (0, 600, 1080, 700), rid="follower_empty",
+                                  text=self.text("no_followers")))
+        return (self.top_bar(self.text("followers_title")),
+                self.node(RECYCLER, (0, 260, 1080, 2400), rid="follower_list",
+                          scrollable=True, children=tuple(rows)))
+
+    def edit_profile(self, state: s.EditProfile) -> tuple[Node, ...]:
+        save = self.node(BUTTON, (840, 100, 1060, 224), rid="save_profile",
+                         action="save_profile", text=self.text("save"))
+        nodes: tuple[Node, ...] = (
+            self.top_bar(self.text("edit_profile"), save),
+            self.node(IMAGE, (440, 280, 640, 480), rid="edit_avatar",
+                      content_desc=posixpath.basename(state.avatar or "")),
+            self.node(TEXT, (340, 500, 740, 560), rid="change_avatar", action="change_avatar",
+                      text=self.text("change_photo")),
+        )
+        for i, field in enumerate(s.PROFILE_FIELDS):
+            top = 640 + i * 200
+            value = getattr(state, field)
+            nodes += (
+                self.node(TEXT, (40, top, 300, top + 160), rid="edit_label",
+                          text=self.text(f"field_{field}")),
+                self.node(EDIT, (320, top, 920, top + 160), rid=f"edit_{field}",
+                          action=f"focus_field:{field}", text=value or self.text(f"{field}_hint"),
+                          focused=state.focused == field),
+                self.node(IMAGE, (940, top + 30, 1040, top + 130), rid=f"edit_{field}_clear",
+                          action=f"clear_field:{field}", content_desc=self.text("clear")),
+            )
         return nodes
 
     def inbox(self) -> tuple[Node, ...]:
@@ -365,6 +409,10 @@ def render(app: SocialApp, screen: s.Screen) -> Node:
             body = draw.compose(screen)
         case s.Inbox():
             body = draw.inbox()
+        case s.Followers():
+            body = draw.followers(screen)
+        case s.EditProfile():
+            body = draw.edit_profile(screen)
     content = draw.node(FRAME, (0, 0, 1080, 2400), rid="content", children=body)
     return Node(cls=FRAME, bounds=draw.box(0, 0, 1080, 2400), package=app.spec.package,
                 children=(content, *draw.overlays()))

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import attrs
 
-__all__ = ["Chat", "Compose", "Editable", "Gallery", "Inbox", "Missing", "MyProfile", "Profile",
-           "Screen", "Search", "Switcher", "Video"]
+__all__ = ["PROFILE_FIELDS", "Chat", "Compose", "EditProfile", "Editable", "Followers", "Gallery",
+           "Inbox", "Missing", "MyProfile", "Profile", "Screen", "Search", "Switcher", "Video"]
+
+#: The text fields of the Edit profile screen, top to bottom.
+PROFILE_FIELDS = ("nickname", "bio", "website")
 
 
 @attrs.frozen(kw_only=True)
@@ -70,7 +73,32 @@ class Missing:
 
 @attrs.frozen(kw_only=True)
 class Gallery:
+    """The media picker: of a new post, or (`for_avatar`) of a profile photo, where one
+    tap picks the photo and returns to the Edit profile screen."""
+
     selected: tuple[str, ...] = ()
+    for_avatar: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Followers:
+    """The follower list of `username`, scrolled down to its `offset`-th row; a swipe
+    up scrolls (and loads) more."""
+
+    username: str
+    offset: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class EditProfile:
+    """The own account's Edit profile screen: one text field per `PROFILE_FIELDS`
+    entry (typed text lands in the `focused` one), the photo, and Save."""
+
+    nickname: str
+    bio: str
+    website: str
+    avatar: str | None = None
+    focused: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -84,6 +112,6 @@ class Compose:
 
 
 Screen = (Video | Search | Profile | Chat | MyProfile | Switcher | Inbox | Missing | Gallery
-          | Compose)
+          | Compose | Followers | EditProfile)
 #: Screens with a text field (`draft`, `focused`).
 Editable = Video | Search | Chat | Compose

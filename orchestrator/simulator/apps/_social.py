@@ -8,6 +8,11 @@ Unfollowing: when the spec says `unfollow_confirm` (Instagram), tapping "Followi
 opens a sheet whose "Unfollow" button confirms; otherwise (TikTok) it unfollows at once.
 Uploads complete at once: the app returns to the feed with a "posted" toast, or shows
 an error dialog if a media file is gone.
+
+A profile's follower count opens its follower list (`Profile.follower_names`, a window
+of rows that a swipe up scrolls). The own profile's "Edit profile" opens a screen of
+fields (each with a clear button), a photo picked from the gallery, and Save, which
+writes the account's nickname, bio, website and avatar and returns with a toast.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ KEYCODE_ENTER = 66
 KEYCODE_DEL = 67
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic")
+#: Rows of the follower list on screen at once; a swipe scrolls by SCROLL_ROWS.
+FOLLOWER_ROWS = 10
+SCROLL_ROWS = 7
 
 
 def _stream_paths(value: str) -> tuple[str, ...]:
@@ -154,6 +162,22 @@ class SocialApp(App):
                 self._open_tab(arg)
             case "focus", s.Video() | s.Search() | s.Chat() | s.Compose():
                 self.stack[-1] = attrs.evolve(top, focused=True)
+            case "followers", s.Profile():
+                self.stack.append(s.Followers(username=top.username))
+            case "edit_profile", s.MyProfile():
+                self._edit_profile()
+            case "focus_field", s.EditProfile():
+                self.stack[-1] = attrs.evolve(top, focused=arg)
+            case "clear_field", s.EditProfile():
+                self.stack[-1] = attrs.evolve(top, focused=arg, **{arg: ""})
+            case "change_avatar", s.EditProfile():
+                self.stack.append(s.Gallery(for_avatar=True))
+            case "pick", s.Gallery(for_avatar=True):
+                self.stack.pop()
+                if isinstance(below := self.stack[-1], s.EditProfile):
+                    self.stack[-1] = attrs.evolve(below, avatar=arg)
+            case "save_profile", s.EditProfile():
+                self._save_profile(top)
             case "open_user", _:
                 self.stack.append(s.Profile(username=arg))
             case "open_post", s.Profile():
@@ -210,12 +234,19 @@ class SocialApp(App):
             self.stack[-1] = attrs.evolve(top, draft=top.draft + text, submitted=False)
         elif isinstance(top, s.Editable) and top.focused:
             self.stack[-1] = attrs.evolve(top, draft=top.draft + text)
+        elif isinstance(top, s.EditProfile) and top.focused in s.PROFILE_FIELDS:
+            field = top.focused
+            self.stack[-1] = attrs.evolve(top, **{field: getattr(top, field) + text})
 
     def key(self, keycode: int) -> bool:
         self.toast = None
         top = self.stack[-1] if self.stack else None
         if keycode == KEYCODE_DEL and isinstance(top, s.Editable) and top.focused:
             self.stack[-1] = attrs.evolve(top, draft=top.draft[:-1])
+        elif (keycode == KEYCODE_DEL and isinstance(top, s.EditProfile)
+              and top.focused in s.PROFILE_FIELDS):
+            field = top.focused
+            self.stack[-1] = attrs.evolve(top, **{field: getattr(top, field)[:-1]})
         elif keycode == KEYCODE_ENTER and isinstance(top, s.Search) and top.focused:
             self.stack[-1] = attrs.evolve(top, submitted=True, focused=False)
         elif keycode == KEYCODE_BACK:
@@ -237,6 +268,9 @@ class SocialApp(App):
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int) -> None:
         top = self.stack[-1] if self.stack else None
+        if isinstance(top, s.Followers):
+            self._scroll_followers(top, y1 - y2)
+            return
         if not isinstance(top, s.Video) or top.feed_index is None or top.sheet:
             return
         step = 1 if y2 < y1 - self.height // 10 else -1 if y2 > y1 + self.height // 10 else 0
@@ -262,6 +296,10 @@ class SocialApp(App):
                 return self.spec.activities["compose"]
             case s.Chat():
                 return self.spec.activities["chat"]
+            case s.Followers():
+                return self.spec.activities["followers"]
+            case s.EditProfile():
+                return self.spec.activities["edit_profile"]
         return self.spec.activities["main"]
 
     # --- what screens show ----------------------------------------------------------------
@@ -270,6 +308,13 @@ class SocialApp(App):
         name = query.strip().removeprefix("@")
         candidates = (name, f"{name}_official", f"{name}.fan", f"{name}123")
         return [c for c in candidates if name and self.world.user_exists(c)]
+
+    def follower_page(self, state: s.Followers) -> list[str]:
+        """The follower names the list shows at its scroll position."""
+        profile = self.world.profile(state.username)
+        if profile is None:
+            return []
+        return profile.follower_names(state.offset + FOLLOWER_ROWS)[state.offset:]
 
     def media_files(self) -> list[str]:
         """Photos and videos the gallery picker lists, newest first."""
@@ -330,6 +375,37 @@ class SocialApp(App):
             return
         me.messages.setdefault(top.username.lower(), []).append(top.draft)
         self.stack[-1] = attrs.evolve(top, draft="")
+
+    def _scroll_followers(self, top: s.Followers, distance: int) -> None:
+        """A swipe up (positive `distance`) scrolls down the list, loading more rows."""
+        profile = self.world.profile(top.username)
+        if profile is None or abs(distance) < self.height // 10:
+            return
+        last = max(0, profile.followers - FOLLOWER_ROWS)
+        step = SCROLL_ROWS if distance > 0 else -SCROLL_ROWS
+        self.stack[-1] = attrs.evolve(top, offset=min(last, max(0, top.offset + step)))
+
+    def _edit_profile(self) -> None:
+        me = self._me()
+        if me is None:
+            return
+        shown = self.world.profile(me.username)
+        self.stack.append(s.EditProfile(
+            nickname=me.nickname or (shown.nickname if shown else ""),
+            bio=me.bio or (shown.bio if shown else ""), website=me.website, avatar=me.avatar))
+
+    def _save_profile(self, top: s.EditProfile) -> None:
+        me = self._me()
+        if me is None:
+            return
+        if top.avatar is not None and top.avatar != me.avatar and not self.fs.exists(top.avatar):
+            self.dialog = self.spec.texts["file_missing"].format(
+                path=posixpath.basename(top.avatar))
+            return
+        me.nickname, me.bio, me.website = top.nickname, top.bio, top.website
+        me.avatar = top.avatar
+        self.stack.pop()
+        self.toast = self.spec.texts["profile_saved"]
 
     def _switch(self, username: str) -> None:
         account = self.account(username)

@@ -1,0 +1,182 @@
+"""Accounts as clients write them: one body (`POST`, `PUT /accounts`), or the rows of
+an import, a JSON array or CSV text whose header names the fields.
+
+Rules: a username is letters, digits, `_` and `.` (a leading `@` is dropped); an empty
+`packagename` is the platform's own app; tags are trimmed, empty ones dropped,
+repeats kept once; an empty `device` is none. In CSV, tags are separated by `|`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import cattrs
+
+from actors import Account, AccountStatus, LoginState, NewAccount, Platform
+from scripts.apps import load_app
+
+from ..converter import make_converter, problems
+
+__all__ = ["AccountBody", "BadAccount", "RowError", "parse_account", "parse_import",
+           "updated"]
+
+_USERNAME = re.compile(r"[A-Za-z0-9._]{1,64}")
+_JSON = make_converter()
+_TEXT = make_converter(from_text=True)  # CSV cells are text: `logined` may be "1"
+CSV_TAGS = "|"
+
+
+@attrs.frozen(kw_only=True)
+class AccountBody:
+    """The fields of one account on the wire (`password` goes in, never out)."""
+
+    username: str
+    email: str = ""
+    password: str = ""
+    platform: Platform = Platform.TIKTOK
+    packagename: str = ""
+    device: str | None = None
+    logined: LoginState = LoginState.NOT_LOGGED_IN
+    status: AccountStatus = AccountStatus.ENABLED
+    tags: list[str] = attrs.Factory(list)
+
+    @classmethod
+    def of(cls, account: Account) -> AccountBody:
+        return cls(username=account.username, email=account.email, password=account.password,
+                   platform=account.platform, packagename=account.packagename,
+                   device=account.device, logined=account.logined, status=account.status,
+                   tags=list(account.tags))
+
+    def to_new(self) -> NewAccount:
+        """The account, normalized as the module says.
+
+        Raises:
+            BadAccount: the username breaks the rule.
+        """
+        username = self.username.strip().removeprefix("@")
+        if not _USERNAME.fullmatch(username):
+            raise BadAccount([("$.username", f"expected 1-64 letters, digits, '_' or '.',"
+                                             f" got {self.username!r}")])
+        tags = dict.fromkeys(tag.strip() for tag in self.tags)
+        return NewAccount(
+            username=username, email=self.email.strip(), password=self.password,
+            platform=self.platform,
+            packagename=self.packagename.strip() or load_app(self.platform).package,
+            device=(self.device or "").strip() or None, logined=self.logined,
+            status=self.status, tags=tuple(tag for tag in tags if tag))
+
+
+class BadAccount(ValueError):
+    """An account body at fault: its `(path, problem)` pairs, paths like `$.username`."""
+
+    def __init__(self, faults: Sequence[tuple[str, str]]) -> None:
+        self.faults = list(faults)
+        super().__init__("; ".join(f"{path}: {problem}" for path, problem in self.faults))
+
+
+def parse_account(raw: object, converter: cattrs.Converter = _JSON) -> NewAccount:
+    """One account from a JSON value (or a CSV row, with the text converter).
+
+    Raises:
+        BadAccount: not an object, or fields at fault (each named).
+    """
+    if not isinstance(raw, Mapping):
+        raise BadAccount([("$", "expected an object")])
+    try:
+        body = converter.structure(raw, AccountBody)
+    except (cattrs.BaseValidationError, ValueError) as exc:
+        raise BadAccount(problems(exc)) from exc
+    return body.to_new()
+
+
+def updated(account: Account, changes: Mapping[str, Any]) -> NewAccount:
+    """`account` with the fields in `changes` replaced (a `PUT` body); a new platform
+    without a `packagename` gets its own app's.
+
+    Raises:
+        BadAccount: as `parse_account`.
+    """
+    base = _JSON.unstructure(AccountBody.of(account))
+    if "platform" in changes and "packagename" not in changes:
+        base["packagename"] = ""
+    return parse_account({**base, **changes})
+
+
+@attrs.frozen(kw_only=True)
+class RowError:
+    """One fault of an import: its line (CSV: of the text; JSON: the array's item, from 1),
+    the field (None: the whole row), and what is wrong."""
+
+    line: int
+    field: str | None
+    message: str
+
+
+def _field(path: str) -> str | None:
+    return path.removeprefix("$").removeprefix(".") or None
+
+
+def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
+    """`(line, cells)` of each data row; empty cells are absent, `tags` a list."""
+    reader = csv.reader(io.StringIO(text))
+    header = [name.strip().lower() for name in next(reader, [])]
+    rows = []
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        row: dict[str, Any] = {name: cell for name, cell in zip(header, cells, strict=False)
+                               if cell.strip()}
+        if "tags" in row:
+            row["tags"] = row["tags"].split(CSV_TAGS)
+        rows.append((reader.line_num, row))
+    return rows
+
+
+def _json_rows(text: str) -> list[tuple[int, object]]:
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        raise BadAccount([("$", f"the body is not valid JSON (nor text/csv): {exc}")]) from None
+    if not isinstance(items, list):
+        raise BadAccount([("$", "expected a JSON array of accounts (or text/csv)")])
+    return list(enumerate(items, start=1))
+
+
+def parse_import(body: bytes, *, csv_text: bool) -> tuple[list[tuple[int, NewAccount]],
+                                                          list[RowError]]:
+    """The accounts of an import body (UTF-8) with their lines, and every fault found: a
+    bad field, or a username the body already had on that platform.
+
+    Raises:
+        BadAccount: the body as a whole is unreadable (not UTF-8, not JSON, not an array).
+    """
+    try:
+        text = body.decode("utf-8-sig")  # a spreadsheet's byte order mark goes too
+    except UnicodeDecodeError as exc:
+        raise BadAccount([("$", f"the body is not UTF-8 text: {exc}")]) from None
+    rows = _csv_rows(text) if csv_text else _json_rows(text)
+    converter = _TEXT if csv_text else _JSON
+    accounts: list[tuple[int, NewAccount]] = []
+    errors: list[RowError] = []
+    seen: dict[tuple[Platform, str], int] = {}
+    for line, raw in rows:
+        try:
+            new = parse_account(raw, converter)
+        except BadAccount as exc:
+            errors += [RowError(line=line, field=_field(path), message=problem)
+                       for path, problem in exc.faults]
+            continue
+        key = (new.platform, new.username.lower())
+        if key in seen:
+            errors.append(RowError(line=line, field="username", message=(
+                f"@{new.username} on {new.platform} is also on line {seen[key]}")))
+            continue
+        seen[key] = line
+        accounts.append((line, new))
+    return accounts, errors

@@ -1,0 +1,147 @@
+"""The `/materials` routes: the host's library of media files that `post` draws from
+(`material_source: materialLibrary`, `materials_tags`).
+
+A file is addressed as `/materials/{tag}/{name}`, where the tag `_` is the untagged
+root; `?tag=_` lists the root's files. A tag and a file name are single path segments.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated
+
+import attrs
+from quart import Blueprint, Response, request
+
+from scripts._materials import Material, MaterialLibrary, MaterialNotFound, MaterialRefused
+
+from ..converter import Range
+from ..errors import InvalidParams, NotFound
+from ._wire import envelope, read_body, read_form, read_query
+
+__all__ = ["MAX_UPLOAD_BYTES", "material_routes"]
+
+#: The largest request body the app takes: one upload of videos, all parts together.
+MAX_UPLOAD_BYTES = 2 * 1024**3
+#: Seconds an upload may take to arrive (Quart's default, 60, is short for videos).
+UPLOAD_SECONDS = 3600
+
+
+class Kind(enum.StrEnum):
+    VIDEO = "video"
+    IMAGE = "image"
+
+
+@attrs.frozen(kw_only=True)
+class ListQuery:
+    """The query of `GET /materials`; `used` is 0 or 1."""
+
+    tag: str | None = None
+    kind: Kind | None = None
+    used: Annotated[int, Range(0, 1)] | None = None
+    page: Annotated[int, Range(1)] = 1
+    page_size: Annotated[int, Range(1, 100)] = 20
+
+
+@attrs.frozen(kw_only=True)
+class UploadForm:
+    """The form fields of `POST /materials` besides its `file` parts."""
+
+    tag: str = ""
+    replace: Annotated[int, Range(0, 1)] = 0
+
+
+@attrs.frozen(kw_only=True)
+class Retag:
+    """The body of `PUT /materials/{tag}/{name}`; `""` is the untagged root."""
+
+    tag: str
+
+
+@attrs.frozen(kw_only=True)
+class ResetUsed:
+    """The body of `POST /materials/reset-used`; no tag: the whole library."""
+
+    tag: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MaterialPage:
+    materials: Sequence[Material]
+    total: int
+    page: int
+    page_size: int
+
+
+@attrs.frozen(kw_only=True)
+class Uploaded:
+    materials: Sequence[Material]
+    uploaded_count: int
+
+
+@attrs.frozen(kw_only=True)
+class Reset:
+    reset_count: int
+
+
+@contextmanager
+def _library_errors() -> Iterator[None]:
+    """The library's refusals as the API's errors."""
+    try:
+        yield
+    except MaterialRefused as exc:
+        raise InvalidParams(str(exc)) from exc
+    except MaterialNotFound as exc:
+        raise NotFound(str(exc)) from exc
+
+
+def material_routes(materials: MaterialLibrary) -> Blueprint:
+    """The `/materials` routes on `materials`."""
+    routes = Blueprint("materials", __name__)
+
+    @routes.post("/materials")
+    async def upload() -> Response:
+        request.body_timeout = UPLOAD_SECONDS
+        form = await read_form(UploadForm)
+        files = (await request.files).getlist("file")
+        if not files:
+            raise InvalidParams("$.file: a multipart/form-data body with at least one "
+                                "`file` part is required")
+        with _library_errors():
+            stored = await materials.add(
+                form.tag, [(part.filename or "", part.stream) for part in files],
+                replace=bool(form.replace))
+        return envelope(Uploaded(materials=stored, uploaded_count=len(stored)))
+
+    @routes.get("/materials")
+    async def list_materials() -> Response:
+        query = read_query(ListQuery)
+        with _library_errors():
+            found = await materials.catalog(
+                tag=query.tag, kind=query.kind,
+                used=None if query.used is None else bool(query.used))
+        start = (query.page - 1) * query.page_size
+        return envelope(MaterialPage(materials=found[start:start + query.page_size],
+                                     total=len(found), page=query.page,
+                                     page_size=query.page_size))
+
+    @routes.put("/materials/<tag>/<name>")
+    async def retag(tag: str, name: str) -> Response:
+        body = await read_body(Retag)
+        with _library_errors():
+            return envelope(await materials.move(tag, name, body.tag))
+
+    @routes.delete("/materials/<tag>/<name>")
+    async def delete(tag: str, name: str) -> Response:
+        with _library_errors():
+            return envelope(await materials.delete(tag, name))
+
+    @routes.post("/materials/reset-used")
+    async def reset_used() -> Response:
+        body = await read_body(ResetUsed)
+        with _library_errors():
+            return envelope(Reset(reset_count=await materials.reset(body.tag)))
+
+    return routes
