@@ -94,9 +94,12 @@ def plan_tasks(
     config, extra = load(raw_config, script.config_class)
     rng = rng or random.Random()
     planned: list[tuple[T, dict[str, Any]]] = []
+    shared = script.fan_out(config, extra, start=0, rng=rng) \
+        if script.same_on_every_device else None
     for slot in slots:
-        tasks = script.fan_out(config, extra, start=len(planned), rng=rng)
-        planned += [(slot, task) for task in tasks]
+        tasks = shared if shared is not None else \
+            script.fan_out(config, extra, start=len(planned), rng=rng)
+        planned += [(slot, dict(task)) for task in tasks]
     return planned
 
 

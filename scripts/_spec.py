@@ -50,11 +50,16 @@ class Runner(Protocol[C_contra]):
 @attrs.frozen(kw_only=True)
 class Script(Generic[C]):
     """A written script: its `script_config` class, how one request fans out, and
-    what one task does on a phone (`run`; None while only its config is written)."""
+    what one task does on a phone (`run`; None while only its config is written).
+
+    `same_on_every_device`: the fan-out ignores `start` and `rng`, so one device's task
+    configs serve every device of a request (100,000 tasks are planned in one pass).
+    """
 
     config_class: type[C]
     fan_out: FanOut[C]
     run: Runner[C] | None = None
+    same_on_every_device: bool = False
 
 
 def _enabled_needs_script(spec: ScriptSpec, _: attrs.Attribute[bool], enabled: bool) -> None:

@@ -55,4 +55,5 @@ async def run(driver: DeviceDriver, config: LikeConfig, ctx: ScriptContext) -> O
                    {"posts": done})
 
 
-SCRIPT = Script(config_class=LikeConfig, fan_out=fan_out, run=run)
+SCRIPT = Script(config_class=LikeConfig, fan_out=fan_out, run=run,
+                same_on_every_device=True)

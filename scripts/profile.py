@@ -74,4 +74,5 @@ async def run(driver: DeviceDriver, config: ProfileConfig, ctx: ScriptContext) -
     return Outcome(f"profile updated: {', '.join(changed)}", {"profile": changed})
 
 
-SCRIPT = Script(config_class=ProfileConfig, fan_out=fan_out, run=run)
+SCRIPT = Script(config_class=ProfileConfig, fan_out=fan_out, run=run,
+                same_on_every_device=True)

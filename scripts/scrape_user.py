@@ -76,4 +76,5 @@ async def run(driver: DeviceDriver, config: ScrapeUserConfig, ctx: ScriptContext
     return Outcome(remark, {"profiles": profiles})
 
 
-SCRIPT = Script(config_class=ScrapeUserConfig, fan_out=fan_out, run=run)
+SCRIPT = Script(config_class=ScrapeUserConfig, fan_out=fan_out, run=run,
+                same_on_every_device=True)

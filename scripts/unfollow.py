@@ -19,4 +19,5 @@ class UnfollowConfig(UserTargetsConfig):
 
 fan_out = fan_out_per_user
 run = run_per_user(flows.unfollow)
-SCRIPT = Script(config_class=UnfollowConfig, fan_out=fan_out, run=run)
+SCRIPT = Script(config_class=UnfollowConfig, fan_out=fan_out, run=run,
+                same_on_every_device=True)

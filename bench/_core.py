@@ -1,0 +1,247 @@
+"""What the dispatch and timing benchmarks share: the orchestrator's core in this process.
+
+The real store (SQLite), scheduler, device watcher and device actors, wired as
+`orchestrator.service` wires them, and optionally the real API; only the `TaskRunner` is
+the benchmark's: it does one short device call (`shell echo ok` through `AdbDriver`, the
+product's driver over adbutils) and records, at its entry, how late the task started.
+The product's script registry is left alone. The simulator runs in its own process.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any, cast
+
+import attrs
+import trio
+
+from actors import (
+    Address,
+    Inbox,
+    NewTask,
+    Reply,
+    RunResult,
+    SchedulerSettings,
+    Task,
+    TaskFailed,
+    TaskStatus,
+    TaskStore,
+    WallClock,
+    run_device,
+    run_scheduler,
+    run_watcher,
+    supervise,
+)
+from actors.messages import DeviceMsg, DeviceSnapshot, ListDevices, SchedulerMsg, SubmitTasks
+from orchestrator.api import create_app, serve_api
+from orchestrator.plans import plan_named
+from orchestrator.store import Store, open_sqlite_store
+from scripts import MaterialLibrary
+from scripts.driver import AdbDriver
+
+#: The script name the benchmark's tasks carry (the bench runner ignores it).
+SCRIPT = "bench_echo"
+
+
+def percentiles(values: Sequence[float], scale: float = 1000.0) -> dict[str, float]:
+    """p50, p99, max and min of `values` (seconds), in milliseconds."""
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)] * scale, 3)
+
+    return {"count": len(ordered), "p50_ms": at(0.50), "p99_ms": at(0.99),
+            "max_ms": round(ordered[-1] * scale, 3), "min_ms": round(ordered[0] * scale, 3),
+            "early": sum(v < 0 for v in ordered)}
+
+
+@attrs.define
+class Probe:
+    """What the bench runner and the timed store saw, per run."""
+
+    expected: int = 0
+    finished: int = 0
+    done: trio.Event = attrs.Factory(trio.Event)
+    # tag (the task's request id up to its first ':') -> lateness in seconds at runner entry
+    lateness: dict[str, list[float]] = attrs.Factory(dict)
+    store_s: float = 0.0  # device actors' time awaiting mark_running + finish_task
+    adb_s: float = 0.0  # the runners' time in the device call
+    failed: int = 0
+    overlaps: int = 0  # a phone asked to run a task while running another (must stay 0)
+    busy: set[str] = attrs.Factory(set)
+    last_finish: dict[str, float] = attrs.Factory(dict)  # serial -> wall time
+
+    def expect(self, count: int) -> None:
+        self.expected, self.finished, self.done = count, 0, trio.Event()
+        self.lateness.clear()
+        self.last_finish.clear()
+        self.store_s = self.adb_s = 0.0
+        self.failed = self.overlaps = 0
+
+
+class ShellRunner:
+    """The benchmark's `TaskRunner`: one `shell echo ok` on the task's phone."""
+
+    def __init__(self, *, adb_port: int, serial: str, clock: WallClock, probe: Probe) -> None:
+        self._serial = serial
+        self._clock = clock
+        self._probe = probe
+        self._driver = AdbDriver("127.0.0.1", adb_port, serial,
+                                 limiter=trio.CapacityLimiter(1), timeout=20.0)
+
+    async def __call__(self, task: Task) -> RunResult:
+        probe = self._probe
+        late = self._clock.now() - task.due_at  # first thing: when the script starts
+        probe.lateness.setdefault(task.request_id.partition(":")[0], []).append(late)
+        if self._serial in probe.busy:
+            probe.overlaps += 1
+        probe.busy.add(self._serial)
+        start = time.perf_counter()
+        try:
+            output = await self._driver.shell("echo", "ok")
+        finally:
+            probe.adb_s += time.perf_counter() - start
+            probe.busy.discard(self._serial)
+        if output.stdout.strip() != "ok":
+            raise TaskFailed(f"echo said {output.stdout!r}")
+        return RunResult("ok")
+
+
+class TimedStore:
+    """The store as the device actors see it: its two per-task writes timed and counted."""
+
+    def __init__(self, store: Store, probe: Probe) -> None:
+        self._store = store
+        self._probe = probe
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def mark_running(self, task_id: int, *, started_at: float) -> Task | None:
+        start = time.perf_counter()
+        try:
+            return await self._store.mark_running(task_id, started_at=started_at)
+        finally:
+            self._probe.store_s += time.perf_counter() - start
+
+    async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
+                          finished_at: float,
+                          result: Mapping[str, Any] | None = None) -> Task | None:
+        start = time.perf_counter()
+        try:
+            task = await self._store.finish_task(task_id, status, remark=remark,
+                                                 finished_at=finished_at, result=result)
+        finally:
+            self._probe.store_s += time.perf_counter() - start
+        probe = self._probe
+        if task is not None:
+            probe.last_finish[task.serial] = time.time()
+            if task.status != TaskStatus.COMPLETED:
+                probe.failed += 1
+        probe.finished += 1
+        if probe.finished >= probe.expected:
+            probe.done.set()
+        return task
+
+
+@attrs.frozen
+class Core:
+    """A running core: where to reach it, and what it measures."""
+
+    clock: WallClock
+    store: Store
+    scheduler: Address[SchedulerMsg]
+    probe: Probe
+    api_port: int | None
+
+    async def wait_online(self, phones: int) -> float:
+        """Wait until the scheduler knows `phones` online phones; the seconds it took."""
+        start = time.monotonic()
+        with trio.fail_after(120):
+            while True:
+                devices = await self.devices()
+                if sum(d.state == "device" for d in devices) >= phones:
+                    return time.monotonic() - start
+                await trio.sleep(0.2)
+
+    async def devices(self) -> list[DeviceSnapshot]:
+        """The phones the scheduler knows."""
+
+        def ask(reply: Reply[list[DeviceSnapshot]]) -> SchedulerMsg:
+            return ListDevices(reply=reply)
+
+        return await self.scheduler.request(ask, timeout=30)
+
+    async def submit(self, tasks: Sequence[NewTask], chunk: int = 20_000) -> None:
+        """Create `tasks` through the scheduler actor (the store writes them)."""
+        for i in range(0, len(tasks), chunk):
+            part = tasks[i:i + chunk]
+
+            def ask(reply: Reply[list[Task]], part: Sequence[NewTask] = part) -> SchedulerMsg:
+                return SubmitTasks(tasks=part, reply=reply)
+
+            await self.scheduler.request(ask, timeout=300)
+
+
+def new_task(serial: str, due_at: float, tag: str, position: int = 0) -> NewTask:
+    """A benchmark task on `serial`, due at `due_at`; `tag` groups its lateness."""
+    return NewTask(serial=serial, script_name=SCRIPT, script_config={}, due_at=due_at,
+                   request_id=f"{tag}:{serial}", position=position)
+
+
+@asynccontextmanager
+async def open_core(*, adb_port: int, data_dir: Path, api: bool = False) -> AsyncIterator[Core]:
+    """Run store, scheduler, watcher, device actors (and the API) until the block exits."""
+    clock = WallClock()
+    probe = Probe()
+    async with AsyncExitStack() as stack:
+        store = await stack.enter_async_context(open_sqlite_store(data_dir / "bench.db"))
+        timed = cast(TaskStore, TimedStore(store, probe))
+        nursery = await stack.enter_async_context(trio.open_nursery())
+        scheduler = await nursery.start(functools.partial(
+            supervise, "scheduler",
+            functools.partial(run_scheduler, store=store, clock=clock,
+                              settings=SchedulerSettings(auto_retry=False)),
+            capacity=1024))
+
+        def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
+            runner = ShellRunner(adb_port=adb_port, serial=serial, clock=clock, probe=probe)
+            return functools.partial(run_device, serial=serial, store=timed, runner=runner,
+                                     scheduler=scheduler, clock=clock)
+
+        await nursery.start(functools.partial(
+            run_watcher, adb_host="127.0.0.1", adb_port=adb_port, scheduler=scheduler,
+            device_actor=device_actor))
+        api_port: int | None = None
+        if api:
+            app = create_app(scheduler=scheduler, store=store, plan=plan_named("Unlimited"),
+                             clock=clock, materials=MaterialLibrary(data_dir / "materials"))
+            api_port = await nursery.start(functools.partial(
+                serve_api, app, host="127.0.0.1", port=0))
+        try:
+            yield Core(clock=clock, store=store,
+                       scheduler=scheduler, probe=probe, api_port=api_port)
+        finally:
+            nursery.cancel_scope.cancel(reason="benchmark over")
+
+
+
+def spread_moments(serials: Sequence[str], count: int, window: float,
+                   rng: random.Random) -> list[tuple[str, float]]:
+    """`count` (serial, offset) pairs: one every `window / count` seconds (jittered within
+    its slot), round-robin over the phones, so a phone's own tasks are far apart."""
+    step = window / count
+    return [(serials[j % len(serials)], (j + rng.random()) * step) for j in range(count)]
+
+
+def burst_moments(serials: Sequence[str], count: int, at: float) -> list[tuple[str, float]]:
+    """`count` (serial, offset) pairs all due at `at`, one per phone."""
+    return [(serials[j % len(serials)], at) for j in range(count)]

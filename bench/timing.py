@@ -1,0 +1,139 @@
+"""Benchmark: timing accuracy. How late do scripts start after their due moment?
+
+The simulator in its own process; the orchestrator's core in this one (`bench._core`:
+SQLite store, scheduler, watcher, device actors and the real API), with a runner that
+records, at its entry, its wall clock minus the task's `due_at`, then does one
+`shell echo ok`. Tasks are created through the scheduler actor with exact `due_at` (the
+API's `start_time` has minute resolution):
+
+- spread: `--tasks` tasks, one every `window / tasks` seconds (jittered within its slot),
+  round-robin over the phones;
+- burst: `--burst` tasks due at the same instant, one per phone, after the spread.
+
+Meanwhile the API is under load: wrk (its own process) on `GET /task/stats` and on a
+filtered `GET /task` page, 16 keep-alive connections each. Then, in the same run, the
+peers get the same moments on the same simulator: APScheduler in memory (the floor; no
+persistence, no API) and Celery + Redis with `eta` (one queue per phone, a `threads`
+worker), each doing the same device call.
+
+    python -m bench.timing                  # 1,000 phones, 10,000 spread + 1,000 burst
+    python -m bench.timing --phones 4 --tasks 20 --burst 4 --window 1 --out /tmp/t.json  # smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import adbutils
+import trio
+
+from bench import peers_apscheduler, peers_celery
+from bench._core import burst_moments, new_task, open_core, percentiles, spread_moments
+from bench._harness import cpu_seconds, simulator, write_report, wrk
+
+os.environ["ADBUTILS_ADB_PATH"] = "/bin/false"  # never start an adb server on 5037
+
+Moments = dict[str, list[tuple[str, float]]]
+
+
+async def ours(adb_port: int, phones: int, moments: Moments, *, lead: float, load: bool,
+               data_dir: Path) -> dict[str, Any]:
+    async with open_core(adb_port=adb_port, data_dir=data_dir, api=True) as core:
+        await core.wait_online(phones)
+        t0 = core.clock.now() + lead
+        work = [new_task(serial, t0 + offset, tag, position=k)
+                for tag, pairs in moments.items() for k, (serial, offset) in enumerate(pairs)]
+        probe = core.probe
+        probe.expect(len(work))
+        await core.submit(work)
+        if core.clock.now() >= t0:
+            raise RuntimeError(f"creating the tasks took longer than the lead of {lead} s")
+        longest = max(offset for pairs in moments.values() for _, offset in pairs)
+        api = f"http://127.0.0.1:{core.api_port}/api/v1"
+        loads: dict[str, Any] = {}
+
+        async def hammer(name: str, url: str) -> None:
+            seconds = t0 - core.clock.now() + longest + 2
+            loads[name] = await trio.to_thread.run_sync(
+                lambda: wrk(url, seconds=seconds, connections=16, threads=1))
+
+        cpu0, start = cpu_seconds(os.getpid()), time.monotonic()
+        async with trio.open_nursery() as nursery:
+            if load:
+                nursery.start_soon(hammer, "stats", f"{api}/task/stats")
+                nursery.start_soon(hammer, "list",
+                                   f"{api}/task?status=2&page=1&page_size=20")
+            with trio.fail_after(lead + longest + 120):
+                await probe.done.wait()
+        cpu = (cpu_seconds(os.getpid()) - cpu0) / (time.monotonic() - start)
+        return {**{tag: percentiles(probe.lateness.get(tag, [])) for tag in moments},
+                "failed": probe.failed, "one_task_per_phone": probe.overlaps == 0,
+                "api_load": loads or "none", "orchestrator_cpu_cores": round(cpu, 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--phones", type=int, default=1000)
+    parser.add_argument("--tasks", type=int, default=10_000, help="spread tasks")
+    parser.add_argument("--window", type=float, default=30.0, help="seconds the spread spans")
+    parser.add_argument("--burst", type=int, default=1000, help="tasks due at one instant")
+    parser.add_argument("--no-load", action="store_true", help="leave the API idle")
+    parser.add_argument("--unloaded-too", action="store_true",
+                        help="also measure ours with the API idle")
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    load = not args.no_load and shutil.which("wrk") is not None
+    report: dict[str, Any] = {
+        "phones": args.phones, "spread_tasks": args.tasks, "spread_window_s": args.window,
+        "burst_tasks": args.burst}
+    with simulator(args.phones) as sim:
+        client = adbutils.AdbClient(host="127.0.0.1", port=sim.port, socket_timeout=20)
+        serials = sorted(dev.serial for dev in client.device_list())
+        moments: Moments = {
+            "spread": spread_moments(serials, args.tasks, args.window, random.Random(args.seed)),
+            "burst": burst_moments(serials, args.burst, args.window + 3.0)}
+        lead = 1.5 + (args.tasks + args.burst) / 2000
+
+        def run_ours(with_load: bool) -> dict[str, Any]:
+            with tempfile.TemporaryDirectory(prefix="bench-timing-") as d:
+                return trio.run(lambda: ours(sim.port, args.phones, moments, lead=lead,
+                                             load=with_load, data_dir=Path(d)))
+
+        report["ours"] = run_ours(load)
+        if args.unloaded_too and load:
+            report["ours_api_idle"] = run_ours(False)
+        if not args.no_peers:
+            aps = peers_apscheduler.lateness(sim.port, moments, lead=lead)
+            report["apscheduler"] = {tag: percentiles(v) for tag, v in aps.items()}
+            if peers_celery.redis_up():
+                eta = peers_celery.eta_lateness(sim.port, serials, moments,
+                                                lead=1.5 + (args.tasks + args.burst) / 500)
+                report["celery_eta"] = {tag: percentiles(v) for tag, v in eta.items()}
+            else:
+                report["celery_eta"] = "skipped: no Redis at 127.0.0.1:6379"
+        ratios: dict[str, Any] = {}
+        for peer in ("apscheduler", "celery_eta"):
+            theirs = report.get(peer)
+            if isinstance(theirs, dict):
+                ratios[peer] = {
+                    tag: round(report["ours"][tag]["p99_ms"] / max(theirs[tag]["p99_ms"], 1e-3), 2)
+                    for tag in moments if theirs[tag].get("count")}
+        report["ours_p99_over_peer_p99"] = ratios
+    write_report("timing", args.out, report)
+    print(json.dumps(report, indent=2))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Dispatch, timing and the peers at tiny sizes, so the benchmarks cannot rot. No figure is
+judged. The Celery parts need Redis at 127.0.0.1:6379 and are skipped, saying so, without."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import dispatch, peers_celery, timing
+
+# CI starts Redis, so there its absence fails the test instead of skipping it.
+celery_skip = pytest.mark.skipif(not peers_celery.redis_up() and not os.environ.get("CI"),
+                                 reason="Celery peer needs Redis at 127.0.0.1:6379")
+
+
+def test_dispatch_benchmark_runs(tmp_path: Path) -> None:
+    """Two phones, a dozen tasks: ours completes them all, one task per phone at a time."""
+    out = tmp_path / "dispatch.json"
+    assert dispatch.main(["--phones", "2", "--tasks", "12", "--ceiling-seconds", "0.2",
+                          "--no-celery", "--out", str(out)]) == 0
+    [run] = json.loads(out.read_text())["runs"]
+    assert run["ours"]["tasks"] == 12
+    assert run["ours"]["failed"] == 0
+    assert run["ours"]["one_task_per_phone"]
+    assert run["ours"]["tasks_per_s"] > 0
+    assert run["adbutils_ceiling_per_s"] > 0
+
+
+@celery_skip
+def test_dispatch_benchmark_runs_celery(tmp_path: Path) -> None:
+    """The Celery peer drains its per-phone queues."""
+    out = tmp_path / "dispatch.json"
+    assert dispatch.main(["--phones", "2", "--tasks", "4", "--celery-tasks", "4",
+                          "--ceiling-seconds", "0.2", "--out", str(out)]) == 0
+    [run] = json.loads(out.read_text())["runs"]
+    assert run["celery"]["completed"] == 4
+    assert run["celery_threads"]["completed"] == 4
+
+
+def test_timing_benchmark_runs(tmp_path: Path) -> None:
+    """A few spread tasks and a small burst: every task's lateness is there, none early.
+    (The API load needs wrk; without it the run says "none".)"""
+    out = tmp_path / "timing.json"
+    args = ["--phones", "3", "--tasks", "9", "--burst", "3", "--window", "0.5",
+            "--out", str(out)]
+    assert timing.main(args) == 0
+    report = json.loads(out.read_text())
+    assert report["ours"]["spread"]["count"] == 9
+    assert report["ours"]["burst"]["count"] == 3
+    assert report["ours"]["spread"]["early"] == report["ours"]["burst"]["early"] == 0
+    if shutil.which("wrk"):
+        assert report["ours"]["api_load"]["stats"]["requests"] > 0
+    assert report["apscheduler"]["burst"]["count"] == 3
+    if peers_celery.redis_up():
+        assert report["celery_eta"]["burst"]["count"] == 3
