@@ -28,18 +28,45 @@ FINISH_GRACE = 5.0
 
 @attrs.define
 class _Current:
-    """The task running now, and how it is being stopped, if it is."""
+    """The task this phone runs now, how it is being stopped, and how it ended.
+
+    Created when `RunTask` is received (not when its task first runs), so a stop that
+    is queued right behind the `RunTask` always finds it.
+    """
 
     task_id: int
-    scope: trio.CancelScope
+    scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
     stop_remark: str | None = None
     retryable: bool = True
     waiting: list[Reply[Task | None]] = attrs.Factory(list)
+    done: bool = False
+    finished: Task | None = None
 
-    def stop(self, remark: str, *, retryable: bool) -> None:
+    def stop(self, remark: str, *, retryable: bool, reply: Reply[Task | None] | None = None
+             ) -> None:
+        """Cancel the task (the first stop's remark wins); `reply` gets its end state."""
+        if self.done:
+            if reply is not None:
+                reply.send(self.finished)
+            return
+        if reply is not None:
+            self.waiting.append(reply)
         if self.stop_remark is None:
             self.stop_remark, self.retryable = remark, retryable
         self.scope.cancel(reason=remark)
+
+    def end(self, finished: Task | None) -> None:
+        """The task is over (`finished` as stored): answer every stop waiting for it."""
+        self.done, self.finished = True, finished
+        for reply in self.waiting:
+            reply.send(finished)
+        self.waiting.clear()
+
+    def fail_waiting(self, exc: Exception) -> None:
+        self.done = True
+        for reply in self.waiting:
+            reply.fail(exc)
+        self.waiting.clear()
 
 
 async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
@@ -48,14 +75,18 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
     """Serve one phone until its inbox ends (the watcher retires it)."""
     current: _Current | None = None
 
-    async def run_one(task_id: int) -> None:
+    async def run_one(me: _Current) -> None:
         nonlocal current
-        current = me = _Current(task_id, trio.CancelScope())
         try:
-            await _run_task(me, serial=serial, store=store, runner=runner,
-                            scheduler=scheduler, clock=clock)
+            await _run_task(me, serial=serial, store=store, runner=runner, clock=clock)
+        except Exception as exc:  # the store failed us: free the phone all the same
+            log.exception("task %d on %s: could not record its end", me.task_id, serial)
+            me.fail_waiting(exc)
         finally:
-            current = None
+            if current is me:
+                current = None
+        await scheduler.send(TaskOutcome(serial=serial, task_id=me.task_id, task=me.finished,
+                                         retryable=me.retryable))
 
     async with trio.open_nursery() as nursery:
         async for msg in inbox:
@@ -64,22 +95,26 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
                     if current is not None:  # the scheduler never does this; say so loudly
                         log.error("%s: task %d sent while task %d runs", serial, task_id,
                                   current.task_id)
-                    nursery.start_soon(run_one, task_id)
+                    current = _Current(task_id)
+                    nursery.start_soon(run_one, current)
                 case CancelRun(task_id=task_id, remark=remark, reply=reply):
                     if current is not None and current.task_id == task_id:
-                        current.stop(remark, retryable=False)
-                        current.waiting.append(reply)
+                        current.stop(remark, retryable=False, reply=reply)
                     else:  # already over: answer with how it ended
-                        reply.send(await store.get_task(task_id))
+                        try:
+                            reply.send(await store.get_task(task_id))
+                        except Exception as exc:
+                            reply.fail(exc)
         if current is not None:
             current.stop(f"device {serial} disconnected", retryable=True)
 
 
 async def _run_task(me: _Current, *, serial: str, store: TaskStore, runner: TaskRunner,
-                    scheduler: Address[SchedulerMsg], clock: WallClock) -> None:
+                    clock: WallClock) -> None:
+    """Run `me`'s task and record how it ended (`me.end`); store errors propagate."""
     task = await store.mark_running(me.task_id, started_at=clock.now())
-    if task is None:
-        await scheduler.send(TaskOutcome(serial=serial, task_id=me.task_id, task=None))
+    if task is None:  # deleted meanwhile
+        me.end(None)
         return
     log.info("task %d (%s) started on %s", task.id, task.script_name, serial)
     status, remark, data = TaskStatus.FAILED, "", None
@@ -102,7 +137,4 @@ async def _run_task(me: _Current, *, serial: str, store: TaskStore, runner: Task
         log.info("task %d finished on %s: %s", task.id, serial, remark)
     else:
         log.warning("task %d failed on %s: %s", task.id, serial, remark)
-    for reply in me.waiting:
-        reply.send(finished)
-    await scheduler.send(TaskOutcome(serial=serial, task_id=task.id, task=finished,
-                                     retryable=me.retryable))
+    me.end(finished)

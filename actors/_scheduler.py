@@ -90,6 +90,7 @@ class _Device:
     state: str = "absent"
     address: Address[DeviceMsg] | None = None
     running: int | None = None
+    running_on: Address[DeviceMsg] | None = None  # the actor running it (may be gone)
     # request id -> its pending entries on this device, in (position, id) order
     requests: dict[str, deque[_Entry]] = attrs.Factory(dict)
     not_before: dict[str, float] = attrs.Factory(dict)
@@ -131,16 +132,19 @@ class _Device:
         return min((self.ready_at(q[0]) for q in self.requests.values()), default=math.inf)
 
     def take(self, now: float, rng: random.Random | None) -> _Entry:
-        """Pop the task to run now (the earliest ready; a random ready one with `rng`)."""
-        heads = [q[0] for q in self.requests.values() if self.ready_at(q[0]) <= now]
+        """Pop the task to run now: the earliest ready request head, or with `rng` (random
+        order) any ready task at random."""
         if rng is not None:
-            chosen = rng.choice(heads)
+            chosen = rng.choice([e for q in self.requests.values() for e in q
+                                 if self.ready_at(e) <= now])
         else:
-            chosen = min(heads, key=lambda e: (self.ready_at(e), e.task_id))
+            chosen = min((q[0] for q in self.requests.values()),
+                         key=lambda e: (self.ready_at(e), e.task_id))
         queue = self.requests[chosen.request_id]
-        queue.popleft()
+        queue.remove(chosen)
         if not queue:
             del self.requests[chosen.request_id]
+            self.not_before.pop(chosen.request_id, None)
         return chosen
 
 
@@ -157,6 +161,7 @@ class _Scheduler:
         self.busy = 0
         self.wakeups: list[tuple[float, str]] = []  # (wake_at, serial), stale entries skipped
         self.no_retry: set[int] = set()  # tasks stopped or deleted by a user
+        self.stop_waiters: dict[int, list[Reply[Task | None]]] = {}  # answered on outcome
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -207,7 +212,7 @@ class _Scheduler:
                 dev.add(entry)  # the phone left; its task waits for it
                 dev.state, dev.address = "absent", None
                 continue
-            dev.running = entry.task_id
+            dev.running, dev.running_on = entry.task_id, dev.address
             self.busy += 1
             now = self.clock.now()
 
@@ -261,12 +266,14 @@ class _Scheduler:
     async def on_outcome(self, msg: TaskOutcome) -> None:
         dev = self.device(msg.serial)
         if dev.running == msg.task_id:
-            dev.running = None
+            dev.running, dev.running_on = None, None
             self.busy -= 1
         self.where.pop(msg.task_id, None)
         task = msg.task
         stopped = msg.task_id in self.no_retry
         self.no_retry.discard(msg.task_id)
+        for reply in self.stop_waiters.pop(msg.task_id, []):
+            reply.send(task)
         if task is not None:
             if task.max_interval > 0 and task.request_id in dev.requests:
                 gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
@@ -274,20 +281,44 @@ class _Scheduler:
             if (task.status == TaskStatus.FAILED and msg.retryable and not stopped
                     and self.settings.auto_retry
                     and task.retry_count < self.settings.max_retries):
-                delay = self.rng.uniform(*self.settings.retry_delay)
-                for again in await self.store.requeue_tasks(
-                        [task.id], due_at=self.clock.now() + delay, count_retry=True):
-                    log.info("task %d will be retried in %.0f s (retry %d of %d)", again.id,
-                             delay, again.retry_count, self.settings.max_retries)
-                    self.enqueue(again)
+                await self.retry_later(task)
         self.reschedule(dev)
+
+    async def retry_later(self, task: Task) -> None:
+        delay = self.rng.uniform(*self.settings.retry_delay)
+        try:
+            again = await self.store.requeue_tasks([task.id], due_at=self.clock.now() + delay,
+                                                   count_retry=True)
+        except Exception:
+            log.exception("task %d: could not schedule its retry", task.id)
+            return
+        for task_again in again:
+            log.info("task %d will be retried in %.0f s (retry %d of %d)", task_again.id,
+                     delay, task_again.retry_count, self.settings.max_retries)
+            self.enqueue(task_again)
+
+    async def stop_running(self, dev: _Device, task_id: int, remark: str,
+                           reply: Reply[Task | None]) -> None:
+        """Have the actor running `task_id` stop it; `reply` gets the task's end state.
+
+        If that actor is gone (its phone left), the task's outcome is on its way: the
+        reply waits for it. A stopped task is never retried automatically.
+        """
+        self.no_retry.add(task_id)
+        if dev.running_on is not None:
+            try:
+                await dev.running_on.send(CancelRun(task_id=task_id, remark=remark,
+                                                    reply=reply))
+                return
+            except ActorClosed:
+                pass
+        self.stop_waiters.setdefault(task_id, []).append(reply)
 
     async def stop(self, task_id: int, reply: Reply[Task | None]) -> None:
         serial = self.where.get(task_id)
         dev = self.devices.get(serial) if serial is not None else None
-        if dev is not None and dev.running == task_id and dev.address is not None:
-            self.no_retry.add(task_id)
-            await dev.address.send(CancelRun(task_id=task_id, remark=STOPPED_REMARK, reply=reply))
+        if dev is not None and dev.running == task_id:
+            await self.stop_running(dev, task_id, STOPPED_REMARK, reply)
             return
         try:
             task = await self.store.get_task(task_id)
@@ -310,9 +341,8 @@ class _Scheduler:
             dev = self.devices.get(serial) if serial is not None else None
             if dev is None:
                 continue
-            if dev.running == task_id and dev.address is not None:
+            if dev.running == task_id:
                 running.append((dev, task_id))
-                self.no_retry.add(task_id)
             elif dev.remove(task_id):
                 self.where.pop(task_id, None)
                 self.reschedule(dev)
@@ -325,9 +355,7 @@ class _Scheduler:
         for dev, task_id in running:
             send, receive = trio.open_memory_channel[outcome.Outcome[Task | None]](1)
             stops.append(receive)
-            assert dev.address is not None
-            await dev.address.send(CancelRun(task_id=task_id, remark=DELETED_REMARK,
-                                             reply=Reply(send)))
+            await self.stop_running(dev, task_id, DELETED_REMARK, Reply(send))
         self.nursery.start_soon(self._delete_after, stops, task_ids, reply)
 
     async def _delete_after(self,

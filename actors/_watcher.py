@@ -44,10 +44,11 @@ async def _read_model(adb_host: str, adb_port: int, serial: str) -> str:
 
 
 def _follow(client: adbutils.AdbClient,
-            on_event: Callable[[adbutils.DeviceEvent], None]) -> None:
-    """Blocking: feed every track-devices event to `on_event` until the server goes."""
+            events: trio.MemorySendChannel[adbutils.DeviceEvent | None]) -> None:
+    """Blocking: hand every track-devices event to the trio side until the server goes;
+    a full channel holds this thread back (backpressure), never drops an event."""
     for event in client.track_devices():
-        trio.from_thread.run_sync(on_event, event)
+        trio.from_thread.run(events.send, event)
 
 
 async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[SchedulerMsg],
@@ -101,7 +102,7 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
         task_status.started()
         while True:
             try:
-                await trio.to_thread.run_sync(_follow, tracker, events_send.send_nowait,
+                await trio.to_thread.run_sync(_follow, tracker, events_send,
                                               abandon_on_cancel=True)
             except (adbutils.AdbError, OSError) as exc:
                 log.warning("lost the ADB server at %s:%d (%s); retrying", adb_host, adb_port,

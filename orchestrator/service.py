@@ -69,7 +69,9 @@ async def run_orchestrator(settings: Settings,
         scheduler = await nursery.start(functools.partial(
             supervise, "scheduler",
             functools.partial(run_scheduler, store=store, clock=clock, settings=scheduling),
-            capacity=1024))
+            # No restart: a restarted scheduler would not know the phones; a crash
+            # ends the process loudly, and start-up recovers the tasks it left.
+            capacity=1024, max_restarts=0))
 
         def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
             runner = ScriptRunner(adb_host=adb_host, adb_port=adb_port, serial=serial,

@@ -335,3 +335,50 @@ class TestDevices:
             async with open_farm(store, ["A"]) as farm:
                 await trio.sleep(100)
                 assert farm.runner.start_of(task.id) == pytest.approx(EPOCH + 50, abs=0.01)
+
+
+class TestRaces:
+    async def test_a_stop_right_behind_the_start(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """A stop queued right behind its task's start still stops it: it never completes."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                stopped = await farm.scheduler.request(
+                    lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
+                assert stopped is not None
+                assert (stopped.status, stopped.remark) == (TaskStatus.FAILED,
+                                                            "stopped by user")
+                await trio.sleep(100)
+                assert (await farm.status(task.id)).status == TaskStatus.FAILED
+
+    async def test_stop_while_the_phone_is_being_unplugged(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """The phone's actor is already gone when the stop comes: the stop is answered
+        once the task's end is known, and the scheduler serves on."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A", "B"]) as farm:
+                farm.runner.duration = 100
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(5)
+                farm.devices.pop("A").stop()  # what the watcher does first
+                stopped = await farm.scheduler.request(
+                    lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
+                assert stopped is not None
+                assert stopped.status == TaskStatus.FAILED
+                await farm.scheduler.send(DeviceDown(serial="A"))
+                [later] = await farm.submit(new_tasks(["B"], 1, request_id="r2"))
+                await trio.sleep(150)
+                assert (await farm.status(later.id)).status == TaskStatus.COMPLETED
+
+    async def test_random_order_shuffles_one_request(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """With random order, one request's ten tasks on a phone do not run in order."""
+        settings = SchedulerSettings(random_order=True, auto_retry=False)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                tasks = await farm.submit(new_tasks(["A"], 10))
+                await trio.sleep(1000)
+                ran = [i for i, _, _ in farm.runner.starts]
+                assert sorted(ran) == [t.id for t in tasks]
+                assert ran != [t.id for t in tasks]
