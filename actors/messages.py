@@ -122,10 +122,9 @@ SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | D
 # --- to a device actor ------------------------------------------------------------
 @attrs.frozen(kw_only=True)
 class RunTask:
-    """Run this task now (the store already has it running); the device is idle (the
-    scheduler guarantees one task at a time)."""
+    """Run this task now; the device is idle (the scheduler guarantees one at a time)."""
 
-    task: Task
+    task_id: int
 
 
 @attrs.frozen(kw_only=True)

@@ -102,8 +102,8 @@ class TestRead:
                  ("a", "follow", TaskSource.UI)]
         tasks = await create(store, *(new(s, n, source=src) for s, n, src in specs))
         ids = [t.id for t in tasks]
-        await store.mark_running([ids[1]], started_at=NOW)
-        await store.mark_running([ids[4]], started_at=NOW)
+        await store.mark_running(ids[1], started_at=NOW)
+        await store.mark_running(ids[4], started_at=NOW)
 
         async def listed(where: TaskFilter, **page: Any) -> tuple[list[int], int]:
             found, total = await store.list_tasks(where, **({"offset": 0, "limit": 10} | page))
@@ -130,40 +130,38 @@ class TestRead:
     async def test_pending_oldest_first(self, store: TaskStore) -> None:
         """What the scheduler loads at start-up: pending only, in creation order."""
         a, b, c = await create(store, new(), new(), new())
-        await store.mark_running([b.id], started_at=NOW)
+        await store.mark_running(b.id, started_at=NOW)
         assert [t.id for t in await store.pending_tasks()] == [a.id, c.id]
 
 
 class TestTransitions:
     async def test_mark_running(self, store: TaskStore) -> None:
-        """pending -> running once, several in one write; a second claim, or a missing
-        task, changes nothing."""
-        task, other, third = await create(store, new(), new(), new())
-        [running] = await store.mark_running([task.id], started_at=NOW + 5)
+        """pending -> running once; a second claim, or a missing task, gets None."""
+        (task,) = await create(store)
+        running = await store.mark_running(task.id, started_at=NOW + 5)
         assert running == attrs.evolve(task, status=TaskStatus.RUNNING, started_at=NOW + 5)
-        assert await store.mark_running([task.id, 999], started_at=NOW + 6) == []
-        both = await store.mark_running([third.id, other.id, task.id], started_at=NOW + 7)
-        assert [t.id for t in both] == [other.id, third.id]
-        await assert_counts(store, running=3)
+        assert await store.mark_running(task.id, started_at=NOW + 6) is None
+        assert await store.mark_running(999, started_at=NOW) is None
+        await assert_counts(store, running=1)
 
     async def test_concurrent_claims_one_wins(self, store: TaskStore) -> None:
         """Many tasks racing to start the same task: exactly one succeeds."""
         (task,) = await create(store)
-        results: list[list[Task]] = []
+        results: list[Task | None] = []
 
         async def claim() -> None:
-            results.append(await store.mark_running([task.id], started_at=NOW))
+            results.append(await store.mark_running(task.id, started_at=NOW))
 
         async with trio.open_nursery() as nursery:
             for _ in range(20):
                 nursery.start_soon(claim)
-        assert sum(len(r) for r in results) == 1
+        assert sum(r is not None for r in results) == 1
         await assert_counts(store, running=1)
 
     async def test_finish(self, store: TaskStore) -> None:
         """running or pending -> completed/failed with remark and result, once."""
         a, b = await create(store, new(), new())
-        await store.mark_running([a.id], started_at=NOW)
+        await store.mark_running(a.id, started_at=NOW)
         done = await store.finish_task(a.id, TaskStatus.COMPLETED, remark="followed @alice",
                                        finished_at=NOW + 9, result={"followed": ["alice"]})
         assert done is not None
@@ -190,7 +188,7 @@ class TestTransitions:
         """failed -> pending, due again, run fields cleared; others left alone."""
         failed, pending, done = await create(store, new(), new(), new())
         for task, status in ((failed, TaskStatus.FAILED), (done, TaskStatus.COMPLETED)):
-            await store.mark_running([task.id], started_at=NOW)
+            await store.mark_running(task.id, started_at=NOW)
             await store.finish_task(task.id, status, remark="r", finished_at=NOW,
                                     result={"k": 1})
         (again,) = await store.requeue_tasks([failed.id, pending.id, done.id, 999],
@@ -214,7 +212,7 @@ class TestTransitions:
     async def test_delete(self, store: TaskStore) -> None:
         """Only tasks that exist are deleted and reported, whatever their status."""
         a, b, c = await create(store, new(), new(), new())
-        await store.mark_running([b.id], started_at=NOW)
+        await store.mark_running(b.id, started_at=NOW)
         assert await store.delete_tasks([c.id, b.id, 999]) == [b.id, c.id]
         assert await store.get_task(b.id) is None
         assert await store.delete_tasks([b.id]) == []
@@ -225,7 +223,7 @@ class TestTransitions:
         """At start-up every running task fails with the remark; nothing else changes."""
         a, b, c = await create(store, new(), new(), new())
         for task in (a, c):
-            await store.mark_running([task.id], started_at=NOW)
+            await store.mark_running(task.id, started_at=NOW)
         failed = await store.fail_interrupted(remark="interrupted by a restart",
                                               finished_at=NOW + 1)
         assert [(t.id, t.status, t.remark, t.finished_at) for t in failed] == [
@@ -247,7 +245,7 @@ class TestLifecycle:
         """Close and reopen: everything is there, and the interrupted task can be failed."""
         async with open_store() as store:
             a, b = await create(store, new(), new())
-            [running] = await store.mark_running([a.id], started_at=NOW)
+            running = await store.mark_running(a.id, started_at=NOW)
         async with open_store() as store:
             assert [await store.get_task(t.id) for t in (a, b)] == [running, b]
             await assert_counts(store, pending=1, running=1)
