@@ -3,23 +3,18 @@ phones whose apps hold several accounts, read back from the apps."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import trio
 
-from actors import SchedulerSettings
-from orchestrator.service import run_orchestrator
-from orchestrator.settings import Settings
 from orchestrator.simulator import Phone, open_simulator
 from orchestrator.simulator.apps import SocialApp
 
-from .test_end_to_end import DEADLINE, Farm, ended
+from .test_end_to_end import DEADLINE, Farm, ended, open_farm
 
 CLONE = "com.zhiliaoapp.musically.clone"
 
@@ -27,21 +22,11 @@ CLONE = "com.zhiliaoapp.musically.clone"
 @pytest.fixture
 async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
     """Two phones with the stock apps, and `clone-1` with only a clone of TikTok."""
-    async with open_simulator(2) as sim, trio.open_nursery() as nursery:
+    async with open_simulator(2) as sim:
         sim.farm.plug(Phone("clone-1", apps=[
             SocialApp.factory("tiktok", accounts=["stock"], package=CLONE)]))
-        settings = Settings(port=0, data_dir=tmp_path, adb_host=sim.host, adb_port=sim.port,
-                            scheduling=SchedulerSettings(auto_retry=False))
-        running = await nursery.start(functools.partial(run_orchestrator, settings))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
-            devices = Farm(sim, api, running)
-            with trio.fail_after(DEADLINE):
-                while True:  # the watcher reports the phones
-                    if (await devices.call("GET", "/devices"))["total"] == 3:
-                        break
-                    await trio.sleep(0.02)
-            yield devices
-        nursery.cancel_scope.cancel()
+        async with open_farm(sim, tmp_path) as farm:
+            yield farm
 
 
 async def accounts(farm: Farm, *rows: dict[str, Any]) -> None:

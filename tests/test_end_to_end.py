@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,21 +63,29 @@ def ended(task: dict[str, Any]) -> bool:
     return task["status"] in (TaskStatus.COMPLETED, TaskStatus.FAILED)
 
 
-@pytest.fixture
-async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
-    async with open_simulator(3) as sim, trio.open_nursery() as nursery:
-        settings = Settings(port=0, data_dir=tmp_path, adb_host=sim.host, adb_port=sim.port,
-                            scheduling=SchedulerSettings(auto_retry=False))
+@asynccontextmanager
+async def open_farm(sim: Simulator, data_dir: Path, *,
+                    scheduling: SchedulerSettings | None = None) -> AsyncIterator[Farm]:
+    """The orchestrator on `sim`'s ADB server, once its watcher reports every phone."""
+    async with trio.open_nursery() as nursery:
+        settings = Settings(port=0, data_dir=data_dir, adb_host=sim.host, adb_port=sim.port,
+                            scheduling=scheduling or SchedulerSettings(auto_retry=False))
         running = await nursery.start(functools.partial(run_orchestrator, settings))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
-            devices = Farm(sim, api, running)
+            farm = Farm(sim, api, running)
             with trio.fail_after(DEADLINE):
-                while True:  # the watcher reports the phones
-                    if (await devices.call("GET", "/devices"))["total"] == 3:
+                while True:
+                    if (await farm.call("GET", "/devices"))["total"] == len(sim.farm):
                         break
                     await trio.sleep(0.02)
-            yield devices
+            yield farm
         nursery.cancel_scope.cancel()
+
+
+@pytest.fixture
+async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
+    async with open_simulator(3) as sim, open_farm(sim, tmp_path) as farm:
+        yield farm
 
 
 async def test_follow_really_follows(farm: Farm) -> None:
@@ -149,14 +158,9 @@ async def test_a_task_running_at_shutdown_is_failed_then_retried(tmp_path: Path)
             script_config={"target_users": ["gina"], "target_user": "gina"}, due_at=0)],
             created_at=0)
         await store.mark_running(task.id, started_at=1)
-    async with open_simulator(1) as sim, trio.open_nursery() as nursery:
-        settings = Settings(port=0, data_dir=tmp_path, adb_host=sim.host, adb_port=sim.port,
-                            scheduling=SchedulerSettings(retry_delay=(0.0, 0.0)))
-        running = await nursery.start(functools.partial(run_orchestrator, settings))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
-            farm = Farm(sim, api, running)
-            with trio.fail_after(DEADLINE):
-                done = await farm.wait_for(task.id, lambda t: t["status_text"] == "completed")
-        nursery.cancel_scope.cancel()
+    async with open_simulator(1) as sim, open_farm(
+            sim, tmp_path, scheduling=SchedulerSettings(retry_delay=(0.0, 0.0))) as farm:
+        with trio.fail_after(DEADLINE):
+            done = await farm.wait_for(task.id, lambda t: t["status_text"] == "completed")
     assert done["retry_count"] == 1
     assert farm.tiktok("sim-0001").current.follows("gina")  # type: ignore[union-attr]

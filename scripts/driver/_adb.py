@@ -59,8 +59,10 @@ class _BoundedClient(adbutils.AdbClient):  # type: ignore[misc]
         self._calls = threading.local()
 
     def make_connection(self, timeout: float | None = None) -> Any:
-        connection = super().make_connection(timeout=min(timeout or self._cap, self._cap))
         opened: _Opened | None = getattr(self._calls, "opened", None)
+        if opened is not None and opened.aborted:  # given up on: do not even connect
+            raise AdbConnectionError("call abandoned")
+        connection = super().make_connection(timeout=min(timeout or self._cap, self._cap))
         if opened is not None:
             opened.add(connection)
         return connection
@@ -87,6 +89,11 @@ class _Opened:
         self._lock = threading.Lock()
         self._connections: list[Any] = []
         self._aborted = False
+
+    @property
+    def aborted(self) -> bool:
+        with self._lock:
+            return self._aborted
 
     def add(self, connection: Any) -> None:
         with self._lock:
