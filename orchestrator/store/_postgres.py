@@ -14,8 +14,7 @@ from typing import Any
 import psycopg
 
 from ._sql import INSERT_COLUMNS, POSTGRES
-from ._store import SqlTaskStore, Store
-from ._worker import open_worker
+from ._store import SqlTaskStore, Store, open_sql_store
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 Cursor = psycopg.Cursor[tuple[Any, ...]]
@@ -46,9 +45,17 @@ class PostgresTaskStore(SqlTaskStore[Connection, Cursor]):
         return int(last[0])
 
 
-def _connect(dsn: str) -> Connection:
+def _connect(dsn: str, *, reader: bool = False) -> Connection:
+    """The write lane's connection, or a read lane's (`reader`)."""
     # autocommit: the store's transactions are explicit (`conn.transaction()`).
-    return psycopg.connect(dsn, autocommit=True)
+    conn = psycopg.connect(dsn, autocommit=True)
+    if reader:
+        try:
+            conn.execute("SET default_transaction_read_only = on")
+        except BaseException:
+            conn.close()
+            raise
+    return conn
 
 
 @asynccontextmanager
@@ -57,7 +64,6 @@ async def open_postgres_store(dsn: str) -> AsyncIterator[Store]:
 
     The tables go in the first schema of the connection's `search_path`.
     """
-    async with open_worker(partial(_connect, dsn)) as worker:
-        store = PostgresTaskStore(worker, POSTGRES)
-        await store.migrate()
+    async with open_sql_store(PostgresTaskStore, POSTGRES, connect_writer=partial(_connect, dsn),
+                              connect_reader=partial(_connect, dsn, reader=True)) as store:
         yield store

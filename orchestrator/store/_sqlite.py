@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ._sql import SQLITE, Queries
-from ._store import SqlTaskStore, Store
-from ._worker import open_worker
+from ._store import SqlTaskStore, Store, open_sql_store
 
 _MIN_VERSION = (3, 35)  # RETURNING
 _INSERT = Queries.for_dialect(SQLITE).insert
@@ -40,16 +39,23 @@ class SqliteTaskStore(SqlTaskStore[sqlite3.Connection, sqlite3.Cursor]):
         return int(cur.fetchone()[0])
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, reader: bool = False) -> sqlite3.Connection:
+    """The write lane's connection (it sets up the file), or a read lane's (`reader`)."""
     if sqlite3.sqlite_version_info < _MIN_VERSION:
         raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old: the store needs 3.35+")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not reader:
+        path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: no implicit transactions; the store begins its own.
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        # Durable across a process crash; a power cut may lose the last commits only.
-        conn.execute("PRAGMA synchronous = NORMAL")
+        if reader:
+            # WAL: readers see the last commit as their transaction begins, and neither
+            # wait for the writer nor hold it up.
+            conn.execute("PRAGMA query_only = 1")
+        else:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # Durable across a process crash; a power cut may lose the last commits only.
+            conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA busy_timeout = 5000")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: index updates of big batches
     except BaseException:
@@ -61,7 +67,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 @asynccontextmanager
 async def open_sqlite_store(path: str | PathLike[str]) -> AsyncIterator[Store]:
     """The store in the SQLite file at `path` (created, or migrated, as needed)."""
-    async with open_worker(partial(_connect, Path(path))) as worker:
-        store = SqliteTaskStore(worker, SQLITE)
-        await store.migrate()
+    path = Path(path)
+    async with open_sql_store(SqliteTaskStore, SQLITE, connect_writer=partial(_connect, path),
+                              connect_reader=partial(_connect, path, reader=True)) as store:
         yield store

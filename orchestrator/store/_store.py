@@ -1,14 +1,20 @@
-"""The store both backends share: each method is one transaction on the worker thread.
+"""The store both backends share: each method is one transaction on a worker thread.
 
-A backend adds only what its engine does differently: how a transaction begins, and
-how a batch of new tasks is written fastest while learning their ids.
+Two lanes, each a worker thread with a connection of its own: writes go one at a time
+through the write lane, reads through the read lane, so a due task's `mark_running`
+never queues behind the API's pages and stats. A read begins a new transaction on every
+call, so it sees every write that had returned before it was made.
+
+A backend adds only what its engine does differently: how a transaction begins, how a
+batch of new tasks is written fastest while learning their ids, and how each lane's
+connection is opened (`open_sql_store`).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 import trio
@@ -28,11 +34,12 @@ from ._sql import (
     task_from_row,
     to_json,
 )
-from ._worker import Closable, Worker
+from ._worker import Closable, Worker, open_worker
 
 T = TypeVar("T")
 ConnT = TypeVar("ConnT", bound=Closable)
 CursorT = TypeVar("CursorT", bound=Cursor)
+StoreT = TypeVar("StoreT", bound="SqlTaskStore[Any, Any]")
 
 _FINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED)
 _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
@@ -43,14 +50,15 @@ class Store(TaskStore, AccountStore, Protocol):
 
 
 class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
-    """A `TaskStore` and `AccountStore` over one connection owned by `worker`.
+    """A `TaskStore` and `AccountStore`: writes on `writer`'s connection, reads on `reader`'s.
 
     Per-status counts live in `task_counts` and change in the same transaction as the
     tasks, so `task_stats` reads four rows instead of counting millions.
     """
 
-    def __init__(self, worker: Worker[ConnT], dialect: Dialect) -> None:
-        self._worker = worker
+    def __init__(self, writer: Worker[ConnT], reader: Worker[ConnT], dialect: Dialect) -> None:
+        self._writer = writer
+        self._reader = reader
         self._dialect = dialect
         self._q = Queries.for_dialect(dialect)
         self._accounts = AccountQueries.for_dialect(dialect)
@@ -76,7 +84,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         if not tasks:
             await trio.lowlevel.checkpoint()
             return []
-        return await self._worker.run(create)
+        return await self._writer.run(create)
 
     async def get_task(self, task_id: int) -> Task | None:
         def get(cur: CursorT) -> Task | None:
@@ -187,7 +195,8 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         return await self._write(lambda cur: migrate(cur, self._dialect))
 
     async def aclose(self) -> None:
-        await self._worker.aclose()
+        await self._reader.aclose()
+        await self._writer.aclose()
 
     def _add_counts(self, cur: CursorT, deltas: Mapping[TaskStatus, int]) -> None:
         for status, delta in deltas.items():
@@ -195,14 +204,25 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
                 cur.execute(self._q.add_count, [delta, int(status)])
 
     async def _read(self, fn: Callable[[CursorT], T]) -> T:
-        return await self._worker.run(lambda conn: self._in_transaction(conn, fn, write=False))
+        return await self._reader.run(lambda conn: self._in_transaction(conn, fn, write=False))
 
     async def _write(self, fn: Callable[[CursorT], T]) -> T:
-        return await self._worker.run(lambda conn: self._in_transaction(conn, fn, write=True))
+        return await self._writer.run(lambda conn: self._in_transaction(conn, fn, write=True))
 
     def _in_transaction(self, conn: ConnT, fn: Callable[[CursorT], T], *, write: bool) -> T:
         with self._transaction(conn, write=write) as cur:
             return fn(cur)
+
+
+@asynccontextmanager
+async def open_sql_store(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect], StoreT],
+                         dialect: Dialect, *, connect_writer: Callable[[], ConnT],
+                         connect_reader: Callable[[], ConnT]) -> AsyncIterator[StoreT]:
+    """A `cls` store on its two lanes, its schema migrated before the read lane connects."""
+    async with open_worker(connect_writer) as writer:
+        await cls(writer, writer, dialect).migrate()
+        async with open_worker(connect_reader) as reader:
+            yield cls(writer, reader, dialect)
 
 
 def _by_id(task: Task) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import psycopg
@@ -15,7 +16,8 @@ import trio
 from actors import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus, TaskStore
 from orchestrator.store import SchemaTooNew, open_sqlite_store
 from orchestrator.store._schema import MIGRATIONS, migrate
-from orchestrator.store._sql import SQLITE
+from orchestrator.store._sql import SQLITE, Cursor
+from orchestrator.store._store import SqlTaskStore
 
 from .conftest import OpenStore
 
@@ -266,6 +268,94 @@ class TestLifecycle:
             await store.aclose()
             with pytest.raises(trio.ClosedResourceError):
                 await store.get_task(1)
+
+
+class TestLanes:
+    """Reads have a connection of their own: they neither wait for writes nor miss them."""
+
+    async def test_reads_do_not_wait_for_a_write_in_progress(self, store: TaskStore) -> None:
+        """While a write transaction holds the write lane, reads are served, and see the
+        last commit, not the open transaction; once it commits they see it."""
+        lanes = cast(SqlTaskStore[Any, Any], store)
+        [task] = await create(store)
+        entered, release = threading.Event(), threading.Event()
+
+        def slow_claim(cur: Cursor) -> None:
+            cur.execute(lanes._q.mark_running,
+                        [int(TaskStatus.RUNNING), NOW, task.id, int(TaskStatus.PENDING)])
+            lanes._add_counts(cur, {TaskStatus.PENDING: -1, TaskStatus.RUNNING: 1})
+            entered.set()
+            assert release.wait(10)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(lanes._write, slow_claim)
+            try:
+                assert await trio.to_thread.run_sync(entered.wait, 10)
+                with trio.fail_after(5):
+                    for _ in range(20):
+                        assert await store.get_task(task.id) == task
+                        await assert_counts(store, pending=1)
+                        assert await store.pending_tasks() == [task]
+            finally:
+                release.set()
+        assert (await store.get_task(task.id)) == attrs.evolve(
+            task, status=TaskStatus.RUNNING, started_at=NOW)
+        await assert_counts(store, running=1)
+
+    async def test_a_read_sees_every_write_that_returned(self, store: TaskStore) -> None:
+        """Read-after-write, each time: a read never starts from an older snapshot."""
+        for k in range(30):
+            [task] = await create(store, new(serial=f"phone-{k}"))
+            assert await store.get_task(task.id) == task
+            assert (await store.task_stats()).pending == 1
+            running = await store.mark_running(task.id, started_at=NOW)
+            assert await store.get_task(task.id) == running
+            assert await store.pending_tasks() == []
+            done = await store.finish_task(task.id, TaskStatus.COMPLETED, remark="ok",
+                                           finished_at=NOW)
+            assert await store.get_task(task.id) == done
+            await assert_counts(store, completed=k + 1)
+
+    async def test_writes_do_not_wait_for_a_read_in_progress(self, store: TaskStore) -> None:
+        """While a read transaction holds the read lane, writes commit; the read keeps its
+        snapshot, and the next read sees the writes."""
+        [task] = await create(store)
+        entered, release = threading.Event(), threading.Event()
+        lanes = cast(SqlTaskStore[Any, Any], store)
+
+        def slow_read(cur: Cursor) -> TaskStatus:
+            cur.execute(lanes._q.get, [task.id])
+            cur.fetchall()
+            entered.set()
+            assert release.wait(10)
+            cur.execute(lanes._q.get, [task.id])
+            return TaskStatus(cur.fetchone()[5])
+
+        async with trio.open_nursery() as nursery:
+            seen: list[TaskStatus] = []
+
+            async def read() -> None:
+                seen.append(await lanes._read(slow_read))
+
+            nursery.start_soon(read)
+            try:
+                assert await trio.to_thread.run_sync(entered.wait, 10)
+                with trio.fail_after(5):
+                    running = await store.mark_running(task.id, started_at=NOW)
+                    assert running is not None
+                    assert [t.id for t in await create(store, new(), new())] == [2, 3]
+            finally:
+                release.set()
+        assert seen == [TaskStatus.PENDING]
+        assert await store.get_task(task.id) == running
+        await assert_counts(store, pending=2, running=1)
+
+    async def test_the_read_lane_refuses_writes(self, store: TaskStore) -> None:
+        """A write sent down the read lane by mistake fails instead of racing the writer."""
+        lanes = cast(SqlTaskStore[Any, Any], store)
+        with pytest.raises((sqlite3.OperationalError, psycopg.errors.ReadOnlySqlTransaction)):
+            await lanes._read(lambda cur: lanes._add_counts(cur, {TaskStatus.PENDING: 1}))
+        await assert_counts(store)
 
 
 class TestSqliteFile:
