@@ -31,16 +31,21 @@ class _Current:
     """The task this phone runs now, how it is being stopped, and how it ended.
 
     Created when `RunTask` is received (not when its task first runs), so a stop that
-    is queued right behind the `RunTask` always finds it.
+    is queued right behind the `RunTask` always finds it. The scheduler has already
+    marked the task running in the store.
     """
 
-    task_id: int
+    task: Task
     scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
     stop_remark: str | None = None
     retryable: bool = True
     waiting: list[Reply[Task | None]] = attrs.Factory(list)
     done: bool = False
     finished: Task | None = None
+
+    @property
+    def task_id(self) -> int:
+        return self.task.id
 
     def stop(self, remark: str, *, retryable: bool, reply: Reply[Task | None] | None = None
              ) -> None:
@@ -91,11 +96,11 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
     async with trio.open_nursery() as nursery:
         async for msg in inbox:
             match msg:
-                case RunTask(task_id=task_id):
+                case RunTask(task=task):
                     if current is not None:  # the scheduler never does this; say so loudly
-                        log.error("%s: task %d sent while task %d runs", serial, task_id,
+                        log.error("%s: task %d sent while task %d runs", serial, task.id,
                                   current.task_id)
-                    current = _Current(task_id)
+                    current = _Current(task)
                     nursery.start_soon(run_one, current)
                 case CancelRun(task_id=task_id, remark=remark, reply=reply):
                     if current is not None and current.task_id == task_id:
@@ -112,10 +117,7 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
 async def _run_task(me: _Current, *, serial: str, store: TaskStore, runner: TaskRunner,
                     clock: WallClock) -> None:
     """Run `me`'s task and record how it ended (`me.end`); store errors propagate."""
-    task = await store.mark_running(me.task_id, started_at=clock.now())
-    if task is None:  # deleted meanwhile
-        me.end(None)
-        return
+    task = me.task
     log.info("task %d (%s) started on %s", task.id, task.script_name, serial)
     status, remark, data = TaskStatus.FAILED, "", None
     with me.scope:

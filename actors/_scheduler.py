@@ -199,22 +199,48 @@ class _Scheduler:
 
     # --- dispatch -----------------------------------------------------------------
     async def dispatch_due(self) -> None:
+        """Start every task that is due on an idle phone, up to the concurrency cap.
+
+        All of them are marked running in one store write (a burst of 1,000 due at the
+        same instant is one transaction), then handed to their device actors.
+        """
         now = self.clock.now()
+        picked: list[tuple[_Device, _Entry]] = []
         while self.has_slot() and self.next_wakeup() <= now:
             _, serial = heapq.heappop(self.wakeups)
             dev = self.devices[serial]
             dev.wake_at = math.inf
             entry = dev.take(now, self.rng if self.settings.random_order else None)
-            assert dev.address is not None
-            try:
-                await dev.address.send(RunTask(task_id=entry.task_id))
-            except ActorClosed:
-                dev.add(entry)  # the phone left; its task waits for it
-                dev.state, dev.address = "absent", None
-                continue
             dev.running, dev.running_on = entry.task_id, dev.address
             self.busy += 1
-            now = self.clock.now()
+            picked.append((dev, entry))
+        if not picked:
+            return
+        started = {task.id: task for task in await self.store.mark_running(
+            [entry.task_id for _, entry in picked], started_at=now)}
+        for dev, entry in picked:
+            task = started.get(entry.task_id)
+            if task is None:  # no longer pending (gone meanwhile): the phone stays free
+                self.release(dev, entry.task_id)
+                continue
+            assert dev.running_on is not None
+            try:
+                await dev.running_on.send(RunTask(task=task))
+            except ActorClosed:  # the phone left just now: the task fails as on a disconnect
+                dev.state, dev.address = "absent", None
+                failed = await self.store.finish_task(
+                    task.id, TaskStatus.FAILED, remark=f"device {dev.serial} disconnected",
+                    finished_at=self.clock.now())
+                await self.on_outcome(TaskOutcome(serial=dev.serial, task_id=task.id,
+                                                  task=failed))
+
+    def release(self, dev: _Device, task_id: int) -> None:
+        """The phone no longer runs `task_id`: free it and its concurrency slot."""
+        if dev.running == task_id:
+            dev.running, dev.running_on = None, None
+            self.busy -= 1
+        self.where.pop(task_id, None)
+        self.reschedule(dev)
 
     def sleep_deadline(self) -> float:
         if not self.has_slot():
@@ -265,10 +291,7 @@ class _Scheduler:
 
     async def on_outcome(self, msg: TaskOutcome) -> None:
         dev = self.device(msg.serial)
-        if dev.running == msg.task_id:
-            dev.running, dev.running_on = None, None
-            self.busy -= 1
-        self.where.pop(msg.task_id, None)
+        self.release(dev, msg.task_id)
         task = msg.task
         stopped = msg.task_id in self.no_retry
         self.no_retry.discard(msg.task_id)

@@ -122,9 +122,10 @@ SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | D
 # --- to a device actor ------------------------------------------------------------
 @attrs.frozen(kw_only=True)
 class RunTask:
-    """Run this task now; the device is idle (the scheduler guarantees one at a time)."""
+    """Run this task now (the store already has it running); the device is idle (the
+    scheduler guarantees one task at a time)."""
 
-    task_id: int
+    task: Task
 
 
 @attrs.frozen(kw_only=True)

@@ -125,10 +125,11 @@ class TimedStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    async def mark_running(self, task_id: int, *, started_at: float) -> Task | None:
+    async def mark_running(self, task_ids: Sequence[int], *,
+                           started_at: float) -> list[Task]:
         start = time.perf_counter()
         try:
-            return await self._store.mark_running(task_id, started_at=started_at)
+            return await self._store.mark_running(task_ids, started_at=started_at)
         finally:
             self._probe.store_s += time.perf_counter() - start
 

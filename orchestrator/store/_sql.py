@@ -105,8 +105,8 @@ class Queries:
             get=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id = ?"),
             pending=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE status = ? ORDER BY id"),
             status_of=d.sql(f"SELECT status FROM tasks WHERE id = ?{d.lock_row}"),
-            mark_running=d.sql("UPDATE tasks SET status = ?, started_at = ?"
-                               " WHERE id = ? AND status = ?" + returning),
+            mark_running=d.sql("UPDATE tasks SET status = ?, started_at = ? WHERE status = ?"
+                               f" AND id IN ({d.ids_from_json}){returning}"),
             finish=d.sql("UPDATE tasks SET status = ?, remark = ?, finished_at = ?, result = ?"
                          " WHERE id = ?" + returning),
             requeue_all=d.sql(requeue + returning),

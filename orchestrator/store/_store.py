@@ -124,15 +124,15 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 
         return await self._read(pending)
 
-    async def mark_running(self, task_id: int, *, started_at: float) -> Task | None:
-        def mark(cur: CursorT) -> Task | None:
-            cur.execute(self._q.mark_running,
-                        [int(TaskStatus.RUNNING), started_at, task_id, int(TaskStatus.PENDING)])
-            row = cur.fetchone()
-            if row is None:
-                return None
-            self._add_counts(cur, {TaskStatus.PENDING: -1, TaskStatus.RUNNING: 1})
-            return task_from_row(row)
+    async def mark_running(self, task_ids: Sequence[int], *,
+                           started_at: float) -> list[Task]:
+        def mark(cur: CursorT) -> list[Task]:
+            cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), started_at,
+                                               int(TaskStatus.PENDING), ids_json(task_ids)])
+            tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
+            self._add_counts(cur, {TaskStatus.PENDING: -len(tasks),
+                                   TaskStatus.RUNNING: len(tasks)})
+            return tasks
 
         return await self._write(mark)
 

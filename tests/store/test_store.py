@@ -16,7 +16,7 @@ import trio
 from actors import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus, TaskStore
 from orchestrator.store import SchemaTooNew, open_sqlite_store
 from orchestrator.store._schema import MIGRATIONS, migrate
-from orchestrator.store._sql import SQLITE, Cursor
+from orchestrator.store._sql import SQLITE, Cursor, ids_json
 from orchestrator.store._store import SqlTaskStore
 
 from .conftest import OpenStore
@@ -104,8 +104,8 @@ class TestRead:
                  ("a", "follow", TaskSource.UI)]
         tasks = await create(store, *(new(s, n, source=src) for s, n, src in specs))
         ids = [t.id for t in tasks]
-        await store.mark_running(ids[1], started_at=NOW)
-        await store.mark_running(ids[4], started_at=NOW)
+        await store.mark_running([ids[1]], started_at=NOW)
+        await store.mark_running([ids[4]], started_at=NOW)
 
         async def listed(where: TaskFilter, **page: Any) -> tuple[list[int], int]:
             found, total = await store.list_tasks(where, **({"offset": 0, "limit": 10} | page))
@@ -132,38 +132,40 @@ class TestRead:
     async def test_pending_oldest_first(self, store: TaskStore) -> None:
         """What the scheduler loads at start-up: pending only, in creation order."""
         a, b, c = await create(store, new(), new(), new())
-        await store.mark_running(b.id, started_at=NOW)
+        await store.mark_running([b.id], started_at=NOW)
         assert [t.id for t in await store.pending_tasks()] == [a.id, c.id]
 
 
 class TestTransitions:
     async def test_mark_running(self, store: TaskStore) -> None:
-        """pending -> running once; a second claim, or a missing task, gets None."""
-        (task,) = await create(store)
-        running = await store.mark_running(task.id, started_at=NOW + 5)
+        """pending -> running once, several in one write; a second claim, or a missing
+        task, changes nothing."""
+        task, other, third = await create(store, new(), new(), new())
+        [running] = await store.mark_running([task.id], started_at=NOW + 5)
         assert running == attrs.evolve(task, status=TaskStatus.RUNNING, started_at=NOW + 5)
-        assert await store.mark_running(task.id, started_at=NOW + 6) is None
-        assert await store.mark_running(999, started_at=NOW) is None
-        await assert_counts(store, running=1)
+        assert await store.mark_running([task.id, 999], started_at=NOW + 6) == []
+        both = await store.mark_running([third.id, other.id, task.id], started_at=NOW + 7)
+        assert [t.id for t in both] == [other.id, third.id]
+        await assert_counts(store, running=3)
 
     async def test_concurrent_claims_one_wins(self, store: TaskStore) -> None:
         """Many tasks racing to start the same task: exactly one succeeds."""
         (task,) = await create(store)
-        results: list[Task | None] = []
+        results: list[list[Task]] = []
 
         async def claim() -> None:
-            results.append(await store.mark_running(task.id, started_at=NOW))
+            results.append(await store.mark_running([task.id], started_at=NOW))
 
         async with trio.open_nursery() as nursery:
             for _ in range(20):
                 nursery.start_soon(claim)
-        assert sum(r is not None for r in results) == 1
+        assert sum(len(r) for r in results) == 1
         await assert_counts(store, running=1)
 
     async def test_finish(self, store: TaskStore) -> None:
         """running or pending -> completed/failed with remark and result, once."""
         a, b = await create(store, new(), new())
-        await store.mark_running(a.id, started_at=NOW)
+        await store.mark_running([a.id], started_at=NOW)
         done = await store.finish_task(a.id, TaskStatus.COMPLETED, remark="followed @alice",
                                        finished_at=NOW + 9, result={"followed": ["alice"]})
         assert done is not None
@@ -190,7 +192,7 @@ class TestTransitions:
         """failed -> pending, due again, run fields cleared; others left alone."""
         failed, pending, done = await create(store, new(), new(), new())
         for task, status in ((failed, TaskStatus.FAILED), (done, TaskStatus.COMPLETED)):
-            await store.mark_running(task.id, started_at=NOW)
+            await store.mark_running([task.id], started_at=NOW)
             await store.finish_task(task.id, status, remark="r", finished_at=NOW,
                                     result={"k": 1})
         (again,) = await store.requeue_tasks([failed.id, pending.id, done.id, 999],
@@ -214,7 +216,7 @@ class TestTransitions:
     async def test_delete(self, store: TaskStore) -> None:
         """Only tasks that exist are deleted and reported, whatever their status."""
         a, b, c = await create(store, new(), new(), new())
-        await store.mark_running(b.id, started_at=NOW)
+        await store.mark_running([b.id], started_at=NOW)
         assert await store.delete_tasks([c.id, b.id, 999]) == [b.id, c.id]
         assert await store.get_task(b.id) is None
         assert await store.delete_tasks([b.id]) == []
@@ -225,7 +227,7 @@ class TestTransitions:
         """At start-up every running task fails with the remark; nothing else changes."""
         a, b, c = await create(store, new(), new(), new())
         for task in (a, c):
-            await store.mark_running(task.id, started_at=NOW)
+            await store.mark_running([task.id], started_at=NOW)
         failed = await store.fail_interrupted(remark="interrupted by a restart",
                                               finished_at=NOW + 1)
         assert [(t.id, t.status, t.remark, t.finished_at) for t in failed] == [
@@ -247,7 +249,7 @@ class TestLifecycle:
         """Close and reopen: everything is there, and the interrupted task can be failed."""
         async with open_store() as store:
             a, b = await create(store, new(), new())
-            running = await store.mark_running(a.id, started_at=NOW)
+            [running] = await store.mark_running([a.id], started_at=NOW)
         async with open_store() as store:
             assert [await store.get_task(t.id) for t in (a, b)] == [running, b]
             await assert_counts(store, pending=1, running=1)
@@ -281,8 +283,8 @@ class TestLanes:
         entered, release = threading.Event(), threading.Event()
 
         def slow_claim(cur: Cursor) -> None:
-            cur.execute(lanes._q.mark_running,
-                        [int(TaskStatus.RUNNING), NOW, task.id, int(TaskStatus.PENDING)])
+            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), NOW,
+                                                int(TaskStatus.PENDING), ids_json([task.id])])
             lanes._add_counts(cur, {TaskStatus.PENDING: -1, TaskStatus.RUNNING: 1})
             entered.set()
             assert release.wait(10)
@@ -308,7 +310,7 @@ class TestLanes:
             [task] = await create(store, new(serial=f"phone-{k}"))
             assert await store.get_task(task.id) == task
             assert (await store.task_stats()).pending == 1
-            running = await store.mark_running(task.id, started_at=NOW)
+            [running] = await store.mark_running([task.id], started_at=NOW)
             assert await store.get_task(task.id) == running
             assert await store.pending_tasks() == []
             done = await store.finish_task(task.id, TaskStatus.COMPLETED, remark="ok",
@@ -341,8 +343,7 @@ class TestLanes:
             try:
                 assert await trio.to_thread.run_sync(entered.wait, 10)
                 with trio.fail_after(5):
-                    running = await store.mark_running(task.id, started_at=NOW)
-                    assert running is not None
+                    [running] = await store.mark_running([task.id], started_at=NOW)
                     assert [t.id for t in await create(store, new(), new())] == [2, 3]
             finally:
                 release.set()
