@@ -7,7 +7,6 @@ the bound phone online now. An import writes every row or none.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Annotated
 
 import attrs
 from quart import Blueprint, Response, request
@@ -15,12 +14,11 @@ from quart import Blueprint, Response, request
 from actors import Account, AccountExists, AccountFilter, AccountStatus, LoginState, Platform
 from actors.messages import DeviceSnapshot, ListDevices
 
-from ..converter import Range
 from ..errors import InvalidParams, NotFound
 from ._account_input import AccountBody, BadAccount, RowError, parse_import, updated
 from ._facade import Facade
 from ._render import local_time
-from ._wire import envelope, read_body, read_object, read_query
+from ._wire import Paging, envelope, read_body, read_object, read_query
 
 __all__ = ["AccountView", "account_routes"]
 
@@ -74,7 +72,7 @@ class Imported:
 
 
 @attrs.frozen(kw_only=True)
-class AccountQuery:
+class AccountQuery(Paging):
     """The query of `GET /accounts`."""
 
     platform: Platform | None = None
@@ -82,8 +80,6 @@ class AccountQuery:
     logined: LoginState | None = None
     status: AccountStatus | None = None
     tag: str | None = None
-    page: Annotated[int, Range(1)] = 1
-    page_size: Annotated[int, Range(1, 100)] = 20
 
 
 def _exists(exc: AccountExists) -> InvalidParams:
@@ -109,7 +105,7 @@ def account_routes(facade: Facade) -> Blueprint:
         where = AccountFilter(platform=query.platform, device=query.device,
                               logined=query.logined, status=query.status, tag=query.tag)
         accounts, total = await facade.store.list_accounts(
-            where, offset=(query.page - 1) * query.page_size, limit=query.page_size)
+            where, offset=query.offset, limit=query.page_size)
         serials = await online()
         return envelope(AccountPage(accounts=[AccountView.of(a, serials) for a in accounts],
                                     total=total, page=query.page, page_size=query.page_size))

@@ -19,7 +19,7 @@ from scripts._materials import Material, MaterialLibrary, MaterialNotFound, Mate
 
 from ..converter import Range
 from ..errors import InvalidParams, NotFound
-from ._wire import envelope, read_body, read_form, read_query
+from ._wire import Paging, envelope, read_body, read_form, read_query
 
 __all__ = ["MAX_UPLOAD_BYTES", "material_routes"]
 
@@ -35,14 +35,12 @@ class Kind(enum.StrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class ListQuery:
+class ListQuery(Paging):
     """The query of `GET /materials`; `used` is 0 or 1."""
 
     tag: str | None = None
     kind: Kind | None = None
     used: Annotated[int, Range(0, 1)] | None = None
-    page: Annotated[int, Range(1)] = 1
-    page_size: Annotated[int, Range(1, 100)] = 20
 
 
 @attrs.frozen(kw_only=True)
@@ -122,8 +120,7 @@ def material_routes(materials: MaterialLibrary) -> Blueprint:
             found = await materials.catalog(
                 tag=query.tag, kind=query.kind,
                 used=None if query.used is None else bool(query.used))
-        start = (query.page - 1) * query.page_size
-        return envelope(MaterialPage(materials=found[start:start + query.page_size],
+        return envelope(MaterialPage(materials=found[query.offset:query.offset + query.page_size],
                                      total=len(found), page=query.page,
                                      page_size=query.page_size))
 

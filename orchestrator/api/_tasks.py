@@ -5,7 +5,6 @@ non-negative integer matches no route (40401)."""
 from __future__ import annotations
 
 import enum
-from typing import Annotated
 
 import attrs
 from quart import Blueprint, Response
@@ -13,12 +12,11 @@ from quart import Blueprint, Response
 from actors import Task, TaskFilter, TaskSource, TaskStatus
 from actors.messages import DeleteTasks, RetryTasks, StopTask, SubmitTasks
 
-from ..converter import Range
 from ..errors import InvalidParams, NotFound
 from ._create import CreateTasks, plan_request
 from ._facade import Facade
 from ._render import Created, Deleted, Retried, TaskPage, TaskView
-from ._wire import envelope, read_body, read_query
+from ._wire import Paging, envelope, read_body, read_query
 
 __all__ = ["task_routes"]
 
@@ -29,15 +27,13 @@ class Order(enum.StrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class ListQuery:
+class ListQuery(Paging):
     """The query of `GET /task`; `order=asc` lists oldest first."""
 
     status: TaskStatus | None = None
     serial: str | None = None
     script_name: str | None = None
     source: TaskSource | None = None
-    page: Annotated[int, Range(1)] = 1
-    page_size: Annotated[int, Range(1, 100)] = 20
     order: Order = Order.NEWEST
 
 
@@ -72,7 +68,7 @@ def task_routes(facade: Facade) -> Blueprint:
         where = TaskFilter(status=query.status, serial=query.serial,
                            script_name=query.script_name, source=query.source)
         tasks, total = await facade.store.list_tasks(
-            where, offset=(query.page - 1) * query.page_size, limit=query.page_size,
+            where, offset=query.offset, limit=query.page_size,
             newest_first=query.order is Order.NEWEST)
         return envelope(TaskPage(tasks=[TaskView.from_task(t) for t in tasks], total=total,
                                  page=query.page, page_size=query.page_size))

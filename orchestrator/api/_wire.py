@@ -4,20 +4,35 @@ every answer into the envelope `{"code", "message", "data"}`."""
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
+import attrs
 import cattrs
 from quart import Response, request
 
-from ..converter import describe, make_converter
+from ..converter import Range, describe, make_converter
 from ..errors import InvalidParams
 
-__all__ = ["envelope", "read_body", "read_form", "read_object", "read_query"]
+__all__ = ["Paging", "envelope", "read_body", "read_form", "read_object", "read_query"]
 
 T = TypeVar("T")
 
 _JSON = make_converter()
 _QUERY = make_converter(from_text=True)
+
+
+@attrs.frozen(kw_only=True)
+class Paging:
+    """The paging every list query takes: `page` from 1, `page_size` 1-100 (default 20;
+    larger is an error, never silently clamped)."""
+
+    page: Annotated[int, Range(1)] = 1
+    page_size: Annotated[int, Range(1, 100)] = 20
+
+    @property
+    def offset(self) -> int:
+        """How many matches the page skips."""
+        return (self.page - 1) * self.page_size
 
 
 def envelope(data: object = None, *, code: int = 0, message: str = "success",
