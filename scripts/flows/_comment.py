@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..driver import UiElement, UiTree
 from ..errors import StepFailed
 from ._ui import KEYCODE_BACK, SCREEN_WAIT, STEP_WAIT, Ui
 
@@ -33,14 +32,7 @@ async def comment_here(ui: Ui, text: str) -> None:
     await ui.tap("comment_button", "the comment button")
     await ui.type_into("comment_input", text, "comment box")
     await ui.tap("comment_send", "the comment send button")
-
-    def posted(tree: UiTree) -> UiElement | None:
-        """Ours is the newest comment listed, and the box no longer holds it."""
-        shown = tree.find_all(ui.app.selector("comment_text"))
-        box = ui.find(tree, "comment_input")
-        sent = box is None or box.text != text
-        return shown[-1] if shown and shown[-1].text == text and sent else None
-
+    posted = ui.sent("comment_text", "comment_input", text)
     if await ui.wait_any({"posted": posted}, STEP_WAIT) is None:
         reason = await ui.toast() or f"it did not appear in the list within {STEP_WAIT:g} s"
         raise StepFailed(f"comment was not posted: {reason}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..driver import UiElement, UiTree
 from ..errors import StepFailed
 from ._profile import open_profile
 from ._ui import STEP_WAIT, Ui
@@ -21,13 +20,7 @@ async def message_shown(ui: Ui, user: str, text: str) -> None:
     await ui.type_into("message_input", text, "the message box")
     await ui.tap("message_send", "the send button")
 
-    def sent(tree: UiTree) -> UiElement | None:
-        """Ours is the newest message of the thread, and the box no longer holds it."""
-        shown = tree.find_all(ui.app.selector("message_text"))
-        box = ui.find(tree, "message_input")
-        cleared = box is None or box.text != text
-        return shown[-1] if shown and shown[-1].text == text and cleared else None
-
+    sent = ui.sent("message_text", "message_input", text)
     found = await ui.wait_any({"sent": sent, "refused": "toast"}, STEP_WAIT)
     if found is None or found[0] != "sent":
         reason = (found[1].text if found

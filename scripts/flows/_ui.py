@@ -59,6 +59,19 @@ class Ui:
         return lambda tree: next((e for e in tree.find_all(selector)
                                   if e.text.casefold() == wanted), None)
 
+    def sent(self, listed: str, box: str, text: str) -> Callable[[UiTree], UiElement | None]:
+        """A probe: `text` is the newest of the views `listed` (a comment, a chat message)
+        and the input `box` no longer holds it, i.e. it was sent and is shown."""
+        selector = self.app.selector(listed)
+
+        def probe(tree: UiTree) -> UiElement | None:
+            shown = tree.find_all(selector)
+            field = self.find(tree, box)
+            cleared = field is None or field.text != text
+            return shown[-1] if shown and shown[-1].text == text and cleared else None
+
+        return probe
+
     async def look(self) -> UiTree:
         return await self.driver.dump_ui()
 
