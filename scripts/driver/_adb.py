@@ -57,6 +57,14 @@ class _BoundedClient(adbutils.AdbClient):  # type: ignore[misc]
         super().__init__(host=host, port=port, socket_timeout=socket_timeout)
         self._cap = socket_timeout
         self._calls = threading.local()
+        self._version: int | None = None
+
+    def server_version(self) -> int:
+        """The ADB server's version, asked once: adbutils asks again before every device
+        call, which costs each call a second connection (and its 10 ms closing sleep)."""
+        if self._version is None:
+            self._version = int(super().server_version())
+        return self._version
 
     def make_connection(self, timeout: float | None = None) -> Any:
         opened: _Opened | None = getattr(self._calls, "opened", None)
