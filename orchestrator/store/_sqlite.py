@@ -21,6 +21,16 @@ class SqliteTaskStore(SqlTaskStore[sqlite3.Connection, sqlite3.Cursor]):
     @contextmanager
     def _transaction(self, conn: sqlite3.Connection, *,
                      write: bool) -> Iterator[sqlite3.Cursor]:
+        if conn.in_transaction:  # one write of a group commit
+            conn.execute("SAVEPOINT one_write")
+            try:
+                yield conn.cursor()
+            except BaseException:
+                conn.execute("ROLLBACK TO one_write")
+                raise
+            finally:
+                conn.execute("RELEASE one_write")
+            return
         # IMMEDIATE takes the write lock at once, so a writer never fails half-way
         # with SQLITE_BUSY on a lock upgrade; a reader gets one snapshot.
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")

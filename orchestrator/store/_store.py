@@ -65,7 +65,8 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 
     @abc.abstractmethod
     def _transaction(self, conn: ConnT, *, write: bool) -> AbstractContextManager[CursorT]:
-        """One transaction, committed if the block ends well and rolled back if not."""
+        """One transaction, committed if the block ends well and rolled back if not; inside
+        a transaction already open, a savepoint, released or rolled back to likewise."""
 
     @abc.abstractmethod
     def _insert(self, cur: CursorT, rows: Sequence[Sequence[Any]]) -> int:
@@ -207,7 +208,13 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         return await self._reader.run(lambda conn: self._in_transaction(conn, fn, write=False))
 
     async def _write(self, fn: Callable[[CursorT], T]) -> T:
-        return await self._writer.run(lambda conn: self._in_transaction(conn, fn, write=True))
+        return await self._writer.run(lambda conn: self._in_transaction(conn, fn, write=True),
+                                      group=self._group_commit)
+
+    def _group_commit(self, conn: ConnT) -> AbstractContextManager[object]:
+        """The one transaction a group of writes shares; each write's own `_transaction`
+        inside it is a savepoint, so a write that fails undoes only itself."""
+        return self._transaction(conn, write=True)
 
     def _in_transaction(self, conn: ConnT, fn: Callable[[CursorT], T], *, write: bool) -> T:
         with self._transaction(conn, write=write) as cur:

@@ -11,8 +11,9 @@ inside the store's nursery, so it has a parent like every other task.
 from __future__ import annotations
 
 import queue
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -29,9 +30,17 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
+#: How many queued calls one group may take, at most.
+GROUP_LIMIT = 512
+
+#: Opens the unit a group of calls runs in (a transaction) on the connection.
+Group = Callable[[ConnT], AbstractContextManager[object]]
+
+
 @attrs.define(eq=False)
 class _Call(Generic[ConnT, T]):
     fn: Callable[[ConnT], T]
+    group: Group[ConnT] | None = None
     done: trio.Event = attrs.field(factory=trio.Event)
     result: outcome.Outcome[T] | None = None
 
@@ -45,8 +54,14 @@ class Worker(Generic[ConnT]):
         self._closed = False
         self._stopped = trio.Event()
 
-    async def run(self, fn: Callable[[ConnT], T]) -> T:
+    async def run(self, fn: Callable[[ConnT], T], *, group: Group[ConnT] | None = None) -> T:
         """Run `fn` on the connection's thread and return what it returns (or raise).
+
+        With `group`, calls queued back to back with an equal `group` run together
+        inside one `group(connection)` (a group commit: one transaction for many
+        writes, each `fn` then in a savepoint of its own). If that unit fails as a
+        whole (its commit), each of them is run again alone, so every caller gets
+        its own answer.
 
         Cancellation: only before `fn` starts. Once it is queued the caller waits for
         it, so it always learns whether its transaction committed.
@@ -54,7 +69,7 @@ class Worker(Generic[ConnT]):
         await trio.lowlevel.checkpoint_if_cancelled()
         if self._closed:
             raise trio.ClosedResourceError("the store is closed")
-        call: _Call[ConnT, T] = _Call(fn)
+        call: _Call[ConnT, T] = _Call(fn, group)
         self._calls.put(call)
         with trio.CancelScope(shield=True):
             await call.done.wait()
@@ -79,11 +94,43 @@ class Worker(Generic[ConnT]):
         connection = connect()
         try:
             trio.from_thread.run_sync(task_status.started)
-            while (call := self._calls.get()) is not None:
-                call.result = outcome.capture(call.fn, connection)
-                self._token.run_sync_soon(call.done.set)
+            held: deque[_Call[ConnT, Any] | None] = deque()  # taken, not of the group
+            while (call := held.popleft() if held else self._calls.get()) is not None:
+                calls = [call]
+                if call.group is not None:
+                    while len(calls) < GROUP_LIMIT and not held:
+                        try:
+                            more = self._calls.get_nowait()
+                        except queue.Empty:
+                            break
+                        if more is not None and more.group == call.group:
+                            calls.append(more)
+                        else:
+                            held.append(more)
+                _run_calls(connection, calls)
+                self._token.run_sync_soon(_set_done, calls)
         finally:
             connection.close()
+
+
+def _run_calls(connection: ConnT, calls: Sequence[_Call[ConnT, Any]]) -> None:
+    """Run `calls` (one, or a group), setting each one's result."""
+    group = calls[0].group
+    if group is not None and len(calls) > 1:
+        try:
+            with group(connection):
+                for call in calls:
+                    call.result = outcome.capture(call.fn, connection)
+            return
+        except Exception:  # the unit as a whole failed: nothing of it holds
+            pass
+    for call in calls:
+        call.result = outcome.capture(call.fn, connection)
+
+
+def _set_done(calls: Sequence[_Call[Any, Any]]) -> None:
+    for call in calls:
+        call.done.set()
 
 
 @asynccontextmanager

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,6 +14,7 @@ import attrs
 import psycopg
 import pytest
 import trio
+import trio.testing
 
 from actors import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus, TaskStore
 from orchestrator.store import SchemaTooNew, open_sqlite_store
@@ -350,6 +353,48 @@ class TestLanes:
         assert seen == [TaskStatus.PENDING]
         assert await store.get_task(task.id) == running
         await assert_counts(store, pending=2, running=1)
+
+    async def test_queued_writes_commit_together_and_fail_alone(self, store: TaskStore) -> None:
+        """Writes queued behind a busy write lane share one commit (a group); one of them
+        that fails half-way undoes only its own changes and raises to its own caller."""
+        lanes = cast(SqlTaskStore[Any, Any], store)
+        a, b, c = await create(store, new("p1"), new("p2"), new("p3"))
+        entered, release = threading.Event(), threading.Event()
+
+        def hold(cur: Cursor) -> None:
+            entered.set()
+            assert release.wait(10)
+
+        def claim_b_then_fail(cur: Cursor) -> None:
+            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), NOW,
+                                                int(TaskStatus.PENDING), ids_json([b.id])])
+            lanes._add_counts(cur, {TaskStatus.PENDING: -1, TaskStatus.RUNNING: 1})
+            raise LookupError("half-way")
+
+        results: dict[str, object] = {}
+
+        async def run(name: str, write: Callable[[], Awaitable[object]]) -> None:
+            try:
+                results[name] = await write()
+            except LookupError as exc:
+                results[name] = exc
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(lanes._write, hold)
+            assert await trio.to_thread.run_sync(entered.wait, 10)
+            nursery.start_soon(run, "a", partial(store.mark_running, [a.id], started_at=NOW))
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(run, "b", partial(lanes._write, claim_b_then_fail))
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(run, "c", partial(store.finish_task, c.id, TaskStatus.FAILED,
+                                                 remark="no", finished_at=NOW))
+            await trio.testing.wait_all_tasks_blocked()
+            release.set()
+        assert [t.status for t in cast(list[Task], results["a"])] == [TaskStatus.RUNNING]
+        assert str(results["b"]) == "half-way"
+        assert cast(Task, results["c"]).status is TaskStatus.FAILED
+        assert (await store.get_task(b.id)) == b
+        await assert_counts(store, pending=1, running=1, failed=1)
 
     async def test_the_read_lane_refuses_writes(self, store: TaskStore) -> None:
         """A write sent down the read lane by mistake fails instead of racing the writer."""
