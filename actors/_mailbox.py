@@ -254,6 +254,15 @@ class Inbox(Generic[M]):
         except trio.WouldBlock:
             raise trio.EndOfChannel from None
 
+    def receive_nowait(self) -> M:
+        """The next message if one is queued.
+
+        Raises:
+            trio.WouldBlock: none is queued.
+            trio.EndOfChannel: the mailbox is stopped and empty, or every address closed.
+        """
+        return self._take(self._mailbox._receive.receive_nowait())
+
     def _take(self, msg: M) -> M:
         reply = getattr(msg, "reply", None)
         if isinstance(reply, Reply):
