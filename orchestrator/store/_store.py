@@ -34,10 +34,11 @@ from ._sql import (
     task_from_row,
     to_json,
 )
-from ._worker import Closable, Worker, open_worker
+from ._stats import Executes, StatsMirror, stats_of
+from ._worker import Worker, open_worker
 
 T = TypeVar("T")
-ConnT = TypeVar("ConnT", bound=Closable)
+ConnT = TypeVar("ConnT", bound=Executes)
 CursorT = TypeVar("CursorT", bound=Cursor)
 StoreT = TypeVar("StoreT", bound="SqlTaskStore[Any, Any]")
 
@@ -56,10 +57,12 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
     tasks, so `task_stats` reads four rows instead of counting millions.
     """
 
-    def __init__(self, writer: Worker[ConnT], reader: Worker[ConnT], dialect: Dialect) -> None:
+    def __init__(self, writer: Worker[ConnT], reader: Worker[ConnT], dialect: Dialect,
+                 stats: StatsMirror) -> None:
         self._writer = writer
         self._reader = reader
         self._dialect = dialect
+        self._stats = stats
         self._q = Queries.for_dialect(dialect)
         self._accounts = AccountQueries.for_dialect(dialect)
 
@@ -112,10 +115,12 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
     async def task_stats(self) -> TaskStats:
         def stats(cur: CursorT) -> TaskStats:
             cur.execute(self._q.counts)
-            counts = {TaskStatus(status): int(n) for status, n in cur.fetchall()}
-            return TaskStats(total=sum(counts.values()),
-                             **{status.text: counts[status] for status in TaskStatus})
+            return stats_of(cur.fetchall())
 
+        kept = self._stats.stats
+        if kept is not None and not self._reader.closed:  # closed: `_read` raises
+            await trio.lowlevel.checkpoint()
+            return kept
         return await self._read(stats)
 
     async def pending_tasks(self) -> list[Task]:
@@ -222,14 +227,17 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 
 
 @asynccontextmanager
-async def open_sql_store(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect], StoreT],
+async def open_sql_store(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, StatsMirror],
+                                       StoreT],
                          dialect: Dialect, *, connect_writer: Callable[[], ConnT],
                          connect_reader: Callable[[], ConnT]) -> AsyncIterator[StoreT]:
-    """A `cls` store on its two lanes, its schema migrated before the read lane connects."""
-    async with open_worker(connect_writer) as writer:
-        await cls(writer, writer, dialect).migrate()
+    """A `cls` store on its two lanes, its schema migrated before the read lane connects;
+    the write lane keeps the stats mirror current after each commit."""
+    stats = StatsMirror(Queries.for_dialect(dialect).counts)
+    async with open_worker(connect_writer, after=stats.refresh) as writer:
+        await cls(writer, writer, dialect, stats).migrate()
         async with open_worker(connect_reader) as reader:
-            yield cls(writer, reader, dialect)
+            yield cls(writer, reader, dialect, stats)
 
 
 def _by_id(task: Task) -> int:

@@ -48,11 +48,17 @@ class _Call(Generic[ConnT, T]):
 class Worker(Generic[ConnT]):
     """Runs `fn(connection)` on the worker thread; see `open_worker`."""
 
-    def __init__(self) -> None:
+    def __init__(self, after: Callable[[ConnT], object] | None = None) -> None:
+        self._after = after
         self._calls: queue.SimpleQueue[_Call[ConnT, Any] | None] = queue.SimpleQueue()
         self._token = trio.lowlevel.current_trio_token()
         self._closed = False
         self._stopped = trio.Event()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the worker takes no more calls."""
+        return self._closed
 
     async def run(self, fn: Callable[[ConnT], T], *, group: Group[ConnT] | None = None) -> T:
         """Run `fn` on the connection's thread and return what it returns (or raise).
@@ -108,6 +114,8 @@ class Worker(Generic[ConnT]):
                         else:
                             held.append(more)
                 _run_calls(connection, calls)
+                if self._after is not None:
+                    self._after(connection)
                 self._token.run_sync_soon(_set_done, calls)
         finally:
             connection.close()
@@ -134,11 +142,17 @@ def _set_done(calls: Sequence[_Call[Any, Any]]) -> None:
 
 
 @asynccontextmanager
-async def open_worker(connect: Callable[[], ConnT]) -> AsyncIterator[Worker[ConnT]]:
-    """A worker whose thread opens its connection with `connect` (errors raise here)."""
+async def open_worker(connect: Callable[[], ConnT], *,
+                      after: Callable[[ConnT], object] | None = None,
+                      ) -> AsyncIterator[Worker[ConnT]]:
+    """A worker whose thread opens its connection with `connect` (errors raise here).
+
+    `after(connection)` runs on the thread after each call (or group), before its
+    callers are told it returned: what it publishes, they see.
+    """
     try:
         async with trio.open_nursery() as nursery:
-            worker: Worker[ConnT] = Worker()
+            worker: Worker[ConnT] = Worker(after)
             await nursery.start(worker._serve, connect)
             try:
                 yield worker
