@@ -23,11 +23,12 @@ from ..plans import Plan
 from ..store import Store
 from ._accounts import account_routes
 from ._facade import Facade
+from ._hot import HotRoutes
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
 from ._render import License
 from ._tasks import task_routes
-from ._wire import envelope
+from ._wire import envelope, envelope_body
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -84,4 +85,16 @@ def create_app(*, scheduler: Address[SchedulerMsg], store: Store, plan: Plan,
     app.register_blueprint(account_routes(facade), url_prefix=API_PREFIX)
     app.register_blueprint(material_routes(materials), url_prefix=API_PREFIX)
     app.register_error_handler(Exception, _answer_error)
+
+    async def stats() -> bytes | None:
+        if not plan.api_enabled:
+            return None  # Quart's gate answers
+        try:
+            return envelope_body(await store.task_stats())
+        except Exception:  # Quart asks again and answers the error as every route does
+            return None
+
+    # Quart's documented way in for ASGI middleware (mypy dislikes assigning to a method).
+    app.asgi_app = HotRoutes(  # type: ignore[method-assign]
+        app.asgi_app, {f"{API_PREFIX}/task/stats": stats})
     return app

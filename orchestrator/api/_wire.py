@@ -13,7 +13,8 @@ from quart import Response, request
 from ..converter import Range, describe, make_converter
 from ..errors import InvalidParams
 
-__all__ = ["Paging", "envelope", "read_body", "read_form", "read_object", "read_query"]
+__all__ = ["Paging", "envelope", "envelope_body", "read_body", "read_form", "read_object",
+           "read_query"]
 
 T = TypeVar("T")
 
@@ -38,9 +39,14 @@ class Paging:
 def envelope(data: object = None, *, code: int = 0, message: str = "success",
              status: int = 200) -> Response:
     """The one shape of every answer, success or error."""
-    body = {"code": code, "message": message, "data": _JSON.unstructure(data)}
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
+    return Response(envelope_body(data, code=code, message=message), status=status,
                     mimetype="application/json")
+
+
+def envelope_body(data: object = None, *, code: int = 0, message: str = "success") -> bytes:
+    """The envelope's JSON (UTF-8), for the routes answered ahead of Quart (`_hot`)."""
+    body = {"code": code, "message": message, "data": _JSON.unstructure(data)}
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def _load(converter: cattrs.Converter, raw: object, cls: type[T]) -> T:

@@ -1,0 +1,49 @@
+"""Hot reads answered at the ASGI layer, ahead of Quart's per-request machinery.
+
+`GET /task/stats` is what dashboards poll, many times a second per client. Through
+Quart, a request costs a request context, before-request hooks, URL matching and a
+response object: more than the answer itself (the stats are kept in memory by the
+store). Here a hot route's answer is built by the same `envelope_body` as every other
+answer, with the same headers; anything unusual (another method, a gated plan, an
+error) falls through to Quart, which answers it as it answers everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from hypercorn.typing import (
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Scope,
+)
+
+__all__ = ["HotRoutes"]
+
+ASGIApp = Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
+#: A hot route's answer as JSON bytes, or None to leave the request to Quart.
+Answer = Callable[[], Awaitable[bytes | None]]
+
+
+class HotRoutes:
+    """ASGI middleware: `GET` of an exact path in `routes` is answered by its `Answer`."""
+
+    def __init__(self, app: ASGIApp, routes: Mapping[str, Answer]) -> None:
+        self._app = app
+        self._routes = routes
+
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
+                       send: ASGISendCallable) -> None:
+        answer = (self._routes.get(scope["path"])
+                  if scope["type"] == "http" and scope["method"] == "GET" else None)
+        body = await answer() if answer is not None else None
+        if body is None:
+            await self._app(scope, receive, send)
+            return
+        await send(HTTPResponseStartEvent(
+            type="http.response.start", status=200,
+            headers=[(b"content-type", b"application/json"),
+                     (b"content-length", str(len(body)).encode())]))
+        await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))
