@@ -79,7 +79,37 @@ def _accounts(d: Dialect) -> Sequence[str]:
     ]
 
 
-MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts)
+def _filter_counts(d: Dialect) -> Sequence[str]:
+    """Counts per (serial, script_name, source, status), kept by every write like
+    task_counts, so the total of any `GET /task` filter is a sum over few rows: those of
+    one serial (the key's prefix), one script_name or one source (an index each, holding
+    `n`, so the sum never reads the table). The source index has serial next: without it
+    SQLite, lacking statistics, sums serial+source over all of one source's rows.
+
+    A count that drops to 0 keeps its row: the same keys come back all the time (a phone's
+    pending count goes 0, 1, 0 ...), an update is cheaper than a delete and an insert, and
+    the rows are bounded by the combinations ever seen (thousands, not millions). Deleting
+    them is safe at any time."""
+    return [
+        """CREATE TABLE task_filter_counts (
+            serial TEXT NOT NULL,
+            script_name TEXT NOT NULL,
+            source TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (serial, script_name, source, status)
+        )""",
+        "CREATE INDEX task_filter_counts_by_script_name"
+        " ON task_filter_counts (script_name, source, status, n)",
+        "CREATE INDEX task_filter_counts_by_source"
+        " ON task_filter_counts (source, serial, status, n)",
+        "INSERT INTO task_filter_counts (serial, script_name, source, status, n)"
+        " SELECT serial, script_name, source, status, count(*) FROM tasks"
+        " GROUP BY serial, script_name, source, status",
+    ]
+
+
+MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts)
 
 
 class SchemaTooNew(RuntimeError):

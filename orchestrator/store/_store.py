@@ -13,6 +13,7 @@ connection is opened (`open_sql_store`).
 from __future__ import annotations
 
 import abc
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
@@ -24,11 +25,14 @@ from actors import AccountStore, NewTask, Task, TaskFilter, TaskStats, TaskStatu
 from ._accounts import AccountQueries, SqlAccountStore
 from ._schema import migrate
 from ._sql import (
+    CountKey,
     Cursor,
     Dialect,
     Queries,
+    created_counts,
     ids_json,
     insert_row,
+    moved_counts,
     select_page,
     task_from_new,
     task_from_row,
@@ -53,8 +57,9 @@ class Store(TaskStore, AccountStore, Protocol):
 class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
     """A `TaskStore` and `AccountStore`: writes on `writer`'s connection, reads on `reader`'s.
 
-    Per-status counts live in `task_counts` and change in the same transaction as the
-    tasks, so `task_stats` reads four rows instead of counting millions.
+    Counts live in `task_counts` (per status) and `task_filter_counts` (per status, serial,
+    script and source) and change in the same transaction as the tasks, so `task_stats`
+    reads four rows, and a filtered page's total a few, instead of counting millions.
     """
 
     def __init__(self, writer: Worker[ConnT], reader: Worker[ConnT], dialect: Dialect,
@@ -80,7 +85,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
             rows = [insert_row(task, created_at=created_at) for task in tasks]
             with self._transaction(conn, write=True) as cur:
                 last = self._insert(cur, rows)
-                self._add_counts(cur, {TaskStatus.PENDING: len(rows)})
+                self._add_counts(cur, created_counts(rows))
             ids = range(last - len(rows) + 1, last + 1)
             return [task_from_new(task, id=id_, created_at=created_at)
                     for task, id_ in zip(tasks, ids, strict=True)]
@@ -136,8 +141,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
             cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), started_at,
                                                int(TaskStatus.PENDING), ids_json(task_ids)])
             tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
-            self._add_counts(cur, {TaskStatus.PENDING: -len(tasks),
-                                   TaskStatus.RUNNING: len(tasks)})
+            self._add_counts(cur, moved_counts(tasks, before=TaskStatus.PENDING))
             return tasks
 
         return await self._write(mark)
@@ -152,7 +156,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
                 return None
             cur.execute(self._q.finish, [int(status), remark, finished_at, result_json, task_id])
             task = task_from_row(cur.fetchone())
-            self._add_counts(cur, {TaskStatus(row[0]): -1, status: 1})
+            self._add_counts(cur, moved_counts([task], before=TaskStatus(row[0])))
             return task
 
         if status not in _FINAL:
@@ -169,7 +173,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
             else:
                 cur.execute(self._q.requeue, [*params, ids_json(task_ids)])
             tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
-            self._add_counts(cur, {TaskStatus.FAILED: -len(tasks), TaskStatus.PENDING: len(tasks)})
+            self._add_counts(cur, moved_counts(tasks, before=TaskStatus.FAILED))
             return tasks
 
         return await self._write(requeue)
@@ -178,11 +182,9 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         def delete(cur: CursorT) -> list[int]:
             cur.execute(self._q.delete, [ids_json(task_ids)])
             deleted = cur.fetchall()
-            removed = dict.fromkeys(TaskStatus, 0)
-            for _, status in deleted:
-                removed[TaskStatus(status)] -= 1
-            self._add_counts(cur, removed)
-            return sorted(int(id_) for id_, _ in deleted)
+            self._add_counts(cur, Counter(
+                {key: -n for key, n in Counter(tuple(row[1:]) for row in deleted).items()}))
+            return sorted(int(row[0]) for row in deleted)
 
         return await self._write(delete)
 
@@ -191,7 +193,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
             cur.execute(self._q.fail_running,
                         [int(TaskStatus.FAILED), remark, finished_at, int(TaskStatus.RUNNING)])
             tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
-            self._add_counts(cur, {TaskStatus.RUNNING: -len(tasks), TaskStatus.FAILED: len(tasks)})
+            self._add_counts(cur, moved_counts(tasks, before=TaskStatus.RUNNING))
             return tasks
 
         return await self._write(fail)
@@ -204,10 +206,22 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         await self._reader.aclose()
         await self._writer.aclose()
 
-    def _add_counts(self, cur: CursorT, deltas: Mapping[TaskStatus, int]) -> None:
-        for status, delta in deltas.items():
+    def _add_counts(self, cur: CursorT, deltas: Mapping[CountKey, int]) -> None:
+        """Change both kept counts by `deltas`: one upsert per key, one update per status.
+
+        In key order, so that concurrent writers (PostgreSQL) lock rows in one order and
+        never deadlock on them. A count that drops to 0 keeps its row (see `_schema`).
+        """
+        rows = [(*key, delta) for key, delta in sorted(deltas.items()) if delta]
+        if not rows:
+            return
+        cur.executemany(self._q.add_filter_count, rows)
+        by_status: Counter[int] = Counter()
+        for *_, status, delta in rows:
+            by_status[status] += delta
+        for status, delta in sorted(by_status.items()):
             if delta:
-                cur.execute(self._q.add_count, [delta, int(status)])
+                cur.execute(self._q.add_count, [delta, status])
 
     async def _read(self, fn: Callable[[CursorT], T]) -> T:
         return await self._reader.run(lambda conn: self._in_transaction(conn, fn, write=False))

@@ -7,21 +7,53 @@ PostgreSQL is reached at $ORCHESTRATOR_TEST_POSTGRES (default: the local server,
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
 
+import attrs
 import psycopg
 import pytest
 import trio
 
 from actors import TaskStore
 from orchestrator.store import open_postgres_store, open_sqlite_store
+from orchestrator.store._sql import POSTGRES, SQLITE, Cursor, Dialect
 
 PG_DSN = os.environ.get("ORCHESTRATOR_TEST_POSTGRES", "host=127.0.0.1 dbname=test user=postgres")
 OpenStore = Callable[[], AbstractAsyncContextManager[TaskStore]]
+
+
+@attrs.frozen(kw_only=True)
+class Backend:
+    """One database under test: the store on it, and a way around the store."""
+
+    open_store: OpenStore
+    """Opens the store; call it again to reopen the same database."""
+    dialect: Dialect
+    transaction: Callable[[], AbstractContextManager[Cursor]]
+    """One transaction on a connection of its own, committed if the block ends well."""
+
+
+@contextmanager
+def _sqlite_transaction(path: Path) -> Iterator[Cursor]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        yield conn.cursor()
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _postgres_transaction(dsn: str) -> Iterator[Cursor]:
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:  # commits as `conn` closes
+        yield cur
 
 
 def _run_pg(sql: str) -> None:
@@ -35,11 +67,10 @@ def sqlite_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def open_store(request: pytest.FixtureRequest,
-                     sqlite_path: Path) -> AsyncIterator[OpenStore]:
-    """Opens the store under test; call it again to reopen the same database."""
+async def backend(request: pytest.FixtureRequest, sqlite_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
-        yield partial(open_sqlite_store, sqlite_path)
+        yield Backend(open_store=partial(open_sqlite_store, sqlite_path), dialect=SQLITE,
+                      transaction=partial(_sqlite_transaction, sqlite_path))
         return
     schema = f"test_store_{uuid.uuid4().hex[:12]}"
     try:
@@ -48,11 +79,19 @@ async def open_store(request: pytest.FixtureRequest,
         if os.environ.get("CI"):  # CI starts PostgreSQL: its absence there is a failure
             raise
         pytest.skip(f"no PostgreSQL at {PG_DSN!r}: {exc}")
+    dsn = f"{PG_DSN} options='-c search_path={schema}'"
     try:
-        yield partial(open_postgres_store, f"{PG_DSN} options='-c search_path={schema}'")
+        yield Backend(open_store=partial(open_postgres_store, dsn), dialect=POSTGRES,
+                      transaction=partial(_postgres_transaction, dsn))
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(_run_pg, f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def open_store(backend: Backend) -> OpenStore:
+    """Opens the store under test; call it again to reopen the same database."""
+    return backend.open_store
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -18,11 +19,19 @@ import trio.testing
 
 from actors import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus, TaskStore
 from orchestrator.store import SchemaTooNew, open_sqlite_store
-from orchestrator.store._schema import MIGRATIONS, migrate
-from orchestrator.store._sql import SQLITE, Cursor, ids_json
+from orchestrator.store._schema import MIGRATIONS, _filter_counts, migrate
+from orchestrator.store._sql import (
+    SQLITE,
+    Cursor,
+    created_counts,
+    ids_json,
+    insert_row,
+    moved_counts,
+    task_from_new,
+)
 from orchestrator.store._store import SqlTaskStore
 
-from .conftest import OpenStore
+from .conftest import Backend, OpenStore
 
 NOW = 1_700_000_000.0
 
@@ -40,8 +49,12 @@ async def create(store: TaskStore, *tasks: NewTask) -> list[Task]:
     return await store.create_tasks(tasks or [new()], created_at=NOW + 1)
 
 
+FILTERS = ("status", "serial", "script_name", "source")
+
+
 async def assert_counts(store: TaskStore, **expected: int) -> None:
-    """The kept counts (stats, status totals) agree with `expected` and with the rows."""
+    """The kept counts (stats, status totals) agree with `expected` and with the rows, and
+    so do the totals of other filters (`assert_filter_totals`)."""
     want = {status.text: expected.get(status.text, 0) for status in TaskStatus}
     assert await store.task_stats() == TaskStats(total=sum(want.values()), **want)
     for status in TaskStatus:
@@ -49,6 +62,34 @@ async def assert_counts(store: TaskStore, **expected: int) -> None:
         assert total == want[status.text]
     tasks, _ = await store.list_tasks(TaskFilter(), offset=0, limit=1_000_000)
     assert Counter(t.status.text for t in tasks) == {k: n for k, n in want.items() if n}
+    await assert_filter_totals(store, tasks)
+
+
+async def assert_filter_totals(store: TaskStore, tasks: Sequence[Task]) -> None:
+    """The total of every combination of filters on the first and the last task's values
+    (and of some that match none) is how many of `tasks` (all of them) match; and the kept
+    counts per filter are, row for row, the tasks' own count(*)."""
+    wheres = {TaskFilter(serial="nobody"), TaskFilter(script_name="post", source=TaskSource.UI,
+                                                      status=TaskStatus.RUNNING)}
+    for task, k in itertools.product(tasks[:1] + tasks[-1:], range(len(FILTERS) + 1)):
+        wheres.update(TaskFilter(**{name: getattr(task, name) for name in names})
+                      for names in itertools.combinations(FILTERS, k))
+    for where in wheres:
+        _, total = await store.list_tasks(where, offset=0, limit=0)
+        assert total == sum(all(getattr(t, name) == getattr(where, name) for name in FILTERS
+                                if getattr(where, name) is not None) for t in tasks), where
+
+    def kept_and_counted(cur: Cursor) -> tuple[list[Any], list[Any]]:
+        cur.execute("SELECT serial, script_name, source, status, n FROM task_filter_counts"
+                    " WHERE n <> 0 ORDER BY serial, script_name, source, status")
+        kept = cur.fetchall()
+        cur.execute("SELECT serial, script_name, source, status, count(*) FROM tasks"
+                    " GROUP BY serial, script_name, source, status"
+                    " ORDER BY serial, script_name, source, status")
+        return kept, cur.fetchall()
+
+    kept, counted = await cast(SqlTaskStore[Any, Any], store)._read(kept_and_counted)
+    assert kept == counted
 
 
 class TestCreate:
@@ -247,6 +288,51 @@ class TestTransitions:
         await assert_counts(store)
 
 
+class TestFilterCounts:
+    async def test_every_write_keeps_them(self, store: TaskStore) -> None:
+        """Tasks of several serials, scripts and sources: after each kind of write, the
+        total of each filter is the tasks' count; a count that drops to 0 keeps its row."""
+        ids = [t.id for t in await create(store, *(
+            new(f"phone-{i % 3}", ("follow", "post")[i % 2],
+                source=TaskSource.UI if i % 5 == 0 else TaskSource.API) for i in range(12)))]
+        await assert_counts(store, pending=12)
+        await store.mark_running(ids[:8], started_at=NOW)
+        await assert_counts(store, pending=4, running=8)
+        for i, status in [(0, TaskStatus.COMPLETED), (1, TaskStatus.COMPLETED),
+                          (2, TaskStatus.COMPLETED), (3, TaskStatus.FAILED),
+                          (4, TaskStatus.FAILED), (5, TaskStatus.FAILED), (8, TaskStatus.FAILED)]:
+            await store.finish_task(ids[i], status, remark="", finished_at=NOW)
+        await assert_counts(store, pending=3, running=2, completed=3, failed=4)
+        await store.requeue_tasks(ids[3:5], due_at=NOW, count_retry=True)
+        await assert_counts(store, pending=5, running=2, completed=3, failed=2)
+        await store.fail_interrupted(remark="restart", finished_at=NOW)
+        await assert_counts(store, pending=5, completed=3, failed=4)
+        await store.requeue_tasks(None, due_at=NOW, count_retry=False)
+        await assert_counts(store, pending=9, completed=3)
+        await store.delete_tasks(ids[::2])
+        await assert_counts(store, pending=5, completed=1)
+        await store.delete_tasks(ids)
+        await assert_counts(store)
+
+        def zeros(cur: Cursor) -> list[Any]:
+            cur.execute("SELECT count(*) FROM task_filter_counts WHERE n = 0")
+            return cast(list[Any], cur.fetchone())
+
+        assert (await cast(SqlTaskStore[Any, Any], store)._read(zeros))[0] > 0
+
+    def test_one_change_per_key(self) -> None:
+        """A write of many tasks of few keys changes each key's count once, by the sum."""
+        rows = [insert_row(new(f"p{i % 2}"), created_at=NOW) for i in range(1000)]
+        assert created_counts(rows) == {("p0", "follow", "api", 0): 500,
+                                        ("p1", "follow", "api", 0): 500}
+        tasks = [attrs.evolve(task_from_new(new(f"p{i % 2}", "post", source=TaskSource.UI),
+                                            id=i, created_at=NOW), status=TaskStatus.RUNNING)
+                 for i in range(1000)]
+        assert moved_counts(tasks, before=TaskStatus.PENDING) == {
+            ("p0", "post", "ui", 0): -500, ("p0", "post", "ui", 1): 500,
+            ("p1", "post", "ui", 0): -500, ("p1", "post", "ui", 1): 500}
+
+
 class TestLifecycle:
     async def test_tasks_survive_a_restart(self, open_store: OpenStore) -> None:
         """Close and reopen: everything is there, and the interrupted task can be failed."""
@@ -288,7 +374,8 @@ class TestLanes:
         def slow_claim(cur: Cursor) -> None:
             cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), NOW,
                                                 int(TaskStatus.PENDING), ids_json([task.id])])
-            lanes._add_counts(cur, {TaskStatus.PENDING: -1, TaskStatus.RUNNING: 1})
+            lanes._add_counts(cur, moved_counts([attrs.evolve(task, status=TaskStatus.RUNNING)],
+                                                before=TaskStatus.PENDING))
             entered.set()
             assert release.wait(10)
 
@@ -368,7 +455,8 @@ class TestLanes:
         def claim_b_then_fail(cur: Cursor) -> None:
             cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), NOW,
                                                 int(TaskStatus.PENDING), ids_json([b.id])])
-            lanes._add_counts(cur, {TaskStatus.PENDING: -1, TaskStatus.RUNNING: 1})
+            lanes._add_counts(cur, moved_counts([attrs.evolve(b, status=TaskStatus.RUNNING)],
+                                                before=TaskStatus.PENDING))
             raise LookupError("half-way")
 
         results: dict[str, object] = {}
@@ -400,8 +488,33 @@ class TestLanes:
         """A write sent down the read lane by mistake fails instead of racing the writer."""
         lanes = cast(SqlTaskStore[Any, Any], store)
         with pytest.raises((sqlite3.OperationalError, psycopg.errors.ReadOnlySqlTransaction)):
-            await lanes._read(lambda cur: lanes._add_counts(cur, {TaskStatus.PENDING: 1}))
+            await lanes._read(lambda cur: lanes._add_counts(
+                cur, {("phone-1", "follow", "api", int(TaskStatus.PENDING)): 1}))
         await assert_counts(store)
+
+
+class TestMigration:
+    async def test_filter_counts_are_counted_from_the_tasks(self, backend: Backend) -> None:
+        """A database one migration short of the per-filter counts, with tasks in it, gets
+        them counted from its rows."""
+        before = MIGRATIONS[:MIGRATIONS.index(_filter_counts)]
+        statuses = [0, 0, 1, 2, 2, 2, 3, 3, 0, 2, 2]
+        rows = [(f"phone-{i % 3}", ("follow", "post")[i % 2], status, "ui" if i % 5 else "api")
+                for i, status in enumerate(statuses)]
+        with backend.transaction() as cur:
+            assert migrate(cur, backend.dialect, before) == len(before)
+            cur.executemany(backend.dialect.sql(
+                "INSERT INTO tasks (serial, script_name, script_config, status, source, due_at,"
+                " created_at, request_id, position, min_interval, max_interval)"
+                " VALUES (?, ?, '{}', ?, ?, 0, 0, 'r', 0, 0, 0)"), rows)
+            cur.execute("UPDATE task_counts SET n = (SELECT count(*) FROM tasks t"
+                        " WHERE t.status = task_counts.status)")
+        async with backend.open_store() as store:
+            await assert_counts(store, pending=3, running=1, completed=5, failed=2)
+            (running,) = await store.mark_running([1], started_at=NOW)
+            await assert_counts(store, pending=2, running=2, completed=5, failed=2)
+            assert await store.delete_tasks([running.id, 4]) == [1, 4]
+            await assert_counts(store, pending=2, running=1, completed=4, failed=2)
 
 
 class TestSqliteFile:
