@@ -59,6 +59,9 @@ class Dialect:
     """What makes a SELECT lock the row it reads until the transaction ends."""
     lock_schema: str
     """A statement that keeps two processes from migrating at once (empty: not needed)."""
+    read_along: str
+    """What makes a query read tasks along the list index of column `{}` (empty: the
+    planner is left to choose, as PostgreSQL's has statistics to choose with)."""
 
     def sql(self, text: str) -> str:
         return text.replace("?", self.param)
@@ -72,6 +75,7 @@ SQLITE = Dialect(
     # SQLite has one writer: BEGIN IMMEDIATE has already locked the whole database.
     lock_row="",
     lock_schema="",
+    read_along=" INDEXED BY tasks_by_{}",
 )
 POSTGRES = Dialect(
     param="%s",
@@ -80,6 +84,7 @@ POSTGRES = Dialect(
     json_strings="SELECT jsonb_array_elements_text({}::jsonb)",
     lock_row=" FOR UPDATE",
     lock_schema="SELECT pg_advisory_xact_lock(7363517342)",  # any fixed number of ours
+    read_along="",
 )
 
 
@@ -132,30 +137,43 @@ class Queries:
         )
 
 
-def select_page(d: Dialect, where: TaskFilter, *,
-                newest_first: bool) -> tuple[str, str, list[Any]]:
-    """The page query (its last two parameters: limit, offset), the count query, and the
-    filter parameters they share.
+Terms = Sequence[tuple[str, Any]]
+"""A `TaskFilter` as (column, value as stored) pairs, the unset filters left out."""
 
-    Each filter has an index on (column, id), so a page is an index range scan. The total
-    is a sum over kept counts, never a count of the tasks (see `_schema._filter_counts`).
-    """
-    terms = [(name, value) for name, value in (
+
+def filter_terms(where: TaskFilter) -> Terms:
+    return [(name, value) for name, value in (
         ("status", None if where.status is None else int(where.status)),
         ("serial", where.serial),
         ("script_name", where.script_name),
         ("source", None if where.source is None else where.source.value),
     ) if value is not None]
-    clause = " AND ".join(f"{name} = ?" for name, _ in terms)
-    clause = f" WHERE {clause}" if clause else ""
+
+
+def select_page(d: Dialect, terms: Terms, *, newest_first: bool,
+                along: str | None = None) -> str:
+    """The page of tasks matching `terms` (parameters: their values, then limit, offset).
+
+    Each filter has an index on (column, id), so a page is an index range scan: along
+    the index of column `along` if the dialect can say so, else the planner's choice.
+    """
+    hint = d.read_along.format(along) if along and d.read_along else ""
     order = "DESC" if newest_first else "ASC"
-    page = f"SELECT {_COLUMNS} FROM tasks{clause} ORDER BY id {order} LIMIT ? OFFSET ?"
+    return d.sql(f"SELECT {_COLUMNS} FROM tasks{hint}{_where(terms)}"
+                 f" ORDER BY id {order} LIMIT ? OFFSET ?")
+
+
+def select_count(d: Dialect, terms: Terms) -> str:
+    """How many tasks match `terms` (parameters: their values), from the kept counts."""
     # Counting the matches among a million tasks takes 10-250 ms; summing kept counts well
     # under one. By status alone (or not at all): four rows of task_counts.
     table = ("task_counts" if all(name == "status" for name, _ in terms)
              else "task_filter_counts")
-    count = f"SELECT coalesce(sum(n), 0) FROM {table}{clause}"
-    return d.sql(page), d.sql(count), [v for _, v in terms]
+    return d.sql(f"SELECT coalesce(sum(n), 0) FROM {table}{_where(terms)}")
+
+
+def _where(terms: Terms) -> str:
+    return f" WHERE {' AND '.join(f'{name} = ?' for name, _ in terms)}" if terms else ""
 
 
 def created_counts(rows: Iterable[Sequence[Any]]) -> Counter[CountKey]:

@@ -24,6 +24,7 @@ from orchestrator.store._sql import (
     SQLITE,
     Cursor,
     created_counts,
+    filter_terms,
     ids_json,
     insert_row,
     moved_counts,
@@ -167,6 +168,32 @@ class TestRead:
         assert await listed(TaskFilter(), offset=4, limit=2) == ([ids[0]], 5)
         assert await listed(TaskFilter(), offset=5, limit=2) == ([], 5)
         assert await listed(TaskFilter(), limit=3, newest_first=False) == (ids[:3], 5)
+
+    async def test_several_filters_read_along_the_narrowest(self, store: TaskStore) -> None:
+        """A page of several filters reads along the index of the column whose value fewest
+        tasks have, or of status if its matches are no further apart there, where the
+        dialect lets a query say so (SQLite); the page is the same."""
+        a1, a2, a3, b1, b2 = await create(store, new("a"), new("a"), new("a"), new("b", "post"),
+                                         new("b"))
+        await store.mark_running([a2.id, b1.id], started_at=NOW)
+        lanes = cast(SqlTaskStore[Any, Any], store)
+        cases = [  # filter, the narrowest column, the page
+            (TaskFilter(serial="a", script_name="follow"), "serial", [a1, a2, a3]),
+            (TaskFilter(serial="a", script_name="post"), "script_name", []),
+            (TaskFilter(serial="a", status=TaskStatus.RUNNING), "status", [a2]),
+            (TaskFilter(script_name="follow", status=TaskStatus.PENDING), "status", [a1, a3, b2]),
+            (TaskFilter(serial="b", script_name="follow", source=TaskSource.API), "serial", [b2]),
+            (TaskFilter(serial="b", status=TaskStatus.PENDING), "serial", [b2]),
+        ]
+        for where, column, tasks in cases:
+            terms, matches = filter_terms(where), len(tasks)
+            along = await lanes._read(lambda cur, t=terms, n=matches: lanes._along(
+                cur, t, matches=n, needed=10))
+            assert along == (column if lanes._dialect.read_along else None), where
+            page, total = await store.list_tasks(where, offset=0, limit=10, newest_first=False)
+            assert ([t.id for t in page], total) == ([t.id for t in tasks], len(tasks))
+        assert await lanes._read(lambda cur: lanes._along(
+            cur, filter_terms(TaskFilter(serial="a")), matches=3, needed=10)) is None
 
     async def test_negative_page_is_refused(self, store: TaskStore) -> None:
         """A negative offset or limit is a bug in the caller, not an empty page."""
