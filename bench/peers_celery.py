@@ -70,19 +70,22 @@ def _connections() -> tuple[adbutils.AdbClient, redis.Redis]:
 
 @app.task(name="bench.shell")  # type: ignore[untyped-decorator]
 def shell(serial: str, due: float = 0.0, tag: str = "") -> None:
-    """One `shell echo ok` on `serial`; records its start, end (and lateness past `due`)."""
+    """One `shell echo ok` on `serial`; records its start, end (and lateness past `due`),
+    failed or not, so that a failing device call is counted instead of going unseen."""
     start = time.time()
     client, r = _connections()
-    output = client.device(serial).shell2("echo ok", v2=True)
-    end = time.time()
-    pipe = r.pipeline(transaction=False)
-    if tag:
-        pipe.rpush(f"bench:late:{tag}", start - due)
-    pipe.rpush("bench:starts", start)
-    pipe.rpush("bench:ends", end)
-    if output.output.strip() != "ok":
-        pipe.incr("bench:failed")
-    pipe.execute()
+    ok = False
+    try:
+        ok = client.device(serial).shell2("echo ok", v2=True).output.strip() == "ok"
+    finally:
+        pipe = r.pipeline(transaction=False)
+        if tag:
+            pipe.rpush(f"bench:late:{tag}", start - due)
+        pipe.rpush("bench:starts", start)
+        pipe.rpush("bench:ends", time.time())
+        if not ok:
+            pipe.incr("bench:failed")
+        pipe.execute()
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]
@@ -142,9 +145,14 @@ class _Worker:
             self.proc.wait()
 
 
-def _wait_count(r: redis.Redis, total: int, timeout: float) -> int:
+def _wait_count(r: redis.Redis, total: int, timeout: float, worker: _Worker) -> int:
+    """How many tasks have ended, once all `total` have or `timeout` s have passed; a
+    worker that exits first is an error, not a slow run."""
     deadline = time.monotonic() + timeout
     while (done := int(r.llen("bench:ends"))) < total and time.monotonic() < deadline:
+        if worker.proc.poll() is not None:
+            raise RuntimeError(f"the celery worker exited ({worker.proc.returncode}) "
+                               f"after {done} of {total} tasks")
         time.sleep(0.1)
     return done
 
@@ -169,7 +177,7 @@ def dispatch(adb_port: int, serials: Sequence[str], tasks: int, *, pool: str = "
         worker = _Worker(adb_port, serials, pool=pool, concurrency=concurrency)
         try:
             worker.wait_ready(r)
-            done = _wait_count(r, tasks, timeout)
+            done = _wait_count(r, tasks, timeout, worker)
         finally:
             worker.stop()
         starts, ends = _floats(r, "bench:starts"), _floats(r, "bench:ends")
@@ -206,7 +214,8 @@ def eta_lateness(adb_port: int, serials: Sequence[str],
                     total += 1
             if time.time() > t0:
                 raise RuntimeError(f"sending took longer than the lead of {lead} s")
-            _wait_count(r, total, timeout + max(o for p in moments.values() for _, o in p))
+            _wait_count(r, total, timeout + max(o for p in moments.values() for _, o in p),
+                        worker)
         finally:
             worker.stop()
         return {tag: _floats(r, f"bench:late:{tag}") for tag in moments}
