@@ -57,3 +57,5 @@ def test_timing_benchmark_runs(tmp_path: Path) -> None:
     assert report["apscheduler"]["burst"]["count"] == 3
     if peers_celery.redis_up():
         assert report["celery_eta"]["burst"]["count"] == 3
+        assert report["celery_eta"]["completed"] == 12
+        assert report["celery_eta"]["failed"] == 0
