@@ -35,7 +35,7 @@ SPREAD = "CASE WHEN id % 100 = 0 THEN 0 WHEN id % 10 < 6 THEN 2 ELSE 3 END"
 PAGES = {  # name -> query of a filtered page (the third, 20 a page, newest first)
     "status": "status=3&page=3&page_size=20",
     "serial": "serial=phone-0007&page=3&page_size=20",
-    "serial+status": "serial=phone-0007&status=2&page=3&page_size=20",
+    "serial+status": "serial=phone-0007&status=3&page=3&page_size=20",  # its tasks all failed
     "script+source": "script_name=post&source=api&page=3&page_size=20",
 }
 ONE_TASK = {"serials": ["phone-0001"], "script_name": "follow",
@@ -69,6 +69,10 @@ def fill(database: Path, tasks: int) -> dict[str, float]:
         conn.execute(f"UPDATE tasks SET status = {SPREAD}")
         conn.execute("UPDATE task_counts SET n = (SELECT count(*) FROM tasks t"
                      " WHERE t.status = task_counts.status)")
+        conn.execute("DELETE FROM task_filter_counts")
+        conn.execute("INSERT INTO task_filter_counts (serial, script_name, source, status, n)"
+                     " SELECT serial, script_name, source, status, count(*) FROM tasks"
+                     " GROUP BY serial, script_name, source, status")
         conn.execute("ANALYZE")
     conn.close()
     return {"create_s": round(created, 2),
