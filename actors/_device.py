@@ -36,6 +36,7 @@ class _Current:
     """
 
     task: Task
+    start_at: float
     scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
     stop_remark: str | None = None
     retryable: bool = True
@@ -96,11 +97,11 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
     async with trio.open_nursery() as nursery:
         async for msg in inbox:
             match msg:
-                case RunTask(task=task):
+                case RunTask(task=task, start_at=start_at):
                     if current is not None:  # the scheduler never does this; say so loudly
                         log.error("%s: task %d sent while task %d runs", serial, task.id,
                                   current.task_id)
-                    current = _Current(task)
+                    current = _Current(task, start_at)
                     nursery.start_soon(run_one, current)
                 case CancelRun(task_id=task_id, remark=remark, reply=reply):
                     if current is not None and current.task_id == task_id:
@@ -118,10 +119,11 @@ async def _run_task(me: _Current, *, serial: str, store: TaskStore, runner: Task
                     clock: WallClock) -> None:
     """Run `me`'s task and record how it ended (`me.end`); store errors propagate."""
     task = me.task
-    log.info("task %d (%s) started on %s", task.id, task.script_name, serial)
     status, remark, data = TaskStatus.FAILED, "", None
     with me.scope:
         try:
+            await trio.sleep_until(clock.deadline(me.start_at))
+            log.info("task %d (%s) started on %s", task.id, task.script_name, serial)
             result: RunResult = await runner(task)
             status, remark, data = TaskStatus.COMPLETED, result.remark, result.data
         except TaskFailed as exc:

@@ -34,10 +34,10 @@ class TaskStore(Protocol):
     async def pending_tasks(self) -> list[Task]:
         """Every pending task, oldest first: what the scheduler loads at start-up."""
 
-    async def mark_running(self, task_ids: Sequence[int], *,
-                           started_at: float) -> list[Task]:
-        """pending -> running for those of `task_ids` still pending, in one transaction
-        (a burst of due tasks starts with one write); the tasks changed, by id."""
+    async def mark_running(self, starts: Mapping[int, float]) -> list[Task]:
+        """pending -> running, for those of `starts` (task id -> the moment it starts)
+        still pending, in one transaction (a burst of due tasks starts with one write);
+        the tasks changed, by id."""
 
     async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
                           finished_at: float,

@@ -122,10 +122,16 @@ SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | D
 # --- to a device actor ------------------------------------------------------------
 @attrs.frozen(kw_only=True)
 class RunTask:
-    """Run this task now (the store already has it running); the device is idle (the
-    scheduler guarantees one task at a time)."""
+    """Run this task at `start_at` (the store already has it running); the device is idle
+    (the scheduler guarantees one task at a time).
+
+    The scheduler hands a task over a little before its moment (`dispatch_lead`), so
+    that its store write and the hand-over are done when the moment comes; the script
+    starts at `start_at` (wall time), never before.
+    """
 
     task: Task
+    start_at: float
 
 
 @attrs.frozen(kw_only=True)

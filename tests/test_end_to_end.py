@@ -157,7 +157,7 @@ async def test_a_task_running_at_shutdown_is_failed_then_retried(tmp_path: Path)
             serial="sim-0001", script_name="follow", request_id="r",
             script_config={"target_users": ["gina"], "target_user": "gina"}, due_at=0)],
             created_at=0)
-        await store.mark_running([task.id], started_at=1)
+        await store.mark_running({task.id: 1})
     async with open_simulator(1) as sim, open_farm(
             sim, tmp_path, scheduling=SchedulerSettings(retry_delay=(0.0, 0.0))) as farm:
         with trio.fail_after(DEADLINE):

@@ -13,6 +13,7 @@ connection is opened (`open_sql_store`).
 from __future__ import annotations
 
 import abc
+import json
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
@@ -141,15 +142,15 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 
         return await self._read(pending)
 
-    async def mark_running(self, task_ids: Sequence[int], *,
-                           started_at: float) -> list[Task]:
+    async def mark_running(self, starts: Mapping[int, float]) -> list[Task]:
         def mark(cur: CursorT) -> list[Task]:
-            cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), started_at,
-                                               int(TaskStatus.PENDING), ids_json(task_ids)])
+            cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), pairs,
+                                               int(TaskStatus.PENDING)])
             tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
             self._add_counts(cur, moved_counts(tasks, before=TaskStatus.PENDING))
             return tasks
 
+        pairs = json.dumps([[int(task_id), float(start)] for task_id, start in starts.items()])
         return await self._write(mark)
 
     async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,

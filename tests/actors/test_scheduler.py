@@ -160,6 +160,42 @@ class TestTiming:
                 assert farm.runner.start_of(task.id) == pytest.approx(EPOCH + 90, abs=1e-3)
                 assert (await farm.status(task.id)).status == TaskStatus.COMPLETED
 
+    async def test_handed_over_ahead_started_at_the_moment(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """Within `dispatch_lead` of its moment a task is marked running (started_at: the
+        moment) and handed to its phone, which starts the script at the moment exactly."""
+        lead = SchedulerSettings().dispatch_lead
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                [task] = await farm.submit(new_tasks(["A"], 1, due_at=EPOCH + 90))
+                await trio.sleep(90 - lead - 0.05)
+                assert (await farm.status(task.id)).status == TaskStatus.PENDING
+                await trio.sleep(lead / 2)
+                running = await farm.status(task.id)
+                assert (running.status, running.started_at) == (TaskStatus.RUNNING,
+                                                                 EPOCH + 90)
+                assert farm.runner.starts == []
+                await trio.sleep(lead)
+                assert farm.runner.start_of(task.id) == pytest.approx(EPOCH + 90, abs=1e-3)
+
+    async def test_a_stop_before_the_moment_of_a_handed_over_task(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """A task stopped after its hand-over but before its moment never runs."""
+        lead = SchedulerSettings().dispatch_lead
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                [task, after] = await farm.submit(new_tasks(["A"], 2, due_at=EPOCH + 90))
+                await trio.sleep(90 - lead / 2)
+                assert (await farm.status(task.id)).status == TaskStatus.RUNNING
+                stopped = await farm.scheduler.request(
+                    lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
+                assert stopped is not None
+                assert (stopped.status, stopped.remark) == (TaskStatus.FAILED,
+                                                            "stopped by user")
+                await trio.sleep(100)
+                assert [i for i, _, _ in farm.runner.starts] == [after.id]
+                assert farm.runner.start_of(after.id) == pytest.approx(EPOCH + 90, abs=1e-3)
+
     async def test_one_task_at_a_time_per_device_in_order(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:
         """Three tasks due at once on one phone run back to back, in creation order."""

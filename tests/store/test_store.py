@@ -25,7 +25,6 @@ from orchestrator.store._sql import (
     Cursor,
     created_counts,
     filter_terms,
-    ids_json,
     insert_row,
     moved_counts,
     task_from_new,
@@ -149,8 +148,8 @@ class TestRead:
                  ("a", "follow", TaskSource.UI)]
         tasks = await create(store, *(new(s, n, source=src) for s, n, src in specs))
         ids = [t.id for t in tasks]
-        await store.mark_running([ids[1]], started_at=NOW)
-        await store.mark_running([ids[4]], started_at=NOW)
+        await store.mark_running({ids[1]: NOW})
+        await store.mark_running({ids[4]: NOW})
 
         async def listed(where: TaskFilter, **page: Any) -> tuple[list[int], int]:
             found, total = await store.list_tasks(where, **({"offset": 0, "limit": 10} | page))
@@ -175,7 +174,7 @@ class TestRead:
         dialect lets a query say so (SQLite); the page is the same."""
         a1, a2, a3, b1, b2 = await create(store, new("a"), new("a"), new("a"), new("b", "post"),
                                          new("b"))
-        await store.mark_running([a2.id, b1.id], started_at=NOW)
+        await store.mark_running(dict.fromkeys([a2.id, b1.id], NOW))
         lanes = cast(SqlTaskStore[Any, Any], store)
         cases = [  # filter, the narrowest column, the page
             (TaskFilter(serial="a", script_name="follow"), "serial", [a1, a2, a3]),
@@ -203,20 +202,22 @@ class TestRead:
     async def test_pending_oldest_first(self, store: TaskStore) -> None:
         """What the scheduler loads at start-up: pending only, in creation order."""
         a, b, c = await create(store, new(), new(), new())
-        await store.mark_running([b.id], started_at=NOW)
+        await store.mark_running(dict.fromkeys([b.id], NOW))
         assert [t.id for t in await store.pending_tasks()] == [a.id, c.id]
 
 
 class TestTransitions:
     async def test_mark_running(self, store: TaskStore) -> None:
-        """pending -> running once, several in one write; a second claim, or a missing
-        task, changes nothing."""
+        """pending -> running once, several in one write, each with its own start; a
+        second claim, or a missing task, changes nothing."""
         task, other, third = await create(store, new(), new(), new())
-        [running] = await store.mark_running([task.id], started_at=NOW + 5)
+        [running] = await store.mark_running(dict.fromkeys([task.id], NOW + 5))
         assert running == attrs.evolve(task, status=TaskStatus.RUNNING, started_at=NOW + 5)
-        assert await store.mark_running([task.id, 999], started_at=NOW + 6) == []
-        both = await store.mark_running([third.id, other.id, task.id], started_at=NOW + 7)
-        assert [t.id for t in both] == [other.id, third.id]
+        assert await store.mark_running(dict.fromkeys([task.id, 999], NOW + 6)) == []
+        both = await store.mark_running({third.id: NOW + 8, other.id: NOW + 7, task.id: NOW})
+        assert [(t.id, t.started_at) for t in both] == [(other.id, NOW + 7),
+                                                         (third.id, NOW + 8)]
+        assert (await store.get_task(task.id)) == running
         await assert_counts(store, running=3)
 
     async def test_concurrent_claims_one_wins(self, store: TaskStore) -> None:
@@ -225,7 +226,7 @@ class TestTransitions:
         results: list[list[Task]] = []
 
         async def claim() -> None:
-            results.append(await store.mark_running([task.id], started_at=NOW))
+            results.append(await store.mark_running(dict.fromkeys([task.id], NOW)))
 
         async with trio.open_nursery() as nursery:
             for _ in range(20):
@@ -236,7 +237,7 @@ class TestTransitions:
     async def test_finish(self, store: TaskStore) -> None:
         """running or pending -> completed/failed with remark and result, once."""
         a, b = await create(store, new(), new())
-        await store.mark_running([a.id], started_at=NOW)
+        await store.mark_running(dict.fromkeys([a.id], NOW))
         done = await store.finish_task(a.id, TaskStatus.COMPLETED, remark="followed @alice",
                                        finished_at=NOW + 9, result={"followed": ["alice"]})
         assert done is not None
@@ -263,7 +264,7 @@ class TestTransitions:
         """failed -> pending, due again, run fields cleared; others left alone."""
         failed, pending, done = await create(store, new(), new(), new())
         for task, status in ((failed, TaskStatus.FAILED), (done, TaskStatus.COMPLETED)):
-            await store.mark_running([task.id], started_at=NOW)
+            await store.mark_running(dict.fromkeys([task.id], NOW))
             await store.finish_task(task.id, status, remark="r", finished_at=NOW,
                                     result={"k": 1})
         (again,) = await store.requeue_tasks([failed.id, pending.id, done.id, 999],
@@ -287,7 +288,7 @@ class TestTransitions:
     async def test_delete(self, store: TaskStore) -> None:
         """Only tasks that exist are deleted and reported, whatever their status."""
         a, b, c = await create(store, new(), new(), new())
-        await store.mark_running([b.id], started_at=NOW)
+        await store.mark_running(dict.fromkeys([b.id], NOW))
         assert await store.delete_tasks([c.id, b.id, 999]) == [b.id, c.id]
         assert await store.get_task(b.id) is None
         assert await store.delete_tasks([b.id]) == []
@@ -298,7 +299,7 @@ class TestTransitions:
         """At start-up every running task fails with the remark; nothing else changes."""
         a, b, c = await create(store, new(), new(), new())
         for task in (a, c):
-            await store.mark_running([task.id], started_at=NOW)
+            await store.mark_running(dict.fromkeys([task.id], NOW))
         failed = await store.fail_interrupted(remark="interrupted by a restart",
                                               finished_at=NOW + 1)
         assert [(t.id, t.status, t.remark, t.finished_at) for t in failed] == [
@@ -323,7 +324,7 @@ class TestFilterCounts:
             new(f"phone-{i % 3}", ("follow", "post")[i % 2],
                 source=TaskSource.UI if i % 5 == 0 else TaskSource.API) for i in range(12)))]
         await assert_counts(store, pending=12)
-        await store.mark_running(ids[:8], started_at=NOW)
+        await store.mark_running(dict.fromkeys(ids[:8], NOW))
         await assert_counts(store, pending=4, running=8)
         for i, status in [(0, TaskStatus.COMPLETED), (1, TaskStatus.COMPLETED),
                           (2, TaskStatus.COMPLETED), (3, TaskStatus.FAILED),
@@ -365,7 +366,7 @@ class TestLifecycle:
         """Close and reopen: everything is there, and the interrupted task can be failed."""
         async with open_store() as store:
             a, b = await create(store, new(), new())
-            [running] = await store.mark_running([a.id], started_at=NOW)
+            [running] = await store.mark_running(dict.fromkeys([a.id], NOW))
         async with open_store() as store:
             assert [await store.get_task(t.id) for t in (a, b)] == [running, b]
             await assert_counts(store, pending=1, running=1)
@@ -399,8 +400,8 @@ class TestLanes:
         entered, release = threading.Event(), threading.Event()
 
         def slow_claim(cur: Cursor) -> None:
-            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), NOW,
-                                                int(TaskStatus.PENDING), ids_json([task.id])])
+            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), f"[[{task.id}, {NOW}]]",
+                                                int(TaskStatus.PENDING)])
             lanes._add_counts(cur, moved_counts([attrs.evolve(task, status=TaskStatus.RUNNING)],
                                                 before=TaskStatus.PENDING))
             entered.set()
@@ -427,7 +428,7 @@ class TestLanes:
             [task] = await create(store, new(serial=f"phone-{k}"))
             assert await store.get_task(task.id) == task
             assert (await store.task_stats()).pending == 1
-            [running] = await store.mark_running([task.id], started_at=NOW)
+            [running] = await store.mark_running(dict.fromkeys([task.id], NOW))
             assert await store.get_task(task.id) == running
             assert await store.pending_tasks() == []
             done = await store.finish_task(task.id, TaskStatus.COMPLETED, remark="ok",
@@ -460,7 +461,7 @@ class TestLanes:
             try:
                 assert await trio.to_thread.run_sync(entered.wait, 10)
                 with trio.fail_after(5):
-                    [running] = await store.mark_running([task.id], started_at=NOW)
+                    [running] = await store.mark_running(dict.fromkeys([task.id], NOW))
                     assert [t.id for t in await create(store, new(), new())] == [2, 3]
             finally:
                 release.set()
@@ -480,8 +481,8 @@ class TestLanes:
             assert release.wait(10)
 
         def claim_b_then_fail(cur: Cursor) -> None:
-            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), NOW,
-                                                int(TaskStatus.PENDING), ids_json([b.id])])
+            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), f"[[{b.id}, {NOW}]]",
+                                                int(TaskStatus.PENDING)])
             lanes._add_counts(cur, moved_counts([attrs.evolve(b, status=TaskStatus.RUNNING)],
                                                 before=TaskStatus.PENDING))
             raise LookupError("half-way")
@@ -497,7 +498,7 @@ class TestLanes:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(lanes._write, hold)
             assert await trio.to_thread.run_sync(entered.wait, 10)
-            nursery.start_soon(run, "a", partial(store.mark_running, [a.id], started_at=NOW))
+            nursery.start_soon(run, "a", partial(store.mark_running, dict.fromkeys([a.id], NOW)))
             await trio.testing.wait_all_tasks_blocked()
             nursery.start_soon(run, "b", partial(lanes._write, claim_b_then_fail))
             await trio.testing.wait_all_tasks_blocked()
@@ -538,7 +539,7 @@ class TestMigration:
                         " WHERE t.status = task_counts.status)")
         async with backend.open_store() as store:
             await assert_counts(store, pending=3, running=1, completed=5, failed=2)
-            (running,) = await store.mark_running([1], started_at=NOW)
+            (running,) = await store.mark_running(dict.fromkeys([1], NOW))
             await assert_counts(store, pending=2, running=2, completed=5, failed=2)
             assert await store.delete_tasks([running.id, 4]) == [1, 4]
             await assert_counts(store, pending=2, running=1, completed=4, failed=2)
