@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -41,6 +42,7 @@ from actors import (
 from actors.messages import DeviceMsg, DeviceSnapshot, ListDevices, SchedulerMsg, SubmitTasks
 from orchestrator.api import create_app, serve_api
 from orchestrator.plans import plan_named
+from orchestrator.service import GIL_SWITCH_INTERVAL
 from orchestrator.store import Store, open_sqlite_store
 from scripts import MaterialLibrary
 from scripts.driver import AdbDriver
@@ -125,11 +127,10 @@ class TimedStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    async def mark_running(self, task_ids: Sequence[int], *,
-                           started_at: float) -> list[Task]:
+    async def mark_running(self, starts: Mapping[int, float]) -> list[Task]:
         start = time.perf_counter()
         try:
-            return await self._store.mark_running(task_ids, started_at=started_at)
+            return await self._store.mark_running(starts)
         finally:
             self._probe.store_s += time.perf_counter() - start
 
@@ -200,7 +201,9 @@ def new_task(serial: str, due_at: float, tag: str, position: int = 0) -> NewTask
 
 @asynccontextmanager
 async def open_core(*, adb_port: int, data_dir: Path, api: bool = False) -> AsyncIterator[Core]:
-    """Run store, scheduler, watcher, device actors (and the API) until the block exits."""
+    """Run store, scheduler, watcher, device actors (and the API) until the block exits,
+    with the GIL switch interval the product sets."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     clock = WallClock()
     probe = Probe()
     async with AsyncExitStack() as stack:

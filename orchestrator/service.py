@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
@@ -31,11 +32,16 @@ from .settings import Settings
 from .simulator import open_simulator
 from .store import open_postgres_store, open_sqlite_store
 
-__all__ = ["Running", "run_orchestrator"]
+__all__ = ["GIL_SWITCH_INTERVAL", "Running", "run_orchestrator"]
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED_REMARK = "interrupted: the orchestrator stopped while this task ran"
+#: How long CPython lets a thread keep the GIL while another waits (its default: 5 ms).
+#: The store's lanes and every adb call run in threads beside the event loop; while the
+#: loop is busy (the API under load), each of their many GIL hand-offs per transaction or
+#: call waited up to the whole interval (bench/README.md, Timing).
+GIL_SWITCH_INTERVAL = 0.0005
 
 
 @attrs.frozen
@@ -50,7 +56,8 @@ class Running:
 async def run_orchestrator(settings: Settings,
                            *, task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED
                            ) -> None:
-    """Run everything until cancelled."""
+    """Run everything until cancelled (setting the process's `GIL_SWITCH_INTERVAL`)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = WallClock()
     scheduling = attrs.evolve(settings.scheduling, device_limit=settings.plan.device_limit)
