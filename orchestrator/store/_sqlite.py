@@ -17,19 +17,38 @@ _MIN_VERSION = (3, 35)  # RETURNING
 _INSERT = Queries.for_dialect(SQLITE).insert
 
 
+class _GroupLost(sqlite3.OperationalError):
+    """SQLite rolled a group commit's whole transaction back (it may on a full disk, an
+    I/O error, no memory): the writes after that must not run on their own."""
+
+
 class SqliteTaskStore(SqlTaskStore[sqlite3.Connection, sqlite3.Cursor]):
+    _group_open = False  # set while a group commit's transaction is open
+
+    @contextmanager
+    def _group_commit(self, conn: sqlite3.Connection) -> Iterator[object]:
+        with self._transaction(conn, write=True) as cur:
+            self._group_open = True
+            try:
+                yield cur
+            finally:
+                self._group_open = False
+
     @contextmanager
     def _transaction(self, conn: sqlite3.Connection, *,
                      write: bool) -> Iterator[sqlite3.Cursor]:
-        if conn.in_transaction:  # one write of a group commit
+        if write and self._group_open:  # one write of a group commit
+            if not conn.in_transaction:  # the group's COMMIT then fails: all rerun alone
+                raise _GroupLost("the group's transaction was rolled back")
             conn.execute("SAVEPOINT one_write")
             try:
                 yield conn.cursor()
             except BaseException:
-                conn.execute("ROLLBACK TO one_write")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK TO one_write")
+                    conn.execute("RELEASE one_write")
                 raise
-            finally:
-                conn.execute("RELEASE one_write")
+            conn.execute("RELEASE one_write")
             return
         # IMMEDIATE takes the write lock at once, so a writer never fails half-way
         # with SQLITE_BUSY on a lock upgrade; a reader gets one snapshot.

@@ -216,8 +216,10 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
     def _add_counts(self, cur: CursorT, deltas: Mapping[CountKey, int]) -> None:
         """Change both kept counts by `deltas`: one upsert per key, one update per status.
 
-        In key order, so that concurrent writers (PostgreSQL) lock rows in one order and
-        never deadlock on them. A count that drops to 0 keeps its row (see `_schema`).
+        In key order, so that two PostgreSQL transactions of one write each lock rows in
+        one order (a group commit holds several writes' locks: with one writing process
+        per database, as now, nothing waits on them). A count that drops to 0 keeps its
+        row (see `_schema`).
         """
         rows = [(*key, delta) for key, delta in sorted(deltas.items()) if delta]
         if not rows:

@@ -10,6 +10,7 @@ inside the store's nursery, so it has a parent like every other task.
 
 from __future__ import annotations
 
+import logging
 import queue
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -19,6 +20,8 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 import outcome
 import trio
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ConnT = TypeVar("ConnT", bound="Closable")
@@ -30,8 +33,9 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
-#: How many queued calls one group may take, at most.
-GROUP_LIMIT = 512
+#: How many queued calls one group may take, at most: each is a savepoint, and
+#: PostgreSQL keeps 64 subtransactions per session in memory before it slows down.
+GROUP_LIMIT = 64
 
 #: Opens the unit a group of calls runs in (a transaction) on the connection.
 Group = Callable[[ConnT], AbstractContextManager[object]]
@@ -113,10 +117,12 @@ class Worker(Generic[ConnT]):
                             calls.append(more)
                         else:
                             held.append(more)
-                _run_calls(connection, calls)
-                if self._after is not None:
-                    self._after(connection)
-                self._token.run_sync_soon(_set_done, calls)
+                try:
+                    _run_calls(connection, calls)
+                    if self._after is not None:
+                        self._after(connection)
+                finally:  # never leave a caller waiting
+                    self._token.run_sync_soon(_set_done, calls)
         finally:
             connection.close()
 
@@ -130,8 +136,9 @@ def _run_calls(connection: ConnT, calls: Sequence[_Call[ConnT, Any]]) -> None:
                 for call in calls:
                     call.result = outcome.capture(call.fn, connection)
             return
-        except Exception:  # the unit as a whole failed: nothing of it holds
-            pass
+        except Exception:  # the unit as a whole failed (begin, commit): nothing of it holds
+            log.warning("a group of %d writes failed; each runs again alone", len(calls),
+                        exc_info=True)
     for call in calls:
         call.result = outcome.capture(call.fn, connection)
 
