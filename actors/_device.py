@@ -38,6 +38,7 @@ class _Current:
     task: Task
     start_at: float
     scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
+    started: bool = False  # the script was called (its moment had come)
     stop_remark: str | None = None
     retryable: bool = True
     waiting: list[Reply[Task | None]] = attrs.Factory(list)
@@ -123,6 +124,7 @@ async def _run_task(me: _Current, *, serial: str, store: TaskStore, runner: Task
     with me.scope:
         try:
             await trio.sleep_until(clock.deadline(me.start_at))
+            me.started = True
             log.info("task %d (%s) started on %s", task.id, task.script_name, serial)
             result: RunResult = await runner(task)
             status, remark, data = TaskStatus.COMPLETED, result.remark, result.data
@@ -136,7 +138,8 @@ async def _run_task(me: _Current, *, serial: str, store: TaskStore, runner: Task
     finished: Task | None = None
     with trio.CancelScope(shield=True), trio.move_on_after(FINISH_GRACE):
         finished = await store.finish_task(task.id, status, remark=remark,
-                                           finished_at=clock.now(), result=data)
+                                           finished_at=clock.now(), result=data,
+                                           started=me.started)
     if status == TaskStatus.COMPLETED:
         log.info("task %d finished on %s: %s", task.id, serial, remark)
     else:

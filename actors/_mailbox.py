@@ -258,8 +258,8 @@ class Inbox(Generic[M]):
         """The next message if one is queued.
 
         Raises:
-            trio.WouldBlock: none is queued.
-            trio.EndOfChannel: the mailbox is stopped and empty, or every address closed.
+            trio.WouldBlock: none is queued (also once the mailbox is stopped and empty).
+            trio.EndOfChannel: every address is closed and none is queued.
         """
         return self._take(self._mailbox._receive.receive_nowait())
 

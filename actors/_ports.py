@@ -40,9 +40,12 @@ class TaskStore(Protocol):
         the tasks changed, by id."""
 
     async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
-                          finished_at: float,
-                          result: Mapping[str, Any] | None = None) -> Task | None:
-        """running/pending -> completed or failed, with a remark (and a result)."""
+                          finished_at: float, result: Mapping[str, Any] | None = None,
+                          started: bool = True) -> Task | None:
+        """running/pending -> completed or failed, with a remark (and a result).
+
+        `started=False`: its script never started (stopped, or its phone gone, before
+        its moment); the start it was marked running with is cleared."""
 
     async def requeue_tasks(self, task_ids: Sequence[int] | None, *, due_at: float,
                             count_retry: bool) -> list[Task]:

@@ -67,7 +67,8 @@ class SchedulerSettings:
     #: Seconds ahead of a task's moment that it is marked running and handed to its
     #: phone, which starts it at the moment: the store write and the hand-over, slow
     #: under load or for a burst, are then not part of how late it starts.
-    dispatch_lead: float = attrs.field(default=0.2, validator=attrs.validators.ge(0))
+    dispatch_lead: float = attrs.field(
+        default=0.2, validator=[attrs.validators.ge(0), attrs.validators.le(5)])
 
 
 @attrs.define
@@ -455,9 +456,12 @@ async def _send_now_or_wait(address: Address[DeviceMsg], msg: DeviceMsg) -> None
 
 
 async def _handle_queued(sched: _Scheduler, inbox: Inbox[SchedulerMsg]) -> None:
-    """Handle what is already queued (up to `DRAIN_LIMIT`) before the next dispatch, so
-    the phones freed by many outcomes start in one store write, not one write each."""
+    """Handle what is already queued (up to `DRAIN_LIMIT`, and not past the next dispatch
+    moment) before dispatching, so the phones freed by many outcomes start in one store
+    write, not one write each."""
     for _ in range(DRAIN_LIMIT):
+        if trio.current_time() >= sched.sleep_deadline():
+            return
         try:
             msg = inbox.receive_nowait()
         except (trio.WouldBlock, trio.EndOfChannel):

@@ -135,12 +135,13 @@ class TimedStore:
             self._probe.store_s += time.perf_counter() - start
 
     async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
-                          finished_at: float,
-                          result: Mapping[str, Any] | None = None) -> Task | None:
+                          finished_at: float, result: Mapping[str, Any] | None = None,
+                          started: bool = True) -> Task | None:
         start = time.perf_counter()
         try:
             task = await self._store.finish_task(task_id, status, remark=remark,
-                                                 finished_at=finished_at, result=result)
+                                                 finished_at=finished_at, result=result,
+                                                 started=started)
         finally:
             self._probe.store_s += time.perf_counter() - start
         probe = self._probe
@@ -202,11 +203,12 @@ def new_task(serial: str, due_at: float, tag: str, position: int = 0) -> NewTask
 @asynccontextmanager
 async def open_core(*, adb_port: int, data_dir: Path, api: bool = False) -> AsyncIterator[Core]:
     """Run store, scheduler, watcher, device actors (and the API) until the block exits,
-    with the GIL switch interval the product sets."""
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    with the GIL switch interval the product sets (see `orchestrator.service`)."""
     clock = WallClock()
     probe = Probe()
     async with AsyncExitStack() as stack:
+        stack.callback(sys.setswitchinterval, sys.getswitchinterval())
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         store = await stack.enter_async_context(open_sqlite_store(data_dir / "bench.db"))
         timed = cast(TaskStore, TimedStore(store, probe))
         nursery = await stack.enter_async_context(trio.open_nursery())

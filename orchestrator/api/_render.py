@@ -56,7 +56,8 @@ class TaskView:
 
     @classmethod
     def from_task(cls, task: Task) -> TaskView:
-        """`start_time` is when the task is due, or once it ran, when it really started."""
+        """`start_time` is when the task is due, or once it ran, the moment it started at
+        (a task that never ran, stopped before its moment, shows when it was due)."""
         started = task.started_at if task.started_at is not None else task.due_at
         return cls(
             id=task.id, serial=task.serial, username=task.username,

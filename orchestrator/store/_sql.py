@@ -129,8 +129,9 @@ class Queries:
             mark_running=d.sql("UPDATE tasks SET status = ?, started_at = s.start"
                                f" FROM ({d.starts_from_json}) AS s"
                                f" WHERE tasks.id = s.task_id AND +status = ?{returning}"),
-            finish=d.sql("UPDATE tasks SET status = ?, remark = ?, finished_at = ?, result = ?"
-                         " WHERE id = ?" + returning),
+            finish=d.sql("UPDATE tasks SET status = ?, remark = ?, finished_at = ?, result = ?,"
+                         " started_at = CASE WHEN ? THEN started_at END WHERE id = ?"
+                         + returning),
             requeue_all=d.sql(requeue + returning),
             requeue=d.sql(f"{requeue} AND id IN ({d.ids_from_json}){returning}"),
             delete=d.sql(f"DELETE FROM tasks WHERE id IN ({d.ids_from_json})"

@@ -154,14 +154,15 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         return await self._write(mark)
 
     async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
-                          finished_at: float,
-                          result: Mapping[str, Any] | None = None) -> Task | None:
+                          finished_at: float, result: Mapping[str, Any] | None = None,
+                          started: bool = True) -> Task | None:
         def finish(cur: CursorT) -> Task | None:
             cur.execute(self._q.status_of, [task_id])
             row = cur.fetchone()
             if row is None or row[0] not in _UNFINISHED:
                 return None
-            cur.execute(self._q.finish, [int(status), remark, finished_at, result_json, task_id])
+            cur.execute(self._q.finish, [int(status), remark, finished_at, result_json,
+                                         started, task_id])
             task = task_from_row(cur.fetchone())
             self._add_counts(cur, moved_counts([task], before=TaskStatus(row[0])))
             return task

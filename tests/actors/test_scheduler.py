@@ -114,6 +114,14 @@ class Farm:
         self.devices.pop(serial).stop()
         await self.scheduler.send(DeviceDown(serial=serial))
 
+    async def stop(self, task_id: int) -> Task:
+        """Stop `task_id`; it ends failed, "stopped by user"."""
+        stopped = await self.scheduler.request(lambda r: StopTask(task_id=task_id, reply=r),
+                                               timeout=5)
+        assert stopped is not None
+        assert (stopped.status, stopped.remark) == (TaskStatus.FAILED, "stopped by user")
+        return stopped
+
     async def status(self, task_id: int) -> Task:
         task = await self.store.get_task(task_id)
         assert task is not None
@@ -180,18 +188,17 @@ class TestTiming:
 
     async def test_a_stop_before_the_moment_of_a_handed_over_task(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:
-        """A task stopped after its hand-over but before its moment never runs."""
+        """A task stopped after its hand-over but before its moment never runs, and is
+        not recorded as started."""
         lead = SchedulerSettings().dispatch_lead
         with trio.fail_after(VIRTUAL_DEADLINE):
             async with open_farm(store, ["A"]) as farm:
                 [task, after] = await farm.submit(new_tasks(["A"], 2, due_at=EPOCH + 90))
                 await trio.sleep(90 - lead / 2)
                 assert (await farm.status(task.id)).status == TaskStatus.RUNNING
-                stopped = await farm.scheduler.request(
-                    lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
-                assert stopped is not None
-                assert (stopped.status, stopped.remark) == (TaskStatus.FAILED,
-                                                            "stopped by user")
+                stopped = await farm.stop(task.id)
+                assert stopped.started_at is None
+                assert stopped.finished_at == pytest.approx(EPOCH + 90 - lead / 2, abs=1e-3)
                 await trio.sleep(100)
                 assert [i for i, _, _ in farm.runner.starts] == [after.id]
                 assert farm.runner.start_of(after.id) == pytest.approx(EPOCH + 90, abs=1e-3)
@@ -380,11 +387,7 @@ class TestRaces:
         with trio.fail_after(VIRTUAL_DEADLINE):
             async with open_farm(store, ["A"]) as farm:
                 [task] = await farm.submit(new_tasks(["A"], 1))
-                stopped = await farm.scheduler.request(
-                    lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
-                assert stopped is not None
-                assert (stopped.status, stopped.remark) == (TaskStatus.FAILED,
-                                                            "stopped by user")
+                await farm.stop(task.id)
                 await trio.sleep(100)
                 assert (await farm.status(task.id)).status == TaskStatus.FAILED
 

@@ -254,6 +254,17 @@ class TestTransitions:
                                        finished_at=NOW) is None
         await assert_counts(store, completed=1, failed=1)
 
+    async def test_finish_unstarted_clears_the_start(self, store: TaskStore) -> None:
+        """A task marked running whose script never started (stopped before its moment)
+        ends with no start."""
+        (task,) = await create(store)
+        await store.mark_running({task.id: NOW + 5})
+        stopped = await store.finish_task(task.id, TaskStatus.FAILED, remark="stopped by user",
+                                          finished_at=NOW + 4, started=False)
+        assert stopped is not None
+        assert (stopped.started_at, stopped.finished_at) == (None, NOW + 4)
+        assert await store.get_task(task.id) == stopped
+
     async def test_finish_needs_a_final_status(self, store: TaskStore) -> None:
         """Finishing as pending or running is a bug in the caller."""
         (task,) = await create(store)
@@ -511,6 +522,47 @@ class TestLanes:
         assert cast(Task, results["c"]).status is TaskStatus.FAILED
         assert (await store.get_task(b.id)) == b
         await assert_counts(store, pending=1, running=1, failed=1)
+
+    async def test_a_group_rolled_back_whole_reruns_each_write_alone(
+            self, sqlite_path: Path) -> None:
+        """SQLite may roll a whole transaction back on an error (disk full, I/O error): the
+        writes of the group after it do not commit on their own, and each runs again
+        alone, exactly once in effect."""
+        async with open_sqlite_store(sqlite_path) as store:
+            lanes = cast(SqlTaskStore[Any, Any], store)
+            a, c = await create(store, new("p1"), new("p3"))
+            entered, release = threading.Event(), threading.Event()
+
+            def hold(cur: Cursor) -> None:
+                entered.set()
+                assert release.wait(10)
+
+            def lose_the_transaction(cur: Cursor) -> None:
+                cur.execute("ROLLBACK")  # what SQLite does itself on SQLITE_FULL
+                raise sqlite3.OperationalError("database or disk is full")
+
+            results: dict[str, object] = {}
+
+            async def run(name: str, write: Callable[[], Awaitable[object]]) -> None:
+                try:
+                    results[name] = await write()
+                except sqlite3.OperationalError as exc:
+                    results[name] = exc
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(lanes._write, hold)
+                assert await trio.to_thread.run_sync(entered.wait, 10)
+                for name, write in (
+                        ("a", partial(store.mark_running, {a.id: NOW})),
+                        ("b", partial(lanes._write, lose_the_transaction)),
+                        ("c", partial(store.mark_running, {c.id: NOW + 1}))):
+                    nursery.start_soon(run, name, write)
+                    await trio.testing.wait_all_tasks_blocked()
+                release.set()
+            assert [t.id for t in cast(list[Task], results["a"])] == [a.id]
+            assert str(results["b"]) == "database or disk is full"
+            assert [t.id for t in cast(list[Task], results["c"])] == [c.id]
+            await assert_counts(store, running=2)
 
     async def test_the_read_lane_refuses_writes(self, store: TaskStore) -> None:
         """A write sent down the read lane by mistake fails instead of racing the writer."""
