@@ -56,8 +56,16 @@ class Running:
 async def run_orchestrator(settings: Settings,
                            *, task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED
                            ) -> None:
-    """Run everything until cancelled (setting the process's `GIL_SWITCH_INTERVAL`)."""
+    """Run everything until cancelled (with the process's `GIL_SWITCH_INTERVAL`)."""
+    before = sys.getswitchinterval()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    try:
+        await _run(settings, task_status)
+    finally:
+        sys.setswitchinterval(before)
+
+
+async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = WallClock()
     scheduling = attrs.evolve(settings.scheduling, device_limit=settings.plan.device_limit)
