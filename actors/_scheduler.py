@@ -53,6 +53,7 @@ STOPPED_REMARK = "stopped by user"
 DELETED_REMARK = "stopped: task deleted"
 STOP_GRACE = 5.0  # seconds a delete waits for its running tasks to stop
 DRAIN_LIMIT = 1024  # queued messages handled between two dispatches, at most
+DRAIN_BUDGET = 0.005  # seconds spent on them, at most (a message may write to the store)
 
 
 @attrs.frozen(kw_only=True)
@@ -456,11 +457,12 @@ async def _send_now_or_wait(address: Address[DeviceMsg], msg: DeviceMsg) -> None
 
 
 async def _handle_queued(sched: _Scheduler, inbox: Inbox[SchedulerMsg]) -> None:
-    """Handle what is already queued (up to `DRAIN_LIMIT`, and not past the next dispatch
-    moment) before dispatching, so the phones freed by many outcomes start in one store
-    write, not one write each."""
+    """Handle what is already queued (up to `DRAIN_LIMIT` messages or `DRAIN_BUDGET`
+    seconds) before dispatching, so the phones freed by many outcomes start in one store
+    write, not one write each, while a due task waits for a few outcomes at most."""
+    stop_at = trio.current_time() + DRAIN_BUDGET
     for _ in range(DRAIN_LIMIT):
-        if trio.current_time() >= sched.sleep_deadline():
+        if trio.current_time() >= stop_at:
             return
         try:
             msg = inbox.receive_nowait()
