@@ -59,7 +59,8 @@ class TaskStore(Protocol):
         """Delete the tasks that exist among `task_ids`; return their ids."""
 
     async def fail_interrupted(self, *, remark: str, finished_at: float) -> list[Task]:
-        """At start-up: tasks left running by a dead process become failed."""
+        """At start-up: tasks left running by a dead process become failed (returned),
+        but those whose moment had not come (handed over ahead, never started) pending."""
 
     async def aclose(self) -> None: ...
 

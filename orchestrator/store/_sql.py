@@ -108,6 +108,7 @@ class Queries:
     requeue_all: str
     delete: str
     fail_running: str
+    unstart_running: str
     counts: str
     add_count: str
     add_filter_count: str
@@ -138,6 +139,8 @@ class Queries:
                          " RETURNING id, serial, script_name, source, status"),
             fail_running=d.sql("UPDATE tasks SET status = ?, remark = ?, finished_at = ?"
                                " WHERE status = ?" + returning),
+            unstart_running=d.sql("UPDATE tasks SET status = ?, started_at = NULL"
+                                  " WHERE status = ? AND started_at > ?" + returning),
             counts=d.sql("SELECT status, n FROM task_counts"),
             add_count=d.sql("UPDATE task_counts SET n = n + ? WHERE status = ?"),
             add_filter_count=d.sql(

@@ -198,10 +198,13 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 
     async def fail_interrupted(self, *, remark: str, finished_at: float) -> list[Task]:
         def fail(cur: CursorT) -> list[Task]:
+            cur.execute(self._q.unstart_running,
+                        [int(TaskStatus.PENDING), int(TaskStatus.RUNNING), finished_at])
+            unstarted = [task_from_row(row) for row in cur.fetchall()]
             cur.execute(self._q.fail_running,
                         [int(TaskStatus.FAILED), remark, finished_at, int(TaskStatus.RUNNING)])
             tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
-            self._add_counts(cur, moved_counts(tasks, before=TaskStatus.RUNNING))
+            self._add_counts(cur, moved_counts(unstarted + tasks, before=TaskStatus.RUNNING))
             return tasks
 
         return await self._write(fail)

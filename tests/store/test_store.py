@@ -307,17 +307,18 @@ class TestTransitions:
         await assert_counts(store, pending=1)
 
     async def test_fail_interrupted(self, store: TaskStore) -> None:
-        """At start-up every running task fails with the remark; nothing else changes."""
-        a, b, c = await create(store, new(), new(), new())
-        for task in (a, c):
-            await store.mark_running(dict.fromkeys([task.id], NOW))
+        """At start-up every running task fails with the remark, except one handed over
+        ahead of a moment that had not come, which is pending again; nothing else changes."""
+        a, b, c, ahead = await create(store, new(), new(), new(), new())
+        await store.mark_running({a.id: NOW, c.id: NOW, ahead.id: NOW + 1.1})
         failed = await store.fail_interrupted(remark="interrupted by a restart",
                                               finished_at=NOW + 1)
         assert [(t.id, t.status, t.remark, t.finished_at) for t in failed] == [
             (t.id, TaskStatus.FAILED, "interrupted by a restart", NOW + 1) for t in (a, c)]
         assert await store.fail_interrupted(remark="x", finished_at=NOW) == []
         assert await store.get_task(b.id) == b
-        await assert_counts(store, pending=1, failed=2)
+        assert await store.get_task(ahead.id) == ahead
+        await assert_counts(store, pending=2, failed=2)
 
     async def test_many_ids_at_once(self, store: TaskStore) -> None:
         """Id lists are one parameter, so a retry or delete of any number of tasks works."""
