@@ -17,21 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from . import _harness
+from . import _fill, _harness
 
-BATCH = 100_000
-SERIALS = 1000
-SCRIPTS = ("follow", "comment", "post")
-# Mostly finished: 60% completed, 39% failed, 1% pending (a busy farm's history).
-SPREAD = "CASE WHEN id % 100 = 0 THEN 0 WHEN id % 10 < 6 THEN 2 ELSE 3 END"
 PAGES = {  # name -> query of a filtered page (the third, 20 a page, newest first)
     "status": "status=3&page=3&page_size=20",
     "serial": "serial=phone-0007&page=3&page_size=20",
@@ -42,49 +35,13 @@ ONE_TASK = {"serials": ["phone-0001"], "script_name": "follow",
             "script_config": {"target_users": ["alice"], "access_method": "direct"}}
 
 
-def fill(database: Path, tasks: int) -> dict[str, float]:
-    """Put `tasks` tasks in a new store at `database`; seconds taken."""
-    import trio
-
-    from actors import NewTask, TaskSource
-    from orchestrator.store import open_sqlite_store
-
-    def batch(start: int, size: int) -> list[NewTask]:
-        return [NewTask(serial=f"phone-{i % SERIALS:04d}", script_name=SCRIPTS[i % 3],
-                        script_config={"target_users": [f"user{i}"], "access_method": "direct"},
-                        source=TaskSource.API if i % 4 else TaskSource.UI, due_at=1.7e9 + i,
-                        request_id=f"req-{i // 100}", position=i % 100)
-                for i in range(start, start + size)]
-
-    async def create() -> None:
-        async with open_sqlite_store(database) as store:
-            for start in range(0, tasks, BATCH):
-                await store.create_tasks(batch(start, min(BATCH, tasks - start)),
-                                         created_at=time.time())
-
-    began = time.perf_counter()
-    trio.run(create)
-    created = time.perf_counter() - began
-    with sqlite3.connect(database) as conn:
-        conn.execute(f"UPDATE tasks SET status = {SPREAD}")
-        conn.execute("UPDATE task_counts SET n = (SELECT count(*) FROM tasks t"
-                     " WHERE t.status = task_counts.status)")
-        conn.execute("DELETE FROM task_filter_counts")
-        conn.execute("INSERT INTO task_filter_counts (serial, script_name, source, status, n)"
-                     " SELECT serial, script_name, source, status, count(*) FROM tasks"
-                     " GROUP BY serial, script_name, source, status")
-        conn.execute("ANALYZE")
-    conn.close()
-    return {"create_s": round(created, 2),
-            "total_s": round(time.perf_counter() - began, 2)}
-
-
 def measure(*, tasks: int, seconds: float, connections: int) -> dict[str, Any]:
     figures: dict[str, Any] = {"tasks_in_store": tasks, "connections": connections,
                                "seconds_per_run": seconds, "load_generator": "wrk -t2"}
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
         data_dir = Path(folder)
-        figures["fill"] = fill(data_dir / "orchestrator.db", tasks)
+        filled = _fill.fill(_fill.sqlite(data_dir / "orchestrator.db"), tasks)
+        figures["fill"] = {"create_s": filled.create_s, "total_s": filled.total_s}
         with _harness.simulator(0) as sim, _harness.orchestrator(data_dir, sim.port) as orch:
             api = f"http://127.0.0.1:{orch.port}/api/v1"
             stats_body = httpx.get(f"{api}/task/stats").content
