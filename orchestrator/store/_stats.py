@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from actors import TaskStats, TaskStatus
 
+from ._worker import Closable
+
 __all__ = ["Executes", "StatsMirror", "stats_of"]
 
 log = logging.getLogger(__name__)
@@ -28,10 +30,9 @@ class _Rows(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
-class Executes(Protocol):
+class Executes(Closable, Protocol):
     """A connection that runs SQL outside a transaction of ours (sqlite3's and psycopg's)."""
 
-    def close(self) -> None: ...
     def execute(self, sql: str, /) -> _Rows: ...
 
 

@@ -92,6 +92,36 @@ async def assert_filter_totals(store: TaskStore, tasks: Sequence[Task]) -> None:
     assert kept == counted
 
 
+async def queued_behind_a_held_lane(
+        store: TaskStore, errors: type[Exception],
+        writes: dict[str, Callable[[], Awaitable[object]]]) -> dict[str, object]:
+    """Queue `writes`, in order, behind a write that holds the write lane, then let the
+    lane go (they run as one group): what each returned, or the `errors` it raised."""
+    lanes = cast(SqlTaskStore[Any, Any], store)
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(cur: Cursor) -> None:
+        entered.set()
+        assert release.wait(10)
+
+    results: dict[str, object] = {}
+
+    async def run(name: str, write: Callable[[], Awaitable[object]]) -> None:
+        try:
+            results[name] = await write()
+        except errors as exc:
+            results[name] = exc
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(lanes._write, hold)
+        assert await trio.to_thread.run_sync(entered.wait, 10)
+        for name, write in writes.items():
+            nursery.start_soon(run, name, write)
+            await trio.testing.wait_all_tasks_blocked()  # queued, in this order
+        release.set()
+    return results
+
+
 class TestCreate:
     async def test_ids_increase_in_order_and_tasks_round_trip(self, store: TaskStore) -> None:
         """Created tasks come back as stored, pending, with consecutive ids in request order."""
@@ -486,11 +516,6 @@ class TestLanes:
         that fails half-way undoes only its own changes and raises to its own caller."""
         lanes = cast(SqlTaskStore[Any, Any], store)
         a, b, c = await create(store, new("p1"), new("p2"), new("p3"))
-        entered, release = threading.Event(), threading.Event()
-
-        def hold(cur: Cursor) -> None:
-            entered.set()
-            assert release.wait(10)
 
         def claim_b_then_fail(cur: Cursor) -> None:
             cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), f"[[{b.id}, {NOW}]]",
@@ -499,25 +524,11 @@ class TestLanes:
                                                 before=TaskStatus.PENDING))
             raise LookupError("half-way")
 
-        results: dict[str, object] = {}
-
-        async def run(name: str, write: Callable[[], Awaitable[object]]) -> None:
-            try:
-                results[name] = await write()
-            except LookupError as exc:
-                results[name] = exc
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(lanes._write, hold)
-            assert await trio.to_thread.run_sync(entered.wait, 10)
-            nursery.start_soon(run, "a", partial(store.mark_running, dict.fromkeys([a.id], NOW)))
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.start_soon(run, "b", partial(lanes._write, claim_b_then_fail))
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.start_soon(run, "c", partial(store.finish_task, c.id, TaskStatus.FAILED,
-                                                 remark="no", finished_at=NOW))
-            await trio.testing.wait_all_tasks_blocked()
-            release.set()
+        results = await queued_behind_a_held_lane(store, LookupError, {
+            "a": partial(store.mark_running, dict.fromkeys([a.id], NOW)),
+            "b": partial(lanes._write, claim_b_then_fail),
+            "c": partial(store.finish_task, c.id, TaskStatus.FAILED, remark="no",
+                         finished_at=NOW)})
         assert [t.status for t in cast(list[Task], results["a"])] == [TaskStatus.RUNNING]
         assert str(results["b"]) == "half-way"
         assert cast(Task, results["c"]).status is TaskStatus.FAILED
@@ -532,34 +543,15 @@ class TestLanes:
         async with open_sqlite_store(sqlite_path) as store:
             lanes = cast(SqlTaskStore[Any, Any], store)
             a, c = await create(store, new("p1"), new("p3"))
-            entered, release = threading.Event(), threading.Event()
-
-            def hold(cur: Cursor) -> None:
-                entered.set()
-                assert release.wait(10)
 
             def lose_the_transaction(cur: Cursor) -> None:
                 cur.execute("ROLLBACK")  # what SQLite does itself on SQLITE_FULL
                 raise sqlite3.OperationalError("database or disk is full")
 
-            results: dict[str, object] = {}
-
-            async def run(name: str, write: Callable[[], Awaitable[object]]) -> None:
-                try:
-                    results[name] = await write()
-                except sqlite3.OperationalError as exc:
-                    results[name] = exc
-
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(lanes._write, hold)
-                assert await trio.to_thread.run_sync(entered.wait, 10)
-                for name, write in (
-                        ("a", partial(store.mark_running, {a.id: NOW})),
-                        ("b", partial(lanes._write, lose_the_transaction)),
-                        ("c", partial(store.mark_running, {c.id: NOW + 1}))):
-                    nursery.start_soon(run, name, write)
-                    await trio.testing.wait_all_tasks_blocked()
-                release.set()
+            results = await queued_behind_a_held_lane(store, sqlite3.OperationalError, {
+                "a": partial(store.mark_running, {a.id: NOW}),
+                "b": partial(lanes._write, lose_the_transaction),
+                "c": partial(store.mark_running, {c.id: NOW + 1})})
             assert [t.id for t in cast(list[Task], results["a"])] == [a.id]
             assert str(results["b"]) == "database or disk is full"
             assert [t.id for t in cast(list[Task], results["c"])] == [c.id]
