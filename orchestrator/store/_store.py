@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
+import attrs
 import trio
 
 from actors import AccountStore, NewTask, Task, TaskFilter, TaskStats, TaskStatus, TaskStore
@@ -32,6 +33,7 @@ from ._sql import (
     Queries,
     Terms,
     created_counts,
+    fetch_tasks,
     filter_terms,
     ids_json,
     insert_row,
@@ -116,9 +118,10 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
             cur.execute(select_count(self._dialect, terms), params)
             total = int(cur.fetchone()[0])
             along = self._along(cur, terms, matches=total, needed=offset + limit)
-            cur.execute(select_page(self._dialect, terms, newest_first=newest_first,
-                                    along=along), [*params, limit, offset])
-            return [task_from_row(row) for row in cur.fetchall()], total
+            tasks = fetch_tasks(cur, self._dialect, select_page(
+                self._dialect, terms, newest_first=newest_first, along=along),
+                [*params, limit, offset])
+            return sorted(tasks, key=_by_id, reverse=newest_first), total
 
         if offset < 0 or limit < 0:
             raise ValueError(f"offset and limit must not be negative, not {offset}, {limit}")
@@ -144,9 +147,13 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 
     async def mark_running(self, starts: Mapping[int, float]) -> list[Task]:
         def mark(cur: CursorT) -> list[Task]:
+            pending = fetch_tasks(cur, self._dialect, self._q.pending_among,
+                                  [pairs, int(TaskStatus.PENDING)])
             cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), pairs,
                                                int(TaskStatus.PENDING)])
-            tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
+            tasks = sorted((attrs.evolve(task, status=TaskStatus.RUNNING,
+                                         started_at=float(starts[task.id]))
+                            for task in pending), key=_by_id)
             self._add_counts(cur, moved_counts(tasks, before=TaskStatus.PENDING))
             return tasks
 
@@ -218,7 +225,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         await self._writer.aclose()
 
     def _add_counts(self, cur: CursorT, deltas: Mapping[CountKey, int]) -> None:
-        """Change both kept counts by `deltas`: one upsert per key, one update per status.
+        """Change both kept counts by `deltas`: one upsert of all keys, one update per status.
 
         In key order, so that two PostgreSQL transactions of one write each lock rows in
         one order (a group commit holds several writes' locks: with one writing process
@@ -228,7 +235,8 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         rows = [(*key, delta) for key, delta in sorted(deltas.items()) if delta]
         if not rows:
             return
-        cur.executemany(self._q.add_filter_count, rows)
+        # One statement: one row each would be a GIL hand-off each (see `tasks_as_json`).
+        cur.execute(self._q.add_filter_counts, [json.dumps(rows)])
         by_status: Counter[int] = Counter()
         for *_, status, delta in rows:
             by_status[status] += delta
