@@ -250,6 +250,20 @@ class TestTransitions:
         assert (await store.get_task(task.id)) == running
         await assert_counts(store, running=3)
 
+    async def test_times_come_back_exact(self, store: TaskStore) -> None:
+        """Every time a page or a claim hands back is the very float stored, to the last
+        bit (SQLite's pages come as one JSON row, whose REALs it would round to 15
+        digits), and an unset one stays None."""
+        due, start = NOW + 0.123456789012345, NOW + 1 / 3
+        (task,) = await create(store, new(due_at=due))
+        [listed], _ = await store.list_tasks(TaskFilter(), offset=0, limit=10)
+        assert listed == task
+        assert (listed.due_at, listed.started_at, listed.finished_at) == (due, None, None)
+        [running] = await store.mark_running({task.id: start})
+        [listed], _ = await store.list_tasks(TaskFilter(), offset=0, limit=10)
+        assert listed == running == await store.get_task(task.id)
+        assert listed.started_at == start
+
     async def test_concurrent_claims_one_wins(self, store: TaskStore) -> None:
         """Many tasks racing to start the same task: exactly one succeeds."""
         (task,) = await create(store)
