@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import random
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -40,9 +39,9 @@ from actors import (
     supervise,
 )
 from actors.messages import DeviceMsg, DeviceSnapshot, ListDevices, SchedulerMsg, SubmitTasks
-from orchestrator.api import create_app, serve_api
+from orchestrator.api import ApiProcess, create_app, serve_api
 from orchestrator.plans import plan_named
-from orchestrator.service import GIL_SWITCH_INTERVAL
+from orchestrator.runtime import freeze_start_up, switch_interval
 from orchestrator.store import Store, open_sqlite_store
 from scripts import MaterialLibrary
 from scripts.driver import AdbDriver
@@ -201,15 +200,17 @@ def new_task(serial: str, due_at: float, tag: str, position: int = 0) -> NewTask
 
 
 @asynccontextmanager
-async def open_core(*, adb_port: int, data_dir: Path, api: bool = False) -> AsyncIterator[Core]:
-    """Run store, scheduler, watcher, device actors (and the API) until the block exits,
-    with the GIL switch interval the product sets (see `orchestrator.service`)."""
+async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
+                    api_processes: int = 0) -> AsyncIterator[Core]:
+    """Run store, scheduler, watcher, device actors (and the API, from `api_processes`
+    of its own if not 0) until the block exits, with the interpreter set as the product
+    sets it (`orchestrator.runtime`)."""
     clock = WallClock()
     probe = Probe()
     async with AsyncExitStack() as stack:
-        stack.callback(sys.setswitchinterval, sys.getswitchinterval())
-        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-        store = await stack.enter_async_context(open_sqlite_store(data_dir / "bench.db"))
+        stack.enter_context(switch_interval())
+        path = data_dir / "bench.db"
+        store = await stack.enter_async_context(open_sqlite_store(path))
         timed = cast(TaskStore, TimedStore(store, probe))
         nursery = await stack.enter_async_context(trio.open_nursery())
         scheduler = await nursery.start(functools.partial(
@@ -228,10 +229,14 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False) -> Asyn
             device_actor=device_actor))
         api_port: int | None = None
         if api:
-            app = create_app(scheduler=scheduler, store=store, plan=plan_named("Unlimited"),
-                             clock=clock, materials=MaterialLibrary(data_dir / "materials"))
+            plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")
+            app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
+                             materials=materials)
             api_port = await nursery.start(functools.partial(
-                serve_api, app, host="127.0.0.1", port=0))
+                serve_api, app, host="127.0.0.1", port=0, processes=api_processes,
+                process=ApiProcess(sqlite_path=path, postgres=None, plan=plan,
+                                   materials_dir=materials.root)))
+        stack.callback(freeze_start_up())
         try:
             yield Core(clock=clock, store=store,
                        scheduler=scheduler, probe=probe, api_port=api_port)

@@ -107,10 +107,12 @@ def simulator(phones: int) -> Any:
                    pattern=r"ADB server on [\d.]+:(\d+)")
 
 
-def orchestrator(data_dir: Path, adb_port: int) -> Any:
-    """The whole orchestrator (store, scheduler, watcher, API) on `data_dir`, in its own process."""
+def orchestrator(data_dir: Path, adb_port: int, *, api_processes: int = 0) -> Any:
+    """The whole orchestrator (store, scheduler, watcher, API) on `data_dir`, in its own
+    process (and its API in `api_processes` of their own, if not 0)."""
     return running([sys.executable, "-m", "bench._harness", "serve", "--data-dir", str(data_dir),
-                    "--adb-port", str(adb_port)], pattern=r"API on port (\d+)")
+                    "--adb-port", str(adb_port), "--api-processes", str(api_processes)],
+                   pattern=r"API on port (\d+)")
 
 
 def bare_asgi(body: bytes, *, quart: bool = False) -> Any:
@@ -197,13 +199,14 @@ async def _stop_on_sigterm(cancel_scope: Any) -> None:
             return
 
 
-async def _serve(data_dir: Path, adb_port: int) -> None:
+async def _serve(data_dir: Path, adb_port: int, api_processes: int) -> None:
     import trio
 
     from orchestrator.service import run_orchestrator
     from orchestrator.settings import Settings
 
-    settings = Settings(port=0, data_dir=data_dir, adb_port=adb_port)
+    settings = Settings(port=0, data_dir=data_dir, adb_port=adb_port,
+                        api_processes=api_processes)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_stop_on_sigterm, nursery.cancel_scope)
         running_ = await nursery.start(run_orchestrator, settings)
@@ -259,13 +262,14 @@ def _child(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve")
     serve.add_argument("--data-dir", type=Path, required=True)
     serve.add_argument("--adb-port", type=int, required=True)
+    serve.add_argument("--api-processes", type=int, default=0)
     bare = sub.add_parser("bare")
     bare.add_argument("--body", type=Path, required=True)
     bare.add_argument("--quart", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.what == "serve":
-        trio.run(_serve, args.data_dir, args.adb_port)
+        trio.run(_serve, args.data_dir, args.adb_port, args.api_processes)
     else:
         trio.run(functools.partial(_bare, args.body.read_bytes(), quart=args.quart))
 

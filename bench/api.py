@@ -35,14 +35,17 @@ ONE_TASK = {"serials": ["phone-0001"], "script_name": "follow",
             "script_config": {"target_users": ["alice"], "access_method": "direct"}}
 
 
-def measure(*, tasks: int, seconds: float, connections: int) -> dict[str, Any]:
+def measure(*, tasks: int, seconds: float, connections: int,
+            api_processes: int = 0) -> dict[str, Any]:
     figures: dict[str, Any] = {"tasks_in_store": tasks, "connections": connections,
-                               "seconds_per_run": seconds, "load_generator": "wrk -t2"}
+                               "seconds_per_run": seconds, "load_generator": "wrk -t2",
+                               "api_processes": api_processes}
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
         data_dir = Path(folder)
         filled = _fill.fill(_fill.sqlite(data_dir / "orchestrator.db"), tasks)
         figures["fill"] = {"create_s": filled.create_s, "total_s": filled.total_s}
-        with _harness.simulator(0) as sim, _harness.orchestrator(data_dir, sim.port) as orch:
+        with (_harness.simulator(0) as sim,
+              _harness.orchestrator(data_dir, sim.port, api_processes=api_processes) as orch):
             api = f"http://127.0.0.1:{orch.port}/api/v1"
             stats_body = httpx.get(f"{api}/task/stats").content
             figures["rss_kib"] = _harness.rss_kib(orch.pid)
@@ -98,9 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=1_000_000, help="tasks in the store")
     parser.add_argument("--seconds", type=float, default=10.0, help="per wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--api-processes", type=int, default=0, metavar="N",
+                        help="serve the API from N processes of its own (as `orchestrator "
+                             "serve --api-processes N`)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    figures = measure(tasks=args.tasks, seconds=args.seconds, connections=args.connections)
+    figures = measure(tasks=args.tasks, seconds=args.seconds, connections=args.connections,
+                      api_processes=args.api_processes)
     _harness.write_report("api", args.out, figures)
     print(json.dumps(summary(figures), indent=2))  # noqa: T201
     return 0

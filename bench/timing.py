@@ -45,8 +45,9 @@ Moments = dict[str, list[tuple[str, float]]]
 
 
 async def ours(adb_port: int, phones: int, moments: Moments, *, lead: float, load: bool,
-               data_dir: Path) -> dict[str, Any]:
-    async with open_core(adb_port=adb_port, data_dir=data_dir, api=True) as core:
+               data_dir: Path, api_processes: int) -> dict[str, Any]:
+    async with open_core(adb_port=adb_port, data_dir=data_dir, api=True,
+                         api_processes=api_processes) as core:
         await core.wait_online(phones)
         t0 = core.clock.now() + lead
         work = [new_task(serial, t0 + offset, tag, position=k)
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-load", action="store_true", help="leave the API idle")
     parser.add_argument("--unloaded-too", action="store_true",
                         help="also measure ours with the API idle")
+    parser.add_argument("--api-processes", type=int, default=0, metavar="N",
+                        help="serve the API from N processes of its own (as `orchestrator "
+                             "serve --api-processes N`); 0: in the core's process")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     load = not args.no_load and shutil.which("wrk") is not None
     report: dict[str, Any] = {
         "phones": args.phones, "spread_tasks": args.tasks, "spread_window_s": args.window,
-        "burst_tasks": args.burst}
+        "burst_tasks": args.burst, "api_processes": args.api_processes}
     with simulator(args.phones) as sim:
         client = adbutils.AdbClient(host="127.0.0.1", port=sim.port, socket_timeout=20)
         serials = sorted(dev.serial for dev in client.device_list())
@@ -120,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         def run_ours(with_load: bool) -> dict[str, Any]:
             with tempfile.TemporaryDirectory(prefix="bench-timing-") as d:
                 return trio.run(lambda: ours(sim.port, args.phones, moments, lead=lead,
-                                             load=with_load, data_dir=Path(d)))
+                                             load=with_load, data_dir=Path(d),
+                                             api_processes=args.api_processes))
 
         report["ours"] = run_ours(load)
         if args.unloaded_too and load:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ import trio
 
 from actors import SchedulerSettings
 
+from .api import ApiProcess, run_api_process
 from .plans import PLANS, default_plan, plan_named
 from .service import run_orchestrator
 from .settings import Settings, default_data_dir
@@ -89,6 +91,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             "the API, as in the product")
     serve.add_argument("--simulate", type=int, default=0, metavar="N",
                        help="run N simulated phones in-process and drive those instead of --adb")
+    serve.add_argument("--api-processes", type=int, default=0, metavar="N",
+                       help="serve the API from N processes of their own, so that a heavy API "
+                            "load never delays the phones' tasks (default 0: in this process)")
     retry = serve.add_argument_group("scheduling")
     retry.add_argument("--no-auto-retry", action="store_true",
                        help="do not retry failed tasks automatically")
@@ -101,6 +106,17 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="run each phone's due tasks in random order instead of oldest first")
 
 
+def _api_process_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Started by `serve --api-processes`, never by hand: left out of the help.
+    process = sub.add_parser("api-process")
+    process.add_argument("--fd", type=int, required=True)
+    process.add_argument("--core-socket", required=True)
+    process.add_argument("--sqlite-path", type=Path, required=True)
+    process.add_argument("--postgres", default=None)
+    process.add_argument("--plan", type=plan_named, required=True)
+    process.add_argument("--materials-dir", type=Path, required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orchestrator",
@@ -111,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve_parser(sub)
     _sim_parser(sub)
+    _api_process_parser(sub)
     return parser
 
 
@@ -119,7 +136,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=args.host, port=args.port,
         data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
         adb_host=args.adb[0], adb_port=args.adb[1], plan=args.plan,
-        simulate=args.simulate, postgres=args.postgres,
+        simulate=args.simulate, postgres=args.postgres, api_processes=args.api_processes,
         scheduling=SchedulerSettings(auto_retry=not args.no_auto_retry,
                                      max_retries=args.max_retries,
                                      retry_delay=tuple(args.retry_delay),
@@ -151,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             trio.run(_run_sim, args)
         elif args.command == "serve":
             trio.run(run_orchestrator, _settings(args))
+        elif args.command == "api-process":
+            process = ApiProcess(sqlite_path=args.sqlite_path, postgres=args.postgres,
+                                 plan=args.plan, materials_dir=args.materials_dir)
+            trio.run(functools.partial(run_api_process, process, fd=args.fd,
+                                       core_socket=args.core_socket))
     except KeyboardInterrupt:
         return 130
     except OSError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
@@ -27,21 +26,17 @@ from actors import (
 from actors.messages import DeviceMsg
 from scripts import MaterialLibrary
 
-from .api import create_app, serve_api
+from .api import ApiProcess, create_app, serve_api
+from .runtime import freeze_start_up, switch_interval
 from .settings import Settings
 from .simulator import open_simulator
-from .store import open_postgres_store, open_sqlite_store
+from .store import open_store
 
-__all__ = ["GIL_SWITCH_INTERVAL", "Running", "run_orchestrator"]
+__all__ = ["Running", "run_orchestrator"]
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED_REMARK = "interrupted: the orchestrator stopped while this task ran"
-#: How long CPython lets a thread keep the GIL while another waits (its default: 5 ms).
-#: The store's lanes and every adb call run in threads beside the event loop; while the
-#: loop is busy (the API under load), each of their many GIL hand-offs per transaction or
-#: call waited up to the whole interval (bench/README.md, Timing).
-GIL_SWITCH_INTERVAL = 0.0005
 
 
 @attrs.frozen
@@ -56,13 +51,9 @@ class Running:
 async def run_orchestrator(settings: Settings,
                            *, task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED
                            ) -> None:
-    """Run everything until cancelled (with the process's `GIL_SWITCH_INTERVAL`)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-    try:
+    """Run everything until cancelled (the interpreter set as `runtime` says)."""
+    with switch_interval():
         await _run(settings, task_status)
-    finally:
-        sys.setswitchinterval(before)
 
 
 async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> None:
@@ -71,8 +62,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
     scheduling = attrs.evolve(settings.scheduling, device_limit=settings.plan.device_limit)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(
-            open_postgres_store(settings.postgres) if settings.postgres
-            else open_sqlite_store(settings.sqlite_path))
+            open_store(postgres=settings.postgres, sqlite_path=settings.sqlite_path))
         await _recover(store, clock, scheduling)
         adb_host, adb_port = settings.adb_host, settings.adb_port
         if settings.simulate:
@@ -100,10 +90,15 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         app = create_app(scheduler=scheduler, store=store, plan=settings.plan, clock=clock,
                          materials=materials)
         api_port = await nursery.start(functools.partial(
-            serve_api, app, host=settings.host, port=settings.port))
-        log.info("task API on http://%s:%d/api/v1/ (plan %s); phones from the ADB server at "
-                 "%s:%d; data in %s", settings.host, api_port, settings.plan.name, adb_host,
-                 adb_port, settings.data_dir)
+            serve_api, app, host=settings.host, port=settings.port,
+            processes=settings.api_processes,
+            process=ApiProcess(sqlite_path=settings.sqlite_path, postgres=settings.postgres,
+                               plan=settings.plan, materials_dir=materials.root)))
+        log.info("task API on http://%s:%d/api/v1/ (plan %s, %s); phones from the ADB server "
+                 "at %s:%d; data in %s", settings.host, api_port, settings.plan.name,
+                 f"{settings.api_processes} API processes" if settings.api_processes
+                 else "in this process", adb_host, adb_port, settings.data_dir)
+        stack.callback(freeze_start_up())
         task_status.started(Running(api_port=api_port, adb_host=adb_host, adb_port=adb_port))
 
 

@@ -33,6 +33,8 @@ class Settings:
     simulate: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     postgres: str | None = None  # a PostgreSQL DSN; None: SQLite in `data_dir`
     scheduling: SchedulerSettings = attrs.field(factory=SchedulerSettings)
+    #: API processes of its own (0: the API runs in the core's process); see `api._serve`.
+    api_processes: int = attrs.field(default=0, validator=attrs.validators.ge(0))
 
     @property
     def sqlite_path(self) -> Path:

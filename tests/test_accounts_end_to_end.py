@@ -14,18 +14,18 @@ import trio
 from orchestrator.simulator import Phone, open_simulator
 from orchestrator.simulator.apps import SocialApp
 
-from .test_end_to_end import DEADLINE, Farm, ended, open_farm
+from .test_end_to_end import API_PLACES, DEADLINE, Farm, ended, open_farm
 
 CLONE = "com.zhiliaoapp.musically.clone"
 
 
-@pytest.fixture
-async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
+@API_PLACES
+async def farm(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Farm]:
     """Two phones with the stock apps, and `clone-1` with only a clone of TikTok."""
     async with open_simulator(2) as sim:
         sim.farm.plug(Phone("clone-1", apps=[
             SocialApp.factory("tiktok", accounts=["stock"], package=CLONE)]))
-        async with open_farm(sim, tmp_path) as farm:
+        async with open_farm(sim, tmp_path, api_processes=request.param) as farm:
             yield farm
 
 

@@ -65,11 +65,13 @@ def ended(task: dict[str, Any]) -> bool:
 
 @asynccontextmanager
 async def open_farm(sim: Simulator, data_dir: Path, *,
-                    scheduling: SchedulerSettings | None = None) -> AsyncIterator[Farm]:
+                    scheduling: SchedulerSettings | None = None,
+                    api_processes: int = 0) -> AsyncIterator[Farm]:
     """The orchestrator on `sim`'s ADB server, once its watcher reports every phone."""
     async with trio.open_nursery() as nursery:
         settings = Settings(port=0, data_dir=data_dir, adb_host=sim.host, adb_port=sim.port,
-                            scheduling=scheduling or SchedulerSettings(auto_retry=False))
+                            scheduling=scheduling or SchedulerSettings(auto_retry=False),
+                            api_processes=api_processes)
         running = await nursery.start(functools.partial(run_orchestrator, settings))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
             farm = Farm(sim, api, running)
@@ -82,9 +84,15 @@ async def open_farm(sim: Simulator, data_dir: Path, *,
         nursery.cancel_scope.cancel()
 
 
-@pytest.fixture
-async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
-    async with open_simulator(3) as sim, open_farm(sim, tmp_path) as farm:
+#: `api_processes` of the farms: the API in the orchestrator's process, or in one of its
+#: own, which answers task reads itself and forwards the rest to the core.
+API_PLACES = pytest.fixture(params=[0, 1], ids=["api-here", "api-process"])
+
+
+@API_PLACES
+async def farm(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Farm]:
+    async with open_simulator(3) as sim, open_farm(sim, tmp_path,
+                                                   api_processes=request.param) as farm:
         yield farm
 
 

@@ -58,12 +58,13 @@ async def _answer_error(exc: Exception) -> Response:
                     status=error.http_status)
 
 
-def create_app(*, scheduler: Address[SchedulerMsg], store: Store, plan: Plan,
+def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: Plan,
                clock: WallClock, materials: MaterialLibrary,
                reply_timeout: float = 10.0) -> QuartTrio:
     """The API app: changes go to `scheduler` (each answer awaited at most
-    `reply_timeout` seconds, else 50001), reads and accounts go to `store`; `plan` gates
-    `/api/v1`; `/materials` manages `materials`, the library `post` draws from."""
+    `reply_timeout` seconds, else 50001; None in an API process, see `_forward`), reads
+    and accounts go to `store`; `plan` gates `/api/v1`; `/materials` manages
+    `materials`, the library `post` draws from."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False

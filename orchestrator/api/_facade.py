@@ -28,7 +28,8 @@ T = TypeVar("T")
 
 @attrs.frozen(kw_only=True)
 class Facade:
-    scheduler: Address[SchedulerMsg]
+    #: None in an API process, which forwards every request that asks (`_forward`).
+    scheduler: Address[SchedulerMsg] | None
     store: Store
     plan: Plan
     clock: WallClock
@@ -40,8 +41,10 @@ class Facade:
         Raises:
             NotFound: the scheduler answered LookupError (no such task).
             InvalidParams: it answered ValueError (the task is in the wrong state).
-            InternalError: it did not answer in time, or is gone.
+            InternalError: it did not answer in time, or is gone, or is not here.
         """
+        if self.scheduler is None:
+            raise InternalError("internal error: the scheduler is not in this process")
         try:
             return await self.scheduler.request(make_msg, timeout=self.reply_timeout)
         except LookupError as exc:

@@ -20,7 +20,7 @@ from hypercorn.typing import (
     Scope,
 )
 
-__all__ = ["HotRoutes"]
+__all__ = ["ASGIApp", "HotRoutes", "send_json"]
 
 ASGIApp = Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
 #: A hot route's answer as JSON bytes, or None to leave the request to Quart.
@@ -42,8 +42,13 @@ class HotRoutes:
         if body is None:
             await self._app(scope, receive, send)
             return
-        await send(HTTPResponseStartEvent(
-            type="http.response.start", status=200,
-            headers=[(b"content-type", b"application/json"),
-                     (b"content-length", str(len(body)).encode())]))
-        await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))
+        await send_json(send, 200, body)
+
+
+async def send_json(send: ASGISendCallable, status: int, body: bytes) -> None:
+    """Answer `body` (JSON) with `status` at the ASGI layer, with Quart's headers."""
+    await send(HTTPResponseStartEvent(
+        type="http.response.start", status=status,
+        headers=[(b"content-type", b"application/json"),
+                 (b"content-length", str(len(body)).encode())]))
+    await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))

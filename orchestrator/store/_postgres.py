@@ -59,11 +59,14 @@ def _connect(dsn: str, *, reader: bool = False) -> Connection:
 
 
 @asynccontextmanager
-async def open_postgres_store(dsn: str) -> AsyncIterator[Store]:
+async def open_postgres_store(dsn: str, *, sole_writer: bool = True
+                              ) -> AsyncIterator[Store]:
     """The store in the PostgreSQL database `dsn` names (its tables created or migrated).
 
-    The tables go in the first schema of the connection's `search_path`.
+    The tables go in the first schema of the connection's `search_path`. `sole_writer`:
+    see `open_store`.
     """
     async with open_sql_store(PostgresTaskStore, POSTGRES, connect_writer=partial(_connect, dsn),
-                              connect_reader=partial(_connect, dsn, reader=True)) as store:
+                              connect_reader=partial(_connect, dsn, reader=True),
+                              sole_writer=sole_writer) as store:
         yield store

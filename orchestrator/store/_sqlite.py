@@ -94,9 +94,12 @@ def _connect(path: Path, *, reader: bool = False) -> sqlite3.Connection:
 
 
 @asynccontextmanager
-async def open_sqlite_store(path: str | PathLike[str]) -> AsyncIterator[Store]:
-    """The store in the SQLite file at `path` (created, or migrated, as needed)."""
+async def open_sqlite_store(path: str | PathLike[str], *, sole_writer: bool = True
+                            ) -> AsyncIterator[Store]:
+    """The store in the SQLite file at `path` (created, or migrated, as needed).
+    `sole_writer`: see `open_store`."""
     path = Path(path)
     async with open_sql_store(SqliteTaskStore, SQLITE, connect_writer=partial(_connect, path),
-                              connect_reader=partial(_connect, path, reader=True)) as store:
+                              connect_reader=partial(_connect, path, reader=True),
+                              sole_writer=sole_writer) as store:
         yield store

@@ -292,11 +292,14 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 async def open_sql_store(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, StatsMirror],
                                        StoreT],
                          dialect: Dialect, *, connect_writer: Callable[[], ConnT],
-                         connect_reader: Callable[[], ConnT]) -> AsyncIterator[StoreT]:
+                         connect_reader: Callable[[], ConnT],
+                         sole_writer: bool = True) -> AsyncIterator[StoreT]:
     """A `cls` store on its two lanes, its schema migrated before the read lane connects;
-    the write lane keeps the stats mirror current after each commit."""
+    the write lane keeps the stats mirror current after each commit, if this process is
+    the tasks' `sole_writer` (else the stats are read from the table)."""
     stats = StatsMirror(Queries.for_dialect(dialect).counts)
-    async with open_worker(connect_writer, after=stats.refresh) as writer:
+    async with open_worker(connect_writer,
+                           after=stats.refresh if sole_writer else None) as writer:
         await cls(writer, writer, dialect, stats).migrate()
         async with open_worker(connect_reader) as reader:
             yield cls(writer, reader, dialect, stats)

@@ -41,7 +41,8 @@ async def test_options_is_an_envelope_too(api: Api) -> None:
 
 def test_exports() -> None:
     """The package's curated surface is sorted and complete."""
-    assert orchestrator.api.__all__ == ["API_PREFIX", "create_app", "serve_api"]
+    assert orchestrator.api.__all__ == ["API_PREFIX", "ApiProcess", "create_app",
+                                        "run_api_process", "serve_api"]
     assert all(hasattr(orchestrator.api, name) for name in orchestrator.api.__all__)
 
 

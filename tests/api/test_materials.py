@@ -14,7 +14,7 @@ import pytest
 import trio
 from quart.datastructures import FileStorage
 
-from orchestrator.api import create_app, serve_api
+from orchestrator.api import ApiProcess, create_app, serve_api
 from orchestrator.plans import default_plan
 from orchestrator.simulator import Simulator
 from scripts.errors import StepFailed
@@ -142,11 +142,16 @@ class TestUpload:
             body = await response.get_json()
         assert (body["code"], body["data"]["materials"][0]["name"]) == (0, "q.webm")
 
-    async def test_through_hypercorn(self, farm: Farm) -> None:
-        """A real client over a real socket, as curl -F would send it."""
+    @pytest.mark.parametrize("processes", [0, 1], ids=["api-here", "api-process"])
+    async def test_through_hypercorn(self, farm: Farm, tmp_path: Path, processes: int) -> None:
+        """A real client over a real socket, as curl -F would send it; with an API
+        process, the upload streams through it to the core."""
         app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                          clock=farm.clock, materials=farm.materials)
-        port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
+        process = ApiProcess(sqlite_path=tmp_path / "tasks.db", postgres=None,
+                             plan=default_plan(), materials_dir=farm.materials.root)
+        port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0,
+                                                processes=processes, process=process))
         big = bytes(range(256)) * 4096  # 1 MiB: more than one network read
         with trio.fail_after(DEADLINE):
             response = await trio.to_thread.run_sync(partial(

@@ -1,0 +1,82 @@
+"""One API process: the app on the API's shared socket, task reads answered from the
+store, everything else forwarded to the core (`_forward`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import attrs
+import httpx
+import trio
+
+from actors import WallClock
+from scripts import MaterialLibrary
+
+from ..plans import Plan
+from ..runtime import freeze_start_up
+from ..store import open_store
+from ._app import create_app
+from ._forward import ForwardToCore
+from ._hypercorn import serve_on
+
+__all__ = ["ApiProcess", "run_api_process"]
+
+log = logging.getLogger(__name__)
+
+#: How long a forwarded request may take to connect to the core; once connected, the
+#: core answers within its own deadlines (a scheduler reply in 10 s, an upload as sent).
+CONNECT_TIMEOUT = 5.0
+
+
+@attrs.frozen(kw_only=True)
+class ApiProcess:
+    """What an API process opens: the store the core writes, the plan, the materials."""
+
+    sqlite_path: Path
+    postgres: str | None
+    plan: Plan
+    materials_dir: Path
+
+    def command(self, *, fd: int, core_socket: str) -> list[str]:
+        """The command line that runs one, serving the socket `fd` (inherited) and
+        forwarding to the core's Unix socket `core_socket`."""
+        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+        return [sys.executable, "-m", "orchestrator", "--log-level", level, "api-process",
+                "--fd", str(fd), "--core-socket", core_socket,
+                "--sqlite-path", str(self.sqlite_path), "--plan", self.plan.name,
+                "--materials-dir", str(self.materials_dir),
+                *(["--postgres", self.postgres] if self.postgres else [])]
+
+
+async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> None:
+    """Serve the API on the listening socket `fd` until cancelled, or until stdin ends
+    (the core process closes its end of the pipe by ending)."""
+    # One line per forwarded request would be one per API call: the core logs what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    async with AsyncExitStack() as stack:
+        store = await stack.enter_async_context(open_store(
+            postgres=process.postgres, sqlite_path=process.sqlite_path, sole_writer=False))
+        core = await stack.enter_async_context(httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=core_socket), base_url="http://core",
+            timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT)))
+        app = create_app(scheduler=None, store=store, plan=process.plan, clock=WallClock(),
+                         materials=MaterialLibrary(process.materials_dir))
+        app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
+        log.info("API process serving socket %d; the core is at %s", fd, core_socket)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(serve_on, app, [f"fd://{fd}"])
+            stack.callback(freeze_start_up())
+            await _until_closed(sys.stdin.fileno())
+            log.info("the core process has ended: so does this API process")
+            nursery.cancel_scope.cancel()
+
+
+async def _until_closed(fd: int) -> None:
+    """Return once the pipe `fd` reads from has no writer left."""
+    async with trio.lowlevel.FdStream(os.dup(fd)) as pipe:
+        while await pipe.receive_some():
+            pass

@@ -1,0 +1,95 @@
+"""An API process answers the task reads itself and forwards everything else to the core.
+
+The reads that dashboards poll (a page of tasks, one task, the stats) need only the
+store, which every process can open. Everything else changes state or asks the actors
+(creating, stopping, deleting, retrying tasks; devices; accounts; materials), and only
+the core process has those: the request goes there as it came, over a Unix socket,
+body streamed both ways, and its answer comes back as it went. Forwarding is always
+right; answering here is only faster, so the rule for what stays here can stay narrow.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+from hypercorn.typing import (
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Scope,
+)
+
+from ..errors import InternalError
+from ._hot import ASGIApp, send_json
+from ._wire import envelope_body
+
+__all__ = ["ForwardToCore", "answered_here"]
+
+log = logging.getLogger(__name__)
+
+_READS = re.compile(r"/api/v1/task(/stats|/\d+)?")
+#: Headers about one hop (RFC 9110 7.6.1), not the message: never passed on.
+_HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te",
+                         b"trailer", b"transfer-encoding", b"upgrade"})
+
+
+def answered_here(method: str, path: str) -> bool:
+    """Whether an API process answers this request from the store itself."""
+    return method == "GET" and _READS.fullmatch(path) is not None
+
+
+class ForwardToCore:
+    """ASGI middleware: requests `answered_here` go to `app`, the rest to the core's API
+    over `core` (an httpx client whose base URL is the core)."""
+
+    def __init__(self, app: ASGIApp, core: httpx.AsyncClient) -> None:
+        self._app = app
+        self._core = core
+
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
+                       send: ASGISendCallable) -> None:
+        if scope["type"] != "http" or answered_here(scope["method"], scope["path"]):
+            await self._app(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
+        has_body = any(k.lower() == b"content-length" for k, _ in headers)
+        target = scope["raw_path"] + (b"?" + scope["query_string"] if scope["query_string"]
+                                      else b"")
+        request = self._core.build_request(
+            scope["method"], httpx.URL(self._core.base_url, raw_path=target),
+            headers=headers, content=_body(receive) if has_body else None)
+        try:
+            response = await self._core.send(request, stream=True)
+        except httpx.TransportError as exc:
+            log.error("the core did not answer %s %s: %r", scope["method"], scope["path"], exc)
+            error = InternalError(f"internal error: the core did not answer ({exc!r})")
+            await send_json(send, error.http_status, envelope_body(
+                error.data, code=error.code, message=error.message))
+            return
+        try:
+            await send(HTTPResponseStartEvent(
+                type="http.response.start", status=response.status_code,
+                headers=[(k, v) for k, v in response.headers.raw
+                         if k.lower() not in _HOP_BY_HOP]))
+            async for chunk in response.aiter_raw():
+                await send(HTTPResponseBodyEvent(type="http.response.body", body=chunk,
+                                                 more_body=True))
+            await send(HTTPResponseBodyEvent(type="http.response.body", body=b"",
+                                             more_body=False))
+        finally:
+            await response.aclose()
+
+
+async def _body(receive: ASGIReceiveCallable) -> AsyncIterator[bytes]:
+    while True:
+        event = await receive()
+        if event["type"] != "http.request":  # the client went away: so does the request
+            raise httpx.StreamClosed()
+        yield event.get("body", b"")
+        if not event.get("more_body", False):
+            return
+

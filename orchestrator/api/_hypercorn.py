@@ -1,0 +1,27 @@
+"""Serving an app with hypercorn's trio worker, configured in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+from quart_trio import QuartTrio
+
+__all__ = ["serve_on", "tcp_bind"]
+
+
+def tcp_bind(host: str, port: int) -> str:
+    """hypercorn's bind of a TCP address (IPv6 hosts in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+async def serve_on(app: QuartTrio, binds: Sequence[str],
+                   *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED
+                   ) -> None:
+    """Serve `app` on hypercorn `binds` (`host:port`, `unix:path`, `fd://n`) until
+    cancelled; started with the addresses bound."""
+    config = Config()
+    config.bind = list(binds)
+    await serve(app, config, task_status=task_status)

@@ -1,0 +1,47 @@
+"""How the interpreter is set for a process of ours: the GIL's switch interval, and what
+the cyclic garbage collector leaves out.
+
+Both are process-wide: the process's entry (`run_orchestrator`, an API process, a
+benchmark's core) sets them, and puts back what it found on its way out.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+__all__ = ["GIL_SWITCH_INTERVAL", "freeze_start_up", "switch_interval"]
+
+#: How long CPython lets a thread keep the GIL while another waits (its default: 5 ms).
+#: The store's lanes and every adb call run in threads beside the event loop; while the
+#: loop is busy (the API under load), each of their many GIL hand-offs per transaction or
+#: call waited up to the whole interval (bench/README.md, Timing).
+GIL_SWITCH_INTERVAL = 0.0005
+
+
+@contextmanager
+def switch_interval(seconds: float = GIL_SWITCH_INTERVAL) -> Iterator[None]:
+    """The GIL's switch interval is `seconds` until the block exits."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def freeze_start_up() -> Callable[[], None]:
+    """Leave every object alive now (modules, the store, the simulator) out of the
+    collector's later passes; return what takes them back.
+
+    A full collection scans every tracked object and stops the event loop meanwhile: with
+    1,000 phones it took 70-130 ms, and one that fell between a burst's hand-over and its
+    moment made all 1,000 start that much late. What start-up made lives as long as the
+    process, so scanning it finds nothing: frozen, it costs no pause (about 100,000 objects,
+    30 ms, are the imports alone).
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.unfreeze

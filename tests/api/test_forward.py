@@ -1,0 +1,63 @@
+"""API processes: which requests they answer themselves, and what they answer when the
+core does not (the whole flow through them runs in the end-to-end tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from orchestrator.api import create_app
+from orchestrator.api._forward import ForwardToCore, answered_here
+from orchestrator.api._hypercorn import serve_on, tcp_bind
+from orchestrator.api._serve import serve_api
+from orchestrator.plans import default_plan
+
+from .conftest import DEADLINE, Farm
+
+
+@pytest.mark.parametrize(("method", "path", "here"), [
+    ("GET", "/api/v1/task", True),
+    ("GET", "/api/v1/task/stats", True),
+    ("GET", "/api/v1/task/42", True),
+    ("POST", "/api/v1/task", False),
+    ("DELETE", "/api/v1/task/42", False),
+    ("POST", "/api/v1/task/42/stop", False),
+    ("GET", "/api/v1/task/42/stop", False),
+    ("GET", "/api/v1/task/x", False),
+    ("GET", "/api/v1/task/", False),
+    ("GET", "/api/v1/devices", False),  # the scheduler knows the phones
+    ("GET", "/api/v1/accounts", False),  # whether each account's phone is online
+    ("GET", "/api/v1/materials", False),
+    ("GET", "/api/v1/license/check", False),
+])
+def test_answered_here(method: str, path: str, here: bool) -> None:
+    assert answered_here(method, path) is here
+
+
+async def test_core_gone(farm: Farm, tmp_path: Path) -> None:
+    """A request for the core while the core does not answer gets 50001 (HTTP 500);
+    the reads an API process answers itself still work."""
+    app = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials)
+    async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(
+            uds=str(tmp_path / "nobody.sock")), base_url="http://core") as core:
+        app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
+        [bound] = await farm.nursery.start(serve_on, app, [tcp_bind("127.0.0.1", 0)])
+        async with httpx.AsyncClient(base_url=bound, timeout=DEADLINE) as client:
+            created = await client.post("/api/v1/task", json={
+                "serials": ["p1"], "script_name": "follow",
+                "script_config": {"target_users": ["a"]}})
+            stats = await client.get("/api/v1/task/stats")
+    body = created.json()
+    assert (created.status_code, body["code"]) == (500, 50001)
+    assert body["message"].startswith("internal error: the core did not answer")
+    assert (stats.status_code, stats.json()["data"]["total"]) == (200, 0)
+
+
+async def test_processes_need_to_know_what_to_open(farm: Farm) -> None:
+    app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
+                     clock=farm.clock, materials=farm.materials)
+    with pytest.raises(ValueError, match="API processes need `process`"):
+        await serve_api(app, host="127.0.0.1", port=0, processes=1)
