@@ -59,3 +59,19 @@ def test_timing_benchmark_runs(tmp_path: Path) -> None:
         assert report["celery_eta"]["burst"]["count"] == 3
         assert report["celery_eta"]["completed"] == 12
         assert report["celery_eta"]["failed"] == 0
+
+
+def test_timing_benchmark_runs_with_an_api_process(tmp_path: Path) -> None:
+    """The same with the API in a process of its own, which answers the loaded reads."""
+    out = tmp_path / "timing.json"
+    args = ["--phones", "3", "--tasks", "9", "--burst", "3", "--window", "1",
+            "--api-processes", "1", "--no-peers", "--out", str(out)]
+    assert timing.main(args) == 0
+    report = json.loads(out.read_text())
+    assert report["api_processes"] == 1
+    assert report["ours"]["spread"]["count"] == 9
+    assert report["ours"]["burst"]["count"] == 3
+    assert report["ours"]["spread"]["early"] == report["ours"]["burst"]["early"] == 0
+    if shutil.which("wrk"):
+        loaded = report["ours"]["api_load"]
+        assert all(run["requests"] > 0 and run["non_2xx"] == 0 for run in loaded.values())
