@@ -33,6 +33,8 @@ class Backend:
 
     open_store: OpenStore
     """Opens the store; call it again to reopen the same database."""
+    open_beside: OpenStore
+    """Opens the store as an API process does, beside the process that writes the tasks."""
     dialect: Dialect
     transaction: Callable[[], AbstractContextManager[Cursor]]
     """One transaction on a connection of its own, committed if the block ends well."""
@@ -69,8 +71,9 @@ def sqlite_path(tmp_path: Path) -> Path:
 @pytest.fixture(params=["sqlite", "postgres"])
 async def backend(request: pytest.FixtureRequest, sqlite_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
-        yield Backend(open_store=partial(open_sqlite_store, sqlite_path), dialect=SQLITE,
-                      transaction=partial(_sqlite_transaction, sqlite_path))
+        yield Backend(open_store=partial(open_sqlite_store, sqlite_path),
+                      open_beside=partial(open_sqlite_store, sqlite_path, sole_writer=False),
+                      dialect=SQLITE, transaction=partial(_sqlite_transaction, sqlite_path))
         return
     schema = f"test_store_{uuid.uuid4().hex[:12]}"
     try:
@@ -81,8 +84,9 @@ async def backend(request: pytest.FixtureRequest, sqlite_path: Path) -> AsyncIte
         pytest.skip(f"no PostgreSQL at {PG_DSN!r}: {exc}")
     dsn = f"{PG_DSN} options='-c search_path={schema}'"
     try:
-        yield Backend(open_store=partial(open_postgres_store, dsn), dialect=POSTGRES,
-                      transaction=partial(_postgres_transaction, dsn))
+        yield Backend(open_store=partial(open_postgres_store, dsn),
+                      open_beside=partial(open_postgres_store, dsn, sole_writer=False),
+                      dialect=POSTGRES, transaction=partial(_postgres_transaction, dsn))
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(_run_pg, f"DROP SCHEMA {schema} CASCADE")

@@ -17,8 +17,17 @@ import pytest
 import trio
 import trio.testing
 
-from actors import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus, TaskStore
-from orchestrator.store import SchemaTooNew, open_sqlite_store
+from actors import (
+    NewAccount,
+    NewTask,
+    Task,
+    TaskFilter,
+    TaskSource,
+    TaskStats,
+    TaskStatus,
+    TaskStore,
+)
+from orchestrator.store import SchemaTooNew, Store, open_sqlite_store
 from orchestrator.store._schema import MIGRATIONS, _filter_counts, migrate
 from orchestrator.store._sql import (
     SQLITE,
@@ -491,6 +500,21 @@ class TestLanes:
                                            finished_at=NOW)
             assert await store.get_task(task.id) == done
             await assert_counts(store, completed=k + 1)
+
+    async def test_a_store_beside_the_writer_sees_its_writes(self, backend: Backend,
+                                                             store: TaskStore) -> None:
+        """An API process's store (`sole_writer=False`) reads the stats the writer's
+        commits left, also after a commit of its own: it keeps no view of its own."""
+        async with backend.open_beside() as beside:
+            await assert_counts(beside)
+            [task] = await create(store)
+            await assert_counts(beside, pending=1)
+            await cast(Store, beside).create_accounts(
+                [NewAccount(username="alice", packagename="com.zhiliaoapp.musically")],
+                created_at=NOW)
+            await store.mark_running({task.id: NOW})
+            await assert_counts(beside, running=1)
+            assert await beside.get_task(task.id) == await store.get_task(task.id)
 
     async def test_writes_do_not_wait_for_a_read_in_progress(self, store: TaskStore) -> None:
         """While a read transaction holds the read lane, writes commit; the read keeps its
