@@ -11,11 +11,13 @@ API's `start_time` has minute resolution):
 - burst: `--burst` tasks due at the same instant, one per phone, after the spread.
 
 Meanwhile the API is under load: wrk (its own process) on `GET /task/stats` and on a
-filtered `GET /task` page, 16 keep-alive connections each. Then, in the same run, the
-peers get the same moments on the same simulator: APScheduler in memory (the floor; no
-persistence, no API) and Celery + Redis with `eta` (one queue per phone, a `threads`
-worker), each doing the same device call.
+filtered `GET /task` page, 16 keep-alive connections each; the API in this process, or in
+`--api-processes N` of its own, as `orchestrator serve --api-processes N` serves it. Then,
+in the same run, the peers get the same moments on the same simulator: APScheduler in
+memory (the floor; no persistence, no API) and Celery + Redis with `eta` (one queue per
+phone, a `threads` worker), each doing the same device call.
 
+    python -m bench.timing --api-processes 1 --unloaded-too   # as in bench/README.md
     python -m bench.timing                  # 1,000 phones, 10,000 spread + 1,000 burst
     python -m bench.timing --phones 4 --tasks 20 --burst 4 --window 1 --out /tmp/t.json  # smoke
 """
