@@ -56,7 +56,9 @@ class ForwardToCore:
             await self._app(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
-        has_body = any(k.lower() == b"content-length" for k, _ in headers)
+        # A body comes with a length or in chunks (re-chunked on the way, by httpx).
+        has_body = any(k.lower() in (b"content-length", b"transfer-encoding")
+                       for k, _ in scope["headers"])
         target = scope["raw_path"] + (b"?" + scope["query_string"] if scope["query_string"]
                                       else b"")
         request = self._core.build_request(

@@ -3,6 +3,7 @@ core does not (the whole flow through them runs in the end-to-end tests)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -61,3 +62,32 @@ async def test_processes_need_to_know_what_to_open(farm: Farm) -> None:
                      clock=farm.clock, materials=farm.materials)
     with pytest.raises(ValueError, match="API processes need `process`"):
         await serve_api(app, host="127.0.0.1", port=0, processes=1)
+
+
+async def test_forwarded_as_sent(farm: Farm, tmp_path: Path) -> None:
+    """Through an API process's middleware to the core's app on a Unix socket: a body
+    sent in chunks (no length) and a query string arrive whole, and the answer comes
+    back as the core gave it."""
+    core_app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
+                          clock=farm.clock, materials=farm.materials)
+    socket_path = str(tmp_path / "core.sock")
+    await farm.nursery.start(serve_on, core_app, [f"unix:{socket_path}"])
+    front = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
+                       materials=farm.materials)
+    async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=socket_path),
+                                 base_url="http://core") as core:
+        front.asgi_app = ForwardToCore(front.asgi_app, core)  # type: ignore[method-assign]
+        [bound] = await farm.nursery.start(serve_on, front, [tcp_bind("127.0.0.1", 0)])
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"serials": ["p1", "p2"], "script_name": "follow", '
+            yield b'"script_config": {"target_users": ["a"]}}'
+
+        async with httpx.AsyncClient(base_url=bound, timeout=DEADLINE) as client:
+            created = await client.post("/api/v1/task", content=chunks(),
+                                        headers={"content-type": "application/json"})
+            page = await client.get("/api/v1/accounts", params={"page": 2, "page_size": 5})
+            missing = await client.post("/api/v1/task/999/stop")
+    assert created.json()["data"]["created_count"] == 2
+    assert page.json()["data"]["page"] == 2
+    assert (missing.status_code, missing.json()["code"]) == (404, 40401)
