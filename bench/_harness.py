@@ -187,28 +187,17 @@ def wrk(url: str, *, seconds: float, connections: int = 32, threads: int = 2,
 
 # ---- the child processes -------------------------------------------------------------------
 
-async def _stop_on_sigterm(cancel_scope: Any) -> None:
-    """`terminate()` stops the child cleanly: everything is cancelled and unwinds."""
-    import signal
-
-    import trio
-
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for _ in signals:
-            cancel_scope.cancel(reason="stopped by the benchmark")
-            return
-
-
 async def _serve(data_dir: Path, adb_port: int, api_processes: int) -> None:
     import trio
 
+    from orchestrator.runtime import stop_on_signals
     from orchestrator.service import run_orchestrator
     from orchestrator.settings import Settings
 
     settings = Settings(port=0, data_dir=data_dir, adb_port=adb_port,
                         api_processes=api_processes)
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_stop_on_sigterm, nursery.cancel_scope)
+        nursery.start_soon(stop_on_signals, nursery.cancel_scope)
         running_ = await nursery.start(run_orchestrator, settings)
         print(f"API on port {running_.api_port}", flush=True)  # noqa: T201
 
@@ -217,6 +206,8 @@ async def _bare(body: bytes, *, quart: bool) -> None:
     import trio
     from hypercorn.config import Config
     from hypercorn.trio import serve
+
+    from orchestrator.runtime import stop_on_signals
 
     headers = [(b"content-type", b"application/json"),
                (b"content-length", str(len(body)).encode())]
@@ -247,7 +238,7 @@ async def _bare(body: bytes, *, quart: bool) -> None:
     config = Config()  # as orchestrator.api.serve_api configures it
     config.bind = ["127.0.0.1:0"]
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_stop_on_sigterm, nursery.cancel_scope)
+        nursery.start_soon(stop_on_signals, nursery.cancel_scope)
         binds: list[str] = await nursery.start(functools.partial(serve, app, config))
         print(f"API on port {binds[0].rpartition(':')[2]}", flush=True)  # noqa: T201
 

@@ -15,6 +15,7 @@ from actors import SchedulerSettings
 
 from .api import ApiProcess, run_api_process
 from .plans import PLANS, default_plan, plan_named
+from .runtime import stop_on_signals
 from .service import run_orchestrator
 from .settings import Settings, default_data_dir
 from .simulator import FaultPlan, open_simulator, run_churn
@@ -159,6 +160,13 @@ async def _run_sim(args: argparse.Namespace) -> None:
             await trio.sleep_forever()
 
 
+async def _serve(settings: Settings) -> None:
+    """The orchestrator until SIGTERM or Ctrl-C, then a clean stop (`stop_on_signals`)."""
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(stop_on_signals, nursery.cancel_scope)
+        await run_orchestrator(settings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,
@@ -167,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sim":
             trio.run(_run_sim, args)
         elif args.command == "serve":
-            trio.run(run_orchestrator, _settings(args))
+            trio.run(_serve, _settings(args))
         elif args.command == "api-process":
             process = ApiProcess(sqlite_path=args.sqlite_path, postgres=args.postgres,
                                  plan=args.plan, materials_dir=args.materials_dir)

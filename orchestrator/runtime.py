@@ -1,18 +1,21 @@
-"""How the interpreter is set for a process of ours: the GIL's switch interval, and what
-the cyclic garbage collector leaves out.
+"""How a process of ours is set: the GIL's switch interval, what the cyclic garbage
+collector leaves out, and the signals that stop it.
 
-Both are process-wide: the process's entry (`run_orchestrator`, an API process, a
+All are process-wide: the process's entry (`run_orchestrator`, an API process, a
 benchmark's core) sets them, and puts back what it found on its way out.
 """
 
 from __future__ import annotations
 
 import gc
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["GIL_SWITCH_INTERVAL", "freeze_start_up", "switch_interval"]
+import trio
+
+__all__ = ["GIL_SWITCH_INTERVAL", "freeze_start_up", "stop_on_signals", "switch_interval"]
 
 #: How long CPython lets a thread keep the GIL while another waits (its default: 5 ms).
 #: The store's lanes and every adb call run in threads beside the event loop; while the
@@ -45,3 +48,13 @@ def freeze_start_up() -> Callable[[], None]:
     gc.collect()
     gc.freeze()
     return gc.unfreeze
+
+
+async def stop_on_signals(scope: trio.CancelScope) -> None:
+    """Cancel `scope` at the first SIGTERM or SIGINT: everything unwinds as on any
+    cancellation (tasks running are stopped and recorded, the store closes, API processes
+    end), instead of the process dying where it stands."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            scope.cancel(reason=f"stopped by {signal.Signals(signum).name}")
+            return
