@@ -41,7 +41,7 @@ from actors import (
 from actors.messages import DeviceMsg, DeviceSnapshot, ListDevices, SchedulerMsg, SubmitTasks
 from orchestrator.api import ApiProcess, create_app, serve_api
 from orchestrator.plans import plan_named
-from orchestrator.runtime import freeze_start_up, switch_interval
+from orchestrator.runtime import start_up_frozen, switch_interval
 from orchestrator.store import Store, open_sqlite_store
 from scripts import MaterialLibrary
 from scripts.driver import AdbDriver
@@ -209,6 +209,7 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
     probe = Probe()
     async with AsyncExitStack() as stack:
         stack.enter_context(switch_interval())
+        freeze_start_up = stack.enter_context(start_up_frozen())
         path = data_dir / "bench.db"
         store = await stack.enter_async_context(open_sqlite_store(path))
         timed = cast(TaskStore, TimedStore(store, probe))
@@ -236,7 +237,7 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
                 serve_api, app, host="127.0.0.1", port=0, processes=api_processes,
                 process=ApiProcess(sqlite_path=path, postgres=None, plan=plan,
                                    materials_dir=materials.root)))
-        stack.callback(freeze_start_up())
+        freeze_start_up()
         try:
             yield Core(clock=clock, store=store,
                        scheduler=scheduler, probe=probe, api_port=api_port)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import trio
 
-__all__ = ["GIL_SWITCH_INTERVAL", "freeze_start_up", "stop_on_signals", "switch_interval"]
+__all__ = ["GIL_SWITCH_INTERVAL", "start_up_frozen", "stop_on_signals", "switch_interval"]
 
 #: How long CPython lets a thread keep the GIL while another waits (its default: 5 ms).
 #: The store's lanes and every adb call run in threads beside the event loop; while the
@@ -35,19 +35,29 @@ def switch_interval(seconds: float = GIL_SWITCH_INTERVAL) -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
-def freeze_start_up() -> Callable[[], None]:
-    """Leave every object alive now (modules, the store, the simulator) out of the
-    collector's later passes; return what takes them back.
+@contextmanager
+def start_up_frozen() -> Iterator[Callable[[], None]]:
+    """Yield `freeze`: called once start-up is done, it leaves every object alive then
+    (modules, the store, the simulator, phones already plugged in) out of the collector's
+    later passes, until the block exits.
+
+    Enter it before what start-up builds, so that it exits after all of that has ended.
 
     A full collection scans every tracked object and stops the event loop meanwhile: with
     1,000 phones it took 70-130 ms, and one that fell between a burst's hand-over and its
-    moment made all 1,000 start that much late. What start-up made lives as long as the
-    process, so scanning it finds nothing: frozen, it costs no pause (about 100,000 objects,
-    30 ms, are the imports alone).
+    moment made all 1,000 start that much late. What start-up made mostly lives as long as
+    the process, so scanning it finds nothing (about 100,000 objects, 30 ms, are the
+    imports alone). What of it dies in a reference cycle before the block exits (an actor
+    of a phone pulled out) stays until then: a bounded cost, once per object.
     """
-    gc.collect()
-    gc.freeze()
-    return gc.unfreeze
+    def freeze() -> None:
+        gc.collect()
+        gc.freeze()
+
+    try:
+        yield freeze
+    finally:
+        gc.unfreeze()
 
 
 async def stop_on_signals(scope: trio.CancelScope) -> None:

@@ -27,7 +27,7 @@ from actors.messages import DeviceMsg
 from scripts import MaterialLibrary
 
 from .api import ApiProcess, create_app, serve_api
-from .runtime import freeze_start_up, switch_interval
+from .runtime import start_up_frozen, switch_interval
 from .settings import Settings
 from .simulator import open_simulator
 from .store import open_store
@@ -61,6 +61,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
     clock = WallClock()
     scheduling = attrs.evolve(settings.scheduling, device_limit=settings.plan.device_limit)
     async with AsyncExitStack() as stack:
+        freeze_start_up = stack.enter_context(start_up_frozen())
         store = await stack.enter_async_context(
             open_store(postgres=settings.postgres, sqlite_path=settings.sqlite_path))
         await _recover(store, clock, scheduling)
@@ -98,7 +99,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                  "at %s:%d; data in %s", settings.host, api_port, settings.plan.name,
                  f"{settings.api_processes} API processes" if settings.api_processes
                  else "in this process", adb_host, adb_port, settings.data_dir)
-        stack.callback(freeze_start_up())
+        freeze_start_up()
         task_status.started(Running(api_port=api_port, adb_host=adb_host, adb_port=adb_port))
 
 

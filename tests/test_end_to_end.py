@@ -7,6 +7,7 @@ the phones' app state back and pull phones out mid-task.
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -172,3 +173,14 @@ async def test_a_task_running_at_shutdown_is_failed_then_retried(tmp_path: Path)
             done = await farm.wait_for(task.id, lambda t: t["status_text"] == "completed")
     assert done["retry_count"] == 1
     assert farm.tiktok("sim-0001").current.follows("gina")  # type: ignore[union-attr]
+
+
+async def test_start_up_stays_frozen_while_it_runs(tmp_path: Path) -> None:
+    """What start-up made is out of the collector's passes for the whole run
+    (`orchestrator.runtime`), and back in once the orchestrator has stopped."""
+    async with open_simulator(1) as sim:
+        async with open_farm(sim, tmp_path):
+            assert gc.get_freeze_count() > 50_000
+            await trio.sleep(0.1)
+            assert gc.get_freeze_count() > 50_000
+        assert gc.get_freeze_count() == 0

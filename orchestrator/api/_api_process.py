@@ -17,7 +17,7 @@ from actors import WallClock
 from scripts import MaterialLibrary
 
 from ..plans import Plan
-from ..runtime import freeze_start_up
+from ..runtime import start_up_frozen, stop_on_signals
 from ..store import open_store
 from ._app import create_app
 from ._forward import ForwardToCore
@@ -58,18 +58,23 @@ async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> 
     # One line per forwarded request would be one per API call: the core logs what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     async with AsyncExitStack() as stack:
+        freeze_start_up = stack.enter_context(start_up_frozen())
         store = await stack.enter_async_context(open_store(
             postgres=process.postgres, sqlite_path=process.sqlite_path, sole_writer=False))
         core = await stack.enter_async_context(httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(uds=core_socket), base_url="http://core",
-            timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT)))
+            timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT),
+            # As many requests to the core at once as clients send: slow uploads never
+            # hold up the rest in a queue for the pool.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64)))
         app = create_app(scheduler=None, store=store, plan=process.plan, clock=WallClock(),
                          materials=MaterialLibrary(process.materials_dir))
         app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
         log.info("API process serving socket %d; the core is at %s", fd, core_socket)
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(stop_on_signals, nursery.cancel_scope)
             await nursery.start(serve_on, app, [f"fd://{fd}"])
-            stack.callback(freeze_start_up())
+            freeze_start_up()
             await _until_closed(sys.stdin.fileno())
             log.info("the core process has ended: so does this API process")
             nursery.cancel_scope.cancel()

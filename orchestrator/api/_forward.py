@@ -35,6 +35,14 @@ _READS = re.compile(r"/api/v1/task(/stats|/\d+)?")
 #: Headers about one hop (RFC 9110 7.6.1), not the message: never passed on.
 _HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te",
                          b"trailer", b"transfer-encoding", b"upgrade"})
+#: Not passed back: the hop-by-hop headers, and what the API process's own server adds
+#: to every answer (the core's would come twice).
+_NOT_PASSED_BACK = _HOP_BY_HOP | {b"date", b"server"}
+_BODILESS = frozenset({"GET", "HEAD"})
+
+
+class _ClientGone(Exception):
+    """The client went away while its request's body was on its way to the core."""
 
 
 def answered_here(method: str, path: str) -> bool:
@@ -56,9 +64,10 @@ class ForwardToCore:
             await self._app(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
-        # A body comes with a length or in chunks (re-chunked on the way, by httpx).
-        has_body = any(k.lower() in (b"content-length", b"transfer-encoding")
-                       for k, _ in scope["headers"])
+        # A body comes with a length or in chunks (sent on in chunks, by httpx), or, over
+        # HTTP/2, with neither: every method but GET and HEAD may have one.
+        has_body = scope["method"] not in _BODILESS or any(
+            k.lower() in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
         target = scope["raw_path"] + (b"?" + scope["query_string"] if scope["query_string"]
                                       else b"")
         request = self._core.build_request(
@@ -66,6 +75,8 @@ class ForwardToCore:
             headers=headers, content=_body(receive) if has_body else None)
         try:
             response = await self._core.send(request, stream=True)
+        except _ClientGone:  # nobody to answer
+            return
         except httpx.TransportError as exc:
             log.error("the core did not answer %s %s: %r", scope["method"], scope["path"], exc)
             error = InternalError(f"internal error: the core did not answer ({exc!r})")
@@ -76,7 +87,7 @@ class ForwardToCore:
             await send(HTTPResponseStartEvent(
                 type="http.response.start", status=response.status_code,
                 headers=[(k, v) for k, v in response.headers.raw
-                         if k.lower() not in _HOP_BY_HOP]))
+                         if k.lower() not in _NOT_PASSED_BACK]))
             async for chunk in response.aiter_raw():
                 await send(HTTPResponseBodyEvent(type="http.response.body", body=chunk,
                                                  more_body=True))
@@ -90,7 +101,7 @@ async def _body(receive: ASGIReceiveCallable) -> AsyncIterator[bytes]:
     while True:
         event = await receive()
         if event["type"] != "http.request":  # the client went away: so does the request
-            raise httpx.StreamClosed()
+            raise _ClientGone()
         yield event.get("body", b"")
         if not event.get("more_body", False):
             return

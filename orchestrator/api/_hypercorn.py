@@ -9,7 +9,11 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 from quart_trio import QuartTrio
 
-__all__ = ["serve_on", "tcp_bind"]
+__all__ = ["BACKLOG", "serve_on", "tcp_bind"]
+
+#: Connections the kernel holds for a listening socket until they are accepted (hypercorn's
+#: default: 100); API processes listen on a socket the core made with it.
+BACKLOG = 1024
 
 
 def tcp_bind(host: str, port: int) -> str:
@@ -24,4 +28,5 @@ async def serve_on(app: QuartTrio, binds: Sequence[str],
     cancelled; started with the addresses bound."""
     config = Config()
     config.bind = list(binds)
+    config.backlog = BACKLOG
     await serve(app, config, task_status=task_status)

@@ -3,10 +3,11 @@
 In this process, one event loop and one GIL run both the API and the core (actors,
 store lanes, adb calls): under a heavy API load, the core's timers and threads wait
 their turn, and tasks start late (bench/README.md, Timing). With API processes, this
-process binds the API's port and hands the listening socket to each of them (the
-kernel spreads the connections); they answer the task reads from the store and forward
-the rest to this process's app, which then listens on a Unix socket in a private
-temporary folder (`_forward`). The phones keep a core of their own.
+process binds the API's port and hands the listening socket to each of them (each
+accepts from it); they answer the task reads from the store and forward the rest to
+this process's app, which then listens on a Unix socket in a private temporary folder,
+under `$XDG_RUNTIME_DIR` where there is one (cleaners of /tmp age files out; see
+`_forward`). The phones keep a core of their own.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ import trio
 from quart_trio import QuartTrio
 
 from ._api_process import ApiProcess
-from ._hypercorn import serve_on, tcp_bind
+from ._hypercorn import BACKLOG, serve_on, tcp_bind
 
 __all__ = ["serve_api"]
 
 log = logging.getLogger(__name__)
 
-#: Pause before an API process that exited is started again.
-RESTART_PAUSE = 1.0
+#: Pause before an API process that exited is started again: doubled after each exit
+#: that came soon after its start, up to the last.
+RESTART_PAUSES = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+#: How long an API process must have run for its exit to count as a new trouble.
+RAN_WELL = 60.0
 
 
 async def serve_api(app: QuartTrio, *, host: str, port: int, processes: int = 0,
@@ -49,13 +53,15 @@ async def serve_api(app: QuartTrio, *, host: str, port: int, processes: int = 0,
         return
     if process is None:
         raise ValueError("API processes need `process`: what they are to open")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    v6 = ":" in host
     # Their stdin is a pipe only this process writes to: its end closes when this
     # process ends, however it ends, and then they end too (`run_api_process`).
     with contextlib.ExitStack() as stack:
-        listener = stack.enter_context(
-            socket.create_server((host, port), family=family, backlog=1024))
-        private = stack.enter_context(tempfile.TemporaryDirectory(prefix="orchestrator-"))
+        listener = stack.enter_context(socket.create_server(
+            (host, port), family=socket.AF_INET6 if v6 else socket.AF_INET, backlog=BACKLOG,
+            dualstack_ipv6=v6 and socket.has_dualstack_ipv6()))  # `::` takes IPv4 too
+        private = stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="orchestrator-", dir=os.environ.get("XDG_RUNTIME_DIR") or None))
         lifeline, held = os.pipe()
         stack.callback(os.close, lifeline)
         stack.callback(os.close, held)
@@ -70,9 +76,18 @@ async def serve_api(app: QuartTrio, *, host: str, port: int, processes: int = 0,
 
 
 async def _keep_running(number: int, command: list[str], *, fd: int, stdin: int) -> None:
-    """Run API process `number` until cancelled, starting it again whenever it exits."""
+    """Run API process `number` until cancelled, starting it again whenever it exits.
+
+    In a session of its own, so that a Ctrl-C at the terminal reaches this process only:
+    it ends them as it ends (`stop_on_signals`, and the pipe on their stdin).
+    """
+    pauses = 0
     while True:
-        done = await trio.run_process(command, stdin=stdin, pass_fds=(fd,), check=False)
+        started = trio.current_time()
+        done = await trio.run_process(command, stdin=stdin, pass_fds=(fd,), check=False,
+                                      start_new_session=True)
+        pauses = 0 if trio.current_time() - started >= RAN_WELL else pauses + 1
+        pause = RESTART_PAUSES[min(pauses, len(RESTART_PAUSES)) - 1] if pauses else 0.0
         log.error("API process %d exited with status %d; starting it again in %.0f s",
-                  number, done.returncode, RESTART_PAUSE)
-        await trio.sleep(RESTART_PAUSE)
+                  number, done.returncode, pause)
+        await trio.sleep(pause)

@@ -65,7 +65,9 @@ class Dialect:
     those rows, every REAL exact (empty: rows are fetched as they are). Python's sqlite3
     releases the GIL around each row it steps to, and takes it back after: with the event
     loop busy (the API under load), that wait, up to the switch interval per row, made
-    the 31 ms write of a 1,000-task burst take 710 ms."""
+    the 31 ms write of a 1,000-task burst take 710 ms. Pages and claims read this way
+    (`fetch_tasks`); the rare bulk ones (start-up's pending tasks, retries, recovery) row
+    by row."""
     lock_row: str
     """What makes a SELECT lock the row it reads until the transaction ends."""
     lock_schema: str
@@ -244,6 +246,11 @@ def to_json(value: Mapping[str, Any] | None) -> str | None:
 
 def ids_json(ids: Iterable[int]) -> str:
     return json.dumps([int(i) for i in ids])
+
+
+def starts_json(starts: Mapping[int, float]) -> str:
+    """`starts` as the JSON array of [task id, start] pairs `starts_from_json` reads."""
+    return json.dumps([[int(task_id), float(start)] for task_id, start in starts.items()])
 
 
 def insert_row(new: NewTask, *, created_at: float) -> tuple[Any, ...]:

@@ -40,6 +40,7 @@ from ._sql import (
     moved_counts,
     select_count,
     select_page,
+    starts_json,
     task_from_new,
     task_from_row,
     to_json,
@@ -147,17 +148,20 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 
     async def mark_running(self, starts: Mapping[int, float]) -> list[Task]:
         def mark(cur: CursorT) -> list[Task]:
+            # The pending ones (locked on PostgreSQL), then exactly those are updated.
             pending = fetch_tasks(cur, self._dialect, self._q.pending_among,
-                                  [pairs, int(TaskStatus.PENDING)])
-            cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), pairs,
+                                  [starts_json(starts), int(TaskStatus.PENDING)])
+            if not pending:
+                return []
+            mine = {task.id: starts[task.id] for task in pending}
+            cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), starts_json(mine),
                                                int(TaskStatus.PENDING)])
             tasks = sorted((attrs.evolve(task, status=TaskStatus.RUNNING,
-                                         started_at=float(starts[task.id]))
+                                         started_at=float(mine[task.id]))
                             for task in pending), key=_by_id)
             self._add_counts(cur, moved_counts(tasks, before=TaskStatus.PENDING))
             return tasks
 
-        pairs = json.dumps([[int(task_id), float(start)] for task_id, start in starts.items()])
         return await self._write(mark)
 
     async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,

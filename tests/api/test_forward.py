@@ -3,11 +3,13 @@ core does not (the whole flow through them runs in the end-to-end tests)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+import trio
 
 from orchestrator.api import create_app
 from orchestrator.api._forward import ForwardToCore, answered_here
@@ -64,30 +66,54 @@ async def test_processes_need_to_know_what_to_open(farm: Farm) -> None:
         await serve_api(app, host="127.0.0.1", port=0, processes=1)
 
 
-async def test_forwarded_as_sent(farm: Farm, tmp_path: Path) -> None:
-    """Through an API process's middleware to the core's app on a Unix socket: a body
-    sent in chunks (no length) and a query string arrive whole, and the answer comes
-    back as the core gave it."""
+@pytest.fixture
+async def front(farm: Farm, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of an API process's app, in this process: the middleware forwards to the
+    core's app on a Unix socket."""
     core_app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                           clock=farm.clock, materials=farm.materials)
     socket_path = str(tmp_path / "core.sock")
     await farm.nursery.start(serve_on, core_app, [f"unix:{socket_path}"])
-    front = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
-                       materials=farm.materials)
+    app = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials)
     async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=socket_path),
                                  base_url="http://core") as core:
-        front.asgi_app = ForwardToCore(front.asgi_app, core)  # type: ignore[method-assign]
-        [bound] = await farm.nursery.start(serve_on, front, [tcp_bind("127.0.0.1", 0)])
+        app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
+        [bound] = await farm.nursery.start(serve_on, app, [tcp_bind("127.0.0.1", 0)])
+        yield bound
 
-        async def chunks() -> AsyncIterator[bytes]:
-            yield b'{"serials": ["p1", "p2"], "script_name": "follow", '
-            yield b'"script_config": {"target_users": ["a"]}}'
 
-        async with httpx.AsyncClient(base_url=bound, timeout=DEADLINE) as client:
-            created = await client.post("/api/v1/task", content=chunks(),
-                                        headers={"content-type": "application/json"})
-            page = await client.get("/api/v1/accounts", params={"page": 2, "page_size": 5})
-            missing = await client.post("/api/v1/task/999/stop")
+async def test_forwarded_as_sent(front: str) -> None:
+    """A body sent in chunks (no length) and a query string arrive whole, and the answer
+    comes back as the core gave it, with the headers of one server."""
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"serials": ["p1", "p2"], "script_name": "follow", '
+        yield b'"script_config": {"target_users": ["a"]}}'
+
+    async with httpx.AsyncClient(base_url=front, timeout=DEADLINE) as client:
+        created = await client.post("/api/v1/task", content=chunks(),
+                                    headers={"content-type": "application/json"})
+        page = await client.get("/api/v1/accounts", params={"page": 2, "page_size": 5})
+        missing = await client.post("/api/v1/task/999/stop")
     assert created.json()["data"]["created_count"] == 2
     assert page.json()["data"]["page"] == 2
     assert (missing.status_code, missing.json()["code"]) == (404, 40401)
+    for answer in (created, page, missing):
+        assert [k for k, _ in answer.headers.multi_items()].count("date") == 1
+
+
+async def test_a_client_gone_mid_upload_is_no_error(front: str,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """A client that announces a body and leaves half-way: nothing to answer, no error
+    logged, and the next request is served."""
+    host, port = front.removeprefix("http://").rsplit(":", 1)
+    stream = await trio.open_tcp_stream(host, int(port))
+    await stream.send_all(b"POST /api/v1/task HTTP/1.1\r\nhost: x\r\n"
+                          b"content-type: application/json\r\ncontent-length: 100000\r\n\r\n"
+                          + b"{" * 1000)
+    await trio.sleep(0.05)
+    await stream.aclose()
+    await trio.sleep(0.1)
+    async with httpx.AsyncClient(base_url=front, timeout=DEADLINE) as client:
+        assert (await client.get("/api/v1/devices")).json()["code"] == 0
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
