@@ -8,6 +8,7 @@ benchmark's core) sets them, and puts back what it found on its way out.
 from __future__ import annotations
 
 import gc
+import logging
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 import trio
 
 __all__ = ["GIL_SWITCH_INTERVAL", "start_up_frozen", "stop_on_signals", "switch_interval"]
+
+log = logging.getLogger(__name__)
 
 #: How long CPython lets a thread keep the GIL while another waits (its default: 5 ms).
 #: The store's lanes and every adb call run in threads beside the event loop; while the
@@ -66,5 +69,7 @@ async def stop_on_signals(scope: trio.CancelScope) -> None:
     end), instead of the process dying where it stands."""
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for signum in signals:
-            scope.cancel(reason=f"stopped by {signal.Signals(signum).name}")
+            name = signal.Signals(signum).name
+            log.info("%s: stopping", name)
+            scope.cancel(reason=f"stopped by {name}")
             return

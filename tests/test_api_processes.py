@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +45,7 @@ def test_api_processes_end_with_the_core(tmp_path: Path, how: signal.Signals) ->
             [sys.executable, "-m", "orchestrator", "serve", "--simulate", "1", "--port", "0",
              "--api-processes", "1", "--data-dir", str(tmp_path)],
             stderr=subprocess.PIPE, text=True) as core:
+        private = tmp_path / "none yet"
         try:
             port = int(_wait_for(r"task API on http://127\.0\.0\.1:(\d+)/", core)[1])
             private = Path(_wait_for(r"the core is at (\S+)/core\.sock", core)[1])
@@ -57,3 +59,4 @@ def test_api_processes_end_with_the_core(tmp_path: Path, how: signal.Signals) ->
                 assert not private.exists()
         finally:
             core.kill()  # at once, if the test failed half-way
+            shutil.rmtree(private, ignore_errors=True)  # a killed core leaves it
