@@ -1,5 +1,7 @@
 """The device watcher: follows the ADB server's device list, starts and retires device actors.
 
+It reports started once the phones present at that moment have their actors.
+
 adbutils' `track_devices` blocks, so it runs in one worker thread that hands each
 event to the trio side through `trio.from_thread.run`. Each phone in state `device`
 gets a supervised device actor in the watcher's nursery; when it leaves, its actor is
@@ -98,6 +100,16 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
                 else:
                     await phone_down(event.serial, event.status if event.present else "absent")
 
+        # The phones already there get their actors before the watcher reports started
+        # (their owner then knows the farm it starts with); the events that follow are
+        # for phones it has seen already, or new ones.
+        try:
+            present = await trio.to_thread.run_sync(adbutils.AdbClient(
+                host=adb_host, port=adb_port, socket_timeout=ADB_TIMEOUT).device_list)
+        except (adbutils.AdbError, OSError):
+            present = []  # following retries until the server is there
+        for device in present:
+            await phone_up(device.serial)
         nursery.start_soon(handle_events)
         task_status.started()
         while True:

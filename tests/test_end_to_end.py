@@ -184,3 +184,15 @@ async def test_start_up_stays_frozen_while_it_runs(tmp_path: Path) -> None:
             await trio.sleep(0.1)
             assert gc.get_freeze_count() > 50_000
         assert gc.get_freeze_count() == 0
+
+
+async def test_the_phones_there_at_start_are_known_once_started(tmp_path: Path) -> None:
+    """When the orchestrator reports started, the phones plugged in already have their
+    actors (and so are frozen with the rest of start-up, `orchestrator.runtime`)."""
+    async with open_simulator(3) as sim, trio.open_nursery() as nursery:
+        settings = Settings(port=0, data_dir=tmp_path, adb_host=sim.host, adb_port=sim.port)
+        running = await nursery.start(functools.partial(run_orchestrator, settings))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
+            devices = (await api.get("/api/v1/devices")).json()["data"]
+        assert devices["total"] == 3
+        nursery.cancel_scope.cancel()
