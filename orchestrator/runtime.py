@@ -65,8 +65,9 @@ def start_up_frozen() -> Iterator[Callable[[], None]]:
 
 async def stop_on_signals(scope: trio.CancelScope) -> None:
     """Cancel `scope` at the first SIGTERM or SIGINT: everything unwinds as on any
-    cancellation (tasks running are stopped and recorded, the store closes, API processes
-    end), instead of the process dying where it stands."""
+    cancellation (the store closes, API processes end, their socket folder goes), instead
+    of the process dying where it stands. Tasks that were running are failed as
+    interrupted at the next start, as after a crash."""
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for signum in signals:
             name = signal.Signals(signum).name
