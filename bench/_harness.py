@@ -238,7 +238,7 @@ async def _bare(body: bytes, *, quart: bool) -> None:
     config = Config()  # as orchestrator.api.serve_api configures it
     config.bind = ["127.0.0.1:0"]
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(stop_on_signals, nursery.cancel_scope)
+        nursery.start_soon(stop_on_signals, nursery.cancel_scope, "the bare app")
         binds: list[str] = await nursery.start(functools.partial(serve, app, config))
         print(f"API on port {binds[0].rpartition(':')[2]}", flush=True)  # noqa: T201
 

@@ -63,14 +63,15 @@ def start_up_frozen() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-async def stop_on_signals(scope: trio.CancelScope) -> None:
+async def stop_on_signals(scope: trio.CancelScope, what: str = "the orchestrator") -> None:
     """Cancel `scope` at the first SIGTERM or SIGINT: everything unwinds as on any
     cancellation (the store closes, API processes end, their socket folder goes), instead
     of the process dying where it stands. Tasks that were running are failed as
-    interrupted at the next start, as after a crash."""
+    interrupted at the next start, as after a crash. `what` names the process in the log.
+    """
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for signum in signals:
             name = signal.Signals(signum).name
-            log.info("%s: stopping", name)
+            log.info("%s: stopping %s", name, what)
             scope.cancel(reason=f"stopped by {name}")
             return

@@ -72,7 +72,7 @@ async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> 
         app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
         log.info("API process serving socket %d; the core is at %s", fd, core_socket)
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(stop_on_signals, nursery.cancel_scope)
+            nursery.start_soon(stop_on_signals, nursery.cancel_scope, f"API process {os.getpid()}")
             await nursery.start(serve_on, app, [f"fd://{fd}"])
             freeze_start_up()
             await _until_closed(sys.stdin.fileno())
