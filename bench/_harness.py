@@ -204,9 +204,8 @@ async def _serve(data_dir: Path, adb_port: int, api_processes: int) -> None:
 
 async def _bare(body: bytes, *, quart: bool) -> None:
     import trio
-    from hypercorn.config import Config
-    from hypercorn.trio import serve
 
+    from orchestrator.api._hypercorn import serve_on
     from orchestrator.runtime import stop_on_signals
 
     headers = [(b"content-type", b"application/json"),
@@ -235,11 +234,10 @@ async def _bare(body: bytes, *, quart: bool) -> None:
             return Response(body, mimetype="application/json")
 
         app = framework
-    config = Config()  # as orchestrator.api.serve_api configures it
-    config.bind = ["127.0.0.1:0"]
     async with trio.open_nursery() as nursery:
         nursery.start_soon(stop_on_signals, nursery.cancel_scope, "the bare app")
-        binds: list[str] = await nursery.start(functools.partial(serve, app, config))
+        # Served as the orchestrator's API is served (`serve_on`: hypercorn's config).
+        binds: list[str] = await nursery.start(serve_on, app, ["127.0.0.1:0"])
         print(f"API on port {binds[0].rpartition(':')[2]}", flush=True)  # noqa: T201
 
 

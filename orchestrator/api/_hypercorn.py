@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
-from quart_trio import QuartTrio
+from hypercorn.typing import Framework
 
 __all__ = ["BACKLOG", "serve_on", "tcp_bind"]
 
@@ -21,7 +21,7 @@ def tcp_bind(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def serve_on(app: QuartTrio, binds: Sequence[str],
+async def serve_on(app: Framework, binds: Sequence[str],
                    *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED
                    ) -> None:
     """Serve `app` on hypercorn `binds` (`host:port`, `unix:path`, `fd://n`) until

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -39,20 +40,27 @@ def test_answered_here(method: str, path: str, here: bool) -> None:
     assert answered_here(method, path) is here
 
 
+@asynccontextmanager
+async def serving_front(farm: Farm, core_socket: Path) -> AsyncIterator[str]:
+    """An API process's app, in this process, forwarding to `core_socket`; its URL."""
+    app = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials)
+    async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(core_socket)),
+                                 base_url="http://core") as core:
+        app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
+        [bound] = await farm.nursery.start(serve_on, app, [tcp_bind("127.0.0.1", 0)])
+        yield bound
+
+
 async def test_core_gone(farm: Farm, tmp_path: Path) -> None:
     """A request for the core while the core does not answer gets 50001 (HTTP 500);
     the reads an API process answers itself still work."""
-    app = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials)
-    async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(
-            uds=str(tmp_path / "nobody.sock")), base_url="http://core") as core:
-        app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
-        [bound] = await farm.nursery.start(serve_on, app, [tcp_bind("127.0.0.1", 0)])
-        async with httpx.AsyncClient(base_url=bound, timeout=DEADLINE) as client:
-            created = await client.post("/api/v1/task", json={
-                "serials": ["p1"], "script_name": "follow",
-                "script_config": {"target_users": ["a"]}})
-            stats = await client.get("/api/v1/task/stats")
+    async with (serving_front(farm, tmp_path / "nobody.sock") as front,
+                httpx.AsyncClient(base_url=front, timeout=DEADLINE) as client):
+        created = await client.post("/api/v1/task", json={
+            "serials": ["p1"], "script_name": "follow",
+            "script_config": {"target_users": ["a"]}})
+        stats = await client.get("/api/v1/task/stats")
     body = created.json()
     assert (created.status_code, body["code"]) == (500, 50001)
     assert body["message"].startswith("internal error: the core did not answer")
@@ -72,14 +80,8 @@ async def front(farm: Farm, tmp_path: Path) -> AsyncIterator[str]:
     core's app on a Unix socket."""
     core_app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                           clock=farm.clock, materials=farm.materials)
-    socket_path = str(tmp_path / "core.sock")
-    await farm.nursery.start(serve_on, core_app, [f"unix:{socket_path}"])
-    app = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials)
-    async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=socket_path),
-                                 base_url="http://core") as core:
-        app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
-        [bound] = await farm.nursery.start(serve_on, app, [tcp_bind("127.0.0.1", 0)])
+    await farm.nursery.start(serve_on, core_app, [f"unix:{tmp_path / 'core.sock'}"])
+    async with serving_front(farm, tmp_path / "core.sock") as bound:
         yield bound
 
 
