@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,10 @@ from .service import run_orchestrator
 from .settings import Settings, default_data_dir
 from .simulator import FaultPlan, open_simulator, run_churn
 
-__all__ = ["main"]
+__all__ = ["TOKEN_VARIABLE", "main"]
+
+#: The environment variable that holds the token when `--token` is not given.
+TOKEN_VARIABLE = "ORCHESTRATOR_TOKEN"
 
 
 def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -95,6 +99,25 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--api-processes", type=int, default=0, metavar="N",
                        help="serve the API from N processes of their own, so that a heavy API "
                             "load never delays the phones' tasks (default 0: in this process)")
+    safety = serve.add_argument_group(
+        "safety", "loopback without a token is as open as the product; anything wider needs "
+                  "the token")
+    safety.add_argument("--token", default=None, metavar="T",
+                        help="every request must carry `Authorization: Bearer T` (default: "
+                             "the environment's ORCHESTRATOR_TOKEN, else none)")
+    safety.add_argument("--no-token", action="store_true",
+                        help="serve a non-loopback --host without a token (anyone who reaches "
+                             "the port drives the phones)")
+    safety.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="a browser origin (e.g. http://farm.lan:8080) whose pages may "
+                             "call the API besides its own; repeatable")
+    safety.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="a Host name the API answers to besides loopback and the bound "
+                             "address (e.g. farm.lan); repeatable")
+    safety.add_argument("--allow-path", action="append", default=[], type=Path, metavar="DIR",
+                        help="a host folder whose files scripts may read (material_list, "
+                             "material_path, avatar_path, comment_image_path) besides the data "
+                             "folder; repeatable")
     retry = serve.add_argument_group("scheduling")
     retry.add_argument("--no-auto-retry", action="store_true",
                        help="do not retry failed tasks automatically")
@@ -138,6 +161,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
         adb_host=args.adb[0], adb_port=args.adb[1], plan=args.plan,
         simulate=args.simulate, postgres=args.postgres, api_processes=args.api_processes,
+        token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
+        allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host),
+        allow_paths=tuple(path.absolute() for path in args.allow_path),
         scheduling=SchedulerSettings(auto_retry=not args.no_auto_retry,
                                      max_retries=args.max_retries,
                                      retry_delay=tuple(args.retry_delay),

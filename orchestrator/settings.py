@@ -35,6 +35,14 @@ class Settings:
     scheduling: SchedulerSettings = attrs.field(factory=SchedulerSettings)
     #: API processes of its own (0: the API runs in the core's process); see `api._serve`.
     api_processes: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    #: The bearer token every request must carry (None: none needed; loopback only).
+    token: str | None = attrs.field(default=None, repr=False)
+    #: Browser origins besides the server's own that may call the API (`--allow-origin`).
+    allow_origins: tuple[str, ...] = ()
+    #: `Host` names besides loopback and the bound address that are served (`--allow-host`).
+    allow_hosts: tuple[str, ...] = ()
+    #: Host folders besides the data folder whose files scripts may read (`--allow-path`).
+    allow_paths: tuple[Path, ...] = ()
 
     @property
     def sqlite_path(self) -> Path:
