@@ -8,23 +8,32 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import trio
 
 from actors import SchedulerSettings
 
-from .api import ApiProcess, run_api_process
+from .api import (
+    POSTGRES_VARIABLE,
+    TOKEN_VARIABLE,
+    Access,
+    ApiProcess,
+    is_loopback,
+    is_origin,
+    run_api_process,
+)
 from .plans import PLANS, default_plan, plan_named
 from .runtime import stop_on_signals
 from .service import run_orchestrator
 from .settings import Settings, default_data_dir
 from .simulator import FaultPlan, open_simulator, run_churn
+from .startup import StartupFailed, leaves, starting
 
-__all__ = ["TOKEN_VARIABLE", "main"]
+__all__ = ["main"]
 
-#: The environment variable that holds the token when `--token` is not given.
-TOKEN_VARIABLE = "ORCHESTRATOR_TOKEN"
+log = logging.getLogger(__name__)
 
 
 def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,6 +83,12 @@ def _adb_address(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}") from None
 
 
+def _origin(text: str) -> str:
+    if not is_origin(text):
+        raise argparse.ArgumentTypeError(f"expected scheme://host[:port], got {text!r}")
+    return text
+
+
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser(
         "serve", help="run the orchestrator and its task API",
@@ -108,7 +123,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     safety.add_argument("--no-token", action="store_true",
                         help="serve a non-loopback --host without a token (anyone who reaches "
                              "the port drives the phones)")
-    safety.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+    safety.add_argument("--allow-origin", action="append", default=[], type=_origin,
+                        metavar="ORIGIN",
                         help="a browser origin (e.g. http://farm.lan:8080) whose pages may "
                              "call the API besides its own; repeatable")
     safety.add_argument("--allow-host", action="append", default=[], metavar="NAME",
@@ -136,7 +152,9 @@ def _api_process_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     process.add_argument("--fd", type=int, required=True)
     process.add_argument("--core-socket", required=True)
     process.add_argument("--sqlite-path", type=Path, required=True)
-    process.add_argument("--postgres", default=None)
+    process.add_argument("--host", required=True)
+    process.add_argument("--allow-origin", action="append", default=[])
+    process.add_argument("--allow-host", action="append", default=[])
     process.add_argument("--plan", type=plan_named, required=True)
     process.add_argument("--materials-dir", type=Path, required=True)
 
@@ -176,7 +194,10 @@ async def _run_sim(args: argparse.Namespace) -> None:
                      disconnect_on=args.disconnect_on, crash_on=args.crash_on,
                      offline=args.offline,
                      unauthorized=args.unauthorized)
-    async with open_simulator(args.devices, host=args.host, port=args.port) as sim:
+    async with AsyncExitStack() as stack:
+        with starting(f"listen on {args.host} port {args.port}"):
+            sim = await stack.enter_async_context(
+                open_simulator(args.devices, host=args.host, port=args.port))
         plan.apply(sim.farm)
         print(f"{len(sim.farm)} simulated phones; ADB server on {sim.address} "  # noqa: T201
               f"(try: adb -P {sim.port} devices -l). Ctrl-C stops.", flush=True)
@@ -193,23 +214,55 @@ async def _serve(settings: Settings) -> None:
         await run_orchestrator(settings)
 
 
+def _unguarded(settings: Settings, no_token: bool) -> str | None:
+    """Why `serve` must not start as asked: a non-loopback address without a token."""
+    if settings.token is not None or is_loopback(settings.host):
+        return None
+    if no_token:
+        log.warning("serving %s without a token (--no-token): anyone who reaches port %d "
+                    "drives the phones and reads the accounts", settings.host, settings.port)
+        return None
+    return (f"--host {settings.host} is reachable from other machines: set a token with "
+            f"--token T (or the environment's {TOKEN_VARIABLE}), or serve it open with "
+            "--no-token")
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "sim":
+        trio.run(_run_sim, args)
+    elif args.command == "serve":
+        trio.run(_serve, _settings(args))
+    elif args.command == "api-process":
+        process = ApiProcess(sqlite_path=args.sqlite_path,
+                             postgres=os.environ.get(POSTGRES_VARIABLE),
+                             access=Access(token=os.environ.get(TOKEN_VARIABLE),
+                                           bound_host=args.host,
+                                           origins=tuple(args.allow_origin),
+                                           hosts=tuple(args.allow_host)),
+                             plan=args.plan, materials_dir=args.materials_dir)
+        trio.run(functools.partial(run_api_process, process, fd=args.fd,
+                                   core_socket=args.core_socket))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command `argv` asks for; its exit status (a start-up failure: one line on
+    stderr and 1, the traceback at DEBUG only; a refused `serve`: 2)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve" and (why := _unguarded(_settings(args), args.no_token)):
+        print(f"orchestrator: {why}", file=sys.stderr)  # noqa: T201
+        return 2
     try:
-        if args.command == "sim":
-            trio.run(_run_sim, args)
-        elif args.command == "serve":
-            trio.run(_serve, _settings(args))
-        elif args.command == "api-process":
-            process = ApiProcess(sqlite_path=args.sqlite_path, postgres=args.postgres,
-                                 plan=args.plan, materials_dir=args.materials_dir)
-            trio.run(functools.partial(run_api_process, process, fd=args.fd,
-                                       core_socket=args.core_socket))
-    except KeyboardInterrupt:
-        return 130
-    except OSError as exc:
-        print(f"orchestrator: {exc}", file=sys.stderr)  # noqa: T201
+        _run(args)
+    except BaseException as exc:
+        found = list(leaves(exc))
+        if any(isinstance(e, KeyboardInterrupt) for e in found):
+            return 130
+        failure = next((e for e in found if isinstance(e, StartupFailed)), None)
+        if failure is None:
+            raise
+        log.debug("start-up failed", exc_info=exc)
+        print(f"orchestrator: {failure}", file=sys.stderr)  # noqa: T201
         return 1
     return 0

@@ -4,7 +4,9 @@
     ├── InvalidParams          40001  a field is missing, of the wrong type or out of range
     ├── ScriptNameMissing      40002  `script_name` absent
     ├── ScriptNotApiEnabled    40003  the script exists but is not accepted through the API
-    ├── ApiNotAllowed          40301  the configured plan has no API access
+    ├── Unauthorized           40101  a token is set and the request does not carry it
+    ├── Forbidden              40301  a foreign browser page (`Origin`) or `Host` name
+    │   └── ApiNotAllowed      40301  the configured plan has no API access
     ├── NotFound               40401  no such task, route or method
     └── InternalError          50001  anything unexpected (an actor that does not answer)
 
@@ -17,12 +19,14 @@ from typing import ClassVar
 
 __all__ = [
     "ApiNotAllowed",
+    "Forbidden",
     "InternalError",
     "InvalidParams",
     "NotFound",
     "OrchestratorError",
     "ScriptNameMissing",
     "ScriptNotApiEnabled",
+    "Unauthorized",
 ]
 
 
@@ -33,6 +37,8 @@ class OrchestratorError(Exception):
     """
 
     code: ClassVar[int] = 50001
+    #: HTTP headers the answer carries besides the envelope's.
+    headers: ClassVar[tuple[tuple[bytes, bytes], ...]] = ()
 
     def __init__(self, message: str, *, data: object = None) -> None:
         super().__init__(message)
@@ -59,8 +65,17 @@ class ScriptNotApiEnabled(OrchestratorError):
     code = 40003
 
 
-class ApiNotAllowed(OrchestratorError):
+class Unauthorized(OrchestratorError):
+    code = 40101
+    headers = ((b"www-authenticate", b"Bearer"),)
+
+
+class Forbidden(OrchestratorError):
     code = 40301
+
+
+class ApiNotAllowed(Forbidden):
+    pass
 
 
 class NotFound(OrchestratorError, LookupError):

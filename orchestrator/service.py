@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
@@ -26,10 +27,11 @@ from actors import (
 from actors.messages import DeviceMsg
 from scripts import MaterialLibrary
 
-from .api import ApiProcess, create_app, serve_api
+from .api import Access, ApiProcess, create_app, serve_api
 from .runtime import start_up_frozen, switch_interval
 from .settings import Settings
 from .simulator import open_simulator
+from .startup import starting
 from .store import open_store
 
 __all__ = ["Running", "run_orchestrator"]
@@ -56,18 +58,38 @@ async def run_orchestrator(settings: Settings,
         await _run(settings, task_status)
 
 
+def _own_data_dir(settings: Settings) -> None:
+    """The data folder, made if need be, readable by its owner only (it holds the
+    database, with account passwords, and the materials); so is the SQLite file, whose
+    WAL files SQLite makes with the file's own mode."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if settings.data_dir.stat().st_mode & 0o077:
+        log.warning("the data folder %s was open to other users: now its owner's only",
+                    settings.data_dir)
+        settings.data_dir.chmod(0o700)
+    if settings.postgres is None:
+        os.close(os.open(settings.sqlite_path, os.O_CREAT | os.O_WRONLY, 0o600))
+        settings.sqlite_path.chmod(0o600)
+
+
 async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with starting(f"use the data folder {settings.data_dir}"):
+        _own_data_dir(settings)
     clock = WallClock()
     scheduling = attrs.evolve(settings.scheduling, device_limit=settings.plan.device_limit)
+    access = Access(token=settings.token, bound_host=settings.host,
+                    origins=settings.allow_origins, hosts=settings.allow_hosts)
     async with AsyncExitStack() as stack:
         freeze_start_up = stack.enter_context(start_up_frozen())
-        store = await stack.enter_async_context(
-            open_store(postgres=settings.postgres, sqlite_path=settings.sqlite_path))
-        await _recover(store, clock, scheduling)
+        database = "PostgreSQL" if settings.postgres else str(settings.sqlite_path)
+        with starting(f"open the database ({database})"):
+            store = await stack.enter_async_context(
+                open_store(postgres=settings.postgres, sqlite_path=settings.sqlite_path))
+            await _recover(store, clock, scheduling)
         adb_host, adb_port = settings.adb_host, settings.adb_port
         if settings.simulate:
-            sim = await stack.enter_async_context(open_simulator(settings.simulate))
+            with starting("start the simulated phones"):
+                sim = await stack.enter_async_context(open_simulator(settings.simulate))
             adb_host, adb_port = sim.host, sim.port
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         materials = MaterialLibrary(settings.data_dir / "materials")
@@ -89,12 +111,14 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
             run_watcher, adb_host=adb_host, adb_port=adb_port, scheduler=scheduler,
             device_actor=device_actor))
         app = create_app(scheduler=scheduler, store=store, plan=settings.plan, clock=clock,
-                         materials=materials)
-        api_port = await nursery.start(functools.partial(
-            serve_api, app, host=settings.host, port=settings.port,
-            processes=settings.api_processes,
-            process=ApiProcess(sqlite_path=settings.sqlite_path, postgres=settings.postgres,
-                               plan=settings.plan, materials_dir=materials.root)))
+                         materials=materials, access=access)
+        with starting(f"listen on {settings.host} port {settings.port}"):
+            api_port = await nursery.start(functools.partial(
+                serve_api, app, host=settings.host, port=settings.port,
+                processes=settings.api_processes,
+                process=ApiProcess(sqlite_path=settings.sqlite_path, postgres=settings.postgres,
+                                   plan=settings.plan, materials_dir=materials.root,
+                                   access=access)))
         log.info("task API on http://%s:%d/api/v1/ (plan %s, %s); phones from the ADB server "
                  "at %s:%d; data in %s", settings.host, api_port, settings.plan.name,
                  f"{settings.api_processes} API processes" if settings.api_processes

@@ -19,11 +19,12 @@ from scripts import MaterialLibrary
 from ..plans import Plan
 from ..runtime import start_up_frozen, stop_on_signals
 from ..store import open_store
+from ._access import OPEN, Access
 from ._app import create_app
 from ._forward import ForwardToCore
 from ._hypercorn import serve_on
 
-__all__ = ["ApiProcess", "run_api_process"]
+__all__ = ["POSTGRES_VARIABLE", "TOKEN_VARIABLE", "ApiProcess", "run_api_process"]
 
 log = logging.getLogger(__name__)
 
@@ -32,24 +33,46 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0
 
 
+#: The environment variables that hand an API process its secrets: not its command line,
+#: which any user of the machine can read (`ps`).
+TOKEN_VARIABLE = "ORCHESTRATOR_TOKEN"
+POSTGRES_VARIABLE = "ORCHESTRATOR_POSTGRES"
+
+
 @attrs.frozen(kw_only=True)
 class ApiProcess:
-    """What an API process opens: the store the core writes, the plan, the materials."""
+    """What an API process opens: the store the core writes, the plan, the materials,
+    and who may ask (the core's `Access`)."""
 
     sqlite_path: Path
-    postgres: str | None
+    postgres: str | None = attrs.field(repr=False)
     plan: Plan
     materials_dir: Path
+    access: Access = OPEN
 
     def command(self, *, fd: int, core_socket: str) -> list[str]:
         """The command line that runs one, serving the socket `fd` (inherited) and
-        forwarding to the core's Unix socket `core_socket`."""
+        forwarding to the core's Unix socket `core_socket`; its secrets are in
+        `environment()`."""
         level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
         return [sys.executable, "-m", "orchestrator", "--log-level", level, "api-process",
                 "--fd", str(fd), "--core-socket", core_socket,
                 "--sqlite-path", str(self.sqlite_path), "--plan", self.plan.name,
                 "--materials-dir", str(self.materials_dir),
-                *(["--postgres", self.postgres] if self.postgres else [])]
+                "--host", self.access.bound_host,
+                *(arg for origin in self.access.origins for arg in ("--allow-origin", origin)),
+                *(arg for host in self.access.hosts for arg in ("--allow-host", host))]
+
+    def environment(self) -> dict[str, str]:
+        """This process's environment with the API process's secrets (and without ours
+        that it is not to have)."""
+        env = {key: value for key, value in os.environ.items()
+               if key not in (TOKEN_VARIABLE, POSTGRES_VARIABLE)}
+        if self.access.token is not None:
+            env[TOKEN_VARIABLE] = self.access.token
+        if self.postgres is not None:
+            env[POSTGRES_VARIABLE] = self.postgres
+        return env
 
 
 async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> None:
@@ -68,7 +91,8 @@ async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> 
             # hold up the rest in a queue for the pool.
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64)))
         app = create_app(scheduler=None, store=store, plan=process.plan, clock=WallClock(),
-                         materials=MaterialLibrary(process.materials_dir))
+                         materials=MaterialLibrary(process.materials_dir),
+                         access=process.access)
         app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
         log.info("API process serving socket %d; the core is at %s", fd, core_socket)
         async with trio.open_nursery() as nursery:

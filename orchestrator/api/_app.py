@@ -21,6 +21,7 @@ from scripts import MaterialLibrary
 from ..errors import ApiNotAllowed, InternalError, InvalidParams, NotFound, OrchestratorError
 from ..plans import Plan
 from ..store import Store
+from ._access import OPEN, Access, Guard
 from ._accounts import account_routes
 from ._facade import Facade
 from ._hot import HotRoutes
@@ -59,12 +60,13 @@ async def _answer_error(exc: Exception) -> Response:
 
 
 def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: Plan,
-               clock: WallClock, materials: MaterialLibrary,
+               clock: WallClock, materials: MaterialLibrary, access: Access = OPEN,
                reply_timeout: float = 10.0) -> QuartTrio:
     """The API app: changes go to `scheduler` (each answer awaited at most
     `reply_timeout` seconds, else 50001; None in an API process, see `_forward`), reads
     and accounts go to `store`; `plan` gates `/api/v1`; `/materials` manages
-    `materials`, the library `post` draws from."""
+    `materials`, the library `post` draws from; `access` says who may ask (`_access`:
+    ahead of everything, an API process's forwarding included)."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
@@ -96,6 +98,6 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
             return None
 
     # Quart's documented way in for ASGI middleware (mypy dislikes assigning to a method).
-    app.asgi_app = HotRoutes(  # type: ignore[method-assign]
-        app.asgi_app, {f"{API_PREFIX}/task/stats": stats})
+    app.asgi_app = Guard(HotRoutes(  # type: ignore[method-assign]
+        app.asgi_app, {f"{API_PREFIX}/task/stats": stats}), access)
     return app

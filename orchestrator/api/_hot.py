@@ -10,7 +10,7 @@ error) falls through to Quart, which answers it as it answers everything else.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from hypercorn.typing import (
     ASGIReceiveCallable,
@@ -45,10 +45,12 @@ class HotRoutes:
         await send_json(send, 200, body)
 
 
-async def send_json(send: ASGISendCallable, status: int, body: bytes) -> None:
-    """Answer `body` (JSON) with `status` at the ASGI layer, with Quart's headers."""
+async def send_json(send: ASGISendCallable, status: int, body: bytes,
+                    headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    """Answer `body` (JSON) with `status` at the ASGI layer, with Quart's headers (and
+    `headers`)."""
     await send(HTTPResponseStartEvent(
         type="http.response.start", status=status,
         headers=[(b"content-type", b"application/json"),
-                 (b"content-length", str(len(body)).encode())]))
+                 (b"content-length", str(len(body)).encode()), *headers]))
     await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))

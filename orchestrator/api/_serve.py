@@ -71,11 +71,13 @@ async def serve_api(app: QuartTrio, *, host: str, port: int, processes: int = 0,
             await nursery.start(serve_on, app, [f"unix:{core_socket}"])
             for number in range(1, processes + 1):
                 nursery.start_soon(functools.partial(
-                    _keep_running, number, command, fd=listener.fileno(), stdin=lifeline))
+                    _keep_running, number, command, env=process.environment(),
+                    fd=listener.fileno(), stdin=lifeline))
             task_status.started(listener.getsockname()[1])
 
 
-async def _keep_running(number: int, command: list[str], *, fd: int, stdin: int) -> None:
+async def _keep_running(number: int, command: list[str], *, env: dict[str, str], fd: int,
+                        stdin: int) -> None:
     """Run API process `number` until cancelled, starting it again whenever it exits.
 
     In a session of its own, so that a Ctrl-C at the terminal reaches this process only:
@@ -85,7 +87,7 @@ async def _keep_running(number: int, command: list[str], *, fd: int, stdin: int)
     while True:
         started = trio.current_time()
         done = await trio.run_process(command, stdin=stdin, pass_fds=(fd,), check=False,
-                                      start_new_session=True)
+                                      start_new_session=True, env=env)
         pauses = 0 if trio.current_time() - started >= RAN_WELL else pauses + 1
         pause = RESTART_PAUSES[min(pauses, len(RESTART_PAUSES)) - 1] if pauses else 0.0
         log.error("API process %d exited with status %d; starting it again in %.0f s",

@@ -41,8 +41,9 @@ async def test_options_is_an_envelope_too(api: Api) -> None:
 
 def test_exports() -> None:
     """The package's curated surface is sorted and complete."""
-    assert orchestrator.api.__all__ == ["API_PREFIX", "ApiProcess", "create_app",
-                                        "run_api_process", "serve_api"]
+    assert orchestrator.api.__all__ == [
+        "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
+        "create_app", "is_loopback", "is_origin", "run_api_process", "serve_api"]
     assert all(hasattr(orchestrator.api, name) for name in orchestrator.api.__all__)
 
 

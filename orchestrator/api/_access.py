@@ -1,0 +1,162 @@
+"""Who may talk to the API: the `Host` it is asked under, the browser page that asks, and
+the token.
+
+Checked ahead of everything else (the hot routes, the forwarding of an API process,
+Quart), in this order, each refusal the envelope:
+
+- `Host` (DNS rebinding: a page of `evil.example` whose name then resolves to 127.0.0.1
+  reaches this port with `Host: evil.example`): a loopback name or address, the bound
+  address, or an `--allow-host` name; any IP address when bound to all of them (a
+  rebinding needs a name). No `Host` at all (HTTP/1.0) is no browser. Else 40301.
+- `Origin` (a page of another site posting `text/plain`, which needs no CORS preflight):
+  when a browser sends one, it is the server's own (`scheme://Host`) or an
+  `--allow-origin` one. Clients that send none (curl, requests) are unaffected. Else 40301.
+- The token, when one is set: `Authorization: Bearer T`, else 40101 with
+  `WWW-Authenticate: Bearer`. It is compared in constant time, and never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from urllib.parse import urlsplit
+
+import attrs
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope, Scope
+
+from ..errors import Forbidden, OrchestratorError, Unauthorized
+from ._hot import ASGIApp, send_json
+from ._wire import envelope_body
+
+__all__ = ["OPEN", "Access", "Guard", "is_loopback", "is_origin"]
+
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) is this machine's loopback."""
+    name = host.strip().lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: always loopback
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_origin(text: str) -> bool:
+    """Whether `text` is a browser origin, `scheme://host[:port]`."""
+    return _normal_origin(text) is not None
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _origin(scheme: str, authority: str) -> tuple[str, str, int] | None:
+    """`(scheme, host, port)` of `scheme://authority`, the port spelled out; None if it
+    does not parse."""
+    try:
+        parts = urlsplit(f"{scheme}://{authority}")
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname or parts.path or parts.query or parts.fragment:
+        return None
+    return parts.scheme, parts.hostname.rstrip("."), port or _DEFAULT_PORTS.get(parts.scheme, 0)
+
+
+def _normal_origin(origin: str) -> tuple[str, str, int] | None:
+    scheme, _, authority = origin.strip().lower().partition("://")
+    return _origin(scheme, authority) if authority else None
+
+
+@attrs.frozen(kw_only=True)
+class Access:
+    """The rules of the module docstring, for a server bound to `bound_host`.
+
+    `origins` are whole origins (`http://farm.lan:8080`), `hosts` bare names.
+    """
+
+    token: str | None = attrs.field(default=None, repr=False)
+    bound_host: str = "127.0.0.1"
+    origins: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    _allowed_origins: frozenset[tuple[str, str, int]] = attrs.field(init=False, repr=False)
+    _allowed_hosts: frozenset[str] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        origins = {_normal_origin(origin) for origin in self.origins}
+        object.__setattr__(self, "_allowed_origins", frozenset(o for o in origins if o))
+        names = [self.bound_host, *self.hosts]
+        object.__setattr__(self, "_allowed_hosts", frozenset(
+            name.strip().lower().strip("[]").rstrip(".") for name in names))
+
+    def _host_refused(self, host: str) -> str | None:
+        parts = _origin("http", host.strip().lower())
+        name = parts[1].strip("[]") if parts else None
+        if name is None:
+            return f"the Host header {host!r} is not a host name"
+        if (is_loopback(name) or name in self._allowed_hosts
+                or (self.bound_host in _WILDCARDS and _is_address(name))):
+            return None
+        return (f"the Host header {host!r} is not served here (DNS rebinding?); "
+                "start the server with --allow-host NAME to serve that name")
+
+    def _origin_refused(self, origin: str, scheme: str, host: str | None) -> str | None:
+        wanted = _normal_origin(origin)
+        own = _origin(scheme, host.strip().lower()) if host else None
+        if wanted is not None and (wanted == own or wanted in self._allowed_origins):
+            return None
+        return (f"requests from the page at {origin!r} are not allowed; start the server "
+                "with --allow-origin ORIGIN to allow that page")
+
+    def _has_token(self, authorization: str | None) -> bool:
+        if self.token is None:
+            return True
+        scheme, _, given = (authorization or "").strip().partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), self.token.encode())
+
+    def refusal(self, scope: HTTPScope) -> OrchestratorError | None:
+        """Why the request of `scope` is refused, or None."""
+        headers: dict[str, str] = {}
+        for key, value in scope["headers"]:
+            headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
+        host = headers.get("host")
+        if host is not None and (why := self._host_refused(host)):
+            return Forbidden(why)
+        origin = headers.get("origin")
+        if origin is not None and (why := self._origin_refused(origin, scope["scheme"], host)):
+            return Forbidden(why)
+        if not self._has_token(headers.get("authorization")):
+            return Unauthorized("this server needs a token: send the header "
+                                "`Authorization: Bearer <token>`")
+        return None
+
+
+#: Loopback without a token: as open as the product.
+OPEN = Access()
+
+
+class Guard:
+    """ASGI middleware: a request `access` refuses is answered here, with the envelope."""
+
+    def __init__(self, app: ASGIApp, access: Access) -> None:
+        self._app = app
+        self._access = access
+
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
+                       send: ASGISendCallable) -> None:
+        error = self._access.refusal(scope) if scope["type"] == "http" else None
+        if error is None:
+            await self._app(scope, receive, send)
+            return
+        await send_json(send, error.http_status,
+                        envelope_body(error.data, code=error.code, message=error.message),
+                        headers=error.headers)
