@@ -1,0 +1,152 @@
+"""Who may talk to the API, through the real server on a loopback port: the token, the
+browser's `Origin`, the `Host` header (`orchestrator.api._access`)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import httpx
+import pytest
+
+from orchestrator.api import Access, create_app, is_loopback, serve_api
+from orchestrator.plans import default_plan
+
+from .conftest import DEADLINE, Farm
+
+TOKEN = "t0ken-for-tests"
+
+
+async def _serve(farm: Farm, access: Access) -> str:
+    app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
+                     clock=farm.clock, materials=farm.materials, access=access)
+    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def open_url(farm: Farm) -> str:
+    """Loopback, no token: as open as the product."""
+    return await _serve(farm, Access())
+
+
+@pytest.fixture
+async def token_url(farm: Farm) -> str:
+    return await _serve(farm, Access(token=TOKEN, origins=("http://console.example:8080",),
+                                     hosts=("farm.lan",)))
+
+
+async def _ask(method: str, url: str, **options: object) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=DEADLINE) as client:
+        return await client.request(method, url, **options)  # type: ignore[arg-type]
+
+
+class TestToken:
+    async def test_every_route_needs_it(self, token_url: str) -> None:
+        """The hot stats route, a read, a change, an unknown route: 40101 without the
+        token, with `WWW-Authenticate: Bearer`."""
+        for method, path in [("GET", "/api/v1/task/stats"), ("GET", "/api/v1/task"),
+                             ("POST", "/api/v1/task/retry-all"), ("GET", "/api/v1/nope"),
+                             ("GET", "/")]:
+            answer = await _ask(method, token_url + path)
+            assert answer.status_code == 401, (method, path)
+            assert answer.headers["www-authenticate"] == "Bearer"
+            assert answer.json()["code"] == 40101
+            assert TOKEN not in answer.text
+
+    async def test_a_wrong_token_or_scheme_is_refused(self, token_url: str) -> None:
+        for header in [f"Bearer {TOKEN}x", f"Basic {TOKEN}", TOKEN, "Bearer", ""]:
+            answer = await _ask("GET", f"{token_url}/api/v1/task/stats",
+                                headers={"Authorization": header})
+            assert answer.json()["code"] == 40101, header
+
+    async def test_the_token_opens_every_route(self, token_url: str) -> None:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        stats = await _ask("GET", f"{token_url}/api/v1/task/stats", headers=auth)
+        assert stats.json()["code"] == 0
+        created = await _ask("POST", f"{token_url}/api/v1/task", headers=auth, json={
+            "serials": ["sim-1"], "script_name": "follow",
+            "script_config": {"target_user": "alice"}})
+        assert created.json()["code"] == 0
+        scheme = await _ask("GET", f"{token_url}/api/v1/task", headers={
+            "Authorization": f"bearer   {TOKEN}"})
+        assert scheme.json()["data"]["total"] == 1
+
+
+class TestOrigin:
+    async def test_a_foreign_page_cannot_create_tasks(self, open_url: str, farm: Farm) -> None:
+        """The attack: a page of another site posts `text/plain` (no CORS preflight)."""
+        answer = await _ask("POST", f"{open_url}/api/v1/task", headers={
+            "Origin": "http://evil.example", "Content-Type": "text/plain"},
+            content=b'{"serials": ["sim-1"], "script_name": "follow",'
+                    b' "script_config": {"target_user": "alice"}}')
+        assert (answer.status_code, answer.json()["code"]) == (403, 40301)
+        assert "http://evil.example" in answer.json()["message"]
+        assert (await farm.store.task_stats()).total == 0
+
+    async def test_null_and_lookalike_origins_are_refused(self, open_url: str) -> None:
+        port = open_url.rpartition(":")[2]
+        for origin in ["null", f"http://127.0.0.1:{port}.evil.example", "http://127.0.0.1",
+                       f"https://127.0.0.1:{port}", f"http://localhost:{port}"]:
+            answer = await _ask("GET", f"{open_url}/api/v1/task/stats",
+                                headers={"Origin": origin})
+            assert answer.json()["code"] == 40301, origin
+
+    async def test_its_own_page_and_allowed_origins_pass(self, open_url: str,
+                                                         token_url: str) -> None:
+        own = await _ask("GET", f"{open_url}/api/v1/task/stats", headers={"Origin": open_url})
+        assert own.json()["code"] == 0
+        allowed = await _ask("GET", f"{token_url}/api/v1/task/stats", headers={
+            "Origin": "http://CONSOLE.example:8080", "Authorization": f"Bearer {TOKEN}"})
+        assert allowed.json()["code"] == 0
+
+    async def test_clients_without_origin_are_unaffected(self, open_url: str) -> None:
+        answer = await _ask("GET", f"{open_url}/api/v1/license/check")
+        assert answer.json()["code"] == 0
+
+
+class TestHost:
+    async def test_a_rebound_name_is_refused(self, open_url: str, farm: Farm) -> None:
+        """DNS rebinding: `evil.example` resolved to 127.0.0.1 reaches this port."""
+        answer = await _ask("POST", f"{open_url}/api/v1/task", headers={
+            "Host": "evil.example"}, json={"serials": ["sim-1"], "script_name": "follow",
+                                           "script_config": {"target_user": "alice"}})
+        assert (answer.status_code, answer.json()["code"]) == (403, 40301)
+        assert "--allow-host" in answer.json()["message"]
+        assert (await farm.store.task_stats()).total == 0
+
+    async def test_loopback_names_and_allowed_hosts_pass(self, open_url: str,
+                                                         token_url: str) -> None:
+        for host in ["127.0.0.1:1", "localhost", "LOCALHOST.:80", "[::1]:50809",
+                     "127.8.9.10", "app.localhost"]:
+            answer = await _ask("GET", f"{open_url}/api/v1/task/stats", headers={"Host": host})
+            assert answer.json()["code"] == 0, host
+        allowed = await _ask("GET", f"{token_url}/api/v1/task/stats", headers={
+            "Host": "farm.lan:50809", "Authorization": f"Bearer {TOKEN}"})
+        assert allowed.json()["code"] == 0
+        other = await _ask("GET", f"{token_url}/api/v1/task/stats", headers={
+            "Host": "farm.lan.evil.example", "Authorization": f"Bearer {TOKEN}"})
+        assert other.json()["code"] == 40301
+
+    async def test_a_host_of_no_name_is_refused(self, open_url: str) -> None:
+        for host in ["", "127.0.0.1:port", "a b"]:
+            answer = await _ask("GET", f"{open_url}/api/v1/task/stats", headers={"Host": host})
+            assert answer.json()["code"] == 40301, host
+
+
+def test_addresses_bound_to_all() -> None:
+    """Bound to every address, any IP literal is this machine's; names still need
+    `--allow-host`."""
+    access = Access(bound_host="0.0.0.0", token=TOKEN)
+    assert access._host_refused("10.0.0.5:50809") is None
+    assert access._host_refused("[fe80::1]:50809") is None
+    assert access._host_refused("farm.lan") is not None
+    assert Access(bound_host="10.0.0.5")._host_refused("10.0.0.6") is not None
+
+
+def test_is_loopback() -> None:
+    assert all(map(is_loopback, ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"]))
+    assert not any(map(is_loopback, ["0.0.0.0", "::", "", "10.0.0.5", "example.com"]))
+
+
+def test_the_token_is_not_in_its_repr() -> None:
+    assert TOKEN not in repr(Access(token=TOKEN))

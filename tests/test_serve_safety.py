@@ -1,0 +1,115 @@
+"""`orchestrator serve` as a user starts it: what it refuses, how it fails to start, what it
+leaves on disk, and an API process behind a token. Real processes, OS-picked ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .test_api_processes import DEADLINE, _wait_for
+
+TOKEN = "s3cret-token-of-the-farm"
+
+
+def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orchestrator", "serve", *args],
+                          capture_output=True, text=True, timeout=DEADLINE,
+                          env={**os.environ, **(env or {})}, check=False)
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        yield taken.getsockname()[1]
+
+
+def test_a_wider_host_needs_a_token(tmp_path: Path) -> None:
+    """Status 2 and one line saying how to set a token; nothing is started."""
+    done = _serve("--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "--token" in done.stderr and "ORCHESTRATOR_TOKEN" in done.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_busy_port_is_one_line(tmp_path: Path, busy_port: int) -> None:
+    done = _serve("--port", str(busy_port), "--data-dir", str(tmp_path), "--simulate", "1")
+    assert done.returncode == 1
+    last = done.stderr.splitlines()[-1]
+    assert last == f"orchestrator: cannot listen on 127.0.0.1 port {busy_port}: " \
+                   "address already in use"
+    assert "Traceback" not in done.stderr
+
+
+def test_the_traceback_only_at_debug(tmp_path: Path, busy_port: int) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "--log-level", "DEBUG", "serve", "--port",
+         str(busy_port), "--data-dir", str(tmp_path), "--simulate", "1"],
+        capture_output=True, text=True, timeout=DEADLINE, check=False)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("orchestrator: cannot listen on")
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path, busy_port: int) -> None:
+    """PostgreSQL refusing connections (a port where none listens), its DSN's password
+    never printed."""
+    with socket.create_server(("127.0.0.1", 0)) as free:
+        port = free.getsockname()[1]
+    done = _serve("--postgres", f"host=127.0.0.1 port={port} dbname=farm password=pw-secret",
+                  "--port", "0", "--data-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(
+        "orchestrator: cannot open the database (PostgreSQL): connection failed")
+    assert "pw-secret" not in done.stderr
+
+
+def test_a_full_disk_at_start_is_one_line(tmp_path: Path) -> None:
+    """A data folder that cannot be made (here: a file stands where it should be)."""
+    (tmp_path / "file").write_text("")
+    done = _serve("--port", "0", "--data-dir", str(tmp_path / "file" / "data"))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"orchestrator: cannot use the data folder {tmp_path / 'file' / 'data'}: "
+        f"not a directory ({tmp_path / 'file' / 'data'})"]
+
+
+def test_token_through_an_api_process(tmp_path: Path) -> None:
+    """Bound to every address with the token from the environment: the API process
+    (reads) and the core (forwarded changes) both want it; the data folder is the
+    owner's only; neither the log nor any process's command line shows the token."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    with subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "serve", "--simulate", "1", "--host",
+             "0.0.0.0", "--port", "0", "--api-processes", "1", "--data-dir", str(data)],
+            stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "ORCHESTRATOR_TOKEN": TOKEN}) as core:
+        try:
+            port = int(_wait_for(r"task API on http://0\.0\.0\.0:(\d+)/", core)[1])
+            _wait_for(r"API process serving socket", core)
+            url = f"http://127.0.0.1:{port}/api/v1"
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            with httpx.Client(timeout=DEADLINE) as client:
+                assert client.get(f"{url}/task").json()["code"] == 40101  # the API process
+                assert client.get(f"{url}/devices").json()["code"] == 40101  # the core
+                assert client.get(f"{url}/task", headers=auth).json()["code"] == 0
+                assert client.get(f"{url}/devices", headers=auth).json()["code"] == 0
+            commands = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True,
+                                      check=True).stdout
+            assert TOKEN not in commands
+        finally:
+            core.terminate()
+            _, log = core.communicate(timeout=DEADLINE)
+    assert TOKEN not in log
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "orchestrator.db").stat().st_mode) == 0o600
