@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import trio
 
-from scripts import MaterialLibrary, ScriptContext, ScriptError, StepFailed, run_task
+from scripts import HostFiles, MaterialLibrary, ScriptContext, ScriptError, StepFailed, run_task
 from scripts.driver import AdbDriver, DeviceLost, DriverError, DriverTimeout
 
 from ._model import Task
@@ -23,16 +23,18 @@ __all__ = ["ScriptRunner"]
 
 class ScriptRunner:
     """Runs tasks on one phone; one instance per device actor, so calls to a phone never
-    overlap (its driver's limiter admits one adbutils call at a time)."""
+    overlap (its driver's limiter admits one adbutils call at a time). Its tasks read
+    only the host files `host_files` allows, checked again as each task runs."""
 
     def __init__(self, *, adb_host: str, adb_port: int, serial: str, data_dir: Path,
-                 materials: MaterialLibrary, http: httpx.AsyncClient | None = None,
-                 call_timeout: float = 20.0) -> None:
+                 materials: MaterialLibrary, host_files: HostFiles,
+                 http: httpx.AsyncClient | None = None, call_timeout: float = 20.0) -> None:
         self.serial = serial
         self._driver = AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
                                  timeout=call_timeout)
         self._data_dir = data_dir
         self._materials = materials
+        self._host_files = host_files
         self._http = http
 
     async def __call__(self, task: Task) -> RunResult:
@@ -41,7 +43,8 @@ class ScriptRunner:
                                          script_config=task.script_config,
                                          username=task.username, data_dir=self._data_dir,
                                          rng=random.Random(), http=self._http,
-                                         materials=self._materials)
+                                         materials=self._materials,
+                                         host_files=self._host_files)
             outcome = await run_task(self._driver, task.script_name, task.script_config, ctx)
         except StepFailed as exc:
             raise TaskFailed(str(exc)) from exc

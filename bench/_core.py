@@ -43,7 +43,7 @@ from orchestrator.api import ApiProcess, create_app, serve_api
 from orchestrator.plans import plan_named
 from orchestrator.runtime import start_up_frozen, switch_interval
 from orchestrator.store import Store, open_sqlite_store
-from scripts import MaterialLibrary
+from scripts import HostFiles, MaterialLibrary
 from scripts.driver import AdbDriver
 
 #: The script name the benchmark's tasks carry (the bench runner ignores it).
@@ -231,12 +231,13 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         api_port: int | None = None
         if api:
             plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")
+            host_files = HostFiles.of(data_dir, private=(path,))
             app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
-                             materials=materials)
+                             materials=materials, host_files=host_files)
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host="127.0.0.1", port=0, processes=api_processes,
                 process=ApiProcess(sqlite_path=path, postgres=None, plan=plan,
-                                   materials_dir=materials.root)))
+                                   materials_dir=materials.root, host_files=host_files)))
         freeze_start_up()
         try:
             yield Core(clock=clock, store=store,

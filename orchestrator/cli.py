@@ -14,6 +14,7 @@ from pathlib import Path
 import trio
 
 from actors import SchedulerSettings
+from scripts import HostFiles
 
 from .api import (
     POSTGRES_VARIABLE,
@@ -157,6 +158,10 @@ def _api_process_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     process.add_argument("--allow-host", action="append", default=[])
     process.add_argument("--plan", type=plan_named, required=True)
     process.add_argument("--materials-dir", type=Path, required=True)
+    # The core's HostFiles (`ApiProcess.host_files`); no --data-dir: no host file at all.
+    process.add_argument("--data-dir", type=Path, default=None)
+    process.add_argument("--allow-path", action="append", default=[], type=Path)
+    process.add_argument("--private-file", action="append", default=[], type=Path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,20 +232,26 @@ def _unguarded(settings: Settings, no_token: bool) -> str | None:
             "--no-token")
 
 
+def _api_process(args: argparse.Namespace) -> ApiProcess:
+    """The `ApiProcess` that `ApiProcess.command` (and `environment`) described."""
+    return ApiProcess(sqlite_path=args.sqlite_path,
+                      postgres=os.environ.get(POSTGRES_VARIABLE),
+                      access=Access(token=os.environ.get(TOKEN_VARIABLE),
+                                    bound_host=args.host,
+                                    origins=tuple(args.allow_origin),
+                                    hosts=tuple(args.allow_host)),
+                      plan=args.plan, materials_dir=args.materials_dir,
+                      host_files=HostFiles() if args.data_dir is None else HostFiles.of(
+                          args.data_dir, args.allow_path, private=args.private_file))
+
+
 def _run(args: argparse.Namespace) -> None:
     if args.command == "sim":
         trio.run(_run_sim, args)
     elif args.command == "serve":
         trio.run(_serve, _settings(args))
     elif args.command == "api-process":
-        process = ApiProcess(sqlite_path=args.sqlite_path,
-                             postgres=os.environ.get(POSTGRES_VARIABLE),
-                             access=Access(token=os.environ.get(TOKEN_VARIABLE),
-                                           bound_host=args.host,
-                                           origins=tuple(args.allow_origin),
-                                           hosts=tuple(args.allow_host)),
-                             plan=args.plan, materials_dir=args.materials_dir)
-        trio.run(functools.partial(run_api_process, process, fd=args.fd,
+        trio.run(functools.partial(run_api_process, _api_process(args), fd=args.fd,
                                    core_socket=args.core_socket))
 
 

@@ -25,7 +25,7 @@ from actors import (
     supervise,
 )
 from actors.messages import DeviceMsg
-from scripts import MaterialLibrary
+from scripts import HostFiles, MaterialLibrary
 
 from .api import Access, ApiProcess, create_app, serve_api
 from .runtime import start_up_frozen, switch_interval
@@ -79,6 +79,10 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
     scheduling = attrs.evolve(settings.scheduling, device_limit=settings.plan.device_limit)
     access = Access(token=settings.token, bound_host=settings.host,
                     origins=settings.allow_origins, hosts=settings.allow_hosts)
+    # Tasks read host files in the data folder and the --allow-path folders, never the
+    # database (it holds the accounts' passwords).
+    host_files = HostFiles.of(settings.data_dir, settings.allow_paths,
+                              private=(settings.sqlite_path,))
     async with AsyncExitStack() as stack:
         freeze_start_up = stack.enter_context(start_up_frozen())
         database = "PostgreSQL" if settings.postgres else str(settings.sqlite_path)
@@ -103,7 +107,8 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
 
         def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
             runner = ScriptRunner(adb_host=adb_host, adb_port=adb_port, serial=serial,
-                                  data_dir=settings.data_dir, materials=materials, http=http)
+                                  data_dir=settings.data_dir, materials=materials,
+                                  host_files=host_files, http=http)
             return functools.partial(run_device, serial=serial, store=store, runner=runner,
                                      scheduler=scheduler, clock=clock)
 
@@ -111,14 +116,14 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
             run_watcher, adb_host=adb_host, adb_port=adb_port, scheduler=scheduler,
             device_actor=device_actor))
         app = create_app(scheduler=scheduler, store=store, plan=settings.plan, clock=clock,
-                         materials=materials, access=access)
+                         materials=materials, access=access, host_files=host_files)
         with starting(f"listen on {settings.host} port {settings.port}"):
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host=settings.host, port=settings.port,
                 processes=settings.api_processes,
                 process=ApiProcess(sqlite_path=settings.sqlite_path, postgres=settings.postgres,
                                    plan=settings.plan, materials_dir=materials.root,
-                                   access=access)))
+                                   access=access, host_files=host_files)))
         log.info("task API on http://%s:%d/api/v1/ (plan %s, %s); phones from the ADB server "
                  "at %s:%d; data in %s", settings.host, api_port, settings.plan.name,
                  f"{settings.api_processes} API processes" if settings.api_processes

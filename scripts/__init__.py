@@ -5,8 +5,9 @@ This package is the bottom layer: it imports nothing else of the project's.
 """
 
 from ._context import Outcome, ScriptContext
+from ._host_files import HostFiles
 from ._materials import MaterialLibrary
-from ._registry import SCRIPTS, api_script, plan_tasks, run_task, validate
+from ._registry import SCRIPTS, api_script, plan_tasks, public_config, run_task, validate
 from ._spec import FanOut, Script, ScriptSpec
 from .account_warmup import AccountWarmupConfig, ChatGPTSettings
 from .comment import CommentConfig
@@ -35,6 +36,7 @@ __all__ = [
     "FanOut",
     "FieldError",
     "FollowConfig",
+    "HostFiles",
     "InvalidConfig",
     "LikeConfig",
     "MaterialLibrary",
@@ -54,6 +56,7 @@ __all__ = [
     "UnknownScript",
     "api_script",
     "plan_tasks",
+    "public_config",
     "run_task",
     "validate",
 ]

@@ -1,13 +1,22 @@
 """Media files on the host for `post`, and which of them were already posted.
 
 `<data_dir>/materials/` is the library: files in it are untagged, files in a subfolder
-carry the folder's name as their tag. `used.json` in it records every file taken, from
-the library or from a `localFolder`, so no file is posted twice. There is one
+carry the folder's name as their tag. The ledger `.used.json` in it records every file
+taken, from the library or from a `localFolder`, so no file is posted twice. There is one
 `MaterialLibrary` per folder in a process, shared by all tasks and the API: its lock
 makes each change one step, so two phones never take the same file.
 
 A file name and a tag are single path segments (no `/`, no leading dot); the tag `""`,
-or `_` where an empty one cannot be written (a URL), is the untagged root.
+or `_` where an empty one cannot be written (a URL), is the untagged root. The library's
+own files (the ledger, its temporary file, uploads under way) start with a dot, so no tag
+or file name can take their place (a tag `used.json` once broke the ledger for good; a
+ledger of that older name is moved to `.used.json` the first time it is read).
+
+Taking files walks their folders without holding the lock (a big `localFolder` must not
+stop the library's other users), at most `WALK_LIMIT` entries: past that the task fails
+and says so. Only the ledger's read and update happen under the lock. Every file taken
+must resolve inside the task's `HostFiles` roots: a symlink in a folder pointing
+elsewhere is passed over.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from typing import IO, Any, TypeVar, TypeVarTuple
 import attrs
 import trio
 
+from ._host_files import HostFileRefused, HostFiles
 from .errors import StepFailed
 
 __all__ = [
@@ -30,6 +40,7 @@ __all__ = [
     "LEDGER",
     "UNTAGGED",
     "VIDEO_EXTS",
+    "WALK_LIMIT",
     "Material",
     "MaterialLibrary",
     "MaterialNotFound",
@@ -39,7 +50,11 @@ __all__ = [
 
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv"})
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic"})
-LEDGER = "used.json"
+LEDGER = ".used.json"
+#: The ledger's name before it was hidden from the tag namespace; moved to `LEDGER` once.
+OLD_LEDGER = "used.json"
+#: The most folder entries (files and folders, at any depth) that one claim walks.
+WALK_LIMIT = 20_000
 #: The tag that stands for the untagged root where `""` cannot be written; never a folder.
 UNTAGGED = "_"
 
@@ -111,6 +126,45 @@ class Material:
     path: str
 
 
+def _walk(folders: list[Path], kind: str, host_files: HostFiles, limit: int) -> list[Path]:
+    """The `kind` files under `folders`, resolved, deduplicated and sorted; only those
+    inside `host_files`' roots (blocking; a claim runs it off the library's lock).
+    Symlinked folders are not entered; unreadable subfolders are passed over.
+
+    Raises:
+        StepFailed: a folder is refused or missing, or more than `limit` entries are seen.
+    """
+    found: set[Path] = set()
+    seen = 0
+    for folder in folders:
+        try:
+            pending = [host_files.resolve(folder)]
+        except HostFileRefused as exc:
+            raise StepFailed(f"material folder {folder}: {exc}") from None
+        if not pending[0].is_dir():
+            raise StepFailed(f"material folder {folder} does not exist")
+        while pending:
+            try:
+                with os.scandir(pending.pop()) as entries:
+                    listed = list(entries)
+            except OSError:
+                continue
+            seen += len(listed)
+            if seen > limit:
+                raise StepFailed(f"material folder {folder} holds more than {limit} "
+                                 "entries (files and folders), more than a task looks "
+                                 "through: give a smaller folder")
+            for entry in listed:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif media_kind(entry.name) == kind and entry.is_file():
+                    try:
+                        found.add(host_files.resolve(entry.path))
+                    except HostFileRefused:
+                        continue
+    return sorted(found)
+
+
 class MaterialLibrary:
     """The material library under `root`, and the ledger of used files.
 
@@ -118,8 +172,9 @@ class MaterialLibrary:
     one per data folder): its lock is what keeps two phones off the same file.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, walk_limit: int = WALK_LIMIT) -> None:
         self.root = root.absolute()
+        self.walk_limit = walk_limit
         self._lock = trio.Lock()
 
     def __repr__(self) -> str:
@@ -141,14 +196,20 @@ class MaterialLibrary:
             raise StepFailed(f"materials_tags: {error}") from None
 
     async def claim(self, folders: Sequence[Path], kind: str, count: int, *,
-                    owner: str) -> list[Path]:
-        """Take `count` unused `kind` ("video" or "image") files from `folders`, in name
-        order, and mark them used by `owner`.
+                    owner: str, host_files: HostFiles) -> list[Path]:
+        """Take `count` unused `kind` ("video" or "image") files from `folders` (at any
+        depth), in the order of their resolved paths, and mark them used by `owner`. Only
+        files that resolve inside `host_files`' roots are taken. The folders are walked
+        without holding the lock.
 
         Raises:
-            StepFailed: a folder is missing, or too few unused files are left.
+            StepFailed: a folder is refused by `host_files` or missing, the folders hold
+                more than `walk_limit` entries, or too few unused files are left.
         """
-        return await self._locked(self._claim, list(folders), kind, count, owner)
+        found = await trio.to_thread.run_sync(
+            _walk, list(folders), kind, host_files, self.walk_limit)
+        where = ", ".join(map(str, folders))
+        return await self._locked(self._take, found, kind, count, owner, where)
 
     async def release(self, paths: Sequence[Path]) -> None:
         """Mark `paths` unused again (their post failed)."""
@@ -218,6 +279,9 @@ class MaterialLibrary:
 
     # --- blocking parts, run in a worker thread under the lock ---------------------------
     def _read(self) -> dict[str, Any]:
+        old = self.root / OLD_LEDGER
+        if not self.ledger.exists() and old.is_file() and not old.is_symlink():
+            os.replace(old, self.ledger)
         try:
             data = json.loads(self.ledger.read_text("utf-8"))
         except FileNotFoundError:
@@ -229,20 +293,15 @@ class MaterialLibrary:
 
     def _write(self, used: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        temporary = self.ledger.with_suffix(".tmp")
+        temporary = self.ledger.with_name(f"{LEDGER}.tmp")
         temporary.write_text(json.dumps({"used": used}, indent=1, ensure_ascii=False), "utf-8")
         os.replace(temporary, self.ledger)
 
-    def _claim(self, folders: list[Path], kind: str, count: int, owner: str) -> list[Path]:
-        absent = [str(folder) for folder in folders if not folder.is_dir()]
-        if absent:
-            raise StepFailed(f"material folder {', '.join(absent)} does not exist")
+    def _take(self, found: list[Path], kind: str, count: int, owner: str, where: str
+              ) -> list[Path]:
         used = self._read()
-        found = sorted({path.resolve() for folder in folders for path in folder.rglob("*")
-                        if path.is_file() and path.name != LEDGER and media_kind(path) == kind})
         fresh = [path for path in found if str(path) not in used]
         if len(fresh) < count:
-            where = ", ".join(map(str, folders))
             raise StepFailed(f"not enough unused {kind} files in {where}: "
                              f"need {count}, {len(fresh)} left")
         taken = fresh[:count]

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import trio
+
 from . import (
     account_warmup,
     comment,
@@ -28,11 +30,13 @@ from . import (
 )
 from ._context import Outcome, ScriptContext
 from ._convert import load
+from ._host_files import HostFiles
+from ._marks import redacted
 from ._spec import Script, ScriptSpec
 from .driver import DeviceDriver
 from .errors import ScriptNotEnabled, UnknownScript
 
-__all__ = ["SCRIPTS", "api_script", "plan_tasks", "run_task", "validate"]
+__all__ = ["SCRIPTS", "api_script", "plan_tasks", "public_config", "run_task", "validate"]
 
 T = TypeVar("T")
 
@@ -75,15 +79,28 @@ def api_script(script_name: str) -> Script[Any]:
     return spec.script
 
 
+def _load(script: Script[Any], raw_config: object, host_files: HostFiles
+          ) -> tuple[Any, dict[str, Any]]:
+    """`load`, then the host paths the config names confined to `host_files` (blocking:
+    paths are resolved on the file system)."""
+    config, extra = load(raw_config, script.config_class)
+    assert isinstance(raw_config, Mapping)  # load refuses anything else
+    host_files.check(script.config_class, raw_config)
+    return config, extra
+
+
 def plan_tasks(
     script_name: str,
     raw_config: object,
     slots: Sequence[T],
     *,
+    host_files: HostFiles = HostFiles(),  # noqa: B008 (frozen: one shared value is fine)
     rng: random.Random | None = None,
 ) -> list[tuple[T, dict[str, Any]]]:
     """Validate `raw_config` and fan the request out over `slots` (serials, or
     (serial, username) pairs): `(slot, task config)` in the request's order, device-major.
+    A host path the config names must resolve inside `host_files` (default: none may;
+    blocking, it looks at the file system).
 
     Raises:
         UnknownScript: no such script (API 40001).
@@ -91,7 +108,7 @@ def plan_tasks(
         InvalidConfig: naming each field at fault (API 40001).
     """
     script = api_script(script_name)
-    config, extra = load(raw_config, script.config_class)
+    config, extra = _load(script, raw_config, host_files)
     rng = rng or random.Random()
     planned: list[tuple[T, dict[str, Any]]] = []
     shared = script.fan_out(config, extra, start=0, rng=rng) \
@@ -121,13 +138,22 @@ async def run_task(
     """Run one stored task: re-validate its `script_config`, then the script's steps.
 
     Raises:
-        UnknownScript, ScriptNotEnabled, InvalidConfig: as `validate` (a task whose config
-            no longer validates).
+        UnknownScript, ScriptNotEnabled, InvalidConfig: as `plan_tasks` (a task whose
+            config no longer validates, or names a host path `ctx.host_files` refuses).
         StepFailed: the script could not do its job; `remark` says why.
         DriverError: the phone was lost or hung.
     """
     script = api_script(script_name)
     if script.run is None:
         raise ScriptNotEnabled(script_name)
-    config, _ = load(script_config, script.config_class)
+    config, _ = await trio.to_thread.run_sync(_load, script, script_config, ctx.host_files)
     return await script.run(driver, config, ctx)
+
+
+def public_config(script_name: str, script_config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A task's `script_config` as it may be shown or logged: its secrets (fields marked
+    `Mark.SECRET`, e.g. `chatgpt_settings.api_key`) masked. The stored config keeps them."""
+    spec = SCRIPTS.get(script_name)
+    if spec is None or spec.script is None:
+        return script_config
+    return redacted(spec.script.config_class, script_config)

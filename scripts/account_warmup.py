@@ -15,6 +15,7 @@ import attrs
 from . import flows
 from ._context import Outcome, ScriptContext
 from ._convert import task_config
+from ._marks import Mark, marked
 from ._rules import FieldProblem, at_least, between, check, http_url, problem_if
 from ._spec import Script
 from ._text import CommentOrder, add_emoji, lines, pick_comment
@@ -30,9 +31,10 @@ def _url(_: object, attribute: attrs.Attribute[str], value: str) -> None:
 
 @attrs.frozen(kw_only=True)
 class ChatGPTSettings:
-    """An OpenAI-compatible chat endpoint that writes the comments."""
+    """An OpenAI-compatible chat endpoint that writes the comments; `api_key` is a
+    secret: the API shows it masked."""
 
-    api_key: str = ""
+    api_key: str = attrs.field(default="", metadata=marked(Mark.SECRET))
     model: str = "gpt-4o-mini"
     prompt: str = "Write a short, friendly comment for this video. Reply with the comment only."
     max_tokens: int = attrs.field(default=60, validator=at_least(1))

@@ -11,6 +11,7 @@ import attrs
 from . import flows
 from ._context import Outcome, ScriptContext
 from ._convert import task_config
+from ._marks import Mark, marked
 from ._rules import check, http_url, problem_if
 from ._spec import Script
 from ._targets import each_target, missing_targets, targets
@@ -25,7 +26,7 @@ class CommentConfig:
     """The `script_config` of `comment`: `target_post_urls` (a list, wins) or
     `target_post_url` (split on newlines and commas); `comment_content` holds the
     comments, one per line; `comment_image_path` is TikTok only (absolute, or relative to
-    the upload folder)."""
+    the data folder; it must resolve inside it or an `--allow-path` folder)."""
 
     target_post_urls: tuple[str, ...] | None = attrs.field(
         default=None, validator=each_target(http_url)
@@ -34,7 +35,7 @@ class CommentConfig:
     comment_content: str | None = None
     comment_order: CommentOrder = CommentOrder.RANDOM
     insert_emoji: bool = False
-    comment_image_path: str | None = None
+    comment_image_path: str | None = attrs.field(default=None, metadata=marked(Mark.HOST_FILE))
 
     def __attrs_post_init__(self) -> None:
         check(

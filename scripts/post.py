@@ -14,13 +14,13 @@ import trio
 from . import flows
 from ._context import Outcome, ScriptContext
 from ._convert import task_config
+from ._marks import Mark, marked
 from ._materials import media_kind
 from ._rules import at_least, between, check, not_blank, required_if
 from ._spec import Script
 from ._targets import each_target, targets
 from ._text import spin
 from .driver import DeviceDriver
-from .errors import StepFailed
 
 __all__ = [
     "SCRIPT",
@@ -79,16 +79,17 @@ class AddSound(enum.Enum):
 class PostConfig:
     """The `script_config` of `post`. `material_list` (host file paths), when it has
     entries, overrides `material_source` and `material_path`; `materials_tags` takes a
-    list or a newline/comma string."""
+    list or a newline/comma string. Host paths (`material_list`, `material_path`) are
+    relative to the data folder, and must resolve inside it or an `--allow-path` folder."""
 
     content_type: ContentType = ContentType.VIDEO
     image_count: int = attrs.field(default=1, validator=at_least(1))
     captions: str = ""
     post_way: PostWay = PostWay.SHARE
     material_source: MaterialSource = MaterialSource.MATERIAL_LIBRARY
-    material_path: str | None = None
+    material_path: str | None = attrs.field(default=None, metadata=marked(Mark.HOST_FILE))
     material_list: tuple[str, ...] | None = attrs.field(
-        default=None, validator=each_target(not_blank)
+        default=None, validator=each_target(not_blank), metadata=marked(Mark.HOST_FILE)
     )
     materials_tags: tuple[str, ...] | str | None = attrs.field(
         default=None, validator=each_target(not_blank)
@@ -145,18 +146,16 @@ async def _material(config: PostConfig, ctx: ScriptContext) -> tuple[list[Path],
     """The host files to post, and whether they were taken from the ledger (and so
     must be handed back if the post fails)."""
     if config.material_list:
-        paths = [Path(path) for path in config.material_list]
-        for path in paths:
-            if not await trio.Path(path).is_file():
-                raise StepFailed(f"file {path} does not exist")
-        return paths, False
+        return [await ctx.host_files.existing_file(path, "file")
+                for path in config.material_list], False
     kind, count = (("video", 1) if config.content_type is ContentType.VIDEO
                    else ("image", config.image_count))
     if config.material_source is MaterialSource.LOCAL_FOLDER:
         folders = [Path(config.material_path or "")]
     else:
         folders = ctx.materials.folders(config.tags)
-    return await ctx.materials.claim(folders, kind, count, owner=ctx.owner), True
+    return await ctx.materials.claim(folders, kind, count, owner=ctx.owner,
+                                     host_files=ctx.host_files), True
 
 
 def _mime(paths: list[Path]) -> str:

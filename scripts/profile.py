@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
-import trio
 
 from . import flows
 from ._context import Outcome, ScriptContext
 from ._convert import task_config
+from ._marks import Mark, marked
 from ._rules import check, filled, problem_if
 from ._spec import Script
 from .driver import DeviceDriver
-from .errors import StepFailed
 
 __all__ = ["SCRIPT", "ProfileConfig", "fan_out", "run"]
 
@@ -25,13 +23,14 @@ __all__ = ["SCRIPT", "ProfileConfig", "fan_out", "run"]
 class ProfileConfig:
     """The `script_config` of `profile`: each field optional, at least one given.
     `nickname`, `bio` and `website` replace the current text (an empty string clears
-    it); `avatar_path` is a picture file on the host, pushed to the phone and picked as
-    the profile photo."""
+    it); `avatar_path` is a picture file on the host (relative to the data folder; it
+    must resolve inside it or an `--allow-path` folder), pushed to the phone and picked
+    as the profile photo."""
 
     nickname: str | None = None
     bio: str | None = None
     website: str | None = None
-    avatar_path: str | None = None
+    avatar_path: str | None = attrs.field(default=None, metadata=marked(Mark.HOST_FILE))
 
     def __attrs_post_init__(self) -> None:
         check(
@@ -57,9 +56,7 @@ def fan_out(
 
 async def _push_photo(driver: DeviceDriver, config: ProfileConfig, ctx: ScriptContext) -> str:
     """Copy `avatar_path` into the phone's camera folder; the name the gallery shows."""
-    path = Path(config.avatar_path or "")
-    if not await trio.Path(path).is_file():
-        raise StepFailed(f"avatar file {path} does not exist")
+    path = await ctx.host_files.existing_file(config.avatar_path or "", "avatar file")
     await driver.push(path, f"{ctx.app.media_dir}/{path.name}")
     return path.name
 

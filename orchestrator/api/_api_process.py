@@ -14,13 +14,13 @@ import httpx
 import trio
 
 from actors import WallClock
-from scripts import MaterialLibrary
+from scripts import HostFiles, MaterialLibrary
 
 from ..plans import Plan
 from ..runtime import start_up_frozen, stop_on_signals
 from ..store import open_store
 from ._access import OPEN, Access
-from ._app import create_app
+from ._app import NO_HOST_FILES, create_app
 from ._forward import ForwardToCore
 from ._hypercorn import serve_on
 
@@ -42,13 +42,15 @@ POSTGRES_VARIABLE = "ORCHESTRATOR_POSTGRES"
 @attrs.frozen(kw_only=True)
 class ApiProcess:
     """What an API process opens: the store the core writes, the plan, the materials,
-    and who may ask (the core's `Access`)."""
+    who may ask (the core's `Access`), and the host files a task may name (the core's
+    `HostFiles`)."""
 
     sqlite_path: Path
     postgres: str | None = attrs.field(repr=False)
     plan: Plan
     materials_dir: Path
     access: Access = OPEN
+    host_files: HostFiles = NO_HOST_FILES
 
     def command(self, *, fd: int, core_socket: str) -> list[str]:
         """The command line that runs one, serving the socket `fd` (inherited) and
@@ -61,7 +63,18 @@ class ApiProcess:
                 "--materials-dir", str(self.materials_dir),
                 "--host", self.access.bound_host,
                 *(arg for origin in self.access.origins for arg in ("--allow-origin", origin)),
-                *(arg for host in self.access.hosts for arg in ("--allow-host", host))]
+                *(arg for host in self.access.hosts for arg in ("--allow-host", host)),
+                *self._host_file_args()]
+
+    def _host_file_args(self) -> list[str]:
+        """`host_files` as `api-process` takes it back (`HostFiles.of` of these is equal)."""
+        if not self.host_files.roots:
+            return []
+        data_dir, *allowed = self.host_files.roots
+        return ["--data-dir", str(data_dir),
+                *(arg for path in allowed for arg in ("--allow-path", str(path))),
+                *(arg for path in self.host_files.private
+                  for arg in ("--private-file", str(path)))]
 
     def environment(self) -> dict[str, str]:
         """This process's environment with the API process's secrets (and without ours
@@ -92,7 +105,7 @@ async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> 
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64)))
         app = create_app(scheduler=None, store=store, plan=process.plan, clock=WallClock(),
                          materials=MaterialLibrary(process.materials_dir),
-                         access=process.access)
+                         access=process.access, host_files=process.host_files)
         app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
         log.info("API process serving socket %d; the core is at %s", fd, core_socket)
         async with trio.open_nursery() as nursery:

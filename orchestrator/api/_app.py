@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from actors import Address, WallClock
 from actors.messages import SchedulerMsg
-from scripts import MaterialLibrary
+from scripts import HostFiles, MaterialLibrary
 
 from ..errors import ApiNotAllowed, InternalError, InvalidParams, NotFound, OrchestratorError
 from ..plans import Plan
@@ -36,6 +36,9 @@ __all__ = ["API_PREFIX", "create_app"]
 API_PREFIX = "/api/v1"
 
 log = logging.getLogger(__name__)
+
+#: An app not told which folders are its lets no task name a host file.
+NO_HOST_FILES = HostFiles()
 
 
 def _as_error(exc: Exception) -> OrchestratorError:
@@ -61,12 +64,14 @@ async def _answer_error(exc: Exception) -> Response:
 
 def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: Plan,
                clock: WallClock, materials: MaterialLibrary, access: Access = OPEN,
-               reply_timeout: float = 10.0) -> QuartTrio:
+               host_files: HostFiles = NO_HOST_FILES, reply_timeout: float = 10.0
+               ) -> QuartTrio:
     """The API app: changes go to `scheduler` (each answer awaited at most
     `reply_timeout` seconds, else 50001; None in an API process, see `_forward`), reads
     and accounts go to `store`; `plan` gates `/api/v1`; `/materials` manages
     `materials`, the library `post` draws from; `access` says who may ask (`_access`:
-    ahead of everything, an API process's forwarding included)."""
+    ahead of everything, an API process's forwarding included); a new task may name
+    only host files `host_files` allows (default: none)."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
@@ -76,7 +81,7 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
     # Uploads of videos to the material library are large.
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
-                    reply_timeout=reply_timeout)
+                    reply_timeout=reply_timeout, host_files=host_files)
 
     @app.before_request
     async def gate() -> None:

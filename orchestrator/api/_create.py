@@ -4,7 +4,8 @@ Order of the checks: the body's types; `script_name` missing (40002), unknown (4
 not API-enabled (40003); `serials` xor `usernames`, each resolved to its device slots
 (accounts of the platform `script_config.platform`, default tiktok; a task that runs as
 an account gets its `platform` and `package` in its config); the intervals;
-`start_time`; `script_config` and its fan-out; zero tasks (40001).
+`start_time`; `script_config` (the host paths it names confined to `HostFiles`) and its
+fan-out; zero tasks (40001).
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from typing import Annotated, Any
 import attrs
 
 from actors import Account, AccountStatus, AccountStore, NewTask, Platform, TaskSource
-from scripts import SCRIPTS, InvalidConfig, ScriptNotEnabled, UnknownScript, api_script, plan_tasks
+from scripts import (
+    SCRIPTS,
+    HostFiles,
+    InvalidConfig,
+    ScriptNotEnabled,
+    UnknownScript,
+    api_script,
+    plan_tasks,
+)
 
 from ..converter import Range
 from ..errors import InvalidParams, ScriptNameMissing, ScriptNotApiEnabled
@@ -151,11 +160,12 @@ def due_at(start_time: str | None, now: float) -> float:
     return max(due.timestamp(), now)
 
 
-async def plan_request(req: CreateTasks, *, now: float,
-                       accounts: AccountStore) -> list[NewTask]:
+async def plan_request(req: CreateTasks, *, now: float, accounts: AccountStore,
+                       host_files: HostFiles) -> list[NewTask]:
     """The new tasks of one request, device-major, sharing one `request_id`; `position`
     numbers each device's tasks in order. Accounts (usernames and multi-account modes)
-    are looked up in `accounts`.
+    are looked up in `accounts`; a host path in `script_config` must resolve inside
+    `host_files`.
 
     Raises:
         ScriptNameMissing, ScriptNotApiEnabled, InvalidParams: as the module says.
@@ -167,7 +177,7 @@ async def plan_request(req: CreateTasks, *, now: float,
                             f"({req.min_interval} > {req.max_interval})")
     due = due_at(req.start_time, now)
     try:
-        planned = plan_tasks(script_name, req.script_config, slots)
+        planned = plan_tasks(script_name, req.script_config, slots, host_files=host_files)
     except InvalidConfig as exc:
         raise InvalidParams(str(exc)) from exc
     if not planned:

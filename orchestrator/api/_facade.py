@@ -14,6 +14,7 @@ import attrs
 
 from actors import ActorError, Address, Reply, WallClock
 from actors.messages import SchedulerMsg
+from scripts import HostFiles
 
 from ..errors import InternalError, InvalidParams, NotFound
 from ..plans import Plan
@@ -34,6 +35,8 @@ class Facade:
     plan: Plan
     clock: WallClock
     reply_timeout: float
+    #: The host files a new task may name (`POST /task`); the device actors check again.
+    host_files: HostFiles
 
     async def ask(self, make_msg: Callable[[Reply[T]], SchedulerMsg]) -> T:
         """The scheduler's answer to `make_msg(reply)`.

@@ -11,6 +11,7 @@ import attrs
 
 from actors import Task
 from actors.messages import DeviceSnapshot
+from scripts import public_config
 
 from ..plans import Plan
 
@@ -33,7 +34,8 @@ def local_time(timestamp: float) -> str:
 
 @attrs.frozen(kw_only=True)
 class TaskView:
-    """The API's task object; `request_id`, `position`, the intervals and `result` are ours."""
+    """The API's task object; `request_id`, `position`, the intervals and `result` are ours.
+    `script_config` is shown with its secrets masked (`scripts.public_config`)."""
 
     id: int
     serial: str
@@ -61,7 +63,8 @@ class TaskView:
         started = task.started_at if task.started_at is not None else task.due_at
         return cls(
             id=task.id, serial=task.serial, username=task.username,
-            script_name=task.script_name, script_config=task.script_config,
+            script_name=task.script_name,
+            script_config=public_config(task.script_name, task.script_config),
             status=int(task.status), status_text=task.status.text, source=str(task.source),
             start_time=local_time(started),
             end_time=None if task.finished_at is None else local_time(task.finished_at),

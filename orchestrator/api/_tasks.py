@@ -58,7 +58,8 @@ def task_routes(facade: Facade) -> Blueprint:
     @routes.post("/task")
     async def create() -> Response:
         request = await read_body(CreateTasks)
-        new = await plan_request(request, now=facade.clock.now(), accounts=facade.store)
+        new = await plan_request(request, now=facade.clock.now(), accounts=facade.store,
+                                 host_files=facade.host_files)
         stored: list[Task] = await facade.ask(lambda reply: SubmitTasks(tasks=new, reply=reply))
         return envelope(Created.of(stored))
 

@@ -30,7 +30,7 @@ from actors.messages import DeviceUp, SchedulerMsg
 from orchestrator.api import API_PREFIX, create_app
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import open_sqlite_store
-from scripts import MaterialLibrary
+from scripts import HostFiles, MaterialLibrary
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
 
@@ -97,6 +97,8 @@ class Farm:
     scheduler: Address[SchedulerMsg]
     clock: WallClock
     materials: MaterialLibrary
+    #: What tasks may read: `tmp_path` is the data folder (its database excluded).
+    host_files: HostFiles
     nursery: trio.Nursery
 
     async def plug(self, serial: str, model: str = "Pixel 7") -> None:
@@ -132,10 +134,12 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[Farm]:
             partial(run_scheduler, store=store, clock=clock,
                     settings=SchedulerSettings(auto_retry=False))))
         materials = MaterialLibrary(tmp_path / "materials")
+        host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
         app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
-                         materials=materials)
+                         materials=materials, host_files=host_files)
         yield Farm(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
-                   clock=clock, materials=materials, nursery=nursery)
+                   clock=clock, materials=materials, host_files=host_files,
+                   nursery=nursery)
         nursery.cancel_scope.cancel(reason="test over")
 
 

@@ -144,7 +144,7 @@ async def test_unknown_top_level_keys_tolerated(api: Api) -> None:
 
 async def test_all_five_scripts(api: Api) -> None:
     """Each API script takes a minimal config."""
-    configs = {"post": {"captions": "hi {a|b}", "material_list": ["/tmp/v.mp4"]},
+    configs = {"post": {"captions": "hi {a|b}", "material_list": ["materials/v.mp4"]},
                "follow": {"target_user": "a"}, "unfollow": {"target_users": ["a", "b"]},
                "comment": {"target_post_url": "https://www.tiktok.com/@a/video/1",
                            "comment_content": "nice"},

@@ -39,6 +39,12 @@ def stored(data_dir: Path) -> list[Path]:
     return sorted(data_dir.glob("materials/**/*"))
 
 
+async def take(farm: Farm, folders: list[Path], count: int, owner: str) -> list[Path]:
+    """`count` videos of `folders` claimed as a task does (the farm's host files)."""
+    return await farm.materials.claim(folders, "video", count, owner=owner,
+                                      host_files=farm.host_files)
+
+
 async def upload(api: Api, *files: tuple[str, bytes], **fields: str) -> Answer:
     body, headers = multipart(*files, **fields)
     return await api("POST", "materials", raw=body, headers=headers)
@@ -104,7 +110,7 @@ class TestUpload:
         """A name already in the tag is refused, unless `replace=1`, which stores the new
         content as an unused file."""
         await upload(farm.api, ("a.mp4", b"old"), tag="cats")
-        await farm.materials.claim(farm.materials.folders(["cats"]), "video", 1, owner="t")
+        await take(farm, farm.materials.folders(["cats"]), 1, "t")
         answer = await upload(farm.api, ("a.mp4", b"new"), tag="cats")
         assert (answer.code, answer.message) == (
             40001, "file name 'a.mp4' is already in tag 'cats' (replace=1 overwrites it)")
@@ -167,7 +173,7 @@ class TestList:
     async def test_filters(self, farm: Farm) -> None:
         api = farm.api
         await stocked(api)
-        await farm.materials.claim(farm.materials.folders(["cats"]), "video", 1, owner="t 1")
+        await take(farm, farm.materials.folders(["cats"]), 1, "t 1")
         assert await names(api) == ["/root.mp4", "cats/c1.mp4", "cats/c2.mov", "dogs/d1.jpg"]
         assert await names(api, tag="cats") == ["cats/c1.mp4", "cats/c2.mov"]
         assert await names(api, tag="_") == ["/root.mp4"]
@@ -211,7 +217,7 @@ class TestRetag:
     async def test_move_keeps_used_mark(self, farm: Farm, tmp_path: Path) -> None:
         api = farm.api
         await stocked(api)
-        await farm.materials.claim(farm.materials.folders(["cats"]), "video", 1, owner="t 1")
+        await take(farm, farm.materials.folders(["cats"]), 1, "t 1")
         answer = await api("PUT", "materials/cats/c1.mp4", {"tag": "new"})
         assert (answer.code, answer.data["tag"], answer.data["used"]) == (0, "new", True)
         assert answer.data["path"] == str((tmp_path / "materials/new/c1.mp4").resolve())
@@ -243,7 +249,7 @@ class TestDelete:
     async def test_file_and_mark_go(self, farm: Farm, tmp_path: Path) -> None:
         api = farm.api
         await stocked(api)
-        await farm.materials.claim(farm.materials.folders(["cats"]), "video", 1, owner="t")
+        await take(farm, farm.materials.folders(["cats"]), 1, "t")
         answer = await api("DELETE", "materials/cats/c1.mp4")
         assert (answer.code, answer.data["name"], answer.data["used"]) == (0, "c1.mp4", True)
         assert not (tmp_path / "materials/cats/c1.mp4").exists()
@@ -265,8 +271,8 @@ class TestReset:
         elsewhere = tmp_path / "mine"
         elsewhere.mkdir()
         (elsewhere / "x.mp4").write_bytes(b"x")
-        await library.claim(library.folders([]), "video", 3, owner="t")
-        await library.claim([elsewhere], "video", 1, owner="t")
+        await take(farm, library.folders([]), 3, "t")
+        await take(farm, [elsewhere], 1, "t")
         answer = await api("POST", "materials/reset-used", {"tag": "cats"})
         assert (answer.code, answer.data) == (0, {"reset_count": 2})
         assert await names(api, used=1) == ["/root.mp4"]
@@ -275,7 +281,7 @@ class TestReset:
 
     async def test_untagged_only(self, farm: Farm) -> None:
         await stocked(farm.api)
-        await farm.materials.claim(farm.materials.folders([]), "video", 3, owner="t")
+        await take(farm, farm.materials.folders([]), 3, "t")
         answer = await farm.api("POST", "materials/reset-used", {"tag": ""})
         assert answer.data == {"reset_count": 1}
         assert await names(farm.api, used=1) == ["cats/c1.mp4", "cats/c2.mov"]

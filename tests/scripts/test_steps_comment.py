@@ -65,6 +65,6 @@ class TestComment:
         serial = serials(sim)[0]
         outcome = await run_script(sim, serial, "comment",
                                    {"target_post_url": TIKTOK_POST, "comment_content": "yo",
-                                    "comment_image_path": "/tmp/x.png"})
+                                    "comment_image_path": "x.png"})
         assert "comment image not attached" in outcome.remark
         assert account_of(sim, serial).comments == {TIKTOK_POST: ["yo"]}

@@ -42,7 +42,8 @@ class TestShare:
         serial = serials(sim)[0]
         (clip,) = media(tmp_path, "clip one.mp4")
         outcome = await run_script(sim, serial, "post",
-                                   {"material_list": [str(clip)], "captions": NASTY})
+                                   {"material_list": [str(clip)], "captions": NASTY},
+                                   data_dir=tmp_path)
         (posted,) = account_of(sim, serial).posts
         assert posted.caption == NASTY
         assert posted.media == (f"{CAMERA}/clip one.mp4",)
@@ -59,7 +60,7 @@ class TestShare:
         await run_script(sim, serial, "post",
                          {"material_list": [str(p) for p in photos], "content_type": 1,
                           "captions": "{Hello|Hi} world", "placement": "story",
-                          "platform": "instagram"})
+                          "platform": "instagram"}, data_dir=tmp_path)
         (posted,) = account_of(sim, serial, "instagram").posts
         assert posted.caption in ("Hello world", "Hi world")
         assert (posted.kind, posted.placement) == ("images", "story")
@@ -69,7 +70,8 @@ class TestShare:
         serial = serials(sim)[0]
         gone = tmp_path / "x" / "y.mp4"
         with pytest.raises(StepFailed, match=f"^file {gone} does not exist$"):
-            await run_script(sim, serial, "post", {"material_list": [str(gone)]})
+            await run_script(sim, serial, "post", {"material_list": [str(gone)]},
+                             data_dir=tmp_path)
         assert account_of(sim, serial).posts == []
 
 
@@ -82,7 +84,7 @@ class TestAddButton:
         (clip,) = media(tmp_path, "fresh.mp4")
         await run_script(sim, serial, "post", {"material_list": [str(clip)],
                                                "post_way": "addButton", "captions": NASTY,
-                                               "platform": platform})
+                                               "platform": platform}, data_dir=tmp_path)
         (posted,) = account_of(sim, serial, platform).posts
         assert (posted.media, posted.caption) == ((f"{CAMERA}/fresh.mp4",), NASTY)
         expected = "reel" if platform == "instagram" else "post"
@@ -93,7 +95,7 @@ class TestAddButton:
         (clip,) = media(tmp_path, "c.mp4")
         outcome = await run_script(sim, serial, "post",
                                    {"material_list": [str(clip)], "post_way": "useSound",
-                                    "sound_name": "hit song"})
+                                    "sound_name": "hit song"}, data_dir=tmp_path)
         assert "sound 'hit song' not added" in outcome.remark
         assert len(account_of(sim, serial).posts) == 1
 
@@ -159,5 +161,6 @@ class TestUploadFailure:
             with pytest.raises(StepFailed, match=r"^upload failed: Couldn't upload: "
                                                  r"vanish.mp4 is no longer available$"):
                 await run_script(sim, serial, "post", {"material_list": [str(clip)],
-                                                       "captions": "a long caption " * 4})
+                                                       "captions": "a long caption " * 4},
+                                 data_dir=tmp_path)
         assert account_of(sim, serial).posts == []

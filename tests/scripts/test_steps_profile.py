@@ -26,7 +26,7 @@ class TestProfile:
         photo.write_bytes(b"\x89PNG fake")
         raw = {"nickname": "Sim Star", "bio": NASTY, "website": "https://example.com/x",
                "avatar_path": str(photo), "platform": platform}
-        outcome = await run_script(sim, serial, "profile", raw)
+        outcome = await run_script(sim, serial, "profile", raw, data_dir=tmp_path)
         assert outcome.remark == "profile updated: nickname, bio, website, avatar"
         me = account_of(sim, serial, platform)
         assert (me.nickname, me.bio, me.website) == ("Sim Star", NASTY, "https://example.com/x")
@@ -59,5 +59,6 @@ class TestProfile:
         serial = serials(sim)[0]
         missing = tmp_path / "nope.png"
         with pytest.raises(StepFailed, match=f"^avatar file {missing} does not exist$"):
-            await run_script(sim, serial, "profile", {"avatar_path": str(missing)})
+            await run_script(sim, serial, "profile", {"avatar_path": str(missing)},
+                             data_dir=tmp_path)
         assert account_of(sim, serial).avatar is None
