@@ -15,14 +15,15 @@ import trio
 from ._clock import WallClock
 from ._mailbox import Address, Inbox, Reply
 from ._model import Task, TaskStatus
-from ._ports import RunResult, TaskFailed, TaskRunner, TaskStore
+from ._ports import RunResult, TaskEnd, TaskFailed, TaskRunner, TaskStore
 from .messages import CancelRun, DeviceMsg, RunTask, SchedulerMsg, TaskOutcome
 
 __all__ = ["run_device"]
 
 log = logging.getLogger(__name__)
 
-#: How long the end-of-task store write may take once a task is cancelled.
+#: How long the end-of-task store write may take (also once the task is cancelled);
+#: past it, the end is handed to the scheduler as not written, like a refused one.
 FINISH_GRACE = 5.0
 
 
@@ -85,15 +86,20 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
     async def run_one(me: _Current) -> None:
         nonlocal current
         try:
-            await _run_task(me, serial=serial, store=store, runner=runner, clock=clock)
-        except Exception as exc:  # the store failed us: free the phone all the same
-            log.exception("task %d on %s: could not record its end", me.task_id, serial)
-            me.fail_waiting(exc)
+            end = await _run_task(me, serial=serial, runner=runner, clock=clock)
+            try:
+                with trio.CancelScope(shield=True), trio.fail_after(FINISH_GRACE):
+                    me.end(await end.write(store, me.task_id))
+                outcome = TaskOutcome(serial=serial, task_id=me.task_id, task=me.finished,
+                                      retryable=me.retryable)
+            except Exception as exc:  # the store refused it (a full disk): the scheduler
+                me.fail_waiting(exc)  # holds the end and writes it later; the phone is free
+                outcome = TaskOutcome(serial=serial, task_id=me.task_id, task=None,
+                                      retryable=me.retryable, unwritten=end, store_error=exc)
         finally:
             if current is me:
                 current = None
-        await scheduler.send(TaskOutcome(serial=serial, task_id=me.task_id, task=me.finished,
-                                         retryable=me.retryable))
+        await scheduler.send(outcome)
 
     async with trio.open_nursery() as nursery:
         async for msg in inbox:
@@ -116,9 +122,9 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
             current.stop(f"device {serial} disconnected", retryable=True)
 
 
-async def _run_task(me: _Current, *, serial: str, store: TaskStore, runner: TaskRunner,
-                    clock: WallClock) -> None:
-    """Run `me`'s task and record how it ended (`me.end`); store errors propagate."""
+async def _run_task(me: _Current, *, serial: str, runner: TaskRunner,
+                    clock: WallClock) -> TaskEnd:
+    """Run `me`'s task (until it ends or is stopped); how it ended, to be stored."""
     task = me.task
     status, remark, data = TaskStatus.FAILED, "", None
     with me.scope:
@@ -135,13 +141,9 @@ async def _run_task(me: _Current, *, serial: str, store: TaskStore, runner: Task
             remark = f"internal error: {exc!r}"
     if me.scope.cancelled_caught or me.stop_remark is not None:
         status, remark = TaskStatus.FAILED, me.stop_remark or "stopped"
-    finished: Task | None = None
-    with trio.CancelScope(shield=True), trio.move_on_after(FINISH_GRACE):
-        finished = await store.finish_task(task.id, status, remark=remark,
-                                           finished_at=clock.now(), result=data,
-                                           started=me.started)
     if status == TaskStatus.COMPLETED:
         log.info("task %d finished on %s: %s", task.id, serial, remark)
     else:
         log.warning("task %d failed on %s: %s", task.id, serial, remark)
-    me.end(finished)
+    return TaskEnd(status=status, remark=remark, finished_at=clock.now(), result=data,
+                   started=me.started)

@@ -10,7 +10,7 @@ import attrs
 from ._accounts import Account, AccountFilter, NewAccount, Platform
 from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
 
-__all__ = ["AccountStore", "RunResult", "TaskFailed", "TaskRunner", "TaskStore"]
+__all__ = ["AccountStore", "RunResult", "TaskEnd", "TaskFailed", "TaskRunner", "TaskStore"]
 
 
 class TaskStore(Protocol):
@@ -112,6 +112,28 @@ class RunResult:
 
     remark: str = "done"
     data: Mapping[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TaskEnd:
+    """How a task ended, as `TaskStore.finish_task` records it.
+
+    A value of its own because the write may be refused (a full disk): the end is then
+    held, as it was, and written again later (by the scheduler) until the store takes it.
+    """
+
+    status: TaskStatus
+    remark: str
+    finished_at: float
+    result: Mapping[str, Any] | None = None
+    started: bool = True
+
+    async def write(self, store: TaskStore, task_id: int) -> Task | None:
+        """Record this end of `task_id` in `store`: the task as stored, or None if it is
+        gone or over already. Raises what the store raises."""
+        return await store.finish_task(task_id, self.status, remark=self.remark,
+                                       finished_at=self.finished_at, result=self.result,
+                                       started=self.started)
 
 
 class TaskFailed(Exception):

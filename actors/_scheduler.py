@@ -8,6 +8,10 @@ it sleeps until the next due moment; nothing polls.
 A device's pending tasks are grouped by the request that created them: a request's
 tasks run in `position` order, and after one finishes the next of the same request
 waits a random gap in [min_interval, max_interval] minutes.
+
+A task's end the store refuses (a full disk) is held here, its phone free, and written
+again with a backoff until the store takes it; a stop of such a task (shown running, its
+phone idle) replaces that end with the stop's.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from ._clock import WallClock
 from ._errors import ActorClosed
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskStatus
-from ._ports import TaskStore
+from ._ports import TaskEnd, TaskStore
 from .messages import (
     CancelRun,
     DeleteTasks,
@@ -70,6 +74,18 @@ class SchedulerSettings:
     #: under load or for a burst, are then not part of how late it starts.
     dispatch_lead: float = attrs.field(
         default=0.2, validator=[attrs.validators.ge(0), attrs.validators.le(5)])
+    #: Seconds before a task's end that the store refused (a full disk) is written again,
+    #: doubled after each refusal up to the second figure; back to the first once the
+    #: store takes the ends again. A refused end is never dropped: the task would show
+    #: running for good, its phone idle.
+    end_retry: tuple[float, float] = attrs.field(default=(0.5, 30.0))
+
+    @end_retry.validator
+    def _check_end_retry(self, attribute: attrs.Attribute[tuple[float, float]],
+                         value: tuple[float, float]) -> None:
+        first, most = value
+        if not 0 < first <= most:
+            raise ValueError(f"{attribute.name}: want 0 < first <= most, not {value}")
 
 
 @attrs.define
@@ -88,6 +104,17 @@ class _Entry:
         return cls(task_id=task.id, due_at=task.due_at, request_id=task.request_id,
                    position=task.position, min_interval=task.min_interval,
                    max_interval=task.max_interval)
+
+
+@attrs.define
+class _HeldEnd:
+    """A task's end the store refused: no phone runs the task, the store still shows it
+    running, and the end is written again until the store takes it."""
+
+    serial: str
+    end: TaskEnd
+    retryable: bool
+    ran: bool  # a phone ran it (the next of its request waits the gap once it is stored)
 
 
 @attrs.define
@@ -170,6 +197,9 @@ class _Scheduler:
         self.wakeups: list[tuple[float, str]] = []  # (wake_at, serial), stale entries skipped
         self.no_retry: set[int] = set()  # tasks stopped or deleted by a user
         self.stop_waiters: dict[int, list[Reply[Task | None]]] = {}  # answered on outcome
+        self.held: dict[int, _HeldEnd] = {}  # task id -> its refused end, oldest first
+        self.end_delay = settings.end_retry[0]  # before the held ends are written again
+        self.ends_retry_at = math.inf  # trio time of that (inf: none held)
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -240,11 +270,11 @@ class _Scheduler:
                 await _send_now_or_wait(dev.running_on, RunTask(task=task, start_at=start))
             except ActorClosed:  # the phone left just now: the task fails as on a disconnect
                 dev.state, dev.address = "absent", None
-                failed = await self.store.finish_task(
-                    task.id, TaskStatus.FAILED, remark=f"device {dev.serial} disconnected",
-                    finished_at=self.clock.now())
-                await self.on_outcome(TaskOutcome(serial=dev.serial, task_id=task.id,
-                                                  task=failed))
+                self.release(dev, task.id)
+                end = TaskEnd(status=TaskStatus.FAILED, finished_at=self.clock.now(),
+                              remark=f"device {dev.serial} disconnected")
+                with contextlib.suppress(Exception):  # refused: held, written later
+                    await self.end_task(dev.serial, task.id, end, retryable=True, ran=True)
 
     def release(self, dev: _Device, task_id: int) -> None:
         """The phone no longer runs `task_id`: free it and its concurrency slot."""
@@ -255,9 +285,9 @@ class _Scheduler:
         self.reschedule(dev)
 
     def sleep_deadline(self) -> float:
-        if not self.has_slot():
-            return math.inf
-        return self.clock.deadline(self.next_wakeup() - self.settings.dispatch_lead)
+        dispatch = (self.clock.deadline(self.next_wakeup() - self.settings.dispatch_lead)
+                    if self.has_slot() else math.inf)
+        return min(dispatch, self.ends_retry_at)
 
     # --- messages ------------------------------------------------------------------
     async def handle(self, msg: SchedulerMsg) -> None:
@@ -304,20 +334,82 @@ class _Scheduler:
     async def on_outcome(self, msg: TaskOutcome) -> None:
         dev = self.device(msg.serial)
         self.release(dev, msg.task_id)
-        task = msg.task
-        stopped = msg.task_id in self.no_retry
-        self.no_retry.discard(msg.task_id)
-        for reply in self.stop_waiters.pop(msg.task_id, []):
+        if msg.unwritten is not None:
+            error = msg.store_error or RuntimeError("the store did not take it")
+            self.hold_end(msg.serial, msg.task_id, msg.unwritten, retryable=msg.retryable,
+                          ran=True, error=error)
+            for reply in self.stop_waiters.pop(msg.task_id, []):
+                reply.fail(error)
+            return
+        await self.ended(msg.serial, msg.task_id, msg.task, retryable=msg.retryable, ran=True)
+
+    async def ended(self, serial: str, task_id: int, task: Task | None, *, retryable: bool,
+                    ran: bool) -> None:
+        """The store has the end of `task_id` (`task`, None if it was gone), which no phone
+        runs any more: answer the stops waiting for it, start the gap before the next task
+        of its request (if a phone `ran` it), retry it later if it failed and may be."""
+        dev = self.device(serial)
+        stopped = task_id in self.no_retry
+        self.no_retry.discard(task_id)
+        for reply in self.stop_waiters.pop(task_id, []):
             reply.send(task)
         if task is not None:
-            if task.max_interval > 0 and task.request_id in dev.requests:
+            if ran and task.max_interval > 0 and task.request_id in dev.requests:
                 gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
                 dev.not_before[task.request_id] = self.clock.now() + gap
-            if (task.status == TaskStatus.FAILED and msg.retryable and not stopped
+            if (task.status == TaskStatus.FAILED and retryable and not stopped
                     and self.settings.auto_retry
                     and task.retry_count < self.settings.max_retries):
                 await self.retry_later(task)
         self.reschedule(dev)
+
+    async def end_task(self, serial: str, task_id: int, end: TaskEnd, *, retryable: bool,
+                       ran: bool) -> Task | None:
+        """Store `end` of a task no phone runs, then what follows (`ended`); the task as
+        stored. If the store refuses it, the end is held and written again later
+        (`write_held_ends`), and the store's error is raised."""
+        try:
+            task = await end.write(self.store, task_id)
+        except Exception as exc:
+            self.hold_end(serial, task_id, end, retryable=retryable, ran=ran, error=exc)
+            raise
+        if self.held.pop(task_id, None) is not None:
+            log.info("task %d on %s: its end (%s) is stored at last", task_id, serial,
+                     end.status.text)
+        await self.ended(serial, task_id, task, retryable=retryable, ran=ran)
+        return task
+
+    def hold_end(self, serial: str, task_id: int, end: TaskEnd, *, retryable: bool,
+                 ran: bool, error: Exception) -> None:
+        """The store refused `end`: keep it, to be written again once the held ends are
+        due. Logged when the task's end is first refused, not at each refusal after."""
+        if task_id not in self.held:
+            log.warning("task %d on %s: its end (%s) could not be stored (%s); it shows "
+                        "running until the store takes it, tried again and again", task_id,
+                        serial, end.status.text, error)
+        self.held[task_id] = _HeldEnd(serial, end, retryable, ran)
+        if self.ends_retry_at == math.inf:
+            self.ends_retry_at = trio.current_time() + self.end_delay
+
+    async def write_held_ends(self) -> None:
+        """If they are due, write the held ends again, oldest first, until the store
+        refuses one: that one goes last, and the next round waits twice as long (capped);
+        once every one is stored, the wait is back to its first figure."""
+        if trio.current_time() < self.ends_retry_at:
+            return
+        self.ends_retry_at = math.inf
+        for task_id, held in list(self.held.items()):
+            if self.held.get(task_id) is not held:  # stopped or deleted meanwhile
+                continue
+            try:
+                await self.end_task(held.serial, task_id, held.end, retryable=held.retryable,
+                                    ran=held.ran)
+            except Exception:
+                self.held[task_id] = self.held.pop(task_id)  # last: the others go first
+                self.end_delay = min(self.end_delay * 2, self.settings.end_retry[1])
+                self.ends_retry_at = trio.current_time() + self.end_delay
+                return
+        self.end_delay = self.settings.end_retry[0]
 
     async def retry_later(self, task: Task) -> None:
         delay = self.rng.uniform(*self.settings.retry_delay)
@@ -355,6 +447,17 @@ class _Scheduler:
         if dev is not None and dev.running == task_id:
             await self.stop_running(dev, task_id, STOPPED_REMARK, reply)
             return
+        held = self.held.get(task_id)
+        if held is not None:  # shown running, but its end was never stored: that end is
+            try:               # replaced by the stop's
+                reply.send(await self.end_task(
+                    held.serial, task_id, attrs.evolve(
+                        held.end, status=TaskStatus.FAILED, remark=STOPPED_REMARK,
+                        finished_at=self.clock.now(), result=None),
+                    retryable=False, ran=held.ran))
+            except Exception as exc:
+                reply.fail(exc)
+            return
         try:
             task = await self.store.get_task(task_id)
             if task is None:
@@ -364,8 +467,10 @@ class _Scheduler:
             if dev is not None and dev.remove(task_id):
                 self.where.pop(task_id, None)
                 self.reschedule(dev)
-            reply.send(await self.store.finish_task(
-                task_id, TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=self.clock.now()))
+            end = TaskEnd(status=TaskStatus.FAILED, remark=STOPPED_REMARK,
+                          finished_at=self.clock.now(), started=False)
+            reply.send(await self.end_task(task.serial, task_id, end, retryable=False,
+                                           ran=False))
         except Exception as exc:
             reply.fail(exc)
 
@@ -404,9 +509,13 @@ class _Scheduler:
 
     async def _delete_now(self, task_ids: Sequence[int], reply: Reply[list[int]]) -> None:
         try:
-            reply.send(await self.store.delete_tasks(task_ids))
+            deleted = await self.store.delete_tasks(task_ids)
         except Exception as exc:
             reply.fail(exc)
+            return
+        for task_id in deleted:
+            self.held.pop(task_id, None)  # its end has nothing left to be written to
+        reply.send(deleted)
 
     async def retry(self, task_ids: Sequence[int] | None, reply: Reply[list[Task]]) -> None:
         try:
@@ -436,6 +545,7 @@ async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: 
         for task in await store.pending_tasks():
             sched.enqueue(task)
         while True:
+            await sched.write_held_ends()
             await sched.dispatch_due()
             msg: SchedulerMsg | None = None
             with trio.move_on_at(sched.sleep_deadline()):

@@ -13,6 +13,7 @@ import attrs
 
 from ._mailbox import Address, Reply
 from ._model import NewTask, Task
+from ._ports import TaskEnd
 
 __all__ = [
     "CancelRun",
@@ -87,9 +88,12 @@ class DeviceDown:
 
 @attrs.frozen(kw_only=True)
 class TaskOutcome:
-    """A device actor is done with a task; the store already has its end state.
+    """A device actor is done with a task; the store already has its end state, unless
+    it refused it.
 
-    `task` is None when the task vanished before it could start (deleted meanwhile).
+    `task` is None when the task vanished before it could start (deleted meanwhile), or
+    when the store refused its end: `unwritten` is then that end and `store_error` why,
+    and the scheduler writes the end until the store takes it (the phone is free meanwhile).
     `retryable` is False for a task a user stopped: it is never retried automatically.
     """
 
@@ -97,6 +101,8 @@ class TaskOutcome:
     task_id: int
     task: Task | None
     retryable: bool = True
+    unwritten: TaskEnd | None = None
+    store_error: Exception | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -1,0 +1,265 @@
+"""A task's end on a full disk: held by the scheduler and written once space comes back.
+
+Real parts throughout: the SQLite store, the scheduler and a device actor running the
+`follow` script on a simulated phone through adbutils. The disk fills the way SQLite
+sees it: `PRAGMA max_page_count` on the store's write connection caps the database at the
+pages it has, and a write that needs one more fails with SQLITE_FULL ("database or disk
+is full"), as on a full disk; raising the cap is space coming back. Real time (the store
+and the phone answer from threads and sockets), with a short retry backoff; every wait
+is for a state, under a deadline that only catches a hang.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, cast
+
+import attrs
+import pytest
+import trio
+
+from actors import (
+    Address,
+    NewTask,
+    RunResult,
+    SchedulerSettings,
+    ScriptRunner,
+    Task,
+    TaskStatus,
+    TaskStore,
+    WallClock,
+    run_device,
+    run_scheduler,
+    supervise,
+)
+from actors.messages import DeviceUp, ListDevices, RetryTasks, SchedulerMsg, StopTask, SubmitTasks
+from orchestrator.simulator import Simulator, open_simulator
+from orchestrator.simulator.apps import TIKTOK, SocialApp
+from orchestrator.store import open_sqlite_store
+from orchestrator.store._store import SqlTaskStore
+from scripts import HostFiles, MaterialLibrary
+
+DEADLINE = 60  # seconds: only a hang reaches it
+SERIAL = "sim-0001"
+#: Big enough to live in overflow pages: an update of its row (any end) needs new pages.
+BULKY_NOTE = "n" * 20_000
+UNLIMITED = 1_073_741_823  # SQLite's default max_page_count
+
+
+async def fill_disk(store: TaskStore) -> None:
+    """The database's disk is full: no free page left, and no new one to be had."""
+
+    def fill(conn: sqlite3.Connection) -> None:
+        conn.execute("VACUUM")  # no free pages left over from earlier writes
+        [pages] = conn.execute("PRAGMA page_count").fetchone()
+        conn.execute(f"PRAGMA max_page_count = {int(pages)}")
+
+    await _write_lane(store).run(fill)
+
+
+async def free_disk(store: TaskStore) -> None:
+    """Space comes back."""
+    await _write_lane(store).run(
+        lambda conn: conn.execute(f"PRAGMA max_page_count = {UNLIMITED}"))
+
+
+def _write_lane(store: TaskStore) -> Any:
+    # The write lane's connection is the one whose writes fill the file.
+    return cast(SqlTaskStore[Any, Any], store)._writer
+
+
+@attrs.define
+class CountingStore:
+    """The real store, counting the task ends it is asked to write (so that a test can
+    wait for the held end to have been refused again, not for some time to pass)."""
+
+    inner: TaskStore
+    end_writes: int = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def finish_task(self, *args: Any, **kwargs: Any) -> Task | None:
+        self.end_writes += 1
+        return await self.inner.finish_task(*args, **kwargs)
+
+
+@attrs.define
+class Gated:
+    """The phone's real script runner, each run held until `go` is set: the test fills
+    the disk while the task is marked running but before it ends."""
+
+    runner: Callable[[Task], Awaitable[RunResult]]
+    go: trio.Event = attrs.Factory(trio.Event)
+
+    async def __call__(self, task: Task) -> RunResult:
+        await self.go.wait()
+        return await self.runner(task)
+
+
+@attrs.frozen
+class Farm:
+    sim: Simulator
+    store: CountingStore
+    scheduler: Address[SchedulerMsg]
+    script: Gated
+
+    async def submit_follow(self, user: str) -> Task:
+        """A follow of `user` on the phone, due now; its config is bulky (see above)."""
+        new = NewTask(serial=SERIAL, script_name="follow", request_id=f"follow-{user}",
+                      script_config={"target_user": user, "note": BULKY_NOTE}, due_at=0)
+        [task] = await self.scheduler.request(lambda r: SubmitTasks(tasks=[new], reply=r),
+                                              timeout=DEADLINE)
+        return task
+
+    async def status_of(self, task_id: int) -> Task:
+        task = await self.store.inner.get_task(task_id)
+        assert task is not None
+        return task
+
+    async def wait_status(self, task_id: int, status: TaskStatus) -> Task:
+        """Until the store has the task in `status` (written from another thread)."""
+        while (task := await self.status_of(task_id)).status != status:  # noqa: ASYNC110
+            await trio.sleep(0.01)
+        return task
+
+    async def wait_end_writes(self, count: int) -> None:
+        """Until the store has been asked for `count` task ends in all."""
+        while self.store.end_writes < count:  # noqa: ASYNC110
+            await trio.sleep(0.01)
+
+    async def wait_phone_idle(self) -> None:
+        """Until the scheduler has the phone free (it has heard how the task ended)."""
+        while True:
+            [row] = await self.scheduler.request(lambda r: ListDevices(reply=r),
+                                                 timeout=DEADLINE)
+            if row.current_task_id is None:
+                return
+            await trio.sleep(0.01)
+
+    def follows(self, user: str) -> bool:
+        phone = self.sim.farm.get(SERIAL)
+        assert phone is not None
+        app = phone.apps[TIKTOK]
+        assert isinstance(app, SocialApp)
+        assert app.current is not None
+        return app.current.follows(user)
+
+
+def open_farm(end_retry: tuple[float, float]) -> Callable[[Path], AsyncIterator[Farm]]:
+    async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
+        async with open_simulator(1) as sim, \
+                open_sqlite_store(tmp_path / "tasks.db") as real_store, \
+                trio.open_nursery() as nursery:
+            store = CountingStore(real_store)
+            clock = WallClock()
+            scheduler = await nursery.start(functools.partial(
+                supervise, "scheduler", functools.partial(
+                    run_scheduler, store=cast(TaskStore, store), clock=clock,
+                    settings=SchedulerSettings(auto_retry=False, end_retry=end_retry))))
+            script = Gated(ScriptRunner(adb_host=sim.host, adb_port=sim.port, serial=SERIAL,
+                                        data_dir=tmp_path,
+                                        materials=MaterialLibrary(tmp_path / "materials"),
+                                        host_files=HostFiles()))
+            device = await nursery.start(functools.partial(
+                supervise, f"device {SERIAL}", functools.partial(
+                    run_device, serial=SERIAL, store=cast(TaskStore, store), runner=script,
+                    scheduler=scheduler, clock=clock)))
+            await scheduler.send(DeviceUp(serial=SERIAL, model="Pixel 7", address=device))
+            yield Farm(sim, store, scheduler, script)
+            nursery.cancel_scope.cancel(reason="test over")
+
+    return farm
+
+
+#: Retries of the held end come quickly: a test sees several refusals in well under a second.
+farm = pytest.fixture(name="farm")(open_farm(end_retry=(0.02, 0.1)))
+#: The held end waits a minute before it is written again: what a user does comes first.
+slow_farm = pytest.fixture(name="slow_farm")(open_farm(end_retry=(60.0, 60.0)))
+
+
+async def end_refused(farm: Farm, user: str) -> Task:
+    """A follow of `user` that runs (and succeeds) on the phone while the disk is full:
+    its end is refused, the phone is free again, the task shows running."""
+    task = await farm.submit_follow(user)
+    await farm.wait_status(task.id, TaskStatus.RUNNING)
+    await fill_disk(farm.store.inner)
+    farm.script.go.set()
+    await farm.wait_phone_idle()
+    assert farm.follows(user)
+    assert (await farm.status_of(task.id)).status == TaskStatus.RUNNING
+    return task
+
+
+async def test_an_end_refused_is_stored_once_space_comes_back(farm: Farm) -> None:
+    """The task completed while the disk was full; its end is written again (and refused)
+    until space comes back, then stored, with nobody asking: completed, with its remark."""
+    with trio.fail_after(DEADLINE):
+        task = await end_refused(farm, "gina")
+        await farm.wait_end_writes(3)  # the device's write, and two retries after it
+        assert (await farm.status_of(task.id)).status == TaskStatus.RUNNING
+        await free_disk(farm.store.inner)
+        done = await farm.wait_status(task.id, TaskStatus.COMPLETED)
+    assert done.remark.startswith("followed"), done.remark
+    assert done.finished_at is not None
+
+
+async def test_a_refused_end_is_logged_once_and_its_storing_once(
+        farm: Farm, caplog: pytest.LogCaptureFixture) -> None:
+    """One warning when the store refuses the end, none for each refusal after it, and one
+    info line when it is stored at last."""
+    caplog.set_level(logging.INFO, logger="actors")
+    with trio.fail_after(DEADLINE):
+        task = await end_refused(farm, "hank")
+        await farm.wait_end_writes(4)
+        await free_disk(farm.store.inner)
+        await farm.wait_status(task.id, TaskStatus.COMPLETED)
+    about = [r for r in caplog.records
+             if r.name == "actors._scheduler" and f"task {task.id} " in r.getMessage()]
+    assert [r.levelno for r in about] == [logging.WARNING, logging.INFO], \
+        [r.getMessage() for r in about]
+    assert "database or disk is full" in about[0].getMessage()
+    assert "stored at last" in about[1].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_task_whose_end_was_never_stored_can_be_stopped_then_retried(
+        slow_farm: Farm) -> None:
+    """Shown running, its phone idle: a stop answers it failed with the stop's remark,
+    stored; a retry then runs it again."""
+    farm = slow_farm
+    with trio.fail_after(DEADLINE):
+        task = await end_refused(farm, "ivan")
+        await free_disk(farm.store.inner)
+        stopped = await farm.scheduler.request(lambda r: StopTask(task_id=task.id, reply=r),
+                                               timeout=DEADLINE)
+        assert stopped is not None
+        assert (stopped.status, stopped.remark) == (TaskStatus.FAILED, "stopped by user")
+        assert await farm.status_of(task.id) == stopped
+        [again] = await farm.scheduler.request(
+            lambda r: RetryTasks(task_ids=[task.id], reply=r), timeout=DEADLINE)
+        assert again.status == TaskStatus.PENDING
+        done = await farm.wait_status(task.id, TaskStatus.COMPLETED)
+    assert done.retry_count == 1
+
+
+async def test_a_stop_refused_by_a_full_disk_is_stored_once_space_comes_back(
+        farm: Farm) -> None:
+    """A stop while the disk is full cannot be stored (its answer says why), but the
+    stop's end is written again until it is: failed, with the stop's remark."""
+    with trio.fail_after(DEADLINE):
+        task = await farm.submit_follow("jane")
+        await farm.wait_status(task.id, TaskStatus.RUNNING)
+        await fill_disk(farm.store.inner)
+        with pytest.raises(sqlite3.OperationalError, match="full"):
+            await farm.scheduler.request(lambda r: StopTask(task_id=task.id, reply=r),
+                                         timeout=DEADLINE)
+        await farm.wait_end_writes(3)
+        await free_disk(farm.store.inner)
+        stopped = await farm.wait_status(task.id, TaskStatus.FAILED)
+    assert stopped.remark == "stopped by user"
+    assert not farm.follows("jane")
