@@ -4,7 +4,9 @@ Strict: a JSON value of the wrong type is an error, never coerced (`"5"` is not 
 integer, `1` is not a string, `"abc"` is not an array); one leniency, as in the scripts'
 configs, whose strict hooks these are: a boolean takes 0 and 1 too. Unknown keys are tolerated, as
 the API says. Query strings are text, so a converter made `from_text` reads integers
-from decimal text. Failures are cattrs' validation errors; `describe` turns them into
+from decimal text. Every integer must fit a signed 64-bit integer, what the stores'
+integer columns: a larger one is the caller's mistake, named here, never an overflow in
+a store. Failures are cattrs' validation errors; `describe` turns them into
 one sentence of `$.path: problem` parts, for the 40001 message.
 """
 
@@ -22,7 +24,7 @@ from cattrs.v import format_exception, transform_error
 
 from scripts._convert import configure_strict_json, json_type
 
-__all__ = ["Problem", "Range", "describe", "make_converter", "problems"]
+__all__ = ["INT64_MAX", "INT64_MIN", "Problem", "Range", "describe", "make_converter", "problems"]
 
 
 class Problem(ValueError):
@@ -44,6 +46,24 @@ class Range:
         return value
 
 
+#: The integers the API takes anywhere: a signed 64-bit integer, what both stores keep.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _not_int64() -> Problem:
+    return Problem(f"must fit a signed 64-bit integer ({INT64_MIN} to {INT64_MAX})")
+
+
+def _int64_hook(base: Callable[[object, type], int]) -> Callable[[object, type], int]:
+    def structure(value: object, _: type) -> int:
+        number = base(value, int)
+        if not INT64_MIN <= number <= INT64_MAX:
+            raise _not_int64()
+        return number
+
+    return structure
+
+
 def _wrong_type(expected: str, value: object) -> Problem:
     return Problem(f"expected {expected}, got {json_type(value)}")
 
@@ -54,6 +74,8 @@ def _int_text_hook(strict: Callable[[object, type], int]) -> Callable[[object, t
             return strict(value, int)
         if not re.fullmatch(r"[+-]?[0-9]+", value):
             raise Problem(f"expected an integer, got {value!r}")
+        if len(value.lstrip("+-").lstrip("0")) > len(str(INT64_MAX)):
+            raise _not_int64()  # without converting: `int()` refuses 4,301 digits
         return int(value)
 
     return structure
@@ -102,8 +124,9 @@ def make_converter(*, from_text: bool = False) -> cattrs.Converter:
     (query strings)."""
     converter = cattrs.Converter(detailed_validation=True)
     configure_strict_json(converter, problem=Problem)
-    if from_text:
-        converter.register_structure_hook(int, _int_text_hook(converter.get_structure_hook(int)))
+    strict_int = converter.get_structure_hook(int)
+    converter.register_structure_hook(
+        int, _int64_hook(_int_text_hook(strict_int) if from_text else strict_int))
     # IntEnum and StrEnum are named too: otherwise their int/str base would win.
     for base in (enum.Enum, enum.IntEnum, enum.StrEnum):
         converter.register_structure_hook(base, _enum_hook(converter))

@@ -3,14 +3,16 @@ an import, a JSON array or CSV text whose header names the fields.
 
 Rules: a username is letters, digits, `_` and `.` (a leading `@` is dropped); an empty
 `packagename` is the platform's own app; tags are trimmed, empty ones dropped,
-repeats kept once; an empty `device` is none. In CSV, tags are separated by `|`.
+repeats kept once; an empty `device` is none. In CSV, tags are separated by `|`, and a
+field is at most 128 KiB (the csv module's limit, which is process-wide: left as it is).
+What is sent is checked first as every body is (`_body`): JSON nesting, and text the
+stores can keep, for a CSV row each of its fields.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,6 +24,7 @@ from actors import Account, AccountStatus, LoginState, NewAccount, Platform
 from scripts.apps import load_app
 
 from ..converter import make_converter, problems
+from ._body import BadInput, check_value, parse_json
 
 __all__ = ["AccountBody", "BadAccount", "RowError", "parse_account", "parse_import",
            "updated"]
@@ -30,6 +33,7 @@ _USERNAME = re.compile(r"[A-Za-z0-9._]{1,64}")
 _JSON = make_converter()
 _TEXT = make_converter(from_text=True)  # CSV cells are text: `logined` may be "1"
 CSV_TAGS = "|"
+_ENCODING = "utf-8-sig"  # UTF-8; a spreadsheet's byte order mark goes too
 
 
 @attrs.frozen(kw_only=True)
@@ -123,26 +127,34 @@ def _field(path: str) -> str | None:
 
 
 def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
-    """`(line, cells)` of each data row; empty cells are absent, `tags` a list."""
+    """`(line, cells)` of each data row; empty cells are absent, `tags` a list.
+
+    Raises:
+        BadAccount: a line the csv module cannot read (a field over its limit).
+    """
     reader = csv.reader(io.StringIO(text))
-    header = [name.strip().lower() for name in next(reader, [])]
     rows = []
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue
-        row: dict[str, Any] = {name: cell for name, cell in zip(header, cells, strict=False)
-                               if cell.strip()}
-        if "tags" in row:
-            row["tags"] = row["tags"].split(CSV_TAGS)
-        rows.append((reader.line_num, row))
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            row: dict[str, Any] = {name: cell for name, cell
+                                   in zip(header, cells, strict=False) if cell.strip()}
+            if "tags" in row:
+                row["tags"] = row["tags"].split(CSV_TAGS)
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise BadAccount([("$", f"line {reader.line_num}: {exc}")]) from None
     return rows
 
 
-def _json_rows(text: str) -> list[tuple[int, object]]:
+def _json_rows(body: bytes) -> list[tuple[int, object]]:
     try:
-        items = json.loads(text)
-    except ValueError as exc:
-        raise BadAccount([("$", f"the body is not valid JSON (nor text/csv): {exc}")]) from None
+        items = parse_json(body, encoding=_ENCODING)
+    except BadInput as exc:
+        hint = "" if exc.path else " (for CSV, send Content-Type: text/csv)"
+        raise BadAccount([(exc.path or "$", exc.problem + hint)]) from None
     if not isinstance(items, list):
         raise BadAccount([("$", "expected a JSON array of accounts (or text/csv)")])
     return list(enumerate(items, start=1))
@@ -156,18 +168,25 @@ def parse_import(body: bytes, *, csv_text: bool) -> tuple[list[tuple[int, NewAcc
     Raises:
         BadAccount: the body as a whole is unreadable (not UTF-8, not JSON, not an array).
     """
-    try:
-        text = body.decode("utf-8-sig")  # a spreadsheet's byte order mark goes too
-    except UnicodeDecodeError as exc:
-        raise BadAccount([("$", f"the body is not UTF-8 text: {exc}")]) from None
-    rows = _csv_rows(text) if csv_text else _json_rows(text)
+    if csv_text:
+        try:
+            rows: list[tuple[int, Any]] = _csv_rows(body.decode(_ENCODING))
+        except UnicodeDecodeError as exc:
+            raise BadAccount([("$", f"the body is not UTF-8 text: {exc}")]) from None
+    else:
+        rows = _json_rows(body)
     converter = _TEXT if csv_text else _JSON
     accounts: list[tuple[int, NewAccount]] = []
     errors: list[RowError] = []
     seen: dict[tuple[Platform, str], int] = {}
     for line, raw in rows:
         try:
+            check_value(raw)  # a CSV row's cells (a JSON body was checked whole)
             new = parse_account(raw, converter)
+        except BadInput as exc:
+            errors.append(RowError(line=line, field=_field(exc.path or "$"),
+                                   message=exc.problem))
+            continue
         except BadAccount as exc:
             errors += [RowError(line=line, field=_field(path), message=problem)
                        for path, problem in exc.faults]

@@ -110,7 +110,7 @@ def account_routes(facade: Facade) -> Blueprint:
         return envelope(AccountPage(accounts=[AccountView.of(a, serials) for a in accounts],
                                     total=total, page=query.page, page_size=query.page_size))
 
-    @routes.get("/accounts/<int:account_id>")
+    @routes.get("/accounts/<id(account):account_id>")
     async def get_account(account_id: int) -> Response:
         return await view(await facade.store.get_account(account_id), account_id)
 
@@ -126,7 +126,7 @@ def account_routes(facade: Facade) -> Blueprint:
             raise _exists(exc) from exc
         return await view(account, account.id)
 
-    @routes.put("/accounts/<int:account_id>")
+    @routes.put("/accounts/<id(account):account_id>")
     async def update_account(account_id: int) -> Response:
         changes = await read_object()
         try:
@@ -138,7 +138,7 @@ def account_routes(facade: Facade) -> Blueprint:
             raise _exists(exc) from exc
         return await view(account, account_id)
 
-    @routes.delete("/accounts/<int:account_id>")
+    @routes.delete("/accounts/<id(account):account_id>")
     async def delete_account(account_id: int) -> Response:
         if not await facade.store.delete_account(account_id):
             raise NotFound(f"account {account_id} not found")

@@ -3,7 +3,9 @@ that answers every failure with the envelope, never an HTML page.
 
 Our choices where the API is silent: an unknown route and a wrong method both answer
 40401 with HTTP 404 (the status follows the code; the message names the method and the
-allowed ones); a `{id}` that is not an integer is an unknown route (40401).
+allowed ones); a `{id}` that is not an integer is an unknown route (40401), one that no
+row can have (beyond a 64-bit integer) is no such task or account (40401). A body is at
+most 1 MiB but on the materials upload (`_body`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from ..plans import Plan
 from ..store import Store
 from ._access import OPEN, Access, Guard
 from ._accounts import account_routes
+from ._body import LimitedRequest, limit_body
 from ._facade import Facade
 from ._hot import HotRoutes
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
 from ._render import License
 from ._tasks import task_routes
-from ._wire import envelope, envelope_body
+from ._wire import IdConverter, NoSuchId, envelope, envelope_body
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -48,6 +51,8 @@ def _as_error(exc: Exception) -> OrchestratorError:
         case MethodNotAllowed(valid_methods=allowed):
             return NotFound(f"method {request.method} is not allowed on {request.path}"
                             f" (allowed: {', '.join(sorted(allowed or ()))})")
+        case NoSuchId(description=description):
+            return NotFound(str(description))
         case HTTPException(code=404):
             return NotFound(f"no such route: {request.method} {request.path}")
         case HTTPException(code=code, description=description) if code and code < 500:
@@ -58,8 +63,10 @@ def _as_error(exc: Exception) -> OrchestratorError:
 
 async def _answer_error(exc: Exception) -> Response:
     error = _as_error(exc)
-    return envelope(error.data, code=error.code, message=error.message,
-                    status=error.http_status)
+    answer = envelope(error.data, code=error.code, message=error.message,
+                      status=error.http_status)
+    answer.headers.update({name.decode(): value.decode() for name, value in error.headers})
+    return answer
 
 
 def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: Plan,
@@ -76,10 +83,13 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
+    app.url_map.converters["id"] = IdConverter
+    app.request_class = LimitedRequest
     # No bodiless automatic OPTIONS answers: every answer is the envelope.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    # Uploads of videos to the material library are large.
+    # The most any route takes (uploads of videos); `limit_body` lowers it for the others.
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
+    app.before_request(limit_body)
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     reply_timeout=reply_timeout, host_files=host_files)
 

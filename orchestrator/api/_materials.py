@@ -3,6 +3,10 @@
 
 A file is addressed as `/materials/{tag}/{name}`, where the tag `_` is the untagged
 root; `?tag=_` lists the root's files. A tag and a file name are single path segments.
+
+An upload (`POST /materials`, multipart/form-data) is at most `MAX_UPLOAD_BYTES`, 2 GiB,
+all its parts together, and may take up to an hour to arrive; every other body of the API
+is at most 1 MiB (`_body`). A larger one is 40001 naming the limit.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from scripts._materials import Material, MaterialLibrary, MaterialNotFound, Mate
 
 from ..converter import Range
 from ..errors import InvalidParams, NotFound
+from ._body import takes_body
 from ._wire import Paging, envelope, read_body, read_form, read_query
 
 __all__ = ["MAX_UPLOAD_BYTES", "material_routes"]
@@ -100,6 +105,7 @@ def material_routes(materials: MaterialLibrary) -> Blueprint:
     routes = Blueprint("materials", __name__)
 
     @routes.post("/materials")
+    @takes_body(MAX_UPLOAD_BYTES)
     async def upload() -> Response:
         request.body_timeout = UPLOAD_SECONDS
         form = await read_form(UploadForm)

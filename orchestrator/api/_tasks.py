@@ -92,11 +92,11 @@ def task_routes(facade: Facade) -> Blueprint:
         again: list[Task] = await facade.ask(lambda reply: RetryTasks(task_ids=None, reply=reply))
         return envelope(Retried(retried_count=len(again)))
 
-    @routes.get("/task/<int:task_id>")
+    @routes.get("/task/<id(task):task_id>")
     async def get_task(task_id: int) -> Response:
         return _task_view(await facade.store.get_task(task_id), task_id)
 
-    @routes.delete("/task/<int:task_id>")
+    @routes.delete("/task/<id(task):task_id>")
     async def delete_task(task_id: int) -> Response:
         deleted: list[int] = await facade.ask(
             lambda reply: DeleteTasks(task_ids=[task_id], reply=reply))
@@ -104,12 +104,12 @@ def task_routes(facade: Facade) -> Blueprint:
             raise NotFound(f"task {task_id} not found")
         return envelope(Deleted.of(deleted))
 
-    @routes.post("/task/<int:task_id>/stop")
+    @routes.post("/task/<id(task):task_id>/stop")
     async def stop_task(task_id: int) -> Response:
         task: Task | None = await facade.ask(lambda reply: StopTask(task_id=task_id, reply=reply))
         return _task_view(task, task_id)
 
-    @routes.post("/task/<int:task_id>/retry")
+    @routes.post("/task/<id(task):task_id>/retry")
     async def retry_task(task_id: int) -> Response:
         again: list[Task] = await facade.ask(
             lambda reply: RetryTasks(task_ids=[task_id], reply=reply))

@@ -1,20 +1,25 @@
 """The wire in both directions: request bodies and query strings into attrs models, and
-every answer into the envelope `{"code", "message", "data"}`."""
+every answer into the envelope `{"code", "message", "data"}`. What a client sends is
+checked first (`_body`: size, JSON, text the stores can keep), then structured."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, TypeVar
 
 import attrs
 import cattrs
 from quart import Response, request
+from werkzeug.exceptions import NotFound as RouteNotFound
+from werkzeug.routing import IntegerConverter, Map
 
-from ..converter import Range, describe, make_converter
+from ..converter import INT64_MAX, Range, describe, make_converter
 from ..errors import InvalidParams
+from ._body import BadInput, check_value, parse_json
 
-__all__ = ["Paging", "envelope", "envelope_body", "read_body", "read_form", "read_object",
-           "read_query"]
+__all__ = ["IdConverter", "NoSuchId", "Paging", "envelope", "envelope_body", "read_body",
+           "read_form", "read_object", "read_query"]
 
 T = TypeVar("T")
 
@@ -22,18 +27,46 @@ _JSON = make_converter()
 _QUERY = make_converter(from_text=True)
 
 
+MAX_PAGE_SIZE = 100
+#: The last page whose offset a store can count (a 64-bit integer) at any page size.
+MAX_PAGE = INT64_MAX // MAX_PAGE_SIZE + 1
+
+
 @attrs.frozen(kw_only=True)
 class Paging:
     """The paging every list query takes: `page` from 1, `page_size` 1-100 (default 20;
     larger is an error, never silently clamped)."""
 
-    page: Annotated[int, Range(1)] = 1
-    page_size: Annotated[int, Range(1, 100)] = 20
+    page: Annotated[int, Range(1, MAX_PAGE)] = 1
+    page_size: Annotated[int, Range(1, MAX_PAGE_SIZE)] = 20
 
     @property
     def offset(self) -> int:
         """How many matches the page skips."""
         return (self.page - 1) * self.page_size
+
+
+class NoSuchId(RouteNotFound):
+    """A path's id that no row can have (the app answers 40401 with `description`)."""
+
+
+class IdConverter(IntegerConverter):
+    """`<id(noun):name>`: the id of a stored `noun` ("task"), an `int` from 0 to
+    `INT64_MAX`. Digits 0-9 only (`int`'s `\\d` takes other scripts' digits too); an id
+    beyond a 64-bit integer, which the stores can neither hold nor look up, raises
+    `NoSuchId` ("task 99999999999999999999 not found") rather than reaching them (or
+    `int()`, which refuses over 4,300 digits)."""
+
+    regex = "[0-9]+"
+
+    def __init__(self, url_map: Map, noun: str) -> None:
+        super().__init__(url_map, max=INT64_MAX)
+        self.noun = noun
+
+    def to_python(self, value: str) -> int:
+        if len(value.lstrip("0")) > len(str(INT64_MAX)) or int(value) > INT64_MAX:
+            raise NoSuchId(f"{self.noun} {value} not found")
+        return int(value)
 
 
 def envelope(data: object = None, *, code: int = 0, message: str = "success",
@@ -60,13 +93,14 @@ async def read_object() -> dict[str, object]:
     """The JSON object of the body, whatever the Content-Type (curl's `-d` says form data).
 
     Raises:
-        InvalidParams: not JSON, or not an object.
+        InvalidParams: too large, not UTF-8 JSON, a value unfit to keep (`_body`), or not
+            an object.
     """
-    text = await request.get_data(as_text=True)
     try:
-        raw = json.loads(text)
-    except ValueError as exc:
-        raise InvalidParams(f"the body is not valid JSON: {exc}") from None
+        raw = parse_json(await request.get_data(cache=True, as_text=False,
+                                                parse_form_data=False))
+    except BadInput as exc:
+        raise InvalidParams(str(exc)) from None
     if not isinstance(raw, dict):
         raise InvalidParams("the body must be a JSON object")
     return raw
@@ -81,13 +115,23 @@ async def read_body(cls: type[T]) -> T:
     return _load(_JSON, await read_object(), cls)
 
 
+def _text_fields(fields: Mapping[str, str]) -> dict[str, str]:
+    """The fields of a query string or form that have a value, checked (`_body`)."""
+    given = {key: value for key, value in fields.items() if value}
+    try:
+        check_value(given)
+    except BadInput as exc:
+        raise InvalidParams(str(exc)) from None
+    return given
+
+
 def read_query(cls: type[T]) -> T:
     """The query string as `cls`; an empty value (`?status=`) counts as absent.
 
     Raises:
         InvalidParams: a parameter at fault (named).
     """
-    return _load(_QUERY, {key: value for key, value in request.args.items() if value}, cls)
+    return _load(_QUERY, _text_fields(request.args), cls)
 
 
 async def read_form(cls: type[T]) -> T:
@@ -96,5 +140,4 @@ async def read_form(cls: type[T]) -> T:
     Raises:
         InvalidParams: a field at fault (named).
     """
-    form = await request.form
-    return _load(_QUERY, {key: value for key, value in form.items() if value}, cls)
+    return _load(_QUERY, _text_fields(await request.form), cls)
