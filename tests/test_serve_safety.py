@@ -36,7 +36,8 @@ def test_a_wider_host_needs_a_token(tmp_path: Path) -> None:
     done = _serve("--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
-    assert "--token" in done.stderr and "ORCHESTRATOR_TOKEN" in done.stderr
+    assert "--token" in done.stderr
+    assert "ORCHESTRATOR_TOKEN" in done.stderr
     assert not (tmp_path / "d").exists()
 
 

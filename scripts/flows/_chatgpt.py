@@ -12,6 +12,11 @@ __all__ = ["CHATGPT_TIMEOUT", "chat_comment"]
 CHATGPT_TIMEOUT = 30.0
 
 
+def _unsaid(remark: str, api_key: str) -> str:
+    """`remark` without the key: an endpoint may echo it back in an error."""
+    return remark.replace(api_key, "********") if api_key else remark
+
+
 async def chat_comment(http: httpx.AsyncClient | None, *, base_url: str, api_key: str,
                        model: str, prompt: str, max_tokens: int, temperature: float,
                        about: str = "") -> str:
@@ -37,10 +42,11 @@ async def chat_comment(http: httpx.AsyncClient | None, *, base_url: str, api_key
             response = await http.post(url, json=body, headers=headers,
                                        timeout=CHATGPT_TIMEOUT)
     except httpx.HTTPError as error:
-        raise StepFailed(f"ChatGPT endpoint {url} unreachable: {error!r}") from error
+        raise StepFailed(_unsaid(f"ChatGPT endpoint {url} unreachable: {error!r}",
+                                 api_key)) from error
     if response.status_code != 200:
-        raise StepFailed(f"ChatGPT endpoint answered HTTP {response.status_code}: "
-                         f"{response.text[:200]}")
+        raise StepFailed(_unsaid(f"ChatGPT endpoint answered HTTP {response.status_code}: "
+                                 f"{response.text[:200]}", api_key))
     try:
         text = response.json()["choices"][0]["message"]["content"]
     except (ValueError, LookupError, TypeError):

@@ -29,6 +29,7 @@ class FakeChat:
     port: int = 0
     status: int = 200
     reply: str = "Love this one!"
+    error: str = "nope"
     requests: list[tuple[str, dict[str, str], dict[str, Any]]] = attrs.Factory(list)
 
     @property
@@ -47,7 +48,7 @@ class FakeChat:
         self.requests.append((request_line, headers, json.loads(body)))
         answer = json.dumps({"choices": [{"message": {"role": "assistant",
                                                       "content": self.reply}}]}
-                            if self.status == 200 else {"error": {"message": "nope"}}).encode()
+                            if self.status == 200 else {"error": {"message": self.error}}).encode()
         await stream.send_all(
             f"HTTP/1.1 {self.status} X\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n".encode() + answer)
@@ -143,6 +144,19 @@ class TestChatGPT:
                               "comment_probable": 100, "generate_by_chatgpt": True,
                               "chatgpt_settings": {"base_url": chat.base_url}})
         assert account_of(sim, serial).comments == {}
+
+    async def test_an_echoed_key_stays_out_of_the_remark(self, sim: Simulator,
+                                                         chat: FakeChat) -> None:
+        """Endpoints answer a wrong key with the key itself in the error text."""
+        chat.status, chat.error = 401, "Incorrect API key provided: sk-leaky-key"
+        with pytest.raises(StepFailed, match="HTTP 401") as failed:
+            await run_script(sim, serials(sim)[0], "account_warmup",
+                             {"task_duration": 1, "min_duration": 1, "max_duration": 1,
+                              "comment_probable": 100, "generate_by_chatgpt": True,
+                              "chatgpt_settings": {"base_url": chat.base_url,
+                                                   "api_key": "sk-leaky-key"}})
+        assert "sk-leaky-key" not in str(failed.value)
+        assert "Incorrect API key provided: ********" in str(failed.value)
 
     async def test_endpoint_unreachable(self, sim: Simulator) -> None:
         serial = serials(sim)[0]
