@@ -17,6 +17,7 @@ from actors.messages import DeviceSnapshot, ListDevices
 from ..errors import InvalidParams, NotFound
 from ._account_input import AccountBody, BadAccount, RowError, parse_import, updated
 from ._facade import Facade
+from ._openapi import Doc
 from ._render import local_time
 from ._wire import Paging, envelope, read_body, read_object, read_query
 
@@ -100,6 +101,8 @@ def account_routes(facade: Facade) -> Blueprint:
         return envelope(AccountView.of(account, await online()))
 
     @routes.get("/accounts")
+    @Doc(summary="List accounts (filtered, paged)", query=AccountQuery,
+         answer=AccountPage)
     async def list_accounts() -> Response:
         query = read_query(AccountQuery)
         where = AccountFilter(platform=query.platform, device=query.device,
@@ -111,10 +114,12 @@ def account_routes(facade: Facade) -> Blueprint:
                                     total=total, page=query.page, page_size=query.page_size))
 
     @routes.get("/accounts/<id(account):account_id>")
+    @Doc(summary="One account", answer=AccountView)
     async def get_account(account_id: int) -> Response:
         return await view(await facade.store.get_account(account_id), account_id)
 
     @routes.post("/accounts")
+    @Doc(summary="Create an account", body=AccountBody, answer=AccountView)
     async def create_account() -> Response:
         body = await read_body(AccountBody)
         try:
@@ -127,6 +132,8 @@ def account_routes(facade: Facade) -> Blueprint:
         return await view(account, account.id)
 
     @routes.put("/accounts/<id(account):account_id>")
+    @Doc(summary="Change some of an account's fields", body=AccountBody, partial=True,
+         answer=AccountView)
     async def update_account(account_id: int) -> Response:
         changes = await read_object()
         try:
@@ -139,12 +146,15 @@ def account_routes(facade: Facade) -> Blueprint:
         return await view(account, account_id)
 
     @routes.delete("/accounts/<id(account):account_id>")
+    @Doc(summary="Delete an account", answer=AccountsDeleted)
     async def delete_account(account_id: int) -> Response:
         if not await facade.store.delete_account(account_id):
             raise NotFound(f"account {account_id} not found")
         return envelope(AccountsDeleted(deleted_count=1, account_ids=[account_id]))
 
     @routes.post("/accounts/import")
+    @Doc(summary="Import accounts, all or none: a JSON array, or CSV with a header",
+         body=list[AccountBody], csv=True, answer=Imported)
     async def import_accounts() -> Response:
         body = await request.get_data(cache=True, as_text=False, parse_form_data=False)
         try:

@@ -26,6 +26,7 @@ from ..store import Store
 from ._access import OPEN, Access, Guard
 from ._accounts import account_routes
 from ._body import LimitedRequest, limit_body
+from ._docs import docs_routes
 from ._facade import Facade
 from ._hot import HotRoutes
 from ._materials import MAX_UPLOAD_BYTES, material_routes
@@ -102,6 +103,7 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
     app.register_blueprint(meta_routes(facade), url_prefix=API_PREFIX)
     app.register_blueprint(account_routes(facade), url_prefix=API_PREFIX)
     app.register_blueprint(material_routes(materials), url_prefix=API_PREFIX)
+    app.register_blueprint(docs_routes(), url_prefix=API_PREFIX)
     app.register_error_handler(Exception, _answer_error)
 
     async def stats() -> bytes | None:

@@ -24,6 +24,7 @@ from scripts._materials import Material, MaterialLibrary, MaterialNotFound, Mate
 from ..converter import Range
 from ..errors import InvalidParams, NotFound
 from ._body import takes_body
+from ._openapi import Doc
 from ._wire import Paging, envelope, read_body, read_form, read_query
 
 __all__ = ["MAX_UPLOAD_BYTES", "material_routes"]
@@ -105,6 +106,8 @@ def material_routes(materials: MaterialLibrary) -> Blueprint:
     routes = Blueprint("materials", __name__)
 
     @routes.post("/materials")
+    @Doc(summary="Upload files to the library", form=UploadForm, files="file",
+         answer=Uploaded)
     @takes_body(MAX_UPLOAD_BYTES)
     async def upload() -> Response:
         request.body_timeout = UPLOAD_SECONDS
@@ -120,6 +123,8 @@ def material_routes(materials: MaterialLibrary) -> Blueprint:
         return envelope(Uploaded(materials=stored, uploaded_count=len(stored)))
 
     @routes.get("/materials")
+    @Doc(summary="List the library (filtered, paged)", query=ListQuery,
+         answer=MaterialPage)
     async def list_materials() -> Response:
         query = read_query(ListQuery)
         with _library_errors():
@@ -131,17 +136,21 @@ def material_routes(materials: MaterialLibrary) -> Blueprint:
                                      page_size=query.page_size))
 
     @routes.put("/materials/<tag>/<name>")
+    @Doc(summary="Move a file to another tag", body=Retag, answer=Material)
     async def retag(tag: str, name: str) -> Response:
         body = await read_body(Retag)
         with _library_errors():
             return envelope(await materials.move(tag, name, body.tag))
 
     @routes.delete("/materials/<tag>/<name>")
+    @Doc(summary="Delete a file", answer=Material, errors=(InvalidParams,))
     async def delete(tag: str, name: str) -> Response:
         with _library_errors():
             return envelope(await materials.delete(tag, name))
 
     @routes.post("/materials/reset-used")
+    @Doc(summary="Mark files unused again (a tag's, or all)", body=ResetUsed,
+         answer=Reset)
     async def reset_used() -> Response:
         body = await read_body(ResetUsed)
         with _library_errors():

@@ -7,6 +7,7 @@ from quart import Blueprint, Response
 from actors.messages import DeviceSnapshot, ListDevices
 
 from ._facade import Facade
+from ._openapi import Doc
 from ._render import Devices, License
 from ._wire import envelope
 
@@ -18,10 +19,12 @@ def meta_routes(facade: Facade) -> Blueprint:
     routes = Blueprint("meta", __name__)
 
     @routes.get("/license/check")
+    @Doc(summary="Which plan is configured", answer=License)
     async def license_check() -> Response:
         return envelope(License.of(facade.plan))
 
     @routes.get("/devices")
+    @Doc(summary="The phones this host sees", answer=Devices)
     async def devices() -> Response:
         found: list[DeviceSnapshot] = await facade.ask(lambda reply: ListDevices(reply=reply))
         return envelope(Devices(devices=found, total=len(found)))

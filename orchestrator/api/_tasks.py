@@ -9,12 +9,13 @@ import enum
 import attrs
 from quart import Blueprint, Response
 
-from actors import Task, TaskFilter, TaskSource, TaskStatus
+from actors import Task, TaskFilter, TaskSource, TaskStats, TaskStatus
 from actors.messages import DeleteTasks, RetryTasks, StopTask, SubmitTasks
 
-from ..errors import InvalidParams, NotFound
+from ..errors import InvalidParams, NotFound, ScriptNameMissing, ScriptNotApiEnabled
 from ._create import CreateTasks, plan_request
 from ._facade import Facade
+from ._openapi import Doc, script_config, script_name
 from ._render import Created, Deleted, Retried, TaskPage, TaskView
 from ._wire import Paging, envelope, read_body, read_query
 
@@ -56,6 +57,9 @@ def task_routes(facade: Facade) -> Blueprint:
     routes = Blueprint("tasks", __name__)
 
     @routes.post("/task")
+    @Doc(summary="Create tasks: devices (or accounts) x targets", body=CreateTasks,
+         fields={"script_name": script_name(), "script_config": script_config()},
+         answer=Created, errors=(ScriptNameMissing, ScriptNotApiEnabled))
     async def create() -> Response:
         request = await read_body(CreateTasks)
         new = await plan_request(request, now=facade.clock.now(), accounts=facade.store,
@@ -64,6 +68,8 @@ def task_routes(facade: Facade) -> Blueprint:
         return envelope(Created.of(stored))
 
     @routes.get("/task")
+    @Doc(summary="List tasks (filtered, paged), newest first", query=ListQuery,
+         answer=TaskPage)
     async def list_tasks() -> Response:
         query = read_query(ListQuery)
         where = TaskFilter(status=query.status, serial=query.serial,
@@ -75,10 +81,13 @@ def task_routes(facade: Facade) -> Blueprint:
                                  page=query.page, page_size=query.page_size))
 
     @routes.get("/task/stats")
+    @Doc(summary="Task counts by status", answer=TaskStats)
     async def stats() -> Response:
         return envelope(await facade.store.task_stats())
 
     @routes.delete("/task/batch")
+    @Doc(summary="Delete tasks (running ones are stopped first)", body=TaskIds,
+         answer=Deleted)
     async def delete_batch() -> Response:
         ids = (await read_body(TaskIds)).task_ids
         if not ids:
@@ -88,15 +97,18 @@ def task_routes(facade: Facade) -> Blueprint:
         return envelope(Deleted.of(deleted))
 
     @routes.post("/task/retry-all")
+    @Doc(summary="Every failed task back to pending", answer=Retried)
     async def retry_all() -> Response:
         again: list[Task] = await facade.ask(lambda reply: RetryTasks(task_ids=None, reply=reply))
         return envelope(Retried(retried_count=len(again)))
 
     @routes.get("/task/<id(task):task_id>")
+    @Doc(summary="One task", answer=TaskView)
     async def get_task(task_id: int) -> Response:
         return _task_view(await facade.store.get_task(task_id), task_id)
 
     @routes.delete("/task/<id(task):task_id>")
+    @Doc(summary="Delete a task (a running one is stopped first)", answer=Deleted)
     async def delete_task(task_id: int) -> Response:
         deleted: list[int] = await facade.ask(
             lambda reply: DeleteTasks(task_ids=[task_id], reply=reply))
@@ -105,11 +117,15 @@ def task_routes(facade: Facade) -> Blueprint:
         return envelope(Deleted.of(deleted))
 
     @routes.post("/task/<id(task):task_id>/stop")
+    @Doc(summary="Stop a running or pending task (another: 40001)", answer=TaskView,
+         errors=(InvalidParams,))
     async def stop_task(task_id: int) -> Response:
         task: Task | None = await facade.ask(lambda reply: StopTask(task_id=task_id, reply=reply))
         return _task_view(task, task_id)
 
     @routes.post("/task/<id(task):task_id>/retry")
+    @Doc(summary="A failed task back to pending (not failed: 40001)", answer=TaskView,
+         errors=(InvalidParams,))
     async def retry_task(task_id: int) -> Response:
         again: list[Task] = await facade.ask(
             lambda reply: RetryTasks(task_ids=[task_id], reply=reply))
