@@ -175,7 +175,8 @@ def _error_answers(errors: Iterable[type[OrchestratorError]],
         if cls.code not in (other.code for other in group):
             group.append(cls)
     answers: dict[str, Schema] = {}
-    for status, group in sorted(by_status.items()):
+    for status, found in sorted(by_status.items()):
+        group = sorted(found, key=lambda cls: cls.code)
         name = "_".join(cls.__name__ for cls in group)
         codes = [cls.code for cls in group]
         answer: Schema = {

@@ -126,6 +126,8 @@ class Schemas:
             return {"anyOf": [self.of(arg) for arg in args]}
         if isinstance(type_, type) and issubclass(type_, enum.Enum):
             return _choices([member.value for member in type_])
+        if type_ is int:  # the converter takes what the stores keep: a signed 64-bit one
+            return {"type": "integer", "format": "int64"}
         if type_ in _SCALARS:
             return {"type": _SCALARS[type_]}
         if isinstance(type_, type) and attrs.has(type_):
