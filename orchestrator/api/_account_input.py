@@ -153,8 +153,7 @@ def _json_rows(body: bytes) -> list[tuple[int, object]]:
     try:
         items = parse_json(body, encoding=_ENCODING)
     except BadInput as exc:
-        hint = "" if exc.path else " (for CSV, send Content-Type: text/csv)"
-        raise BadAccount([(exc.path or "$", exc.problem + hint)]) from None
+        raise BadAccount([(exc.path or "$", exc.problem)]) from None
     if not isinstance(items, list):
         raise BadAccount([("$", "expected a JSON array of accounts (or text/csv)")])
     return list(enumerate(items, start=1))
