@@ -157,6 +157,11 @@ def _body(doc: Doc, schemas: Schemas) -> Schema | None:
     return {"required": True, "content": content} if content else None
 
 
+def _raw_schema(media: str) -> Schema:
+    """A success that is not the envelope: a JSON document, else text or bytes."""
+    return {"type": "object"} if media == "application/json" else {"type": "string"}
+
+
 def _envelope(code: Schema, data: Schema) -> Schema:
     return {"type": "object", "required": ["code", "message", "data"],
             "properties": {"code": code, "message": {"type": "string"}, "data": data}}
@@ -205,7 +210,7 @@ def _operation(rule: Rule, doc: Doc, view: Callable[..., Any], schemas: Schemas,
     if (body := _body(doc, schemas)) is not None:
         operation["requestBody"] = body
     if doc.raw:
-        success: Schema = {"content": {media: {"schema": {"type": "string"}}
+        success: Schema = {"content": {media: {"schema": _raw_schema(media)}
                                        for media in doc.raw}}
     else:
         success = {"content": {"application/json": {

@@ -1,0 +1,137 @@
+"""Property-based: schemathesis makes requests for every operation of the OpenAPI document
+the real server serves (`GET /api/v1/openapi.json`), valid ones and invalid ones, and sends
+them to that server on a loopback port. Every answer must hold:
+
+- no 5xx;
+- the envelope `{code, message, data}`, its code agreeing with the HTTP status (0 with 200,
+  else the code's first three digits), except the successes the document says are not
+  the envelope (the document itself, the docs page and its files);
+- what the document says: a documented status, its media type, its schema.
+
+Bounded: `MAX_EXAMPLES` requests per operation and kind (valid, invalid), no shrinking,
+no deadlines (loopback timing is not what is tested), derandomized so that a run is the
+same run every time. Schemathesis is synchronous: it runs in a worker thread while trio
+serves the app in this one.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+import trio
+from hypothesis import HealthCheck, Phase, given
+from hypothesis.errors import Unsatisfiable
+from schemathesis import APIOperation, Case, GenerationMode, Response
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from orchestrator.api import create_app, serve_api
+from orchestrator.plans import default_plan
+
+from .conftest import DEADLINE, Farm
+
+#: Requests per operation and kind: about 1,400 in all, 15-30 s on two cores.
+MAX_EXAMPLES = 30
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
+
+
+@pytest.fixture
+async def origin(farm: Farm) -> str:
+    """The real server, with two phones, so that tasks run and devices answer."""
+    for serial in ("sim-0001", "sim-0002"):
+        await farm.plug(serial)
+    app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
+                     clock=farm.clock, materials=farm.materials)
+    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
+    return f"http://127.0.0.1:{port}"
+
+
+def _not_enveloped(document: dict[str, Any]) -> set[str]:
+    """The operations (`METHOD /path`) whose success is not the envelope."""
+    return {f"{method.upper()} {path}" for path, operations in document["paths"].items()
+            for method, operation in operations.items()
+            if "application/json" not in operation["responses"]["200"]["content"]
+            or "code" not in operation["responses"]["200"]["content"]["application/json"][
+                "schema"].get("properties", {})}
+
+
+def _envelope_problem(response: Response, raw_success: bool) -> str | None:
+    """What is wrong with an answer as an envelope, if anything."""
+    if raw_success and response.status_code == 200:
+        return None
+    media = next(iter(response.headers.get("content-type", [])), "")
+    if not media.startswith("application/json"):
+        return f"not the envelope: {media or 'no'} content type"
+    try:
+        body = response.json()
+    except ValueError:
+        return "not the envelope: not JSON"
+    if not isinstance(body, dict) or set(body) != {"code", "message", "data"}:
+        return f"not the envelope: {str(body)[:200]}"
+    code, message = body["code"], body["message"]
+    if not isinstance(code, int) or not isinstance(message, str):
+        return f"not the envelope: code {code!r}, message {message!r}"
+    if (code == 0) != (response.status_code == 200) or (code and code // 100 !=
+                                                         response.status_code):
+        return f"code {code} with HTTP status {response.status_code}"
+    return None
+
+
+def _fuzz_operation(operation: APIOperation, mode: GenerationMode, origin: str, *,
+                    raw_success: bool, found: dict[tuple[str, str], str]) -> None:
+    """Send `operation`'s requests of kind `mode`; add each kind of failure once to
+    `found`: the request as curl, the answer, what is wrong."""
+
+    @hypothesis.settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+                         derandomize=True, phases=[Phase.explicit, Phase.generate],
+                         suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case: Case) -> None:
+        response = case.call(base_url=origin, timeout=DEADLINE)
+        problems = []
+        if (problem := _envelope_problem(response, raw_success)) is not None:
+            problems.append(problem)
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except FailureGroup as failures:
+            problems += [f"{failure.title}: {failure.message.strip()[:500]}"
+                         for failure in failures.exceptions]
+        for problem in problems:
+            found.setdefault((operation.label, problem.partition(":")[0]), (
+                f"{operation.label} ({mode.value}): {case.as_curl_command(base_url=origin)}\n"
+                f"  -> {response.status_code} {response.text[:300]}\n  {problem}"))
+
+    try:
+        check()
+    except Unsatisfiable:
+        pass  # nothing to make invalid (no parameters, or only free text)
+
+
+def _fuzz(origin: str) -> list[str]:
+    """Every kind of failure found, once per operation (see `_fuzz_operation`)."""
+    document = requests.get(f"{origin}/api/v1/openapi.json", timeout=DEADLINE).json()
+    raw = _not_enveloped(document)
+    found: dict[tuple[str, str], str] = {}
+    for result in schemathesis.openapi.from_dict(document).get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            _fuzz_operation(operation, mode, origin, raw_success=operation.label in raw,
+                            found=found)
+    return list(found.values())
+
+
+async def test_every_answer_matches_the_document(origin: str) -> None:
+    failures = await trio.to_thread.run_sync(_fuzz, origin)
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
