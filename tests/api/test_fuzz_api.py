@@ -98,7 +98,13 @@ def _fuzz_operation(operation: APIOperation, mode: GenerationMode, origin: str, 
                          suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: Case) -> None:
-        response = case.call(base_url=origin, timeout=DEADLINE)
+        try:
+            response = case.call(base_url=origin, timeout=DEADLINE)
+        except requests.RequestException as exc:  # no answer in time, or a dropped one
+            found.setdefault((operation.label, type(exc).__name__), (
+                f"{operation.label} ({mode.value}): {case.as_curl_command(base_url=origin)}\n"
+                f"  -> no answer: {exc}"))
+            return
         problems = []
         if (problem := _envelope_problem(response, raw_success)) is not None:
             problems.append(problem)
