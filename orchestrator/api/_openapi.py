@@ -202,7 +202,9 @@ def _error_answers(errors: Iterable[type[OrchestratorError]],
 
 def _operation(rule: Rule, doc: Doc, view: Callable[..., Any], schemas: Schemas,
                responses: dict[str, Schema]) -> Schema:
-    operation: Schema = {"operationId": rule.endpoint, "summary": doc.summary}
+    # Grouped by blueprint (`tasks.create`: tasks), as the routes' modules are.
+    operation: Schema = {"operationId": rule.endpoint, "summary": doc.summary,
+                         "tags": [rule.endpoint.partition(".")[0]]}
     if view.__doc__:
         operation["description"] = view.__doc__
     if parameters := _parameters(rule, doc, schemas):
