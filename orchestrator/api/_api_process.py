@@ -21,7 +21,6 @@ from ..runtime import start_up_frozen, stop_on_signals
 from ..store import open_store
 from ._access import OPEN, Access
 from ._app import NO_HOST_FILES, create_app
-from ._forward import ForwardToCore
 from ._hypercorn import serve_on
 
 __all__ = ["POSTGRES_VARIABLE", "TOKEN_VARIABLE", "ApiProcess", "run_api_process"]
@@ -105,8 +104,7 @@ async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> 
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64)))
         app = create_app(scheduler=None, store=store, plan=process.plan, clock=WallClock(),
                          materials=MaterialLibrary(process.materials_dir),
-                         access=process.access, host_files=process.host_files)
-        app.asgi_app = ForwardToCore(app.asgi_app, core)  # type: ignore[method-assign]
+                         access=process.access, host_files=process.host_files, core=core)
         log.info("API process serving socket %d; the core is at %s", fd, core_socket)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(stop_on_signals, nursery.cancel_scope, f"API process {os.getpid()}")

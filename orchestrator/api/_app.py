@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -28,7 +29,9 @@ from ._accounts import account_routes
 from ._body import LimitedRequest, limit_body
 from ._docs import docs_routes
 from ._facade import Facade
-from ._hot import HotRoutes
+from ._forward import ForwardToCore
+from ._hot import ASGIApp, HotRoutes
+from ._keepalive import CloseUnread
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
 from ._render import License
@@ -72,14 +75,15 @@ async def _answer_error(exc: Exception) -> Response:
 
 def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: Plan,
                clock: WallClock, materials: MaterialLibrary, access: Access = OPEN,
-               host_files: HostFiles = NO_HOST_FILES, reply_timeout: float = 10.0
-               ) -> QuartTrio:
+               host_files: HostFiles = NO_HOST_FILES, core: httpx.AsyncClient | None = None,
+               reply_timeout: float = 10.0) -> QuartTrio:
     """The API app: changes go to `scheduler` (each answer awaited at most
     `reply_timeout` seconds, else 50001; None in an API process, see `_forward`), reads
     and accounts go to `store`; `plan` gates `/api/v1`; `/materials` manages
     `materials`, the library `post` draws from; `access` says who may ask (`_access`:
     ahead of everything, an API process's forwarding included); a new task may name
-    only host files `host_files` allows (default: none)."""
+    only host files `host_files` allows (default: none). In an API process, `core` is
+    the client of the core's app, which gets every request not `answered_here`."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
@@ -114,7 +118,11 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
         except Exception:  # Quart asks again and answers the error as every route does
             return None
 
-    # Quart's documented way in for ASGI middleware (mypy dislikes assigning to a method).
-    app.asgi_app = Guard(HotRoutes(  # type: ignore[method-assign]
-        app.asgi_app, {f"{API_PREFIX}/task/stats": stats}), access)
+    # Quart's documented way in for ASGI middleware (mypy dislikes assigning to a method),
+    # outermost first: connections closed after an unread body, who may ask, the
+    # forwarding of an API process, the hot routes.
+    answered: ASGIApp = HotRoutes(app.asgi_app, {f"{API_PREFIX}/task/stats": stats})
+    if core is not None:
+        answered = ForwardToCore(answered, core)
+    app.asgi_app = CloseUnread(Guard(answered, access))  # type: ignore[method-assign]
     return app

@@ -57,16 +57,9 @@ def _size(limit: int) -> str:
     return f"{limit} bytes"
 
 
-class BodyTooLarge(InvalidParams):
-    """A body over its route's limit. The answer closes the connection: the rest of the
-    body may still be on its way, and hypercorn would not read past it to a next request
-    on the same connection (that request would hang)."""
-
-    headers = ((b"connection", b"close"),)
-
-
-def _too_large(limit: int) -> BodyTooLarge:
-    return BodyTooLarge(f"the body is larger than {_size(limit)}, the most this route takes")
+def _too_large(limit: int) -> InvalidParams:
+    """A body over its route's limit (its answer closes the connection: `_keepalive`)."""
+    return InvalidParams(f"the body is larger than {_size(limit)}, the most this route takes")
 
 
 class _Body(TrioBody):
