@@ -53,6 +53,7 @@ class Answer:
     code: int
     message: str
     data: Any
+    headers: Mapping[str, str] = attrs.field(factory=dict, eq=False)
 
 
 @attrs.frozen(kw_only=True)

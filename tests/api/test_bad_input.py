@@ -19,21 +19,12 @@ import trio.testing
 from orchestrator.api import create_app, serve_api
 from orchestrator.plans import default_plan
 
-from .conftest import DEADLINE, Farm
+from .conftest import DEADLINE, Answer, Farm
 
 JSON = {"Content-Type": "application/json"}
 CSV = {"Content-Type": "text/csv"}
 INT64_MAX = 2**63 - 1
 FOLLOW = b'"script_name": "follow", "serials": ["s1"]'
-
-
-@attrs.frozen(kw_only=True)
-class Answer:
-    status: int
-    code: int
-    message: str
-    data: Any
-    headers: httpx.Headers
 
 
 @attrs.frozen(kw_only=True)
