@@ -16,7 +16,9 @@ serves the app in this one.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -36,9 +38,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from orchestrator.api import create_app, serve_api
+from orchestrator.api._hypercorn import serve_on
 from orchestrator.plans import default_plan
 
 from .conftest import DEADLINE, Farm
+from .test_forward import serving_front
 
 #: Requests per operation and kind: about 1,400 in all, 15-30 s on two cores.
 MAX_EXAMPLES = 30
@@ -46,15 +50,22 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
 
-@pytest.fixture
-async def origin(farm: Farm) -> str:
-    """The real server, with two phones, so that tasks run and devices answer."""
+@pytest.fixture(params=["api-here", "api-process"])
+async def origin(farm: Farm, tmp_path: Path, request: pytest.FixtureRequest
+                 ) -> AsyncIterator[str]:
+    """The real server, with two phones, so that tasks run and devices answer: the app
+    itself, or an API process's app forwarding to it over a Unix socket."""
     for serial in ("sim-0001", "sim-0002"):
         await farm.plug(serial)
     app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                      clock=farm.clock, materials=farm.materials)
-    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
-    return f"http://127.0.0.1:{port}"
+    if request.param == "api-here":
+        port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
+        yield f"http://127.0.0.1:{port}"
+        return
+    await farm.nursery.start(serve_on, app, [f"unix:{tmp_path / 'core.sock'}"])
+    async with serving_front(farm, tmp_path / "core.sock") as front:
+        yield front
 
 
 def _not_enveloped(document: dict[str, Any]) -> set[str]:
