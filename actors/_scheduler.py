@@ -74,15 +74,15 @@ class SchedulerSettings:
     #: under load or for a burst, are then not part of how late it starts.
     dispatch_lead: float = attrs.field(
         default=0.2, validator=[attrs.validators.ge(0), attrs.validators.le(5)])
-    #: Seconds before a task's end that the store refused (a full disk) is written again,
-    #: doubled after each refusal up to the second figure; back to the first once the
-    #: store takes the ends again. A refused end is never dropped: the task would show
-    #: running for good, its phone idle.
-    end_retry: tuple[float, float] = attrs.field(default=(0.5, 30.0))
+    #: Seconds before a write the store refused (a full disk) is tried again, doubled
+    #: after each refusal up to the second figure; back to the first once the store takes
+    #: it. A refused task end is never dropped (the task would show running for good,
+    #: its phone idle), and due tasks the store could not mark running wait as long.
+    store_retry: tuple[float, float] = attrs.field(default=(0.5, 30.0))
 
-    @end_retry.validator
-    def _check_end_retry(self, attribute: attrs.Attribute[tuple[float, float]],
-                         value: tuple[float, float]) -> None:
+    @store_retry.validator
+    def _check_store_retry(self, attribute: attrs.Attribute[tuple[float, float]],
+                           value: tuple[float, float]) -> None:
         first, most = value
         if not 0 < first <= most:
             raise ValueError(f"{attribute.name}: want 0 < first <= most, not {value}")
@@ -198,8 +198,10 @@ class _Scheduler:
         self.no_retry: set[int] = set()  # tasks stopped or deleted by a user
         self.stop_waiters: dict[int, list[Reply[Task | None]]] = {}  # answered on outcome
         self.held: dict[int, _HeldEnd] = {}  # task id -> its refused end, oldest first
-        self.end_delay = settings.end_retry[0]  # before the held ends are written again
+        self.end_delay = settings.store_retry[0]  # before the held ends are written again
         self.ends_retry_at = math.inf  # trio time of that (inf: none held)
+        self.dispatch_delay = settings.store_retry[0]  # after the store refused a dispatch
+        self.dispatch_at = -math.inf  # trio time before which nothing is dispatched
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -245,6 +247,8 @@ class _Scheduler:
         their device actors without a checkpoint between two of them where the mailbox
         has room (an idle phone's does): a whole burst is handed over in one loop turn.
         """
+        if trio.current_time() < self.dispatch_at:
+            return
         now = self.clock.now()
         horizon = now + self.settings.dispatch_lead
         picked: list[tuple[_Device, _Entry, float]] = []
@@ -258,8 +262,16 @@ class _Scheduler:
             picked.append((dev, entry, max(now, ready)))
         if not picked:
             return
-        started = {task.id: task for task in await self.store.mark_running(
-            {entry.task_id: start for _, entry, start in picked})}
+        try:
+            marked = await self.store.mark_running(
+                {entry.task_id: start for _, entry, start in picked})
+        except Exception as exc:
+            self.pause_dispatch(picked, exc)
+            return
+        if self.dispatch_at != -math.inf:
+            log.info("the store takes writes again: due tasks start again")
+            self.dispatch_at, self.dispatch_delay = -math.inf, self.settings.store_retry[0]
+        started = {task.id: task for task in marked}
         for dev, entry, start in picked:
             task = started.get(entry.task_id)
             if task is None:  # no longer pending (gone meanwhile): the phone stays free
@@ -276,6 +288,23 @@ class _Scheduler:
                 with contextlib.suppress(Exception):  # refused: held, written later
                     await self.end_task(dev.serial, task.id, end, retryable=True, ran=True)
 
+    def pause_dispatch(self, picked: Sequence[tuple[_Device, _Entry, float]],
+                       error: Exception) -> None:
+        """The store refused to mark `picked` running: they stay pending, their phones
+        free, and nothing is dispatched for a while (doubled after each refusal, capped).
+        Logged when the refusals start, not at each one."""
+        for dev, entry, _ in picked:
+            dev.running, dev.running_on = None, None
+            self.busy -= 1
+            dev.add(entry)
+            self.reschedule(dev)
+        if self.dispatch_at == -math.inf:
+            log.warning("the store refused to mark %d due task(s) running (%s); they wait, "
+                        "tried again and again until it takes them", len(picked), error)
+        else:
+            self.dispatch_delay = min(self.dispatch_delay * 2, self.settings.store_retry[1])
+        self.dispatch_at = trio.current_time() + self.dispatch_delay
+
     def release(self, dev: _Device, task_id: int) -> None:
         """The phone no longer runs `task_id`: free it and its concurrency slot."""
         if dev.running == task_id:
@@ -285,8 +314,8 @@ class _Scheduler:
         self.reschedule(dev)
 
     def sleep_deadline(self) -> float:
-        dispatch = (self.clock.deadline(self.next_wakeup() - self.settings.dispatch_lead)
-                    if self.has_slot() else math.inf)
+        dispatch = (max(self.clock.deadline(self.next_wakeup() - self.settings.dispatch_lead),
+                        self.dispatch_at) if self.has_slot() else math.inf)
         return min(dispatch, self.ends_retry_at)
 
     # --- messages ------------------------------------------------------------------
@@ -406,10 +435,10 @@ class _Scheduler:
                                     ran=held.ran)
             except Exception:
                 self.held[task_id] = self.held.pop(task_id)  # last: the others go first
-                self.end_delay = min(self.end_delay * 2, self.settings.end_retry[1])
+                self.end_delay = min(self.end_delay * 2, self.settings.store_retry[1])
                 self.ends_retry_at = trio.current_time() + self.end_delay
                 return
-        self.end_delay = self.settings.end_retry[0]
+        self.end_delay = self.settings.store_retry[0]
 
     async def retry_later(self, task: Task) -> None:
         delay = self.rng.uniform(*self.settings.retry_delay)

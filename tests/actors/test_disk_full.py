@@ -79,6 +79,7 @@ class CountingStore:
 
     inner: TaskStore
     end_writes: int = 0
+    dispatches: int = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -86,6 +87,10 @@ class CountingStore:
     async def finish_task(self, *args: Any, **kwargs: Any) -> Task | None:
         self.end_writes += 1
         return await self.inner.finish_task(*args, **kwargs)
+
+    async def mark_running(self, *args: Any, **kwargs: Any) -> list[Task]:
+        self.dispatches += 1
+        return await self.inner.mark_running(*args, **kwargs)
 
 
 @attrs.define
@@ -132,6 +137,11 @@ class Farm:
         while self.store.end_writes < count:  # noqa: ASYNC110
             await trio.sleep(0.01)
 
+    async def wait_dispatches(self, count: int) -> None:
+        """Until the store has been asked to mark due tasks running `count` times."""
+        while self.store.dispatches < count:  # noqa: ASYNC110
+            await trio.sleep(0.01)
+
     async def wait_phone_idle(self) -> None:
         """Until the scheduler has the phone free (it has heard how the task ended)."""
         while True:
@@ -150,7 +160,7 @@ class Farm:
         return app.current.follows(user)
 
 
-def open_farm(end_retry: tuple[float, float]) -> Callable[[Path], AsyncIterator[Farm]]:
+def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterator[Farm]]:
     async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
         async with open_simulator(1) as sim, \
                 open_sqlite_store(tmp_path / "tasks.db") as real_store, \
@@ -160,7 +170,7 @@ def open_farm(end_retry: tuple[float, float]) -> Callable[[Path], AsyncIterator[
             scheduler = await nursery.start(functools.partial(
                 supervise, "scheduler", functools.partial(
                     run_scheduler, store=cast(TaskStore, store), clock=clock,
-                    settings=SchedulerSettings(auto_retry=False, end_retry=end_retry))))
+                    settings=SchedulerSettings(auto_retry=False, store_retry=store_retry))))
             script = Gated(ScriptRunner(adb_host=sim.host, adb_port=sim.port, serial=SERIAL,
                                         data_dir=tmp_path,
                                         materials=MaterialLibrary(tmp_path / "materials"),
@@ -177,9 +187,9 @@ def open_farm(end_retry: tuple[float, float]) -> Callable[[Path], AsyncIterator[
 
 
 #: Retries of the held end come quickly: a test sees several refusals in well under a second.
-farm = pytest.fixture(name="farm")(open_farm(end_retry=(0.02, 0.1)))
+farm = pytest.fixture(name="farm")(open_farm(store_retry=(0.02, 0.1)))
 #: The held end waits a minute before it is written again: what a user does comes first.
-slow_farm = pytest.fixture(name="slow_farm")(open_farm(end_retry=(60.0, 60.0)))
+slow_farm = pytest.fixture(name="slow_farm")(open_farm(store_retry=(60.0, 60.0)))
 
 
 async def end_refused(farm: Farm, user: str) -> Task:
@@ -263,3 +273,27 @@ async def test_a_stop_refused_by_a_full_disk_is_stored_once_space_comes_back(
         stopped = await farm.wait_status(task.id, TaskStatus.FAILED)
     assert stopped.remark == "stopped by user"
     assert not farm.follows("jane")
+
+
+async def test_a_task_due_while_the_disk_is_full_waits_then_runs(
+        farm: Farm, caplog: pytest.LogCaptureFixture) -> None:
+    """The store refuses to mark a due task running: the scheduler lives on (it crashed,
+    and the orchestrator with it), the task stays pending and is tried again with
+    backoff, logged once; once space comes back it runs."""
+    caplog.set_level(logging.INFO, logger="actors")
+    with trio.fail_after(DEADLINE):
+        first = await farm.submit_follow("kim")
+        await farm.wait_status(first.id, TaskStatus.RUNNING)
+        second = await farm.submit_follow("lee")  # due now; waits for the phone
+        await fill_disk(farm.store.inner)
+        farm.script.go.set()
+        await farm.wait_dispatches(4)  # the first's, then the second's, refused 3 times
+        assert (await farm.status_of(second.id)).status == TaskStatus.PENDING
+        await free_disk(farm.store.inner)
+        await farm.wait_status(second.id, TaskStatus.COMPLETED)
+        await farm.wait_status(first.id, TaskStatus.COMPLETED)
+    assert farm.follows("lee")
+    dispatch = [r.levelno for r in caplog.records
+                if r.name == "actors._scheduler" and "due task" in r.getMessage()]
+    assert dispatch == [logging.WARNING, logging.INFO]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
