@@ -22,7 +22,13 @@ import ipaddress
 from urllib.parse import urlsplit
 
 import attrs
-from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope, Scope
+from hypercorn.typing import (
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    HTTPScope,
+    Scope,
+    WebsocketCloseEvent,
+)
 
 from ..errors import Forbidden, OrchestratorError, Unauthorized
 from ._hot import ASGIApp, send_json
@@ -145,7 +151,11 @@ OPEN = Access()
 
 
 class Guard:
-    """ASGI middleware: a request `access` refuses is answered here, with the envelope."""
+    """ASGI middleware: a request `access` refuses is answered here, with the envelope.
+
+    No route speaks WebSocket: an upgrade is refused here (HTTP 403 from hypercorn),
+    before anything else could take it unchecked.
+    """
 
     def __init__(self, app: ASGIApp, access: Access) -> None:
         self._app = app
@@ -153,6 +163,10 @@ class Guard:
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
+        if scope["type"] == "websocket":
+            await send(WebsocketCloseEvent(type="websocket.close", code=1008,
+                                           reason="no WebSocket here"))
+            return
         error = self._access.refusal(scope) if scope["type"] == "http" else None
         if error is None:
             await self._app(scope, receive, send)
