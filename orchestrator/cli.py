@@ -6,6 +6,7 @@ import argparse
 import functools
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -35,6 +36,9 @@ from .startup import StartupFailed, leaves, starting
 __all__ = ["main"]
 
 log = logging.getLogger(__name__)
+
+#: What a bearer token may hold: visible ASCII, so that a header carries it unchanged.
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,7 +88,7 @@ def _adb_address(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}") from None
 
 
-def _origin(text: str) -> str:
+def _origin_arg(text: str) -> str:
     if not is_origin(text):
         raise argparse.ArgumentTypeError(f"expected scheme://host[:port], got {text!r}")
     return text
@@ -124,7 +128,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     safety.add_argument("--no-token", action="store_true",
                         help="serve a non-loopback --host without a token (anyone who reaches "
                              "the port drives the phones)")
-    safety.add_argument("--allow-origin", action="append", default=[], type=_origin,
+    safety.add_argument("--allow-origin", action="append", default=[], type=_origin_arg,
                         metavar="ORIGIN",
                         help="a browser origin (e.g. http://farm.lan:8080) whose pages may "
                              "call the API besides its own; repeatable")
@@ -219,8 +223,12 @@ async def _serve(settings: Settings) -> None:
         await run_orchestrator(settings)
 
 
-def _unguarded(settings: Settings, no_token: bool) -> str | None:
-    """Why `serve` must not start as asked: a non-loopback address without a token."""
+def _refused(settings: Settings, no_token: bool) -> str | None:
+    """Why `serve` must not start as asked: a token no header can carry, or a
+    non-loopback address without a token."""
+    if settings.token is not None and not _TOKEN.fullmatch(settings.token):
+        return ("the token must be printable ASCII without spaces (it travels in the "
+                "header `Authorization: Bearer <token>`)")
     if settings.token is not None or is_loopback(settings.host):
         return None
     if no_token:
@@ -261,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command == "serve" and (why := _unguarded(_settings(args), args.no_token)):
+    if args.command == "serve" and (why := _refused(_settings(args), args.no_token)):
         print(f"orchestrator: {why}", file=sys.stderr)  # noqa: T201
         return 2
     try:

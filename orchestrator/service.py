@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -59,17 +60,22 @@ async def run_orchestrator(settings: Settings,
 
 
 def _own_data_dir(settings: Settings) -> None:
-    """The data folder, made if need be, readable by its owner only (it holds the
-    database, with account passwords, and the materials); so is the SQLite file, whose
-    WAL files SQLite makes with the file's own mode."""
+    """What the orchestrator keeps in the data folder (the database, with account
+    passwords, and the materials) readable by its owner only. A folder it makes is its
+    owner's only too; one that was there already keeps its mode (it may be a folder of
+    the user's own, `--data-dir ~`), with a warning if others may look into it."""
+    made = not settings.data_dir.exists()
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if settings.data_dir.stat().st_mode & 0o077:
-        log.warning("the data folder %s was open to other users: now its owner's only",
-                    settings.data_dir)
-        settings.data_dir.chmod(0o700)
+    if not made and settings.data_dir.stat().st_mode & 0o077:
+        log.warning("other users may list the data folder %s: the database and the "
+                    "materials in it are its owner's only", settings.data_dir)
+    settings.materials_dir.mkdir(mode=0o700, exist_ok=True)
+    settings.materials_dir.chmod(0o700)
     if settings.postgres is None:
         os.close(os.open(settings.sqlite_path, os.O_CREAT | os.O_WRONLY, 0o600))
-        settings.sqlite_path.chmod(0o600)
+        for suffix in ("", "-wal", "-shm", "-journal"):  # SQLite gives new ones the file's
+            with contextlib.suppress(FileNotFoundError):
+                settings.sqlite_path.with_name(settings.sqlite_path.name + suffix).chmod(0o600)
 
 
 async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> None:
@@ -96,7 +102,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 sim = await stack.enter_async_context(open_simulator(settings.simulate))
             adb_host, adb_port = sim.host, sim.port
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
-        materials = MaterialLibrary(settings.data_dir / "materials")
+        materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
         scheduler = await nursery.start(functools.partial(
             supervise, "scheduler",

@@ -47,3 +47,8 @@ class Settings:
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "orchestrator.db"
+
+    @property
+    def materials_dir(self) -> Path:
+        """The material library's folder."""
+        return self.data_dir / "materials"

@@ -41,6 +41,15 @@ def test_a_wider_host_needs_a_token(tmp_path: Path) -> None:
     assert not (tmp_path / "d").exists()
 
 
+def test_a_token_no_header_can_carry_is_refused(tmp_path: Path) -> None:
+    done = _serve("--port", "0", "--data-dir", str(tmp_path), env={
+        "ORCHESTRATOR_TOKEN": "zwei wörter"})
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "orchestrator: the token must be printable ASCII without spaces (it travels in the "
+        "header `Authorization: Bearer <token>`)"]
+
+
 def test_a_busy_port_is_one_line(tmp_path: Path, busy_port: int) -> None:
     done = _serve("--port", str(busy_port), "--data-dir", str(tmp_path), "--simulate", "1")
     assert done.returncode == 1
@@ -86,8 +95,9 @@ def test_a_full_disk_at_start_is_one_line(tmp_path: Path) -> None:
 
 def test_token_through_an_api_process(tmp_path: Path) -> None:
     """Bound to every address with the token from the environment: the API process
-    (reads) and the core (forwarded changes) both want it; the data folder is the
-    owner's only; neither the log nor any process's command line shows the token."""
+    (reads) and the core (forwarded changes) both want it; neither the log nor any
+    process's command line shows the token; in a data folder of the user's, open to
+    others, the database and the materials are the owner's only."""
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     with subprocess.Popen(
@@ -96,6 +106,7 @@ def test_token_through_an_api_process(tmp_path: Path) -> None:
             stderr=subprocess.PIPE, text=True,
             env={**os.environ, "ORCHESTRATOR_TOKEN": TOKEN}) as core:
         try:
+            _wait_for(r"other users may list the data folder", core)
             port = int(_wait_for(r"task API on http://0\.0\.0\.0:(\d+)/", core)[1])
             _wait_for(r"API process serving socket", core)
             url = f"http://127.0.0.1:{port}/api/v1"
@@ -112,5 +123,18 @@ def test_token_through_an_api_process(tmp_path: Path) -> None:
             core.terminate()
             _, log = core.communicate(timeout=DEADLINE)
     assert TOKEN not in log
-    assert stat.S_IMODE(data.stat().st_mode) == 0o700
-    assert stat.S_IMODE((data / "orchestrator.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(data.stat().st_mode) == 0o755  # the user's own: left as it was
+    assert stat.S_IMODE((data / "materials").stat().st_mode) == 0o700
+    for name in ("orchestrator.db", "orchestrator.db-wal", "orchestrator.db-shm"):
+        if (data / name).exists():
+            assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+
+
+def test_a_data_folder_it_makes_is_the_owners_only(tmp_path: Path) -> None:
+    """Made by serve (here: refused at once by a busy port after making it)."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        _serve("--port", str(taken.getsockname()[1]), "--simulate", "1",
+               "--data-dir", str(tmp_path / "new" / "data"))
+    assert stat.S_IMODE((tmp_path / "new" / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "new" / "data" / "orchestrator.db").stat().st_mode) \
+        == 0o600

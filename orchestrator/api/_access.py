@@ -41,14 +41,22 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_loopback(host: str) -> bool:
-    """Whether `host` (a name or an address) is this machine's loopback."""
+    """Whether `host` is a loopback address, or `localhost`: what a server may bind
+    without a token (a name below `.localhost` is looked up like any other name by the
+    resolver, which may answer a public address)."""
     name = host.strip().lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: always loopback
+    if name == "localhost":
         return True
     try:
         return ipaddress.ip_address(name.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _is_loopback_name(name: str) -> bool:
+    """Whether a browser reaches `name` on loopback: `is_loopback`, and every name below
+    `.localhost`, which browsers keep on loopback themselves (RFC 6761)."""
+    return is_loopback(name) or name.endswith(".localhost")
 
 
 def is_origin(text: str) -> bool:
@@ -108,7 +116,7 @@ class Access:
         name = parts[1].strip("[]") if parts else None
         if name is None:
             return f"the Host header {host!r} is not a host name"
-        if (is_loopback(name) or name in self._allowed_hosts
+        if (_is_loopback_name(name) or name in self._allowed_hosts
                 or (self.bound_host in _WILDCARDS and _is_address(name))):
             return None
         return (f"the Host header {host!r} is not served here (DNS rebinding?); "
