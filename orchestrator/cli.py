@@ -15,7 +15,7 @@ from pathlib import Path
 import trio
 
 from actors import SchedulerSettings
-from scripts import HostFiles
+from scripts import NO_HOST_FILES, HostFiles
 
 from .api import (
     POSTGRES_VARIABLE,
@@ -249,7 +249,7 @@ def _api_process(args: argparse.Namespace) -> ApiProcess:
                                     origins=tuple(args.allow_origin),
                                     hosts=tuple(args.allow_host)),
                       plan=args.plan, materials_dir=args.materials_dir,
-                      host_files=HostFiles() if args.data_dir is None else HostFiles.of(
+                      host_files=NO_HOST_FILES if args.data_dir is None else HostFiles.of(
                           args.data_dir, args.allow_path, private=args.private_file))
 
 

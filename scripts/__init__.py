@@ -5,7 +5,7 @@ This package is the bottom layer: it imports nothing else of the project's.
 """
 
 from ._context import Outcome, ScriptContext
-from ._host_files import HostFiles
+from ._host_files import NO_HOST_FILES, HostFiles
 from ._materials import MaterialLibrary
 from ._registry import SCRIPTS, api_script, plan_tasks, public_config, run_task, validate
 from ._spec import FanOut, Script, ScriptSpec
@@ -29,6 +29,7 @@ from .super_marketing import SuperMarketingConfig
 from .unfollow import UnfollowConfig
 
 __all__ = [
+    "NO_HOST_FILES",
     "SCRIPTS",
     "AccountWarmupConfig",
     "ChatGPTSettings",

@@ -33,10 +33,6 @@ def _library(context: ScriptContext) -> MaterialLibrary:
     return MaterialLibrary(context.data_dir / "materials")
 
 
-def _host_files(context: ScriptContext) -> HostFiles:
-    return HostFiles.of(context.data_dir)
-
-
 @attrs.frozen(kw_only=True)
 class ScriptContext:
     """One task's surroundings.
@@ -52,7 +48,8 @@ class ScriptContext:
         http: the client for HTTP calls (ChatGPT); None makes one when needed.
         materials: the material library of `data_dir/materials`; tasks running at the
             same time must share one (its lock keeps two phones off the same file).
-        host_files: the host files the task may read (default: those of `data_dir`);
+        host_files: the host files the task may read (required: the data folder's
+            database is not one of them, and only the orchestrator knows where it is);
             every path it reads goes through it, when the task runs.
     """
 
@@ -67,8 +64,7 @@ class ScriptContext:
     http: httpx.AsyncClient | None = attrs.field(default=None, eq=False)
     materials: MaterialLibrary = attrs.field(
         default=attrs.Factory(_library, takes_self=True), eq=False)
-    host_files: HostFiles = attrs.field(
-        default=attrs.Factory(_host_files, takes_self=True), eq=False)
+    host_files: HostFiles = attrs.field(eq=False)
 
     @classmethod
     def for_task(cls, *, serial: str, task_id: int, script_config: Mapping[str, Any],

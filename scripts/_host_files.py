@@ -27,7 +27,7 @@ from ._convert import CONFIG_PATH
 from ._marks import Mark, marked_values
 from .errors import FieldError, InvalidConfig, StepFailed
 
-__all__ = ["REFUSED", "HostFileRefused", "HostFiles"]
+__all__ = ["NO_HOST_FILES", "REFUSED", "HostFileRefused", "HostFiles"]
 
 #: Why a path is refused; the same for every path, whatever the host holds.
 REFUSED = "must lie inside the data folder or an --allow-path folder (symlinks followed)"
@@ -123,3 +123,7 @@ class HostFiles:
         if real is None:
             raise StepFailed(f"{what} {path} does not exist")
         return real
+
+
+#: No folder at all: every path refused (what is not told which folders are the farm's).
+NO_HOST_FILES = HostFiles()

@@ -30,7 +30,7 @@ from . import (
 )
 from ._context import Outcome, ScriptContext
 from ._convert import load
-from ._host_files import HostFiles
+from ._host_files import NO_HOST_FILES, HostFiles
 from ._marks import redacted
 from ._spec import Script, ScriptSpec
 from .driver import DeviceDriver
@@ -94,7 +94,7 @@ def plan_tasks(
     raw_config: object,
     slots: Sequence[T],
     *,
-    host_files: HostFiles = HostFiles(),  # noqa: B008 (frozen: one shared value is fine)
+    host_files: HostFiles = NO_HOST_FILES,
     rng: random.Random | None = None,
 ) -> list[tuple[T, dict[str, Any]]]:
     """Validate `raw_config` and fan the request out over `slots` (serials, or

@@ -14,13 +14,13 @@ import httpx
 import trio
 
 from actors import WallClock
-from scripts import HostFiles, MaterialLibrary
+from scripts import NO_HOST_FILES, HostFiles, MaterialLibrary
 
 from ..plans import Plan
 from ..runtime import start_up_frozen, stop_on_signals
 from ..store import open_store
 from ._access import OPEN, Access
-from ._app import NO_HOST_FILES, create_app
+from ._app import create_app
 from ._hypercorn import serve_on
 
 __all__ = ["POSTGRES_VARIABLE", "TOKEN_VARIABLE", "ApiProcess", "run_api_process"]

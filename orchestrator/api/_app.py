@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from actors import Address, WallClock
 from actors.messages import SchedulerMsg
-from scripts import HostFiles, MaterialLibrary
+from scripts import NO_HOST_FILES, HostFiles, MaterialLibrary
 
 from ..errors import ApiNotAllowed, InternalError, InvalidParams, NotFound, OrchestratorError
 from ..plans import Plan
@@ -43,9 +43,6 @@ __all__ = ["API_PREFIX", "create_app"]
 API_PREFIX = "/api/v1"
 
 log = logging.getLogger(__name__)
-
-#: An app not told which folders are its lets no task name a host file.
-NO_HOST_FILES = HostFiles()
 
 
 def _as_error(exc: Exception) -> OrchestratorError:

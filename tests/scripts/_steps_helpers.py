@@ -14,6 +14,7 @@ import trio
 from orchestrator.simulator import Simulator, open_simulator
 from orchestrator.simulator.apps import INSTAGRAM, TIKTOK, Account, SocialApp
 from scripts._context import Outcome, ScriptContext
+from scripts._host_files import HostFiles
 from scripts._registry import run_task, validate
 from scripts.driver import AdbDriver
 
@@ -59,6 +60,7 @@ async def run_script(sim: Simulator, serial: str, name: str, raw: dict[str, Any]
     config = tasks[task]
     driver = AdbDriver(sim.host, sim.port, serial, limiter=trio.CapacityLimiter(1),
                        timeout=5)
+    options.setdefault("host_files", HostFiles.of(data_dir))
     ctx = ScriptContext.for_task(serial=serial, task_id=task + 1, script_config=config,
                                  username=username, data_dir=data_dir,
                                  rng=random.Random(11), **options)
