@@ -13,8 +13,9 @@ or file name can take their place (a tag `used.json` once broke the ledger for g
 ledger of that older name is moved to `.used.json` the first time it is read).
 
 Taking files walks their folders without holding the lock (a big `localFolder` must not
-stop the library's other users), at most `WALK_LIMIT` entries: past that the task fails
-and says so. Only the ledger's read and update happen under the lock. Every file taken
+stop the library's other users); a `localFolder` at most `WALK_LIMIT` entries: past that
+the task fails and says so (the library itself is walked whole: its files are the
+farm's, however many). Only the ledger's read and update happen under the lock. Every file taken
 must resolve inside the task's `HostFiles` roots: a symlink in a folder pointing
 elsewhere is passed over.
 """
@@ -22,6 +23,7 @@ elsewhere is passed over.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -126,7 +128,8 @@ class Material:
     path: str
 
 
-def _walk(folders: list[Path], kind: str, host_files: HostFiles, limit: int) -> list[Path]:
+def _walk(folders: list[Path], kind: str, host_files: HostFiles, limit: float
+          ) -> list[Path]:
     """The `kind` files under `folders`, resolved, deduplicated and sorted; only those
     inside `host_files`' roots (blocking; a claim runs it off the library's lock).
     Symlinked folders are not entered; unreadable subfolders are passed over.
@@ -151,7 +154,7 @@ def _walk(folders: list[Path], kind: str, host_files: HostFiles, limit: int) -> 
                 continue
             seen += len(listed)
             if seen > limit:
-                raise StepFailed(f"material folder {folder} holds more than {limit} "
+                raise StepFailed(f"material folder {folder} holds more than {limit:.0f} "
                                  "entries (files and folders), more than a task looks "
                                  "through: give a smaller folder")
             for entry in listed:
@@ -203,11 +206,13 @@ class MaterialLibrary:
         without holding the lock.
 
         Raises:
-            StepFailed: a folder is refused by `host_files` or missing, the folders hold
-                more than `walk_limit` entries, or too few unused files are left.
+            StepFailed: a folder is refused by `host_files` or missing, folders outside
+                the library hold more than `walk_limit` entries, or too few unused files
+                are left.
         """
+        ours = all(folder.absolute().is_relative_to(self.root) for folder in folders)
         found = await trio.to_thread.run_sync(
-            _walk, list(folders), kind, host_files, self.walk_limit)
+            _walk, list(folders), kind, host_files, math.inf if ours else self.walk_limit)
         where = ", ".join(map(str, folders))
         return await self._locked(self._take, found, kind, count, owner, where)
 

@@ -91,3 +91,13 @@ class TestLocalFolder:
         enough = MaterialLibrary(tmp_path / "materials", walk_limit=3)
         await run_script(sim, serial, "post", raw, data_dir=tmp_path, materials=enough)
         assert account_of(sim, serial).posts[0].media == (f"{CAMERA}/a.mp4",)
+
+    async def test_the_library_is_walked_whole(self, sim: Simulator, tmp_path: Path) -> None:
+        """The library's own folders are the farm's, however many files they hold: the
+        limit is for folders a request names."""
+        library = MaterialLibrary(tmp_path / "materials", walk_limit=2)
+        for name in ("a.mp4", "b.mp4", "c.mp4"):
+            clip(library.root / "cats", name)
+        await run_script(sim, serials(sim)[0], "post", {"materials_tags": ["cats"]},
+                         data_dir=tmp_path, materials=library)
+        assert account_of(sim, serials(sim)[0]).posts[0].media == (f"{CAMERA}/a.mp4",)
