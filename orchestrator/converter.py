@@ -24,7 +24,8 @@ from cattrs.v import format_exception, transform_error
 
 from scripts._convert import configure_strict_json, json_type
 
-__all__ = ["INT64_MAX", "INT64_MIN", "Problem", "Range", "describe", "make_converter", "problems"]
+__all__ = ["INT64_MAX", "INT64_MIN", "Problem", "Range", "describe", "int64_of", "make_converter",
+           "problems"]
 
 
 class Problem(ValueError):
@@ -48,6 +49,15 @@ class Range:
 
 #: The integers the API takes anywhere: a signed 64-bit integer, what both stores keep.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def int64_of(digits: str) -> int | None:
+    """`digits` (a sign, then 0-9 only) as an integer, or None past a signed 64-bit
+    integer: told by length first, without converting (`int()` refuses 4,301 digits)."""
+    if len(digits.lstrip("+-").lstrip("0")) > len(str(INT64_MAX)):
+        return None
+    number = int(digits)
+    return number if INT64_MIN <= number <= INT64_MAX else None
 
 
 def _not_int64() -> Problem:
@@ -74,9 +84,10 @@ def _int_text_hook(strict: Callable[[object, type], int]) -> Callable[[object, t
             return strict(value, int)
         if not re.fullmatch(r"[+-]?[0-9]+", value):
             raise Problem(f"expected an integer, got {value!r}")
-        if len(value.lstrip("+-").lstrip("0")) > len(str(INT64_MAX)):
-            raise _not_int64()  # without converting: `int()` refuses 4,301 digits
-        return int(value)
+        number = int64_of(value)
+        if number is None:
+            raise _not_int64()
+        return number
 
     return structure
 

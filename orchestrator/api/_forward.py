@@ -25,13 +25,14 @@ from hypercorn.typing import (
 
 from ..errors import InternalError
 from ._hot import ASGIApp, send_json
+from ._keepalive import announces_body
 from ._wire import envelope_body
 
 __all__ = ["ForwardToCore", "answered_here"]
 
 log = logging.getLogger(__name__)
 
-_READS = re.compile(r"/api/v1/task(/stats|/\d+)?")
+_READS = re.compile(r"/api/v1/task(/stats|/[0-9]+)?")
 #: Headers about one hop (RFC 9110 7.6.1), not the message: never passed on.
 _HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te",
                          b"trailer", b"transfer-encoding", b"upgrade"})
@@ -66,8 +67,7 @@ class ForwardToCore:
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
         # A body comes with a length or in chunks (sent on in chunks, by httpx), or, over
         # HTTP/2, with neither: every method but GET and HEAD may have one.
-        has_body = scope["method"] not in _BODILESS or any(
-            k.lower() in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
+        has_body = scope["method"] not in _BODILESS or announces_body(scope)
         target = scope["raw_path"] + (b"?" + scope["query_string"] if scope["query_string"]
                                       else b"")
         request = self._core.build_request(

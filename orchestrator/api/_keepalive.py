@@ -19,12 +19,13 @@ from hypercorn.typing import (
 
 from ._hot import ASGIApp
 
-__all__ = ["CloseUnread"]
+__all__ = ["CloseUnread", "announces_body"]
 
 _CLOSE = (b"connection", b"close")
 
 
-def _has_body(scope: HTTPScope) -> bool:
+def announces_body(scope: HTTPScope) -> bool:
+    """Whether the request says a body follows (a length above 0, or chunks)."""
     for key, value in scope["headers"]:
         name = key.lower()
         if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
@@ -41,7 +42,7 @@ class CloseUnread:
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
-        if scope["type"] != "http" or not _has_body(scope):
+        if scope["type"] != "http" or not announces_body(scope):
             await self._app(scope, receive, send)
             return
         read = False

@@ -14,7 +14,7 @@ from quart import Response, request
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import IntegerConverter, Map
 
-from ..converter import INT64_MAX, Range, describe, make_converter
+from ..converter import INT64_MAX, Range, describe, int64_of, make_converter
 from ..errors import InvalidParams
 from ._body import BadInput, check_value, parse_json
 
@@ -64,9 +64,10 @@ class IdConverter(IntegerConverter):
         self.noun = noun
 
     def to_python(self, value: str) -> int:
-        if len(value.lstrip("0")) > len(str(INT64_MAX)) or int(value) > INT64_MAX:
+        number = int64_of(value)
+        if number is None:
             raise NoSuchId(f"{self.noun} {value} not found")
-        return int(value)
+        return number
 
 
 def envelope(data: object = None, *, code: int = 0, message: str = "success",

@@ -30,6 +30,7 @@ from .conftest import DEADLINE, Farm
     ("POST", "/api/v1/task/42/stop", False),
     ("GET", "/api/v1/task/42/stop", False),
     ("GET", "/api/v1/task/x", False),
+    ("GET", "/api/v1/task/\u0664\u0662", False),  # Arabic-Indic digits: no id
     ("GET", "/api/v1/task/", False),
     ("GET", "/api/v1/devices", False),  # the scheduler knows the phones
     ("GET", "/api/v1/accounts", False),  # whether each account's phone is online
