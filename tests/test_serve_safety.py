@@ -83,14 +83,32 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path, busy_port: int) -> 
     assert "pw-secret" not in done.stderr
 
 
-def test_a_full_disk_at_start_is_one_line(tmp_path: Path) -> None:
-    """A data folder that cannot be made (here: a file stands where it should be)."""
+def test_an_unusable_data_folder_is_one_line(tmp_path: Path) -> None:
+    """A data folder that cannot be made (a file stands where it should be)."""
     (tmp_path / "file").write_text("")
     done = _serve("--port", "0", "--data-dir", str(tmp_path / "file" / "data"))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"orchestrator: cannot use the data folder {tmp_path / 'file' / 'data'}: "
         f"not a directory ({tmp_path / 'file' / 'data'})"]
+
+
+def test_a_full_disk_at_start_is_one_line(tmp_path: Path) -> None:
+    """The data folder on a disk of 64 KiB, too small for the database: `serve` runs in
+    a mount namespace of its own (`unshare`, as any user) with a tmpfs that size there."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(
+        ["unshare", "--map-root-user", "--mount", "sh", "-c",
+         'mount -t tmpfs -o size=64k tmpfs "$0" && exec "$@"', str(disk),
+         sys.executable, "-m", "orchestrator", "serve", "--simulate", "1", "--port", "0",
+         "--data-dir", str(disk / "data")],
+        capture_output=True, text=True, timeout=DEADLINE, check=False)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        f"orchestrator: cannot open the database ({disk / 'data' / 'orchestrator.db'}): "
+        "database or disk is full")
+    assert "Traceback" not in done.stderr
 
 
 def test_token_through_an_api_process(tmp_path: Path) -> None:
