@@ -9,16 +9,15 @@ DEBUG only. Anything else still ends with its traceback: that is a bug.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
+from .store import DATABASE_ERRORS
 
 __all__ = ["StartupFailed", "leaves", "starting"]
 
 #: What the machine can do to a start: files and sockets, and the two databases.
-_MACHINE_ERRORS = (OSError, sqlite3.Error, psycopg.Error)
+_MACHINE_ERRORS = (OSError, *DATABASE_ERRORS)
 
 
 class StartupFailed(Exception):

@@ -23,7 +23,7 @@ from scripts import NO_HOST_FILES, HostFiles, MaterialLibrary
 
 from ..errors import ApiNotAllowed, InternalError, InvalidParams, NotFound, OrchestratorError
 from ..plans import Plan
-from ..store import Store
+from ..store import DATABASE_ERRORS, Store
 from ._access import OPEN, Access, Guard
 from ._accounts import account_routes
 from ._body import LimitedRequest, limit_body
@@ -59,6 +59,9 @@ def _as_error(exc: Exception) -> OrchestratorError:
         case HTTPException(code=code, description=description) if code and code < 500:
             return InvalidParams(f"bad request: {description}")
     log.error("%s %s failed", request.method, request.path, exc_info=exc)
+    if isinstance(exc, DATABASE_ERRORS):  # the machine's (a full disk), said as it is
+        reason = str(exc).partition("\n")[0]
+        return InternalError(f"internal error: the database refused it ({reason})")
     return InternalError(f"internal error: {type(exc).__name__}")
 
 

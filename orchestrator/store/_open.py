@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+
+import psycopg
 
 from ._postgres import open_postgres_store
 from ._sqlite import open_sqlite_store
 from ._store import Store
 
-__all__ = ["open_store"]
+__all__ = ["DATABASE_ERRORS", "open_store"]
+
+#: What either backend raises when its database refuses (unreachable, full, locked).
+DATABASE_ERRORS = (sqlite3.Error, psycopg.Error)
 
 
 def open_store(*, postgres: str | None, sqlite_path: Path,

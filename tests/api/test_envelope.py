@@ -15,6 +15,7 @@ from orchestrator.api import create_app
 from orchestrator.plans import default_plan
 from orchestrator.store import open_sqlite_store
 
+from ..actors.test_disk_full import BULKY_NOTE, fill_disk, free_disk
 from .conftest import Api, Farm
 
 
@@ -118,3 +119,18 @@ async def test_unexpected_exception_is_logged(farm: Farm, tmp_path: Path,
     (record,) = caplog.records
     assert record.getMessage() == "GET /api/v1/task/stats failed"
     assert record.exc_info is not None
+
+
+async def test_a_full_disk_is_said_as_it_is(farm: Farm, api: Api) -> None:
+    """The database refusing a write (a full disk) is 50001 naming why, not only the
+    exception's class; once space comes back the same request is taken."""
+    body = {"serials": ["p1"], "script_name": "follow",
+            "script_config": {"target_user": "ann", "note": BULKY_NOTE}}
+    await fill_disk(farm.store)
+    try:
+        answer = await api("POST", "task", body)
+    finally:
+        await free_disk(farm.store)
+    assert (answer.status, answer.code) == (500, 50001)
+    assert answer.message == "internal error: the database refused it (database or disk is full)"
+    assert (await api("POST", "task", body)).code == 0
