@@ -120,6 +120,20 @@ class Farm:
                 await trio.sleep(0.005)
 
 
+async def answer_head(url: str, request: bytes) -> bytes:
+    """The status line and headers the server at `url` (`http://host:port`, any path
+    after it ignored) answers to the raw bytes `request`, sent as they are."""
+    host, _, port = url.removeprefix("http://").partition("/")[0].rpartition(":")
+    with trio.fail_after(DEADLINE):
+        stream = await trio.open_tcp_stream(host, int(port))
+        async with stream:
+            await stream.send_all(request)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += await stream.receive_some()
+    return head.partition(b"\r\n\r\n")[0]
+
+
 @pytest.fixture
 def plan() -> Plan:
     return default_plan()

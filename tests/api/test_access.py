@@ -8,12 +8,11 @@ from functools import partial
 
 import httpx
 import pytest
-import trio
 
 from orchestrator.api import Access, create_app, is_loopback, serve_api
 from orchestrator.plans import default_plan
 
-from .conftest import DEADLINE, Farm
+from .conftest import DEADLINE, Farm, answer_head
 
 TOKEN = "t0ken-for-tests"
 
@@ -161,16 +160,9 @@ async def test_a_websocket_upgrade_is_refused(token_url: str,
                                               caplog: pytest.LogCaptureFixture) -> None:
     """No route speaks WebSocket: an upgrade, even with a foreign Host and Origin and no
     token, gets a plain refusal, and nothing is logged as an error."""
-    host, _, port = token_url.removeprefix("http://").rpartition(":")
-    with trio.fail_after(DEADLINE):
-        stream = await trio.open_tcp_stream(host, int(port))
-        async with stream:
-            await stream.send_all(
-                b"GET /api/v1/task HTTP/1.1\r\nHost: evil.example\r\n"
-                b"Origin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += await stream.receive_some()
+    head = await answer_head(token_url, (
+        b"GET /api/v1/task HTTP/1.1\r\nHost: evil.example\r\n"
+        b"Origin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
     assert head.startswith(b"HTTP/1.1 403")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -14,7 +14,7 @@ import trio
 from orchestrator.api import create_app, serve_api
 from orchestrator.plans import default_plan
 
-from .conftest import DEADLINE, Farm
+from .conftest import DEADLINE, Farm, answer_head
 
 
 def _fetch(url: str, method: str, body: bytes | None,
@@ -77,16 +77,9 @@ async def test_an_unread_body_closes_the_connection(base_url: str) -> None:
     """An answer sent while its request's body is still on its way says `Connection:
     close`: hypercorn would not skip the rest, and the next request on the connection
     would wait for good (a PUT to no route, then any request on a kept-alive connection)."""
-    host, _, port = base_url.removeprefix("http://").removesuffix("/api/v1").rpartition(":")
-    with trio.fail_after(DEADLINE):
-        stream = await trio.open_tcp_stream(host, int(port))
-        async with stream:
-            await stream.send_all(b"PUT /api/v1/accounts/-1 HTTP/1.1\r\nHost: localhost\r\n"
-                                  b"Content-Type: application/json\r\n"
-                                  b"Content-Length: 1000\r\n\r\n{\"a\": ")
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += await stream.receive_some()
+    head = await answer_head(base_url, b"PUT /api/v1/accounts/-1 HTTP/1.1\r\nHost: localhost\r\n"
+                                       b"Content-Type: application/json\r\n"
+                                       b"Content-Length: 1000\r\n\r\n{\"a\": ")
     assert head.startswith(b"HTTP/1.1 404")
     assert b"connection: close" in head.lower()
 
