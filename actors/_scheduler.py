@@ -399,9 +399,13 @@ class _Scheduler:
         (`write_held_ends`), and the store's error is raised."""
         try:
             task = await end.write(self.store, task_id)
+            if task is None:  # gone, or over: maybe by this very end, written after its
+                task = await self.store.get_task(task_id)  # phone stopped waiting on it
         except Exception as exc:
             self.hold_end(serial, task_id, end, retryable=retryable, ran=ran, error=exc)
             raise
+        if task is not None and task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+            task = None  # not over: this end came too late to say anything of it
         if self.held.pop(task_id, None) is not None:
             log.info("task %d on %s: its end (%s) is stored at last", task_id, serial,
                      end.status.text)

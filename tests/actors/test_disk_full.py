@@ -22,6 +22,7 @@ import attrs
 import pytest
 import trio
 
+import actors._device
 from actors import (
     Address,
     NewTask,
@@ -29,6 +30,7 @@ from actors import (
     SchedulerSettings,
     ScriptRunner,
     Task,
+    TaskFailed,
     TaskStatus,
     TaskStore,
     WallClock,
@@ -297,3 +299,55 @@ async def test_a_task_due_while_the_disk_is_full_waits_then_runs(
                 if r.name == "actors._scheduler" and "due task" in r.getMessage()]
     assert dispatch == [logging.WARNING, logging.INFO]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@attrs.define
+class LateStore:
+    """The real store, whose first task end is written, then answered only after its
+    writer has stopped waiting for it (a store slowed down past `FINISH_GRACE`)."""
+
+    inner: TaskStore
+    late: bool = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def finish_task(self, *args: Any, **kwargs: Any) -> Task | None:
+        task = await self.inner.finish_task(*args, **kwargs)
+        if self.late:
+            self.late = False
+            await trio.sleep_forever()  # until the device actor gives up on the write
+        return task
+
+
+async def test_an_end_stored_after_its_phone_gave_up_is_still_retried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write of a failed task's end lands, but after the phone stopped waiting for
+    it: the scheduler's own write finds the task over already, and retries it all the
+    same (it took the end for 'gone' and dropped the retry)."""
+    monkeypatch.setattr(actors._device, "FINISH_GRACE", 0.05)
+
+    async def fails(task: Task) -> RunResult:
+        raise TaskFailed("profile @ghost not found")
+
+    async with open_sqlite_store(tmp_path / "tasks.db") as real, trio.open_nursery() as nursery:
+        store = cast(TaskStore, LateStore(real))
+        clock = WallClock()
+        scheduler = await nursery.start(functools.partial(
+            supervise, "scheduler", functools.partial(
+                run_scheduler, store=store, clock=clock,
+                settings=SchedulerSettings(retry_delay=(0.01, 0.01)))))
+        device = await nursery.start(functools.partial(
+            supervise, "device p1", functools.partial(
+                run_device, serial="p1", store=store, runner=fails, scheduler=scheduler,
+                clock=clock)))
+        await scheduler.send(DeviceUp(serial="p1", model="Pixel 7", address=device))
+        new = NewTask(serial="p1", script_name="follow", request_id="r", due_at=0,
+                      script_config={"target_user": "ghost"})
+        with trio.fail_after(DEADLINE):
+            [task] = await scheduler.request(lambda r: SubmitTasks(tasks=[new], reply=r),
+                                             timeout=DEADLINE)
+            while (stored := await real.get_task(task.id)) is None \
+                    or stored.retry_count < 1:  # noqa: ASYNC110
+                await trio.sleep(0.01)
+        nursery.cancel_scope.cancel(reason="test over")
