@@ -313,11 +313,12 @@ class LateStore:
         return getattr(self.inner, name)
 
     async def finish_task(self, *args: Any, **kwargs: Any) -> Task | None:
-        task = await self.inner.finish_task(*args, **kwargs)
-        if self.late:
-            self.late = False
-            await trio.sleep_forever()  # until the device actor gives up on the write
-        return task
+        if not self.late:
+            return await self.inner.finish_task(*args, **kwargs)
+        self.late = False
+        with trio.CancelScope(shield=True):  # written, however long it takes
+            await self.inner.finish_task(*args, **kwargs)
+        await trio.sleep_forever()  # until the device actor gives up on the write
 
 
 async def test_an_end_stored_after_its_phone_gave_up_is_still_retried(
@@ -336,7 +337,7 @@ async def test_an_end_stored_after_its_phone_gave_up_is_still_retried(
         scheduler = await nursery.start(functools.partial(
             supervise, "scheduler", functools.partial(
                 run_scheduler, store=store, clock=clock,
-                settings=SchedulerSettings(retry_delay=(0.01, 0.01)))))
+                settings=SchedulerSettings(max_retries=1, retry_delay=(0.01, 0.01)))))
         device = await nursery.start(functools.partial(
             supervise, "device p1", functools.partial(
                 run_device, serial="p1", store=store, runner=fails, scheduler=scheduler,
@@ -347,7 +348,14 @@ async def test_an_end_stored_after_its_phone_gave_up_is_still_retried(
         with trio.fail_after(DEADLINE):
             [task] = await scheduler.request(lambda r: SubmitTasks(tasks=[new], reply=r),
                                              timeout=DEADLINE)
-            while (stored := await real.get_task(task.id)) is None \
-                    or stored.retry_count < 1:  # noqa: ASYNC110
+            # Retried once (its one retry), failed again, and the scheduler has heard so.
+            async def settled() -> bool:
+                stored = await real.get_task(task.id)
+                [phone] = await scheduler.request(lambda r: ListDevices(reply=r),
+                                                  timeout=DEADLINE)
+                return (stored is not None and phone.current_task_id is None
+                        and (stored.retry_count, stored.status) == (1, TaskStatus.FAILED))
+
+            while not await settled():  # noqa: ASYNC110 (the store writes from a thread)
                 await trio.sleep(0.01)
         nursery.cancel_scope.cancel(reason="test over")
