@@ -26,10 +26,10 @@ from .api import (
     is_origin,
     run_api_process,
 )
-from .plans import PLANS, default_plan, plan_named
+from .plans import PLANS, plan_named
 from .runtime import stop_on_signals
 from .service import run_orchestrator
-from .settings import Settings, default_data_dir
+from .settings import Settings
 from .simulator import FaultPlan, open_simulator, run_churn
 from .startup import StartupFailed, leaves, starting
 
@@ -99,24 +99,27 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "serve", help="run the orchestrator and its task API",
         description="Run the orchestrator: the TikMatrix-compatible task API, the scheduler and "
                     "one actor per phone the ADB server sees.")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address the API listens on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=50809, help="API port (default 50809)")
-    serve.add_argument("--data-dir", type=Path, default=None,
-                       help=f"where the database and materials live (default {default_data_dir()})")
+    given = Settings()  # the defaults: `Settings` is their one source
+    serve.add_argument("--host", default=given.host,
+                       help=f"address the API listens on (default {given.host})")
+    serve.add_argument("--port", type=int, default=given.port,
+                       help=f"API port (default {given.port})")
+    serve.add_argument("--data-dir", type=Path, default=given.data_dir,
+                       help=f"where the database and materials live (default {given.data_dir})")
     serve.add_argument("--postgres", default=None, metavar="DSN",
                        help="keep tasks in PostgreSQL (e.g. 'host=127.0.0.1 dbname=farm' or a "
                             "postgresql:// URL) instead of SQLite in the data folder")
-    serve.add_argument("--adb", type=_adb_address, default=("127.0.0.1", 5037),
+    serve.add_argument("--adb", type=_adb_address, default=(given.adb_host, given.adb_port),
                        metavar="HOST:PORT",
-                       help="the ADB server whose phones to drive (default 127.0.0.1:5037)")
-    serve.add_argument("--plan", type=plan_named, default=default_plan(), metavar="PLAN",
+                       help="the ADB server whose phones to drive "
+                            f"(default {given.adb_host}:{given.adb_port})")
+    serve.add_argument("--plan", type=plan_named, default=given.plan, metavar="PLAN",
                        help=f"one of {', '.join(PLANS)}: what /license/check reports; it caps "
                             "how many devices run at once (default: no limit). Starter disables "
                             "the API, as in the product")
-    serve.add_argument("--simulate", type=int, default=0, metavar="N",
+    serve.add_argument("--simulate", type=int, default=given.simulate, metavar="N",
                        help="run N simulated phones in-process and drive those instead of --adb")
-    serve.add_argument("--api-processes", type=int, default=0, metavar="N",
+    serve.add_argument("--api-processes", type=int, default=given.api_processes, metavar="N",
                        help="serve the API from N processes of their own, so that a heavy API "
                             "load never delays the phones' tasks (default 0: in this process)")
     safety = serve.add_argument_group(
@@ -140,13 +143,16 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                              "material_path, avatar_path, comment_image_path) besides the data "
                              "folder; repeatable")
     retry = serve.add_argument_group("scheduling")
+    scheduling = given.scheduling
     retry.add_argument("--no-auto-retry", action="store_true",
                        help="do not retry failed tasks automatically")
-    retry.add_argument("--max-retries", type=int, default=3, choices=range(1, 11),
-                       metavar="1-10", help="automatic retries per task (default 3)")
-    retry.add_argument("--retry-delay", type=float, nargs=2, default=(5.0, 60.0),
+    retry.add_argument("--max-retries", type=int, default=scheduling.max_retries,
+                       choices=range(1, 11), metavar="1-10",
+                       help=f"automatic retries per task (default {scheduling.max_retries})")
+    retry.add_argument("--retry-delay", type=float, nargs=2, default=scheduling.retry_delay,
                        metavar=("MIN", "MAX"),
-                       help="seconds before an automatic retry, drawn uniformly (default 5 60)")
+                       help="seconds before an automatic retry, drawn uniformly (default "
+                            f"{' '.join(f'{s:g}' for s in scheduling.retry_delay)})")
     retry.add_argument("--random-order", action="store_true",
                        help="run each phone's due tasks in random order instead of oldest first")
 
@@ -185,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings(
         host=args.host, port=args.port,
-        data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
+        data_dir=args.data_dir,
         adb_host=args.adb[0], adb_port=args.adb[1], plan=args.plan,
         simulate=args.simulate, postgres=args.postgres, api_processes=args.api_processes,
         token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
