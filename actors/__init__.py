@@ -16,7 +16,15 @@ from ._accounts import (
 )
 from ._clock import WallClock
 from ._device import run_device
-from ._errors import ActorClosed, ActorCrashed, ActorError, ReplyTimeout
+from ._errors import (
+    ActorClosed,
+    ActorCrashed,
+    ActorError,
+    Refused,
+    ReplyTimeout,
+    TaskNotFound,
+    WrongTaskState,
+)
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
 from ._ports import AccountStore, RunResult, TaskFailed, TaskRunner, TaskStore
@@ -41,6 +49,7 @@ __all__ = [
     "NewAccount",
     "NewTask",
     "Platform",
+    "Refused",
     "Reply",
     "ReplyTimeout",
     "RunResult",
@@ -49,12 +58,14 @@ __all__ = [
     "Task",
     "TaskFailed",
     "TaskFilter",
+    "TaskNotFound",
     "TaskRunner",
     "TaskSource",
     "TaskStats",
     "TaskStatus",
     "TaskStore",
     "WallClock",
+    "WrongTaskState",
     "run_device",
     "run_scheduler",
     "run_watcher",

@@ -1,17 +1,39 @@
-"""The actor runtime's errors, one small tree:
+"""The actors' errors, two small trees: the runtime's, where a request got no answer,
+and the refusals, where an actor answered no.
 
     ActorError
     ├── ActorClosed     the actor is gone: its mailbox is closed (like trio.ClosedResourceError)
     ├── ReplyTimeout    a request got no answer in time (also a TimeoutError)
     └── ActorCrashed    an actor kept crashing and its supervisor gave up
 
+    Refused                 an actor declined a request; nothing changed
+    ├── TaskNotFound        no task has that id
+    └── WrongTaskState      the task's status does not allow it (stop a finished task)
+
 An error raised by a request's handler is not wrapped: the caller gets the handler's own
 exception, with a note naming the actor, so it can catch its domain errors by type.
+
+A refusal is the caller's to answer (the API's 40401 and 40001); anything else a request
+raises is a fault. So `Refused` subclasses no builtin such as `LookupError` or
+`ValueError`: a bug's `KeyError` or `ValueError` must not pass for a refusal. Nor is it
+an `ActorError`: those say the request got no answer, a refusal is an answer.
 """
 
 from __future__ import annotations
 
-__all__ = ["ActorClosed", "ActorCrashed", "ActorError", "ReplyTimeout"]
+from collections.abc import Sequence
+
+from ._model import TaskStatus
+
+__all__ = [
+    "ActorClosed",
+    "ActorCrashed",
+    "ActorError",
+    "Refused",
+    "ReplyTimeout",
+    "TaskNotFound",
+    "WrongTaskState",
+]
 
 
 class ActorError(Exception):
@@ -47,3 +69,28 @@ class ActorCrashed(ActorError):
     def __init__(self, name: str, cause: Exception) -> None:
         super().__init__(name, f"actor {name!r} crashed: {cause!r}")
         self.cause = cause
+
+
+class Refused(Exception):
+    """An actor declined a request, as its protocol allows, and changed nothing; the
+    message says why in words an API client can be shown."""
+
+
+class TaskNotFound(Refused):
+    """No task has the id `task_id` (never created, or deleted)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} not found")
+        self.task_id = task_id
+
+
+class WrongTaskState(Refused):
+    """Task `task_id` is `status`; the request needs one of `wanted`."""
+
+    def __init__(self, task_id: int, status: TaskStatus,
+                 wanted: Sequence[TaskStatus]) -> None:
+        super().__init__(f"task {task_id} is {status.text}, "
+                         f"not {' or '.join(want.text for want in wanted)}")
+        self.task_id = task_id
+        self.status = status
+        self.wanted = tuple(wanted)

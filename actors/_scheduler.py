@@ -29,7 +29,7 @@ import outcome
 import trio
 
 from ._clock import WallClock
-from ._errors import ActorClosed
+from ._errors import ActorClosed, TaskNotFound, WrongTaskState
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskStatus
 from ._ports import TaskEnd, TaskStore
@@ -494,9 +494,10 @@ class _Scheduler:
         try:
             task = await self.store.get_task(task_id)
             if task is None:
-                raise LookupError(f"task {task_id} not found")
-            if task.status != TaskStatus.PENDING:
-                raise ValueError(f"task {task_id} is {task.status.text}, not running or pending")
+                raise TaskNotFound(task_id)
+            if task.status != TaskStatus.PENDING:  # a running one was stopped above
+                raise WrongTaskState(task_id, task.status,
+                                     (TaskStatus.RUNNING, TaskStatus.PENDING))
             if dev is not None and dev.remove(task_id):
                 self.where.pop(task_id, None)
                 self.reschedule(dev)
@@ -559,9 +560,9 @@ class _Scheduler:
                 for task_id in task_ids:
                     task = await self.store.get_task(task_id)
                     if task is None:
-                        raise LookupError(f"task {task_id} not found")
+                        raise TaskNotFound(task_id)
                     if task.status != TaskStatus.FAILED:
-                        raise ValueError(f"task {task_id} is {task.status.text}, not failed")
+                        raise WrongTaskState(task_id, task.status, (TaskStatus.FAILED,))
                 again = await self.store.requeue_tasks(task_ids, due_at=self.clock.now(),
                                                        count_retry=True)
         except Exception as exc:

@@ -43,7 +43,11 @@ class SubmitTasks:
 
 @attrs.frozen(kw_only=True)
 class StopTask:
-    """Stop a running or pending task (it fails, remark says stopped); answer it, or None."""
+    """Stop a running or pending task (it fails, remark says stopped); answer it, or None.
+
+    A task that does not exist fails the request with TaskNotFound, one that is over
+    with WrongTaskState.
+    """
 
     task_id: int
     reply: Reply[Task | None]
@@ -61,8 +65,8 @@ class DeleteTasks:
 class RetryTasks:
     """Failed tasks back to pending (all failed ones when `task_ids` is None).
 
-    With explicit ids, a task that does not exist fails the request with LookupError
-    and one that is not failed with ValueError; nothing changes then.
+    With explicit ids, a task that does not exist fails the request with TaskNotFound
+    and one that is not failed with WrongTaskState; nothing changes then.
     """
 
     task_ids: Sequence[int] | None

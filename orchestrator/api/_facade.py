@@ -7,24 +7,40 @@ under a deadline), reads query the store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import attrs
 
-from actors import ActorError, Address, Reply, WallClock
+from actors import ActorError, Address, Refused, Reply, TaskNotFound, WallClock, WrongTaskState
 from actors.messages import SchedulerMsg
 from scripts import HostFiles
 
-from ..errors import InternalError, InvalidParams, NotFound
+from ..errors import InternalError, InvalidParams, NotFound, OrchestratorError
 from ..plans import Plan
 from ..store import Store
 
-__all__ = ["Facade"]
+__all__ = ["REFUSALS", "Facade"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: The one place an actor's refusal becomes an API answer: its class here, its message
+#: the refusal's. A refusal not listed, like any other exception a request raises, is a
+#: fault the app logs and answers 50001 (`_app._as_error`).
+REFUSALS: Mapping[type[Refused], type[OrchestratorError]] = {
+    TaskNotFound: NotFound,
+    WrongTaskState: InvalidParams,
+}
+
+
+def _answer_to(refusal: Refused) -> OrchestratorError | None:
+    """The API error `REFUSALS` makes of `refusal` (its closest listed class), or None."""
+    for cls in type(refusal).__mro__:
+        if cls in REFUSALS:
+            return REFUSALS[cls](str(refusal))
+    return None
 
 
 @attrs.frozen(kw_only=True)
@@ -41,19 +57,24 @@ class Facade:
     async def ask(self, make_msg: Callable[[Reply[T]], SchedulerMsg]) -> T:
         """The scheduler's answer to `make_msg(reply)`.
 
+        Only a refusal (`actors.Refused`) is the client's fault; any other exception the
+        scheduler answers with (a bug's `KeyError`, a store's error) propagates as it is,
+        for the app to log and answer 50001.
+
         Raises:
-            NotFound: the scheduler answered LookupError (no such task).
-            InvalidParams: it answered ValueError (the task is in the wrong state).
+            OrchestratorError: the scheduler refused, as `REFUSALS` maps it (`NotFound`:
+                no such task; `InvalidParams`: the task is in the wrong state).
             InternalError: it did not answer in time, or is gone, or is not here.
         """
         if self.scheduler is None:
             raise InternalError("internal error: the scheduler is not in this process")
         try:
             return await self.scheduler.request(make_msg, timeout=self.reply_timeout)
-        except LookupError as exc:
-            raise NotFound(str(exc)) from exc
-        except ValueError as exc:
-            raise InvalidParams(str(exc)) from exc
+        except Refused as exc:
+            answer = _answer_to(exc)
+            if answer is None:
+                raise
+            raise answer from exc
         except ActorError as exc:
             log.error("no answer from the scheduler: %s", exc)
             raise InternalError(f"internal error: {exc}") from exc

@@ -25,9 +25,11 @@ from actors import (
     SchedulerSettings,
     Task,
     TaskFailed,
+    TaskNotFound,
     TaskStatus,
     TaskStore,
     WallClock,
+    WrongTaskState,
     run_device,
     run_scheduler,
     supervise,
@@ -272,9 +274,12 @@ class TestRetries:
                                                       request_id="r2"))
                 await trio.sleep(60)
                 farm.runner.failing.clear()
-                with pytest.raises(ValueError, match="pending"):
+                with pytest.raises(WrongTaskState) as refused:
                     await farm.scheduler.request(
                         lambda r: RetryTasks(task_ids=[later.id], reply=r), timeout=5)
+                assert (refused.value.status, refused.value.wanted) == (
+                    TaskStatus.PENDING, (TaskStatus.FAILED,))
+                assert str(refused.value) == f"task {later.id} is pending, not failed"
                 [again] = await farm.scheduler.request(
                     lambda r: RetryTasks(task_ids=[task.id], reply=r), timeout=5)
                 assert again.status == TaskStatus.PENDING
@@ -318,9 +323,10 @@ class TestStopAndDelete:
                 assert stopped.status == TaskStatus.FAILED
                 await trio.sleep(1000)
                 assert farm.runner.starts == []
-                with pytest.raises(LookupError):
+                with pytest.raises(TaskNotFound) as refused:
                     await farm.scheduler.request(
                         lambda r: StopTask(task_id=9999, reply=r), timeout=5)
+                assert (refused.value.task_id, str(refused.value)) == (9999, "task 9999 not found")
 
     async def test_delete_stops_running_tasks_first(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:

@@ -8,10 +8,20 @@ from pathlib import Path
 
 import pytest
 
+import actors
 import orchestrator.api
-from actors import Inbox, WallClock, supervise
-from actors.messages import SchedulerMsg
+from actors import Inbox, Refused, TaskNotFound, WallClock, WrongTaskState, supervise
+from actors.messages import (
+    DeleteTasks,
+    ListDevices,
+    RetryTasks,
+    SchedulerMsg,
+    StopTask,
+    SubmitTasks,
+)
 from orchestrator.api import create_app
+from orchestrator.api._facade import REFUSALS
+from orchestrator.errors import InvalidParams, NotFound
 from orchestrator.plans import default_plan
 from orchestrator.store import open_sqlite_store
 
@@ -94,6 +104,59 @@ async def test_stuck_scheduler_is_internal_error(farm: Farm) -> None:
         assert (answer.status, answer.code, answer.data) == (500, 50001, None)
         assert "did not reply" in answer.message
     deaf.stop()
+
+
+async def _failing(error: Exception, inbox: Inbox[SchedulerMsg]) -> None:
+    """A scheduler with a bug: it answers every request with `error`."""
+    async for msg in inbox:
+        match msg:
+            case (StopTask(reply=reply) | RetryTasks(reply=reply) | DeleteTasks(reply=reply)
+                  | SubmitTasks(reply=reply) | ListDevices(reply=reply)):
+                reply.fail(error)
+
+
+SCHEDULER_ROUTES = [("POST", "task/1/stop", None), ("POST", "task/1/retry", None),
+                    ("POST", "task/retry-all", None), ("DELETE", "task/1", None),
+                    ("DELETE", "task/batch", {"task_ids": [1, 2]}), ("GET", "devices", None),
+                    ("POST", "task", {"serials": ["p1"], "script_name": "follow",
+                                      "script_config": {"target_user": "ann"}})]
+
+
+@pytest.mark.parametrize("error", [
+    KeyError(1), IndexError("list index out of range"), OverflowError("too large"),
+    ValueError("task 1 is broken"), LookupError("task 1 not found"), Refused("unlisted")],
+    ids=lambda error: type(error).__name__)
+async def test_a_fault_in_the_scheduler_is_internal_error(
+        farm: Farm, error: Exception, caplog: pytest.LogCaptureFixture) -> None:
+    """Only a refusal `REFUSALS` lists is the client's fault: any other exception the
+    scheduler answers with, a builtin `ValueError` or `LookupError` as much as a
+    `KeyError` (or a refusal nobody mapped), is a bug, answered 50001 and logged with
+    its traceback on every route that asks the scheduler, not 40001 or 40401."""
+    failing = await farm.nursery.start(partial(supervise, "scheduler",
+                                               partial(_failing, error)))
+    app = create_app(scheduler=failing, store=farm.store, plan=default_plan(),
+                     clock=farm.clock, materials=farm.materials)
+    api = Api(client=app.test_client())
+    for method, path, body in SCHEDULER_ROUTES:
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="orchestrator.api"):
+            answer = await api(method, path, body)
+        assert (answer.status, answer.code, answer.data) == (500, 50001, None), path
+        assert answer.message == f"internal error: {type(error).__name__}"
+        (record,) = caplog.records
+        assert record.getMessage() == f"{method} /api/v1/{path} failed"
+        assert record.exc_info is not None
+        assert record.exc_info[1] is error
+    failing.stop()
+
+
+def test_every_refusal_has_an_answer() -> None:
+    """Each refusal `actors` exports is mapped to its API error in the one table."""
+    refusals = {cls for name in actors.__all__
+                if isinstance(cls := getattr(actors, name), type)
+                and issubclass(cls, Refused) and cls is not Refused}
+    assert refusals == set(REFUSALS)
+    assert (REFUSALS[TaskNotFound], REFUSALS[WrongTaskState]) == (NotFound, InvalidParams)
 
 
 async def test_gone_scheduler_is_internal_error(farm: Farm) -> None:
