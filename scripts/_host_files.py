@@ -23,8 +23,8 @@ from typing import Any
 import attrs
 import trio
 
-from ._convert import CONFIG_PATH
 from ._marks import Mark, marked_values
+from .convert import CONFIG_PATH
 from .errors import FieldError, InvalidConfig, StepFailed
 
 __all__ = ["NO_HOST_FILES", "REFUSED", "HostFileRefused", "HostFiles"]

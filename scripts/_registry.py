@@ -29,10 +29,10 @@ from . import (
     unfollow,
 )
 from ._context import Outcome, ScriptContext
-from ._convert import load
 from ._host_files import NO_HOST_FILES, HostFiles
 from ._marks import redacted
 from ._spec import Script, ScriptSpec
+from .convert import load
 from .driver import DeviceDriver
 from .errors import ScriptNotEnabled, UnknownScript
 

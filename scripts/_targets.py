@@ -19,9 +19,9 @@ import attrs
 
 from . import flows
 from ._context import Outcome, ScriptContext
-from ._convert import task_config
 from ._rules import FieldProblem, Validator, check, problem_if
 from ._spec import Runner
+from .convert import task_config
 from .driver import DeviceDriver
 
 __all__ = [

@@ -14,11 +14,11 @@ import attrs
 
 from . import flows
 from ._context import Outcome, ScriptContext
-from ._convert import task_config
 from ._marks import Mark, marked
 from ._rules import FieldProblem, at_least, between, check, http_url, problem_if
 from ._spec import Script
 from ._text import CommentOrder, add_emoji, lines, pick_comment
+from .convert import task_config
 from .driver import DeviceDriver
 
 __all__ = ["SCRIPT", "AccountWarmupConfig", "ChatGPTSettings", "CommentOrder", "fan_out", "run"]

@@ -10,10 +10,10 @@ import attrs
 
 from . import flows
 from ._context import Outcome, ScriptContext
-from ._convert import task_config
 from ._rules import check, http_url
 from ._spec import Script
 from ._targets import each_target, missing_targets, targets
+from .convert import task_config
 from .driver import DeviceDriver
 
 __all__ = ["SCRIPT", "LikeConfig", "fan_out", "run"]

@@ -10,11 +10,11 @@ import attrs
 
 from . import flows
 from ._context import Outcome, ScriptContext
-from ._convert import task_config
 from ._rules import FieldProblem, check, problem_if
 from ._spec import Script
 from ._targets import AccessMethod, UserTargetsConfig, missing_targets
 from ._text import CommentOrder, add_emoji, lines, pick_comment
+from .convert import task_config
 from .driver import DeviceDriver
 
 __all__ = ["SCRIPT", "MessageConfig", "MessageOrder", "fan_out", "pick_message", "run"]

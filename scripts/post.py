@@ -13,13 +13,13 @@ import trio
 
 from . import flows
 from ._context import Outcome, ScriptContext
-from ._convert import task_config
 from ._marks import Mark, marked
 from ._materials import media_kind
 from ._rules import at_least, between, check, not_blank, required_if
 from ._spec import Script
 from ._targets import each_target, targets
 from ._text import spin
+from .convert import task_config
 from .driver import DeviceDriver
 
 __all__ = [

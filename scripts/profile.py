@@ -10,10 +10,10 @@ import attrs
 
 from . import flows
 from ._context import Outcome, ScriptContext
-from ._convert import task_config
 from ._marks import Mark, marked
 from ._rules import check, filled, problem_if
 from ._spec import Script
+from .convert import task_config
 from .driver import DeviceDriver
 
 __all__ = ["SCRIPT", "ProfileConfig", "fan_out", "run"]

@@ -11,10 +11,10 @@ import attrs
 
 from . import flows
 from ._context import Outcome, ScriptContext
-from ._convert import task_config
 from ._rules import between, check, filled, problem_if
 from ._spec import Script
 from ._targets import AccessMethod, UserTargetsConfig, missing_targets
+from .convert import task_config
 from .driver import DeviceDriver
 
 __all__ = ["MAX_LIMIT", "SCRIPT", "ScrapeUserConfig", "fan_out", "run"]

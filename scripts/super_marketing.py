@@ -13,10 +13,10 @@ import trio
 
 from . import flows
 from ._context import Outcome, ScriptContext
-from ._convert import task_config
 from ._rules import at_least, between, check, problem_if
 from ._spec import Script
 from ._targets import AccessMethod, missing_targets
+from .convert import task_config
 from .driver import DeviceDriver
 from .errors import StepFailed
 from .message import MessageConfig, pick_message

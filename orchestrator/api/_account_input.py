@@ -22,8 +22,9 @@ import cattrs
 
 from actors import Account, AccountStatus, LoginState, NewAccount, Platform
 from scripts.apps import load_app
+from scripts.convert import problems
 
-from ..converter import make_converter, problems
+from ..converter import make_converter
 from ._body import BadInput, check_value, parse_json
 
 __all__ = ["AccountBody", "BadAccount", "RowError", "parse_account", "parse_import",

@@ -14,7 +14,9 @@ from quart import Response, request
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import IntegerConverter, Map
 
-from ..converter import INT64_MAX, Range, describe, int64_of, make_converter
+from scripts.convert import INT64_MAX, describe, int64_of
+
+from ..converter import Range, make_converter
 from ..errors import InvalidParams
 from ._body import BadInput, check_value, parse_json
 

@@ -10,7 +10,8 @@ import pytest
 
 from actors import TaskSource, TaskStatus
 from orchestrator import errors
-from orchestrator.converter import Range, describe, make_converter
+from orchestrator.converter import Range, make_converter
+from scripts.convert import describe
 
 
 @attrs.frozen(kw_only=True)
@@ -73,6 +74,15 @@ class TestFromText:
     def test_integers_from_text(self) -> None:
         model = make_converter(from_text=True).structure({"count": "7", "status": "3"}, Model)
         assert (model.count, model.status) == (7, TaskStatus.FAILED)
+
+    def test_enum_names_the_text_given(self) -> None:
+        assert _problems({"status": "9"}, from_text=True) == (
+            "$.status: must be one of 0, 1, 2, 3, got '9'")
+
+    def test_text_past_64_bits(self) -> None:
+        assert _problems({"raw": 1, "count": "9" * 5000}, from_text=True) == (
+            "$.count: must fit a signed 64-bit integer"
+            " (-9223372036854775808 to 9223372036854775807)")
 
     @pytest.mark.parametrize("text", ["1.5", "", "1e3", "٣", "1_0"])
     def test_not_integers(self, text: str) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import attrs
+import cattrs
 import pytest
 
-from scripts import validate
-from scripts._convert import make_converter
+from scripts import convert, validate
+from scripts._rules import between, check, problem_if
+from scripts.convert import make_converter
 
 from ._helpers import errors
 
@@ -44,3 +47,49 @@ def test_unknown_keys_kept_not_checked() -> None:
 def test_converters_are_separate() -> None:
     """make_converter builds a fresh converter, never the global one."""
     assert make_converter() is not make_converter()
+
+
+def test_public_names() -> None:
+    """The one converter's public surface (the API configures it: `orchestrator.converter`)."""
+    assert convert.__all__ == [
+        "CONFIG_PATH", "INT64_MAX", "INT64_MIN", "FieldProblem", "check_int64", "describe",
+        "int64_of", "json_type", "load", "make_converter", "problems", "task_config"]
+
+
+def test_integers_fit_64_bits() -> None:
+    """A script's integers meet the API's rule too: a signed 64-bit integer."""
+    assert errors("post", {"upload_wait_time": 2**63}) == {
+        P + "upload_wait_time":
+            "must fit a signed 64-bit integer (-9223372036854775808 to 9223372036854775807)"}
+
+
+@attrs.frozen(kw_only=True)
+class _Inner:
+    low: int = attrs.field(default=0, validator=between(0, 9))
+
+    def __attrs_post_init__(self) -> None:
+        check(problem_if(self.low == 5, "low", "not five"),
+              problem_if(self.low == 5, "other", "nor this"))
+
+
+@attrs.frozen(kw_only=True)
+class _Outer:
+    inner: _Inner
+    items: tuple[_Inner, ...] = ()
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ({"inner": {"low": 10}}, [("$.inner.low", "must be between 0 and 9, got 10")]),
+    ({"inner": {"low": 5}}, [("$.inner.low", "not five"), ("$.inner.other", "nor this")]),
+    ({"inner": {}, "items": [{"low": "1"}, {"low": 5}]},
+     [("$.items[0].low", "expected an integer, got a string"),
+      ("$.items[1].low", "not five"), ("$.items[1].other", "nor this")]),
+    ({}, [("$.inner", "required field missing")]),
+])
+def test_problems_name_each_field(raw: object, expected: list[tuple[str, str]]) -> None:
+    """`problems` adds to cattrs' paths the field a validator names and each problem of a
+    group that `check` raises at once."""
+    with pytest.raises(cattrs.BaseValidationError) as info:
+        make_converter().structure(raw, _Outer)
+    assert convert.problems(info.value) == expected
+    assert convert.describe(info.value) == "; ".join(f"{p}: {m}" for p, m in expected)
