@@ -1,22 +1,101 @@
-"""The curated public surface of each package: every exported name really there.
+"""The curated public surface of each package, pinned name by name.
 
-(ruff's RUF022 keeps each `__all__` sorted.)"""
+As httpx's `tests/test_exported_members.py` does: each package's `__all__` is written out
+here, so adding, renaming or dropping a public name is a visible change of this file, not
+a side effect of an edit elsewhere. ruff's RUF022 keeps each `__all__` sorted, so the
+lists below are in that order too.
+"""
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
-PACKAGES = ["actors", "actors.messages", "orchestrator.simulator", "orchestrator.store",
-            "scripts"]
+ROOT = Path(__file__).resolve().parent.parent
+
+# `orchestrator` itself is a namespace of modules (the CLI, the service): no names of its own.
+NO_SURFACE = {"orchestrator"}
+
+PUBLIC: dict[str, list[str]] = {
+    "actors": [
+        "Account", "AccountExists", "AccountFilter", "AccountStatus", "AccountStore",
+        "ActorClosed", "ActorCrashed", "ActorError", "Address", "DeviceActorFactory", "Inbox",
+        "LoginState", "NewAccount", "NewTask", "Platform", "Refused", "Reply", "ReplyTimeout",
+        "RunResult", "SchedulerSettings", "ScriptRunner", "Task", "TaskFailed", "TaskFilter",
+        "TaskNotFound", "TaskRunner", "TaskSource", "TaskStats", "TaskStatus", "TaskStore",
+        "WallClock", "WrongTaskState", "run_device", "run_scheduler", "run_watcher", "supervise",
+    ],
+    "actors.messages": [
+        "CancelRun", "DeleteTasks", "DeviceDown", "DeviceMsg", "DeviceSnapshot", "DeviceUp",
+        "ListDevices", "RetryTasks", "RunTask", "SchedulerMsg", "StopTask", "SubmitTasks",
+        "TaskOutcome",
+    ],
+    "scripts": [
+        "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",
+        "FanOut", "FieldError", "FollowConfig", "HostFiles", "InvalidConfig", "LikeConfig",
+        "MaterialLibrary", "MessageConfig", "Outcome", "PostConfig", "ProfileConfig",
+        "ScrapeUserConfig", "Script", "ScriptContext", "ScriptError", "ScriptNotEnabled",
+        "ScriptSpec", "StepFailed", "SuperMarketingConfig", "UnfollowConfig", "UnknownScript",
+        "api_script", "plan_tasks", "public_config", "run_task", "validate",
+    ],
+    "scripts.apps": ["OPTIONAL", "PLATFORMS", "REQUIRED", "AppData", "load_app"],
+    "scripts.driver": [
+        "AdbDriver", "Bounds", "CommandFailed", "DeviceDriver", "DeviceLost", "DriverError",
+        "DriverTimeout", "ElementNotFound", "Selector", "ShellOutput", "UiElement", "UiTree",
+    ],
+    "scripts.errors": [
+        "FieldError", "InvalidConfig", "ScriptError", "ScriptNotEnabled", "StepFailed",
+        "UnknownScript",
+    ],
+    "scripts.flows": [
+        "PROFILE_FIELDS", "Probe", "Ui", "WarmupCounts", "WarmupPlan", "as_account",
+        "chat_comment", "comment_here", "edit_profile", "follow", "follow_shown", "like_here",
+        "like_latest", "like_post", "message_shown", "open_post", "open_profile",
+        "parse_count", "read_followers", "read_profile", "send_message", "switch_account",
+        "unfollow", "upload", "warm_up",
+    ],
+    "orchestrator.api": [
+        "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
+        "create_app", "is_loopback", "is_origin", "run_api_process", "serve_api",
+    ],
+    "orchestrator.errors": [
+        "ApiNotAllowed", "Forbidden", "InternalError", "InvalidParams", "NotFound",
+        "OrchestratorError", "ScriptNameMissing", "ScriptNotApiEnabled", "Unauthorized",
+    ],
+    "orchestrator.simulator": [
+        "ActivityNotFound", "App", "Bounds", "Farm", "FaultPlan", "Faults", "FileSystem",
+        "Intent", "Node", "Phone", "PhoneUnplugged", "ShellResult", "Simulator", "Stat",
+        "attach_to_adb_server", "hierarchy_xml", "open_simulator", "run_churn",
+        "serve_adb_server", "serve_device_transport",
+    ],
+    "orchestrator.simulator.apps": [
+        "INSTAGRAM", "TIKTOK", "Account", "AppSpec", "Comment", "Post", "PostedMedia",
+        "Profile", "SocialApp", "World", "default_apps", "load_spec",
+    ],
+    "orchestrator.simulator.commands": ["COMMANDS", "Call", "Handler", "run_line"],
+    "orchestrator.store": [
+        "DATABASE_ERRORS", "SchemaTooNew", "Store", "open_postgres_store",
+        "open_sqlite_store", "open_store",
+    ],
+}
 
 
-@pytest.mark.parametrize("name", PACKAGES)
-def test_all_names_exist(name: str) -> None:
-    """`__all__` names only what the package really has, without duplicates."""
+@pytest.mark.parametrize(("name", "expected"), PUBLIC.items(), ids=list(PUBLIC))
+def test_exported_members(name: str, expected: list[str]) -> None:
+    """`__all__` is exactly the pinned list, in order, and names only what is there."""
     module = importlib.import_module(name)
-    exported = list(module.__all__)
-    assert len(set(exported)) == len(exported)
-    for attr in exported:
-        assert hasattr(module, attr), f"{name}.{attr} is exported but missing"
+    assert list(module.__all__) == expected
+    missing = [attr for attr in expected if not hasattr(module, attr)]
+    assert missing == [], f"{name} exports names it does not have"
+
+
+def test_every_package_is_pinned() -> None:
+    """A new package cannot slip past the pin: every package of the three is listed."""
+    packages = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("actors", "scripts", "orchestrator")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert packages - NO_SURFACE - set(PUBLIC) == set()
