@@ -12,7 +12,6 @@ import struct
 import zlib
 
 import trio
-from PIL import Image
 
 from .._shell import ShellResult
 from .._ui import hierarchy_xml
@@ -51,6 +50,13 @@ async def dump(call: Call) -> ShellResult:
 
 @functools.lru_cache(maxsize=32)
 def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A PNG of one colour, drawn by Pillow.
+
+    Pillow is imported here, where a screenshot is made, so that importing the simulator
+    (and so the orchestrator) does not import it on our account.
+    """
+    from PIL import Image
+
     out = io.BytesIO()
     Image.new("RGB", (width, height), rgb).save(out, format="PNG", compress_level=1)
     return out.getvalue()
