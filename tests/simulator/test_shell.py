@@ -353,11 +353,15 @@ class TestScreen:
         assert (await sh(phone, "screencap -p")).stdout != png
 
 
-async def test_round_trips_are_cheap(phone: Phone) -> None:
-    """The benchmark's hot path: thousands of v1 round trips per second."""
-    with trio.fail_after(2):
-        for _ in range(2000):
-            await phone.shell("input tap 10 10; echo X4EXIT:$?")
+async def test_round_trips_in_a_row(phone: Phone) -> None:
+    """The benchmark's hot path, a tap and its exit status as adbutils' v1 shell asks,
+    2,000 times on one phone: every one is answered, and answered alike.
+
+    How fast is for `bench/simulator.py` to measure: a wall-clock budget in a unit test
+    fails on a busy machine, not on a slow phone."""
+    answers = [await sh(phone, "input tap 10 10; echo X4EXIT:$?") for _ in range(2000)]
+    assert len(answers) == 2000
+    assert {(a.output, a.exit_code) for a in answers} == {(b"X4EXIT:0\n", 0)}
 
 
 async def test_simstate_shows_what_the_apps_hold() -> None:
