@@ -3,7 +3,8 @@
 As httpx's `tests/test_exported_members.py` does: each package's `__all__` is written out
 here, so adding, renaming or dropping a public name is a visible change of this file, not
 a side effect of an edit elsewhere. ruff's RUF022 keeps each `__all__` sorted, so the
-lists below are in that order too.
+lists below are in that order too. Public modules (`scripts.convert`, the error modules)
+are pinned as packages are.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ PUBLIC: dict[str, list[str]] = {
         "ScriptSpec", "StepFailed", "SuperMarketingConfig", "UnfollowConfig", "UnknownScript",
         "api_script", "plan_tasks", "public_config", "run_task", "validate",
     ],
+    "scripts.convert": [
+        "CONFIG_PATH", "INT64_MAX", "INT64_MIN", "FieldProblem", "check_int64", "describe",
+        "int64_of", "json_type", "load", "make_converter", "problems", "task_config",
+    ],
     "scripts.apps": ["OPTIONAL", "PLATFORMS", "REQUIRED", "AppData", "load_app"],
     "scripts.driver": [
         "AdbDriver", "Bounds", "CommandFailed", "DeviceDriver", "DeviceLost", "DriverError",
@@ -60,6 +65,7 @@ PUBLIC: dict[str, list[str]] = {
         "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
         "create_app", "is_loopback", "is_origin", "run_api_process", "serve_api",
     ],
+    "orchestrator.converter": ["Range", "make_converter"],
     "orchestrator.errors": [
         "ApiNotAllowed", "Forbidden", "InternalError", "InvalidParams", "NotFound",
         "OrchestratorError", "ScriptNameMissing", "ScriptNotApiEnabled", "Unauthorized",
