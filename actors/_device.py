@@ -13,6 +13,7 @@ import attrs
 import trio
 
 from ._clock import WallClock
+from ._errors import ActorClosed
 from ._mailbox import Address, Inbox, Reply
 from ._model import Task, TaskStatus
 from ._ports import RunResult, TaskEnd, TaskFailed, TaskRunner, TaskStore
@@ -99,7 +100,11 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
         finally:
             if current is me:
                 current = None
-        await scheduler.send(outcome)
+        try:
+            await scheduler.send(outcome)
+        except ActorClosed:  # the scheduler is gone first (a stop): nobody left to tell
+            log.debug("task %d on %s: its end not reported, the scheduler is gone",
+                      me.task_id, serial)
 
     async with trio.open_nursery() as nursery:
         async for msg in inbox:
