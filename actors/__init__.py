@@ -29,11 +29,12 @@ from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
 from ._ports import AccountStore, RunResult, TaskFailed, TaskRunner, TaskStore
 from ._runner import ScriptRunner
-from ._scheduler import SchedulerSettings, run_scheduler
+from ._scheduler import INTERRUPTED_REMARK, SchedulerSettings, recover_interrupted, run_scheduler
 from ._supervise import supervise
 from ._watcher import DeviceActorFactory, run_watcher
 
 __all__ = [
+    "INTERRUPTED_REMARK",
     "Account",
     "AccountExists",
     "AccountFilter",
@@ -66,6 +67,7 @@ __all__ = [
     "TaskStore",
     "WallClock",
     "WrongTaskState",
+    "recover_interrupted",
     "run_device",
     "run_scheduler",
     "run_watcher",

@@ -49,9 +49,12 @@ from .messages import (
     TaskOutcome,
 )
 
-__all__ = ["SchedulerSettings", "run_scheduler"]
+__all__ = ["INTERRUPTED_REMARK", "SchedulerSettings", "recover_interrupted", "run_scheduler"]
 
 log = logging.getLogger(__name__)
+
+#: The remark of a task that was running when the orchestrator last stopped.
+INTERRUPTED_REMARK = "interrupted: the orchestrator stopped while this task ran"
 
 STOPPED_REMARK = "stopped by user"
 DELETED_REMARK = "stopped: task deleted"
@@ -86,6 +89,15 @@ class SchedulerSettings:
         first, most = value
         if not 0 < first <= most:
             raise ValueError(f"{attribute.name}: want 0 < first <= most, not {value}")
+
+    def may_retry(self, task: Task) -> bool:
+        """Whether a failed `task` is retried automatically (a stop by a user aside)."""
+        return (self.auto_retry and task.status == TaskStatus.FAILED
+                and task.retry_count < self.max_retries)
+
+    def retry_delay_from(self, rng: random.Random) -> float:
+        """Seconds before an automatic retry: uniform in `retry_delay`."""
+        return rng.uniform(*self.retry_delay)
 
 
 @attrs.define
@@ -386,9 +398,7 @@ class _Scheduler:
             if ran and task.max_interval > 0 and task.request_id in dev.requests:
                 gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
                 dev.not_before[task.request_id] = self.clock.now() + gap
-            if (task.status == TaskStatus.FAILED and retryable and not stopped
-                    and self.settings.auto_retry
-                    and task.retry_count < self.settings.max_retries):
+            if retryable and not stopped and self.settings.may_retry(task):
                 await self.retry_later(task)
         self.reschedule(dev)
 
@@ -445,7 +455,7 @@ class _Scheduler:
         self.end_delay = self.settings.store_retry[0]
 
     async def retry_later(self, task: Task) -> None:
-        delay = self.rng.uniform(*self.settings.retry_delay)
+        delay = self.settings.retry_delay_from(self.rng)
         try:
             again = await self.store.requeue_tasks([task.id], due_at=self.clock.now() + delay,
                                                    count_retry=True)
@@ -569,6 +579,23 @@ class _Scheduler:
             reply.fail(exc)
             return
         self._enqueue_and_answer(again, reply)
+
+
+async def recover_interrupted(store: TaskStore, clock: WallClock, settings: SchedulerSettings,
+                              *, rng: random.Random | None = None) -> None:
+    """At start-up, before the scheduler runs: the tasks a process that died left running
+    fail with `INTERRUPTED_REMARK`, and those auto-retry takes (`may_retry`) are due again
+    after a retry delay drawn as for any failed task (`retry_delay_from`)."""
+    interrupted = await store.fail_interrupted(remark=INTERRUPTED_REMARK,
+                                               finished_at=clock.now())
+    if not interrupted:
+        return
+    log.warning("%d task(s) were interrupted by the last shutdown", len(interrupted))
+    again = [task.id for task in interrupted if settings.may_retry(task)]
+    if again:
+        delay = settings.retry_delay_from(rng or random.Random())
+        await store.requeue_tasks(again, due_at=clock.now() + delay, count_retry=True)
+        log.info("%d interrupted task(s) will be retried in %.0f s", len(again), delay)
 
 
 async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: WallClock,

@@ -15,11 +15,9 @@ import trio
 
 from actors import (
     Inbox,
-    SchedulerSettings,
     ScriptRunner,
-    TaskStatus,
-    TaskStore,
     WallClock,
+    recover_interrupted,
     run_device,
     run_scheduler,
     run_watcher,
@@ -39,7 +37,6 @@ __all__ = ["Running", "run_orchestrator"]
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED_REMARK = "interrupted: the orchestrator stopped while this task ran"
 
 
 @attrs.frozen
@@ -95,7 +92,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         with starting(f"open the database ({database})"):
             store = await stack.enter_async_context(
                 open_store(postgres=settings.postgres, sqlite_path=settings.sqlite_path))
-            await _recover(store, clock, scheduling)
+            await recover_interrupted(store, clock, scheduling)
         adb_host, adb_port = settings.adb_host, settings.adb_port
         if settings.simulate:
             with starting("start the simulated phones"):
@@ -136,17 +133,3 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                  else "in this process", adb_host, adb_port, settings.data_dir)
         freeze_start_up()
         task_status.started(Running(api_port=api_port, adb_host=adb_host, adb_port=adb_port))
-
-
-async def _recover(store: TaskStore, clock: WallClock, scheduling: SchedulerSettings) -> None:
-    """Tasks left running by a dead process fail with a remark; auto-retry may requeue them."""
-    interrupted = await store.fail_interrupted(remark=INTERRUPTED_REMARK,
-                                               finished_at=clock.now())
-    if not interrupted:
-        return
-    log.warning("%d task(s) were interrupted by the last shutdown", len(interrupted))
-    if scheduling.auto_retry:
-        again = [t.id for t in interrupted
-                 if t.status == TaskStatus.FAILED and t.retry_count < scheduling.max_retries]
-        await store.requeue_tasks(again, due_at=clock.now() + scheduling.retry_delay[0],
-                                  count_retry=True)

@@ -21,12 +21,13 @@ NO_SURFACE = {"orchestrator"}
 
 PUBLIC: dict[str, list[str]] = {
     "actors": [
-        "Account", "AccountExists", "AccountFilter", "AccountStatus", "AccountStore",
-        "ActorClosed", "ActorCrashed", "ActorError", "Address", "DeviceActorFactory", "Inbox",
-        "LoginState", "NewAccount", "NewTask", "Platform", "Refused", "Reply", "ReplyTimeout",
-        "RunResult", "SchedulerSettings", "ScriptRunner", "Task", "TaskFailed", "TaskFilter",
-        "TaskNotFound", "TaskRunner", "TaskSource", "TaskStats", "TaskStatus", "TaskStore",
-        "WallClock", "WrongTaskState", "run_device", "run_scheduler", "run_watcher", "supervise",
+        "INTERRUPTED_REMARK", "Account", "AccountExists", "AccountFilter", "AccountStatus",
+        "AccountStore", "ActorClosed", "ActorCrashed", "ActorError", "Address",
+        "DeviceActorFactory", "Inbox", "LoginState", "NewAccount", "NewTask", "Platform",
+        "Refused", "Reply", "ReplyTimeout", "RunResult", "SchedulerSettings", "ScriptRunner",
+        "Task", "TaskFailed", "TaskFilter", "TaskNotFound", "TaskRunner", "TaskSource",
+        "TaskStats", "TaskStatus", "TaskStore", "WallClock", "WrongTaskState",
+        "recover_interrupted", "run_device", "run_scheduler", "run_watcher", "supervise",
     ],
     "actors.messages": [
         "CancelRun", "DeleteTasks", "DeviceDown", "DeviceMsg", "DeviceSnapshot", "DeviceUp",
