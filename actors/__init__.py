@@ -29,7 +29,13 @@ from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
 from ._ports import AccountStore, RunResult, TaskFailed, TaskRunner, TaskStore
 from ._runner import ScriptRunner
-from ._scheduler import INTERRUPTED_REMARK, SchedulerSettings, recover_interrupted, run_scheduler
+from ._scheduler import (
+    INTERRUPTED_REMARK,
+    SchedulerSettings,
+    recover_interrupted,
+    run_scheduler,
+    serve_scheduler,
+)
 from ._supervise import supervise
 from ._watcher import DeviceActorFactory, run_watcher
 
@@ -71,5 +77,6 @@ __all__ = [
     "run_device",
     "run_scheduler",
     "run_watcher",
+    "serve_scheduler",
     "supervise",
 ]

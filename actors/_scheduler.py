@@ -17,6 +17,7 @@ phone idle) replaces that end with the stop's.
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import logging
 import math
@@ -33,6 +34,7 @@ from ._errors import ActorClosed, TaskNotFound, WrongTaskState
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskStatus
 from ._ports import TaskEnd, TaskStore
+from ._supervise import supervise
 from .messages import (
     CancelRun,
     DeleteTasks,
@@ -49,7 +51,13 @@ from .messages import (
     TaskOutcome,
 )
 
-__all__ = ["INTERRUPTED_REMARK", "SchedulerSettings", "recover_interrupted", "run_scheduler"]
+__all__ = [
+    "INTERRUPTED_REMARK",
+    "SchedulerSettings",
+    "recover_interrupted",
+    "run_scheduler",
+    "serve_scheduler",
+]
 
 log = logging.getLogger(__name__)
 
@@ -596,6 +604,28 @@ async def recover_interrupted(store: TaskStore, clock: WallClock, settings: Sche
         delay = settings.retry_delay_from(rng or random.Random())
         await store.requeue_tasks(again, due_at=clock.now() + delay, count_retry=True)
         log.info("%d interrupted task(s) will be retried in %.0f s", len(again), delay)
+
+
+#: Messages the scheduler's mailbox holds: requests from the API and every phone's outcomes.
+CAPACITY = 1024
+
+
+async def serve_scheduler(*, store: TaskStore, clock: WallClock, settings: SchedulerSettings,
+                          rng: random.Random | None = None,
+                          task_status: trio.TaskStatus[Address[SchedulerMsg]] = (
+                              trio.TASK_STATUS_IGNORED)) -> None:
+    """The scheduler under its own supervision policy, until cancelled; started with its
+    address (`nursery.start`). Every wiring (the service, the benchmarks, the tests) runs
+    it this way.
+
+    A mailbox of `CAPACITY`, and no restart: a restarted scheduler would not know the
+    phones (they registered with the one that crashed) nor the tasks handed to them, so a
+    crash ends the orchestrator loudly (`ActorCrashed`), and start-up recovers what it left
+    (`recover_interrupted`).
+    """
+    await supervise("scheduler", functools.partial(
+        run_scheduler, store=store, clock=clock, settings=settings, rng=rng),
+        capacity=CAPACITY, max_restarts=0, task_status=task_status)
 
 
 async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: WallClock,

@@ -34,9 +34,8 @@ from actors import (
     TaskStore,
     WallClock,
     run_device,
-    run_scheduler,
     run_watcher,
-    supervise,
+    serve_scheduler,
 )
 from actors.messages import DeviceMsg, DeviceSnapshot, ListDevices, SchedulerMsg, SubmitTasks
 from orchestrator.api import ApiProcess, create_app, serve_api
@@ -215,10 +214,8 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         timed = cast(TaskStore, TimedStore(store, probe))
         nursery = await stack.enter_async_context(trio.open_nursery())
         scheduler = await nursery.start(functools.partial(
-            supervise, "scheduler",
-            functools.partial(run_scheduler, store=store, clock=clock,
-                              settings=SchedulerSettings(auto_retry=False)),
-            capacity=1024))
+            serve_scheduler, store=store, clock=clock,
+            settings=SchedulerSettings(auto_retry=False)))
 
         def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
             runner = ShellRunner(adb_port=adb_port, serial=serial, clock=clock, probe=probe)

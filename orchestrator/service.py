@@ -19,9 +19,8 @@ from actors import (
     WallClock,
     recover_interrupted,
     run_device,
-    run_scheduler,
     run_watcher,
-    supervise,
+    serve_scheduler,
 )
 from actors.messages import DeviceMsg
 from scripts import HostFiles, MaterialLibrary
@@ -102,11 +101,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
         scheduler = await nursery.start(functools.partial(
-            supervise, "scheduler",
-            functools.partial(run_scheduler, store=store, clock=clock, settings=scheduling),
-            # No restart: a restarted scheduler would not know the phones; a crash
-            # ends the process loudly, and start-up recovers the tasks it left.
-            capacity=1024, max_restarts=0))
+            serve_scheduler, store=store, clock=clock, settings=scheduling))
 
         def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
             runner = ScriptRunner(adb_host=adb_host, adb_port=adb_port, serial=serial,

@@ -27,7 +27,8 @@ PUBLIC: dict[str, list[str]] = {
         "Refused", "Reply", "ReplyTimeout", "RunResult", "SchedulerSettings", "ScriptRunner",
         "Task", "TaskFailed", "TaskFilter", "TaskNotFound", "TaskRunner", "TaskSource",
         "TaskStats", "TaskStatus", "TaskStore", "WallClock", "WrongTaskState",
-        "recover_interrupted", "run_device", "run_scheduler", "run_watcher", "supervise",
+        "recover_interrupted", "run_device", "run_scheduler", "run_watcher", "serve_scheduler",
+        "supervise",
     ],
     "actors.messages": [
         "CancelRun", "DeleteTasks", "DeviceDown", "DeviceMsg", "DeviceSnapshot", "DeviceUp",

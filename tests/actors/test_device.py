@@ -17,7 +17,7 @@ from actors import (
     Task,
     WallClock,
     run_device,
-    run_scheduler,
+    serve_scheduler,
     supervise,
 )
 from actors.messages import CancelRun, DeviceUp, SubmitTasks
@@ -42,8 +42,7 @@ async def test_a_phone_outlives_the_scheduler_it_reports_to(tmp_path: Path) -> N
         with trio.fail_after(DEADLINE):
             async with trio.open_nursery() as scheduling:
                 scheduler = await scheduling.start(partial(
-                    supervise, "scheduler", partial(run_scheduler, store=store, clock=clock,
-                                                    settings=SchedulerSettings())))
+                    serve_scheduler, store=store, clock=clock, settings=SchedulerSettings()))
                 device = await nursery.start(partial(
                     supervise, "device p1", partial(
                         run_device, serial="p1", store=store, runner=holds,

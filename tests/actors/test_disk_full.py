@@ -35,7 +35,7 @@ from actors import (
     TaskStore,
     WallClock,
     run_device,
-    run_scheduler,
+    serve_scheduler,
     supervise,
 )
 from actors.messages import DeviceUp, ListDevices, RetryTasks, SchedulerMsg, StopTask, SubmitTasks
@@ -170,9 +170,8 @@ def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterato
             store = CountingStore(real_store)
             clock = WallClock()
             scheduler = await nursery.start(functools.partial(
-                supervise, "scheduler", functools.partial(
-                    run_scheduler, store=cast(TaskStore, store), clock=clock,
-                    settings=SchedulerSettings(auto_retry=False, store_retry=store_retry))))
+                serve_scheduler, store=cast(TaskStore, store), clock=clock,
+                settings=SchedulerSettings(auto_retry=False, store_retry=store_retry)))
             script = Gated(ScriptRunner(adb_host=sim.host, adb_port=sim.port, serial=SERIAL,
                                         data_dir=tmp_path,
                                         materials=MaterialLibrary(tmp_path / "materials"),
@@ -335,9 +334,8 @@ async def test_an_end_stored_after_its_phone_gave_up_is_still_retried(
         store = cast(TaskStore, LateStore(real))
         clock = WallClock()
         scheduler = await nursery.start(functools.partial(
-            supervise, "scheduler", functools.partial(
-                run_scheduler, store=store, clock=clock,
-                settings=SchedulerSettings(max_retries=1, retry_delay=(0.01, 0.01)))))
+            serve_scheduler, store=store, clock=clock,
+            settings=SchedulerSettings(max_retries=1, retry_delay=(0.01, 0.01))))
         device = await nursery.start(functools.partial(
             supervise, "device p1", functools.partial(
                 run_device, serial="p1", store=store, runner=fails, scheduler=scheduler,

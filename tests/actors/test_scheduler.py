@@ -31,7 +31,7 @@ from actors import (
     WallClock,
     WrongTaskState,
     run_device,
-    run_scheduler,
+    serve_scheduler,
     supervise,
 )
 from actors.messages import (
@@ -137,10 +137,8 @@ async def open_farm(store: TaskStore, serials: Sequence[str], *,
     wall = WallClock(EPOCH)
     async with trio.open_nursery() as nursery:
         scheduler = await nursery.start(functools.partial(
-            supervise, "scheduler", functools.partial(
-                run_scheduler, store=store, clock=wall,
-                settings=settings or SchedulerSettings(auto_retry=False),
-                rng=random.Random(7))))
+            serve_scheduler, store=store, clock=wall,
+            settings=settings or SchedulerSettings(auto_retry=False), rng=random.Random(7)))
         farm = Farm(scheduler, {}, nursery, store, wall, runner or FakeScript(wall))
         for serial in serials:
             await farm.plug(serial)

@@ -23,7 +23,7 @@ from actors import (
     TaskStore,
     WallClock,
     run_device,
-    run_scheduler,
+    serve_scheduler,
     supervise,
 )
 from actors.messages import DeviceUp, SchedulerMsg
@@ -145,9 +145,8 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[Farm]:
             trio.open_nursery() as nursery:
         clock = WallClock()
         scheduler = await nursery.start(partial(
-            supervise, "scheduler",
-            partial(run_scheduler, store=store, clock=clock,
-                    settings=SchedulerSettings(auto_retry=False))))
+            serve_scheduler, store=store, clock=clock,
+            settings=SchedulerSettings(auto_retry=False)))
         materials = MaterialLibrary(tmp_path / "materials")
         host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
         app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
