@@ -29,13 +29,13 @@ from ._accounts import account_routes
 from ._body import LimitedRequest, limit_body
 from ._docs import docs_routes
 from ._facade import Facade
-from ._forward import ForwardToCore
+from ._forward import ForwardToCore, answered_here
 from ._hot import ASGIApp, HotRoutes
 from ._keepalive import CloseUnread
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
 from ._render import License
-from ._tasks import task_routes
+from ._tasks import READ_ENDPOINTS, task_routes
 from ._wire import IdConverter, NoSuchId, envelope, envelope_body
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -83,7 +83,8 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
     `materials`, the library `post` draws from; `access` says who may ask (`_access`:
     ahead of everything, an API process's forwarding included); a new task may name
     only host files `host_files` allows (default: none). In an API process, `core` is
-    the client of the core's app, which gets every request not `answered_here`."""
+    the client of the core's app, which gets every request but the task reads
+    (`_tasks.READ_ENDPOINTS`)."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
@@ -123,6 +124,6 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
     # forwarding of an API process, the hot routes.
     answered: ASGIApp = HotRoutes(app.asgi_app, {f"{API_PREFIX}/task/stats": stats})
     if core is not None:
-        answered = ForwardToCore(answered, core)
+        answered = ForwardToCore(answered, core, answered_here(app.url_map, READ_ENDPOINTS))
     app.asgi_app = CloseUnread(Guard(answered, access))  # type: ignore[method-assign]
     return app

@@ -11,8 +11,7 @@ right; answering here is only faster, so the rule for what stays here can stay n
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 from hypercorn.typing import (
@@ -22,6 +21,8 @@ from hypercorn.typing import (
     HTTPResponseStartEvent,
     Scope,
 )
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, RoutingException
 
 from ..errors import InternalError
 from ._hot import ASGIApp, send_json
@@ -32,7 +33,6 @@ __all__ = ["ForwardToCore", "answered_here"]
 
 log = logging.getLogger(__name__)
 
-_READS = re.compile(r"/api/v1/task(/stats|/[0-9]+)?")
 #: Headers about one hop (RFC 9110 7.6.1), not the message: never passed on.
 _HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te",
                          b"trailer", b"transfer-encoding", b"upgrade"})
@@ -46,22 +46,35 @@ class _ClientGone(Exception):
     """The client went away while its request's body was on its way to the core."""
 
 
-def answered_here(method: str, path: str) -> bool:
-    """Whether an API process answers this request from the store itself."""
-    return method == "GET" and _READS.fullmatch(path) is not None
+def answered_here(url_map: Map, prefix: str) -> Callable[[str, str], bool]:
+    """Whether an API process answers a request (`method`, `path`) itself: the route it
+    matches in `url_map` is one of the endpoints starting with `prefix` (the reads its
+    app declares). Anything else, routes that do not match included, goes to the core."""
+    adapter = url_map.bind("localhost")
+
+    def here(method: str, path: str) -> bool:
+        try:
+            endpoint, _ = adapter.match(path, method)
+        except (HTTPException, RoutingException):
+            return False
+        return str(endpoint).startswith(prefix)
+
+    return here
 
 
 class ForwardToCore:
-    """ASGI middleware: requests `answered_here` go to `app`, the rest to the core's API
-    over `core` (an httpx client whose base URL is the core)."""
+    """ASGI middleware: requests `here` says are answered here go to `app`, the rest to
+    the core's API over `core` (an httpx client whose base URL is the core)."""
 
-    def __init__(self, app: ASGIApp, core: httpx.AsyncClient) -> None:
+    def __init__(self, app: ASGIApp, core: httpx.AsyncClient,
+                 here: Callable[[str, str], bool]) -> None:
         self._app = app
         self._core = core
+        self._here = here
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
-        if scope["type"] != "http" or answered_here(scope["method"], scope["path"]):
+        if scope["type"] != "http" or self._here(scope["method"], scope["path"]):
             await self._app(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]

@@ -19,7 +19,11 @@ from ._openapi import Doc, script_config, script_name
 from ._render import Created, Deleted, Retried, TaskPage, TaskView
 from ._wire import Paging, envelope, read_body, read_query
 
-__all__ = ["task_routes"]
+__all__ = ["READ_ENDPOINTS", "task_routes"]
+
+#: The blueprint of the task reads, nested in the tasks': its endpoints' prefix.
+READS = "reads"
+READ_ENDPOINTS = f"tasks.{READS}."
 
 
 class Order(enum.StrEnum):
@@ -53,8 +57,10 @@ def _task_view(task: Task | None, task_id: int) -> Response:
 
 
 def task_routes(facade: Facade) -> Blueprint:
-    """The `/task` routes, served by `facade`."""
+    """The `/task` routes, served by `facade`: the commands, and nested in them the reads
+    (`READS`), which need only the store (an API process answers those itself)."""
     routes = Blueprint("tasks", __name__)
+    reads = Blueprint(READS, __name__)
 
     @routes.post("/task")
     @Doc(summary="Create tasks: devices (or accounts) x targets", body=CreateTasks,
@@ -67,7 +73,7 @@ def task_routes(facade: Facade) -> Blueprint:
         stored: list[Task] = await facade.ask(lambda reply: SubmitTasks(tasks=new, reply=reply))
         return envelope(Created.of(stored))
 
-    @routes.get("/task")
+    @reads.get("/task")
     @Doc(summary="List tasks (filtered, paged), newest first", query=ListQuery,
          answer=TaskPage)
     async def list_tasks() -> Response:
@@ -80,7 +86,7 @@ def task_routes(facade: Facade) -> Blueprint:
         return envelope(TaskPage(tasks=[TaskView.from_task(t) for t in tasks], total=total,
                                  page=query.page, page_size=query.page_size))
 
-    @routes.get("/task/stats")
+    @reads.get("/task/stats")
     @Doc(summary="Task counts by status", answer=TaskStats)
     async def stats() -> Response:
         return envelope(await facade.store.task_stats())
@@ -102,7 +108,7 @@ def task_routes(facade: Facade) -> Blueprint:
         again: list[Task] = await facade.ask(lambda reply: RetryTasks(task_ids=None, reply=reply))
         return envelope(Retried(retried_count=len(again)))
 
-    @routes.get("/task/<id(task):task_id>")
+    @reads.get("/task/<id(task):task_id>")
     @Doc(summary="One task", answer=TaskView)
     async def get_task(task_id: int) -> Response:
         return _task_view(await facade.store.get_task(task_id), task_id)
@@ -131,4 +137,5 @@ def task_routes(facade: Facade) -> Blueprint:
             lambda reply: RetryTasks(task_ids=[task_id], reply=reply))
         return envelope(TaskView.from_task(again[0]))
 
+    routes.register_blueprint(reads)
     return routes

@@ -17,6 +17,7 @@ from orchestrator.api import create_app
 from orchestrator.api._forward import answered_here
 from orchestrator.api._hypercorn import serve_on, tcp_bind
 from orchestrator.api._serve import serve_api
+from orchestrator.api._tasks import READ_ENDPOINTS
 from orchestrator.plans import default_plan
 
 from .conftest import DEADLINE, Farm
@@ -32,14 +33,21 @@ from .conftest import DEADLINE, Farm
     ("GET", "/api/v1/task/42/stop", False),
     ("GET", "/api/v1/task/x", False),
     ("GET", "/api/v1/task/\u0664\u0662", False),  # Arabic-Indic digits: no id
-    ("GET", "/api/v1/task/", False),
+    ("GET", "/api/v1/task/", True),  # `/task/` is `/task`
+    ("HEAD", "/api/v1/task/stats", True),
+    ("GET", "/api/v1/task/99999999999999999999", False),  # no such id: the core says so
+    ("GET", "/api/v1/nope", False),
     ("GET", "/api/v1/devices", False),  # the scheduler knows the phones
     ("GET", "/api/v1/accounts", False),  # whether each account's phone is online
     ("GET", "/api/v1/materials", False),
     ("GET", "/api/v1/license/check", False),
 ])
-def test_answered_here(method: str, path: str, here: bool) -> None:
-    assert answered_here(method, path) is here
+async def test_answered_here(farm: Farm, method: str, path: str, here: bool) -> None:
+    """An API process answers the task reads its app declares (`READ_ENDPOINTS`), by the
+    app's own routing; everything else goes to the core."""
+    app = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials)
+    assert answered_here(app.url_map, READ_ENDPOINTS)(method, path) is here
 
 
 @asynccontextmanager
