@@ -94,12 +94,13 @@ def _connect(path: Path, *, reader: bool = False) -> sqlite3.Connection:
 
 
 @asynccontextmanager
-async def open_sqlite_store(path: str | PathLike[str], *, sole_writer: bool = True
-                            ) -> AsyncIterator[Store]:
+async def open_sqlite_store(path: str | PathLike[str], *, sole_writer: bool = True,
+                            inline: bool = False) -> AsyncIterator[Store]:
     """The store in the SQLite file at `path` (created, or migrated, as needed).
-    `sole_writer`: see `open_store`."""
+    `sole_writer`: see `open_store`. `inline`: every call runs on the trio thread, none on
+    a thread of the store's (for tests in virtual time: see `_worker.open_worker`)."""
     path = Path(path)
     async with open_sql_store(SqliteTaskStore, SQLITE, connect_writer=partial(_connect, path),
                               connect_reader=partial(_connect, path, reader=True),
-                              sole_writer=sole_writer) as store:
+                              sole_writer=sole_writer, inline=inline) as store:
         yield store

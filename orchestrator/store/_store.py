@@ -297,15 +297,17 @@ async def open_sql_store(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, S
                                        StoreT],
                          dialect: Dialect, *, connect_writer: Callable[[], ConnT],
                          connect_reader: Callable[[], ConnT],
-                         sole_writer: bool = True) -> AsyncIterator[StoreT]:
+                         sole_writer: bool = True, inline: bool = False
+                         ) -> AsyncIterator[StoreT]:
     """A `cls` store on its two lanes, its schema migrated before the read lane connects;
     the write lane keeps the stats mirror current after each commit, if this process is
-    the tasks' `sole_writer` (else the stats are read from the table)."""
+    the tasks' `sole_writer` (else the stats are read from the table). `inline`: the
+    lanes run on the trio thread (`open_worker`), for tests in virtual time."""
     stats = StatsMirror(Queries.for_dialect(dialect).counts)
-    async with open_worker(connect_writer,
-                           after=stats.refresh if sole_writer else None) as writer:
+    async with open_worker(connect_writer, after=stats.refresh if sole_writer else None,
+                           inline=inline) as writer:
         await cls(writer, writer, dialect, stats).migrate()
-        async with open_worker(connect_reader) as reader:
+        async with open_worker(connect_reader, inline=inline) as reader:
             yield cls(writer, reader, dialect, stats)
 
 

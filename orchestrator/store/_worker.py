@@ -127,6 +127,37 @@ class Worker(Generic[ConnT]):
             connection.close()
 
 
+class _InlineWorker(Worker[ConnT]):
+    """A worker that runs each call on the trio thread itself (`open_worker(inline=True)`).
+
+    A call then holds the event loop for as long as it takes, so a mock clock never moves
+    while it runs: tests in virtual time get a store that answers in virtual time (with a
+    worker thread, a call slower than the autojump threshold let virtual time jump past
+    it, and timings the scheduler tests check came out wrong on a loaded machine).
+    """
+
+    def __init__(self, connection: ConnT, after: Callable[[ConnT], object] | None) -> None:
+        super().__init__(after)
+        self._connection = connection
+
+    async def run(self, fn: Callable[[ConnT], T], *, group: Group[ConnT] | None = None) -> T:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        if self._closed:
+            raise trio.ClosedResourceError("the store is closed")
+        call: _Call[ConnT, T] = _Call(fn, group)
+        _run_calls(self._connection, [call])
+        if self._after is not None:
+            self._after(self._connection)
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        assert call.result is not None
+        return call.result.unwrap()
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._connection.close()
+
+
 def _run_calls(connection: ConnT, calls: Sequence[_Call[ConnT, Any]]) -> None:
     """Run `calls` (one, or a group), setting each one's result."""
     group = calls[0].group
@@ -151,12 +182,20 @@ def _set_done(calls: Sequence[_Call[Any, Any]]) -> None:
 @asynccontextmanager
 async def open_worker(connect: Callable[[], ConnT], *,
                       after: Callable[[ConnT], object] | None = None,
-                      ) -> AsyncIterator[Worker[ConnT]]:
+                      inline: bool = False) -> AsyncIterator[Worker[ConnT]]:
     """A worker whose thread opens its connection with `connect` (errors raise here).
 
     `after(connection)` runs on the thread after each call (or group), before its
-    callers are told it returned: what it publishes, they see.
+    callers are told it returned: what it publishes, they see. `inline`: no thread,
+    every call on the trio thread (`_InlineWorker`: for tests in virtual time).
     """
+    if inline:
+        here = _InlineWorker(connect(), after)
+        try:
+            yield here
+        finally:
+            await here.aclose()
+        return
     try:
         async with trio.open_nursery() as nursery:
             worker: Worker[ConnT] = Worker(after)

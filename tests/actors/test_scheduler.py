@@ -60,7 +60,8 @@ def clock() -> trio.testing.MockClock:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[TaskStore]:
-    async with open_sqlite_store(tmp_path / "tasks.db") as store:
+    # Inline: the store answers in virtual time, so the clock never jumps past a call.
+    async with open_sqlite_store(tmp_path / "tasks.db", inline=True) as store:
         yield store
 
 
