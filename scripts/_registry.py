@@ -52,15 +52,9 @@ _WRITTEN: dict[str, Script[Any]] = {
     "super_marketing": super_marketing.SCRIPT,
     "unfollow": unfollow.SCRIPT,
 }
-#: Scripts known by name but not written yet: the API answers 40003 for them. All ten
-#: of the product's scripts are written now; a new one starts here.
-_ANNOUNCED: tuple[str, ...] = ()
-
 SCRIPTS: Mapping[str, ScriptSpec] = MappingProxyType(
-    {
-        name: ScriptSpec(name=name, script=_WRITTEN.get(name), api_enabled=name in _WRITTEN)
-        for name in sorted([*_WRITTEN, *_ANNOUNCED])
-    }
+    {name: ScriptSpec(name=name, script=_WRITTEN[name], api_enabled=True)
+     for name in sorted(_WRITTEN)}
 )
 
 
@@ -144,8 +138,6 @@ async def run_task(
         DriverError: the phone was lost or hung.
     """
     script = api_script(script_name)
-    if script.run is None:
-        raise ScriptNotEnabled(script_name)
     config, _ = await trio.to_thread.run_sync(_load, script, script_config, ctx.host_files)
     return await script.run(driver, config, ctx)
 

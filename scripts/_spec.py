@@ -50,7 +50,7 @@ class Runner(Protocol[C_contra]):
 @attrs.frozen(kw_only=True)
 class Script(Generic[C]):
     """A written script: its `script_config` class, how one request fans out, and
-    what one task does on a phone (`run`; None while only its config is written).
+    what one task does on a phone (`run`).
 
     `same_on_every_device`: the fan-out ignores `start` and `rng`, so one device's task
     configs serve every device of a request (100,000 tasks are planned in one pass).
@@ -58,7 +58,7 @@ class Script(Generic[C]):
 
     config_class: type[C]
     fan_out: FanOut[C]
-    run: Runner[C] | None = None
+    run: Runner[C]
     same_on_every_device: bool = False
 
 
