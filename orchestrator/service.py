@@ -37,7 +37,6 @@ __all__ = ["Running", "run_orchestrator"]
 log = logging.getLogger(__name__)
 
 
-
 @attrs.frozen
 class Running:
     """Where a started orchestrator listens (handed to `nursery.start` callers)."""

@@ -80,11 +80,15 @@ class Worker(Generic[ConnT]):
         if self._closed:
             raise trio.ClosedResourceError("the store is closed")
         call: _Call[ConnT, T] = _Call(fn, group)
+        await self._carry_out(call)
+        assert call.result is not None
+        return call.result.unwrap()
+
+    async def _carry_out(self, call: _Call[ConnT, Any]) -> None:
+        """Have the thread run `call`, and wait until it has (uncancellable)."""
         self._calls.put(call)
         with trio.CancelScope(shield=True):
             await call.done.wait()
-        assert call.result is not None
-        return call.result.unwrap()
 
     async def aclose(self) -> None:
         """Finish the calls already queued, close the connection, end the thread."""
@@ -140,17 +144,12 @@ class _InlineWorker(Worker[ConnT]):
         super().__init__(after)
         self._connection = connection
 
-    async def run(self, fn: Callable[[ConnT], T], *, group: Group[ConnT] | None = None) -> T:
-        await trio.lowlevel.checkpoint_if_cancelled()
-        if self._closed:
-            raise trio.ClosedResourceError("the store is closed")
-        call: _Call[ConnT, T] = _Call(fn, group)
+    async def _carry_out(self, call: _Call[ConnT, Any]) -> None:
+        """Run `call` here and now, on the trio thread."""
         _run_calls(self._connection, [call])
         if self._after is not None:
             self._after(self._connection)
         await trio.lowlevel.cancel_shielded_checkpoint()
-        assert call.result is not None
-        return call.result.unwrap()
 
     async def aclose(self) -> None:
         if not self._closed:
