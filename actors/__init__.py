@@ -27,7 +27,7 @@ from ._errors import (
 )
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
-from ._ports import AccountStore, RunResult, TaskFailed, TaskRunner, TaskStore
+from ._ports import AccountStore, RunResult, TaskEnd, TaskFailed, TaskRunner, TaskStore
 from ._runner import ScriptRunner
 from ._scheduler import (
     INTERRUPTED_REMARK,
@@ -63,6 +63,7 @@ __all__ = [
     "SchedulerSettings",
     "ScriptRunner",
     "Task",
+    "TaskEnd",
     "TaskFailed",
     "TaskFilter",
     "TaskNotFound",

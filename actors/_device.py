@@ -2,7 +2,10 @@
 
 A task runs in its own cancel scope in the actor's nursery, so the mailbox stays
 responsive while a script works: a `CancelRun` cancels the scope, the script's
-cleanup runs, and the task is failed with the stop's remark within the second.
+cleanup runs, and the task ends failed with the stop's remark within the second.
+
+The actor only runs tasks and says how each ended (`TaskEnded`); the scheduler stores
+that end and decides what follows (a retry, the answer to a stop).
 """
 
 from __future__ import annotations
@@ -14,27 +17,22 @@ import trio
 
 from ._clock import WallClock
 from ._errors import ActorClosed
-from ._mailbox import Address, Inbox, Reply
+from ._mailbox import Address, Inbox
 from ._model import Task, TaskStatus
-from ._ports import RunResult, TaskEnd, TaskFailed, TaskRunner, TaskStore
-from .messages import CancelRun, DeviceMsg, RunTask, SchedulerMsg, TaskOutcome
+from ._ports import RunResult, TaskEnd, TaskFailed, TaskRunner
+from .messages import CancelRun, DeviceMsg, RunTask, SchedulerMsg, TaskEnded
 
 __all__ = ["run_device"]
 
 log = logging.getLogger(__name__)
 
-#: How long the end-of-task store write may take (also once the task is cancelled);
-#: past it, the end is handed to the scheduler as not written, like a refused one.
-FINISH_GRACE = 5.0
-
 
 @attrs.define
-class _Current:
-    """The task this phone runs now, how it is being stopped, and how it ended.
+class _Run:
+    """The task this phone runs now, and the remark of the stop that cancelled it.
 
     Created when `RunTask` is received (not when its task first runs), so a stop that
-    is queued right behind the `RunTask` always finds it. The scheduler has already
-    marked the task running in the store.
+    is queued right behind the `RunTask` always finds it.
     """
 
     task: Task
@@ -42,69 +40,31 @@ class _Current:
     scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
     started: bool = False  # the script was called (its moment had come)
     stop_remark: str | None = None
-    retryable: bool = True
-    waiting: list[Reply[Task | None]] = attrs.Factory(list)
-    done: bool = False
-    finished: Task | None = None
 
-    @property
-    def task_id(self) -> int:
-        return self.task.id
-
-    def stop(self, remark: str, *, retryable: bool, reply: Reply[Task | None] | None = None
-             ) -> None:
-        """Cancel the task (the first stop's remark wins); `reply` gets its end state."""
-        if self.done:
-            if reply is not None:
-                reply.send(self.finished)
-            return
-        if reply is not None:
-            self.waiting.append(reply)
+    def stop(self, remark: str) -> None:
+        """Cancel the task; the first stop's remark is its remark."""
         if self.stop_remark is None:
-            self.stop_remark, self.retryable = remark, retryable
+            self.stop_remark = remark
         self.scope.cancel(reason=remark)
 
-    def end(self, finished: Task | None) -> None:
-        """The task is over (`finished` as stored): answer every stop waiting for it."""
-        self.done, self.finished = True, finished
-        for reply in self.waiting:
-            reply.send(finished)
-        self.waiting.clear()
 
-    def fail_waiting(self, exc: Exception) -> None:
-        self.done = True
-        for reply in self.waiting:
-            reply.fail(exc)
-        self.waiting.clear()
-
-
-async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
-                     runner: TaskRunner, scheduler: Address[SchedulerMsg],
-                     clock: WallClock) -> None:
+async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, runner: TaskRunner,
+                     scheduler: Address[SchedulerMsg], clock: WallClock) -> None:
     """Serve one phone until its inbox ends (the watcher retires it)."""
-    current: _Current | None = None
+    current: _Run | None = None
 
-    async def run_one(me: _Current) -> None:
+    async def run_one(run: _Run) -> None:
         nonlocal current
         try:
-            end = await _run_task(me, serial=serial, runner=runner, clock=clock)
-            try:
-                with trio.CancelScope(shield=True), trio.fail_after(FINISH_GRACE):
-                    me.end(await end.write(store, me.task_id))
-                outcome = TaskOutcome(serial=serial, task_id=me.task_id, task=me.finished,
-                                      retryable=me.retryable)
-            except Exception as exc:  # the store refused it (a full disk): the scheduler
-                me.fail_waiting(exc)  # holds the end and writes it later; the phone is free
-                outcome = TaskOutcome(serial=serial, task_id=me.task_id, task=None,
-                                      retryable=me.retryable, unwritten=end, store_error=exc)
+            end = await _run_task(run, serial=serial, runner=runner, clock=clock)
         finally:
-            if current is me:
+            if current is run:
                 current = None
         try:
-            await scheduler.send(outcome)
+            await scheduler.send(TaskEnded(serial=serial, task=run.task, end=end))
         except ActorClosed:  # the scheduler is gone first (a stop): nobody left to tell
             log.debug("task %d on %s: its end not reported, the scheduler is gone",
-                      me.task_id, serial)
+                      run.task.id, serial)
 
     async with trio.open_nursery() as nursery:
         async for msg in inbox:
@@ -112,30 +72,25 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, store: TaskStore,
                 case RunTask(task=task, start_at=start_at):
                     if current is not None:  # the scheduler never does this; say so loudly
                         log.error("%s: task %d sent while task %d runs", serial, task.id,
-                                  current.task_id)
-                    current = _Current(task, start_at)
+                                  current.task.id)
+                    current = _Run(task, start_at)
                     nursery.start_soon(run_one, current)
-                case CancelRun(task_id=task_id, remark=remark, reply=reply):
-                    if current is not None and current.task_id == task_id:
-                        current.stop(remark, retryable=False, reply=reply)
-                    else:  # already over: answer with how it ended
-                        try:
-                            reply.send(await store.get_task(task_id))
-                        except Exception as exc:
-                            reply.fail(exc)
+                case CancelRun(task_id=task_id, remark=remark):
+                    if current is not None and current.task.id == task_id:
+                        current.stop(remark)  # else it is over, its end on its way
         if current is not None:
-            current.stop(f"device {serial} disconnected", retryable=True)
+            current.stop(f"device {serial} disconnected")
 
 
-async def _run_task(me: _Current, *, serial: str, runner: TaskRunner,
+async def _run_task(run: _Run, *, serial: str, runner: TaskRunner,
                     clock: WallClock) -> TaskEnd:
-    """Run `me`'s task (until it ends or is stopped); how it ended, to be stored."""
-    task = me.task
+    """Run `run`'s task (until it ends or is stopped); how it ended."""
+    task = run.task
     status, remark, data = TaskStatus.FAILED, "", None
-    with me.scope:
+    with run.scope:
         try:
-            await trio.sleep_until(clock.deadline(me.start_at))
-            me.started = True
+            await trio.sleep_until(clock.deadline(run.start_at))
+            run.started = True
             log.info("task %d (%s) started on %s", task.id, task.script_name, serial)
             result: RunResult = await runner(task)
             status, remark, data = TaskStatus.COMPLETED, result.remark, result.data
@@ -144,11 +99,11 @@ async def _run_task(me: _Current, *, serial: str, runner: TaskRunner,
         except Exception as exc:
             log.exception("task %d on %s crashed", task.id, serial)
             remark = f"internal error: {exc!r}"
-    if me.scope.cancelled_caught or me.stop_remark is not None:
-        status, remark = TaskStatus.FAILED, me.stop_remark or "stopped"
+    if run.scope.cancelled_caught or run.stop_remark is not None:
+        status, remark = TaskStatus.FAILED, run.stop_remark or "stopped"
     if status == TaskStatus.COMPLETED:
         log.info("task %d finished on %s: %s", task.id, serial, remark)
     else:
         log.warning("task %d failed on %s: %s", task.id, serial, remark)
     return TaskEnd(status=status, remark=remark, finished_at=clock.now(), result=data,
-                   started=me.started)
+                   started=run.started)

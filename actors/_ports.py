@@ -39,13 +39,16 @@ class TaskStore(Protocol):
         still pending, in one transaction (a burst of due tasks starts with one write);
         the tasks changed, by id."""
 
-    async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
-                          finished_at: float, result: Mapping[str, Any] | None = None,
-                          started: bool = True) -> Task | None:
-        """running/pending -> completed or failed, with a remark (and a result).
+    async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
+                           retry_at: Mapping[int, float]) -> list[Task]:
+        """running/pending -> completed or failed, each of `ends` (task id -> how it
+        ended), and then those of `retry_at` (task id -> when) failed -> pending again,
+        their retry counted, in one transaction (the ends of a busy loop turn are one
+        write); the tasks changed, by id, as they are now.
 
-        `started=False`: its script never started (stopped, or its phone gone, before
-        its moment); the start it was marked running with is cleared."""
+        A task gone or over already is left alone. An end with `started=False` (its
+        script never started: stopped, or its phone gone, before its moment) clears the
+        start it was marked running with."""
 
     async def requeue_tasks(self, task_ids: Sequence[int] | None, *, due_at: float,
                             count_retry: bool) -> list[Task]:
@@ -116,24 +119,18 @@ class RunResult:
 
 @attrs.frozen(kw_only=True)
 class TaskEnd:
-    """How a task ended, as `TaskStore.finish_task` records it.
+    """How a task ended: what a device actor reports and `TaskStore.finish_tasks` records.
 
-    A value of its own because the write may be refused (a full disk): the end is then
-    held, as it was, and written again later (by the scheduler) until the store takes it.
+    A value of its own because the scheduler may have to keep it a while: a write the
+    store refuses (a full disk) is tried again later until the store takes it.
     """
 
-    status: TaskStatus
+    status: TaskStatus = attrs.field(validator=attrs.validators.in_(
+        (TaskStatus.COMPLETED, TaskStatus.FAILED)))
     remark: str
     finished_at: float
     result: Mapping[str, Any] | None = None
     started: bool = True
-
-    async def write(self, store: TaskStore, task_id: int) -> Task | None:
-        """Record this end of `task_id` in `store`: the task as stored, or None if it is
-        gone or over already. Raises what the store raises."""
-        return await store.finish_task(task_id, self.status, remark=self.remark,
-                                       finished_at=self.finished_at, result=self.result,
-                                       started=self.started)
 
 
 class TaskFailed(Exception):

@@ -1,4 +1,4 @@
-"""The scheduler actor: owns time. Due moments, intervals, retries, the concurrency cap.
+"""The scheduler actor: owns time. Due moments, intervals, retries, stops, the cap.
 
 It keeps the pending work of every device in memory (loaded from the store at start,
 fed by `SubmitTasks`), sends a task to a device actor when the task is due, the device
@@ -9,9 +9,12 @@ A device's pending tasks are grouped by the request that created them: a request
 tasks run in `position` order, and after one finishes the next of the same request
 waits a random gap in [min_interval, max_interval] minutes.
 
-A task's end the store refuses (a full disk) is held here, its phone free, and written
-again with a backoff until the store takes it; a stop of such a task (shown running, its
-phone idle) replaces that end with the stop's.
+It alone decides how a task ends and what follows: a device actor only says how its
+task ended (`TaskEnded`); the scheduler applies a user's stop to that end, chooses a
+retry, and stores the ends of a loop turn, retries included, in one write. An end the
+store refuses (a full disk) is kept, its phone free, and written again with a backoff
+until the store takes it; a stop of such a task (shown running, its phone idle)
+replaces that end with the stop's.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from collections import deque
 from collections.abc import Sequence
 
 import attrs
-import outcome
 import trio
 
 from ._clock import WallClock
@@ -48,7 +50,7 @@ from .messages import (
     SchedulerMsg,
     StopTask,
     SubmitTasks,
-    TaskOutcome,
+    TaskEnded,
 )
 
 __all__ = [
@@ -127,14 +129,71 @@ class _Entry:
 
 
 @attrs.define
-class _HeldEnd:
-    """A task's end the store refused: no phone runs the task, the store still shows it
-    running, and the end is written again until the store takes it."""
+class _End:
+    """A task's end the store does not have yet: written at the end of this loop turn,
+    or, once the store has `refused` it, when the backoff allows."""
 
     serial: str
     end: TaskEnd
-    retryable: bool
-    ran: bool  # a phone ran it (the next of its request waits the gap once it is stored)
+    retry: bool  # the task is due again after a retry delay
+    refused: bool = False
+
+
+@attrs.define
+class _Stop:
+    """A user's stop (or delete) of a running task, until its end is stored: its end's
+    remark, and the stops to answer with the task as stored. A stopped task is never
+    retried automatically."""
+
+    remark: str
+    waiters: list[Reply[Task | None]] = attrs.Factory(list)
+
+
+@attrs.define
+class _Delete:
+    """A delete waiting for its running tasks to stop (`waiting`), at most until
+    `deadline` (trio time): then every one of `task_ids` is deleted."""
+
+    task_ids: Sequence[int]
+    reply: Reply[list[int]]
+    waiting: set[int]
+    deadline: float
+
+
+@attrs.define
+class _Backoff:
+    """When a write the store refused is tried again: after `store_retry`'s first figure,
+    doubled after each refusal up to its second, and at once again once the store takes
+    a write."""
+
+    first: float
+    most: float
+    delay: float = 0.0
+    until: float = -math.inf  # trio time before which the write waits (-inf: it need not)
+
+    @property
+    def refusing(self) -> bool:
+        return self.until != -math.inf
+
+    def ready(self) -> bool:
+        return trio.current_time() >= self.until
+
+    def refused(self) -> bool:
+        """The store refused: wait longer than last time. True at the first refusal."""
+        first = not self.refusing
+        self.delay = self.first if first else min(self.delay * 2, self.most)
+        self.until = trio.current_time() + self.delay
+        return first
+
+    def hurry(self) -> None:
+        """Try at once (a user asks), without forgetting the refusals so far."""
+        self.until = min(self.until, trio.current_time())
+
+    def taken(self) -> bool:
+        """The store took the write. True if it had been refusing."""
+        was = self.refusing
+        self.until = -math.inf
+        return was
 
 
 @attrs.define
@@ -205,23 +264,20 @@ class _Device:
 
 class _Scheduler:
     def __init__(self, store: TaskStore, clock: WallClock, settings: SchedulerSettings,
-                 rng: random.Random, nursery: trio.Nursery) -> None:
+                 rng: random.Random) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
         self.rng = rng
-        self.nursery = nursery
         self.devices: dict[str, _Device] = {}
         self.where: dict[int, str] = {}  # pending or running task id -> serial
         self.busy = 0
         self.wakeups: list[tuple[float, str]] = []  # (wake_at, serial), stale entries skipped
-        self.no_retry: set[int] = set()  # tasks stopped or deleted by a user
-        self.stop_waiters: dict[int, list[Reply[Task | None]]] = {}  # answered on outcome
-        self.held: dict[int, _HeldEnd] = {}  # task id -> its refused end, oldest first
-        self.end_delay = settings.store_retry[0]  # before the held ends are written again
-        self.ends_retry_at = math.inf  # trio time of that (inf: none held)
-        self.dispatch_delay = settings.store_retry[0]  # after the store refused a dispatch
-        self.dispatch_at = -math.inf  # trio time before which nothing is dispatched
+        self.ends: dict[int, _End] = {}  # task id -> its end not stored yet, oldest first
+        self.stops: dict[int, _Stop] = {}  # task id -> the stop of it, until its end is stored
+        self.deletes: list[_Delete] = []
+        self.ends_backoff = _Backoff(*settings.store_retry)
+        self.dispatch_backoff = _Backoff(*settings.store_retry)
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -257,6 +313,11 @@ class _Scheduler:
         limit = self.settings.device_limit
         return limit is None or self.busy < limit
 
+    def live_on(self, task_id: int) -> _Device | None:
+        """The device `task_id` is pending or running on, if it is."""
+        serial = self.where.get(task_id)
+        return self.devices.get(serial) if serial is not None else None
+
     # --- dispatch -----------------------------------------------------------------
     async def dispatch_due(self) -> None:
         """Hand every task due within `dispatch_lead` to its idle phone, up to the
@@ -267,7 +328,7 @@ class _Scheduler:
         their device actors without a checkpoint between two of them where the mailbox
         has room (an idle phone's does): a whole burst is handed over in one loop turn.
         """
-        if trio.current_time() < self.dispatch_at:
+        if not self.dispatch_backoff.ready():
             return
         now = self.clock.now()
         horizon = now + self.settings.dispatch_lead
@@ -288,9 +349,8 @@ class _Scheduler:
         except Exception as exc:
             self.pause_dispatch(picked, exc)
             return
-        if self.dispatch_at != -math.inf:
+        if self.dispatch_backoff.taken():
             log.info("the store takes writes again: due tasks start again")
-            self.dispatch_at, self.dispatch_delay = -math.inf, self.settings.store_retry[0]
         started = {task.id: task for task in marked}
         for dev, entry, start in picked:
             task = started.get(entry.task_id)
@@ -303,27 +363,23 @@ class _Scheduler:
             except ActorClosed:  # the phone left just now: the task fails as on a disconnect
                 dev.state, dev.address = "absent", None
                 self.release(dev, task.id)
-                end = TaskEnd(status=TaskStatus.FAILED, finished_at=self.clock.now(),
-                              remark=f"device {dev.serial} disconnected")
-                with contextlib.suppress(Exception):  # refused: held, written later
-                    await self.end_task(dev.serial, task.id, end, retryable=True, ran=True)
+                self.ended(dev.serial, task, TaskEnd(
+                    status=TaskStatus.FAILED, remark=f"device {dev.serial} disconnected",
+                    finished_at=self.clock.now(), started=False))
 
     def pause_dispatch(self, picked: Sequence[tuple[_Device, _Entry, float]],
                        error: Exception) -> None:
         """The store refused to mark `picked` running: they stay pending, their phones
-        free, and nothing is dispatched for a while (doubled after each refusal, capped).
-        Logged when the refusals start, not at each one."""
+        free, and nothing is dispatched for a while (`_Backoff`). Logged when the
+        refusals start, not at each one."""
         for dev, entry, _ in picked:
             dev.running, dev.running_on = None, None
             self.busy -= 1
             dev.add(entry)
             self.reschedule(dev)
-        if self.dispatch_at == -math.inf:
+        if self.dispatch_backoff.refused():
             log.warning("the store refused to mark %d due task(s) running (%s); they wait, "
                         "tried again and again until it takes them", len(picked), error)
-        else:
-            self.dispatch_delay = min(self.dispatch_delay * 2, self.settings.store_retry[1])
-        self.dispatch_at = trio.current_time() + self.dispatch_delay
 
     def release(self, dev: _Device, task_id: int) -> None:
         """The phone no longer runs `task_id`: free it and its concurrency slot."""
@@ -335,16 +391,19 @@ class _Scheduler:
 
     def sleep_deadline(self) -> float:
         dispatch = (max(self.clock.deadline(self.next_wakeup() - self.settings.dispatch_lead),
-                        self.dispatch_at) if self.has_slot() else math.inf)
-        return min(dispatch, self.ends_retry_at)
+                        self.dispatch_backoff.until) if self.has_slot() else math.inf)
+        ends = self.ends_backoff.until if self.ends else math.inf
+        deletes = min((d.deadline for d in self.deletes), default=math.inf)
+        return min(dispatch, ends, deletes)
 
     # --- messages ------------------------------------------------------------------
     async def handle(self, msg: SchedulerMsg) -> None:
         match msg:
             case SubmitTasks(tasks=tasks, reply=reply):
                 await self.submit(tasks, reply)
-            case TaskOutcome():
-                await self.on_outcome(msg)
+            case TaskEnded(serial=serial, task=task, end=end):
+                self.release(self.device(serial), task.id)
+                self.ended(serial, task, end)
             case DeviceUp(serial=serial, model=model, address=address):
                 dev = self.device(serial)
                 dev.model, dev.state, dev.address = model, "device", address
@@ -380,194 +439,160 @@ class _Scheduler:
             self.enqueue(task)
         reply.send(tasks)
 
-    async def on_outcome(self, msg: TaskOutcome) -> None:
-        dev = self.device(msg.serial)
-        self.release(dev, msg.task_id)
-        if msg.unwritten is not None:
-            error = msg.store_error or RuntimeError("the store did not take it")
-            self.hold_end(msg.serial, msg.task_id, msg.unwritten, retryable=msg.retryable,
-                          ran=True, error=error)
-            for reply in self.stop_waiters.pop(msg.task_id, []):
-                reply.fail(error)
-            return
-        await self.ended(msg.serial, msg.task_id, msg.task, retryable=msg.retryable, ran=True)
+    # --- how tasks end -------------------------------------------------------------
+    def ended(self, serial: str, task: Task, end: TaskEnd) -> None:
+        """`task` (as it was handed over), which no phone runs, ended as `end`: a stop of
+        it gives a failure its remark and rules out a retry; else a failure is retried
+        if `may_retry` says so. Stored with the other ends of this loop turn."""
+        stop = self.stops.get(task.id)
+        failed = end.status == TaskStatus.FAILED
+        if stop is not None and failed:
+            end = attrs.evolve(end, remark=stop.remark)
+        retry = (stop is None and failed
+                 and self.settings.may_retry(attrs.evolve(task, status=TaskStatus.FAILED)))
+        self.ends[task.id] = _End(serial, end, retry)
 
-    async def ended(self, serial: str, task_id: int, task: Task | None, *, retryable: bool,
-                    ran: bool) -> None:
-        """The store has the end of `task_id` (`task`, None if it was gone), which no phone
-        runs any more: answer the stops waiting for it, start the gap before the next task
-        of its request (if a phone `ran` it), retry it later if it failed and may be."""
-        dev = self.device(serial)
-        stopped = task_id in self.no_retry
-        self.no_retry.discard(task_id)
-        for reply in self.stop_waiters.pop(task_id, []):
-            reply.send(task)
-        if task is not None:
-            if ran and task.max_interval > 0 and task.request_id in dev.requests:
-                gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
-                dev.not_before[task.request_id] = self.clock.now() + gap
-            if retryable and not stopped and self.settings.may_retry(task):
-                await self.retry_later(task)
+    async def write_ends(self) -> None:
+        """Store every end not stored yet in one write, with the retries they call for,
+        unless the store refused the last such write and its backoff is not over; then
+        what follows each: its stop's answer, the gap before the next task of its
+        request, its retry queued, a delete it held up."""
+        if not self.ends or not self.ends_backoff.ready():
+            return
+        ends = self.ends
+        now = self.clock.now()
+        retry_at = {task_id: now + self.settings.retry_delay_from(self.rng)
+                    for task_id, end in ends.items() if end.retry}
+        try:
+            stored = await self.store.finish_tasks(
+                {task_id: end.end for task_id, end in ends.items()}, retry_at=retry_at)
+        except Exception as exc:
+            self.refuse_ends(exc)
+            return
+        if self.ends_backoff.taken():
+            log.info("the store takes writes again: %d task end(s) stored at last", len(ends))
+        self.ends = {}
+        tasks = {task.id: task for task in stored}
+        for task_id, end in ends.items():
+            self.after_end(task_id, end, tasks.get(task_id))
+
+    def refuse_ends(self, error: Exception) -> None:
+        """The store refused the ends: they are kept and written again later; the stops
+        waiting on them are answered with the store's error. Logged when the refusals
+        start, not at each one."""
+        if self.ends_backoff.refused():
+            log.warning("the store refused %d task end(s) (%s); those tasks show running "
+                        "until it takes them, tried again and again", len(self.ends), error)
+        for task_id, end in self.ends.items():
+            end.refused = True
+            stop = self.stops.get(task_id)
+            if stop is not None:
+                for reply in stop.waiters:
+                    reply.fail(error)
+                stop.waiters.clear()
+
+    def after_end(self, task_id: int, end: _End, task: Task | None) -> None:
+        """The store has `end` of `task_id` (`task` as it is now; None if it was gone or
+        over already)."""
+        stop = self.stops.pop(task_id, None)
+        if stop is not None:
+            for reply in stop.waiters:
+                reply.send(task)
+        for delete in self.deletes:
+            delete.waiting.discard(task_id)
+        if task is None:
+            return
+        dev = self.device(end.serial)
+        if end.end.started and task.max_interval > 0 and task.request_id in dev.requests:
+            gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
+            dev.not_before[task.request_id] = self.clock.now() + gap
+        if task.status == TaskStatus.PENDING:
+            log.info("task %d will be retried in %.0f s (retry %d of %d)", task.id,
+                     task.due_at - self.clock.now(), task.retry_count,
+                     self.settings.max_retries)
+            self.enqueue(task)
         self.reschedule(dev)
 
-    async def end_task(self, serial: str, task_id: int, end: TaskEnd, *, retryable: bool,
-                       ran: bool) -> Task | None:
-        """Store `end` of a task no phone runs, then what follows (`ended`); the task as
-        stored. If the store refuses it, the end is held and written again later
-        (`write_held_ends`), and the store's error is raised."""
-        try:
-            task = await end.write(self.store, task_id)
-            if task is None:  # gone, or over: maybe by this very end, written after its
-                task = await self.store.get_task(task_id)  # phone stopped waiting on it
-        except Exception as exc:
-            self.hold_end(serial, task_id, end, retryable=retryable, ran=ran, error=exc)
-            raise
-        if task is not None and task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
-            task = None  # not over: this end came too late to say anything of it
-        if self.held.pop(task_id, None) is not None:
-            log.info("task %d on %s: its end (%s) is stored at last", task_id, serial,
-                     end.status.text)
-        await self.ended(serial, task_id, task, retryable=retryable, ran=ran)
-        return task
-
-    def hold_end(self, serial: str, task_id: int, end: TaskEnd, *, retryable: bool,
-                 ran: bool, error: Exception) -> None:
-        """The store refused `end`: keep it, to be written again once the held ends are
-        due. Logged when the task's end is first refused, not at each refusal after."""
-        if task_id not in self.held:
-            log.warning("task %d on %s: its end (%s) could not be stored (%s); it shows "
-                        "running until the store takes it, tried again and again", task_id,
-                        serial, end.status.text, error)
-        self.held[task_id] = _HeldEnd(serial, end, retryable, ran)
-        if self.ends_retry_at == math.inf:
-            self.ends_retry_at = trio.current_time() + self.end_delay
-
-    async def write_held_ends(self) -> None:
-        """If they are due, write the held ends again, oldest first, until the store
-        refuses one: that one goes last, and the next round waits twice as long (capped);
-        once every one is stored, the wait is back to its first figure."""
-        if trio.current_time() < self.ends_retry_at:
-            return
-        self.ends_retry_at = math.inf
-        for task_id, held in list(self.held.items()):
-            if self.held.get(task_id) is not held:  # stopped or deleted meanwhile
-                continue
-            try:
-                await self.end_task(held.serial, task_id, held.end, retryable=held.retryable,
-                                    ran=held.ran)
-            except Exception:
-                self.held[task_id] = self.held.pop(task_id)  # last: the others go first
-                self.end_delay = min(self.end_delay * 2, self.settings.store_retry[1])
-                self.ends_retry_at = trio.current_time() + self.end_delay
-                return
-        self.end_delay = self.settings.store_retry[0]
-
-    async def retry_later(self, task: Task) -> None:
-        delay = self.settings.retry_delay_from(self.rng)
-        try:
-            again = await self.store.requeue_tasks([task.id], due_at=self.clock.now() + delay,
-                                                   count_retry=True)
-        except Exception:
-            log.exception("task %d: could not schedule its retry", task.id)
-            return
-        for task_again in again:
-            log.info("task %d will be retried in %.0f s (retry %d of %d)", task_again.id,
-                     delay, task_again.retry_count, self.settings.max_retries)
-            self.enqueue(task_again)
-
-    async def stop_running(self, dev: _Device, task_id: int, remark: str,
-                           reply: Reply[Task | None]) -> None:
-        """Have the actor running `task_id` stop it; `reply` gets the task's end state.
-
-        If that actor is gone (its phone left), the task's outcome is on its way: the
-        reply waits for it. A stopped task is never retried automatically.
-        """
-        self.no_retry.add(task_id)
-        if dev.running_on is not None:
-            try:
-                await dev.running_on.send(CancelRun(task_id=task_id, remark=remark,
-                                                    reply=reply))
-                return
-            except ActorClosed:
-                pass
-        self.stop_waiters.setdefault(task_id, []).append(reply)
+    async def stop_running(self, dev: _Device, task_id: int, remark: str) -> _Stop:
+        """Have the actor running `task_id` stop it (once): its end, when it comes,
+        answers the stop's waiters. If that actor is gone (its phone left), the end is
+        on its way all the same."""
+        stop = self.stops.get(task_id)
+        if stop is None:
+            stop = self.stops[task_id] = _Stop(remark)
+            if dev.running_on is not None:
+                with contextlib.suppress(ActorClosed):
+                    await _send_now_or_wait(dev.running_on,
+                                            CancelRun(task_id=task_id, remark=remark))
+        return stop
 
     async def stop(self, task_id: int, reply: Reply[Task | None]) -> None:
-        serial = self.where.get(task_id)
-        dev = self.devices.get(serial) if serial is not None else None
-        if dev is not None and dev.running == task_id:
-            await self.stop_running(dev, task_id, STOPPED_REMARK, reply)
-            return
-        held = self.held.get(task_id)
-        if held is not None:  # shown running, but its end was never stored: that end is
-            try:               # replaced by the stop's
-                reply.send(await self.end_task(
-                    held.serial, task_id, attrs.evolve(
-                        held.end, status=TaskStatus.FAILED, remark=STOPPED_REMARK,
-                        finished_at=self.clock.now(), result=None),
-                    retryable=False, ran=held.ran))
+        """Stop a running or pending task; `reply` gets it once its end is stored."""
+        now = self.clock.now()
+        kept = self.ends.get(task_id)
+        dev = self.live_on(task_id)
+        if kept is not None:  # over, its end not stored yet: never retried now
+            kept.retry = False
+            if kept.refused:  # shown running, its phone idle: the stop's end replaces it
+                kept.end = attrs.evolve(kept.end, status=TaskStatus.FAILED,
+                                        remark=STOPPED_REMARK, finished_at=now, result=None)
+                self.ends_backoff.hurry()
+            self.stops.setdefault(task_id, _Stop(STOPPED_REMARK)).waiters.append(reply)
+        elif dev is not None and dev.running == task_id:
+            (await self.stop_running(dev, task_id, STOPPED_REMARK)).waiters.append(reply)
+        elif dev is not None and dev.remove(task_id):  # pending: never started
+            self.where.pop(task_id, None)
+            self.reschedule(dev)
+            self.stops[task_id] = _Stop(STOPPED_REMARK, [reply])
+            self.ends[task_id] = _End(dev.serial, TaskEnd(
+                status=TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=now,
+                started=False), retry=False)
+        else:  # not live here: the store tells why
+            try:
+                task = await self.store.get_task(task_id)
             except Exception as exc:
                 reply.fail(exc)
-            return
-        try:
-            task = await self.store.get_task(task_id)
-            if task is None:
-                raise TaskNotFound(task_id)
-            if task.status != TaskStatus.PENDING:  # a running one was stopped above
-                raise WrongTaskState(task_id, task.status,
-                                     (TaskStatus.RUNNING, TaskStatus.PENDING))
-            if dev is not None and dev.remove(task_id):
-                self.where.pop(task_id, None)
-                self.reschedule(dev)
-            end = TaskEnd(status=TaskStatus.FAILED, remark=STOPPED_REMARK,
-                          finished_at=self.clock.now(), started=False)
-            reply.send(await self.end_task(task.serial, task_id, end, retryable=False,
-                                           ran=False))
-        except Exception as exc:
-            reply.fail(exc)
+                return
+            reply.fail(TaskNotFound(task_id) if task is None else WrongTaskState(
+                task_id, task.status, (TaskStatus.RUNNING, TaskStatus.PENDING)))
 
     async def delete(self, task_ids: Sequence[int], reply: Reply[list[int]]) -> None:
-        running: list[tuple[_Device, int]] = []
+        """Delete tasks; running ones are stopped first (their ends stored), for at most
+        `STOP_GRACE` seconds. The scheduler goes on serving meanwhile."""
+        waiting: set[int] = set()
         for task_id in task_ids:
-            serial = self.where.get(task_id)
-            dev = self.devices.get(serial) if serial is not None else None
+            dev = self.live_on(task_id)
             if dev is None:
                 continue
             if dev.running == task_id:
-                running.append((dev, task_id))
+                await self.stop_running(dev, task_id, DELETED_REMARK)
+                waiting.add(task_id)
             elif dev.remove(task_id):
                 self.where.pop(task_id, None)
                 self.reschedule(dev)
-        if not running:
-            await self._delete_now(task_ids, reply)
-            return
-        # Deleting running tasks waits for their devices to stop them; the scheduler
-        # itself goes on serving meanwhile.
-        stops: list[trio.MemoryReceiveChannel[outcome.Outcome[Task | None]]] = []
-        for dev, task_id in running:
-            send, receive = trio.open_memory_channel[outcome.Outcome[Task | None]](1)
-            stops.append(receive)
-            await self.stop_running(dev, task_id, DELETED_REMARK, Reply(send))
-        self.nursery.start_soon(self._delete_after, stops, task_ids, reply)
+        self.deletes.append(_Delete(task_ids, reply, waiting,
+                                    trio.current_time() + STOP_GRACE))
+        await self.finish_deletes()
 
-    async def _delete_after(self,
-                            stops: list[trio.MemoryReceiveChannel[outcome.Outcome[Task | None]]],
-                            task_ids: Sequence[int], reply: Reply[list[int]]) -> None:
-        with trio.move_on_after(STOP_GRACE):
-            for receive in stops:
-                with receive, contextlib.suppress(trio.EndOfChannel):
-                    await receive.receive()
-        await self._delete_now(task_ids, reply)
-
-    async def _delete_now(self, task_ids: Sequence[int], reply: Reply[list[int]]) -> None:
-        try:
-            deleted = await self.store.delete_tasks(task_ids)
-        except Exception as exc:
-            reply.fail(exc)
+    async def finish_deletes(self) -> None:
+        """Carry out the deletes no longer waiting for a task to stop (or past waiting)."""
+        now = trio.current_time()
+        ready = [d for d in self.deletes if not d.waiting or now >= d.deadline]
+        if not ready:
             return
-        for task_id in deleted:
-            self.held.pop(task_id, None)  # its end has nothing left to be written to
-        reply.send(deleted)
+        self.deletes = [d for d in self.deletes if d not in ready]
+        for delete in ready:
+            try:
+                deleted = await self.store.delete_tasks(delete.task_ids)
+            except Exception as exc:
+                delete.reply.fail(exc)
+                continue
+            for task_id in deleted:  # an end not stored yet has nothing left to go to
+                if self.ends.pop(task_id, None) is not None:
+                    stop = self.stops.pop(task_id, None)
+                    for waiter in stop.waiters if stop is not None else ():
+                        waiter.send(None)
+            delete.reply.send(deleted)
 
     async def retry(self, task_ids: Sequence[int] | None, reply: Reply[list[Task]]) -> None:
         try:
@@ -631,23 +656,22 @@ async def serve_scheduler(*, store: TaskStore, clock: WallClock, settings: Sched
 async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: WallClock,
                         settings: SchedulerSettings, rng: random.Random | None = None) -> None:
     """Run the scheduler until its inbox ends. Loads pending tasks from `store` first."""
-    async with trio.open_nursery() as nursery:
-        sched = _Scheduler(store, clock, settings, rng or random.Random(), nursery)
-        for task in await store.pending_tasks():
-            sched.enqueue(task)
-        while True:
-            await sched.write_held_ends()
-            await sched.dispatch_due()
-            msg: SchedulerMsg | None = None
-            with trio.move_on_at(sched.sleep_deadline()):
-                try:
-                    msg = await inbox.receive()
-                except trio.EndOfChannel:
-                    break
-            if msg is not None:
-                await sched.handle(msg)
-                await _handle_queued(sched, inbox)
-        nursery.cancel_scope.cancel(reason="scheduler stopped")
+    sched = _Scheduler(store, clock, settings, rng or random.Random())
+    for task in await store.pending_tasks():
+        sched.enqueue(task)
+    while True:
+        await sched.write_ends()
+        await sched.finish_deletes()
+        await sched.dispatch_due()
+        msg: SchedulerMsg | None = None
+        with trio.move_on_at(sched.sleep_deadline()):
+            try:
+                msg = await inbox.receive()
+            except trio.EndOfChannel:
+                break
+        if msg is not None:
+            await sched.handle(msg)
+            await _handle_queued(sched, inbox)
 
 
 async def _send_now_or_wait(address: Address[DeviceMsg], msg: DeviceMsg) -> None:
@@ -659,8 +683,8 @@ async def _send_now_or_wait(address: Address[DeviceMsg], msg: DeviceMsg) -> None
 
 async def _handle_queued(sched: _Scheduler, inbox: Inbox[SchedulerMsg]) -> None:
     """Handle what is already queued (up to `DRAIN_LIMIT` messages or `DRAIN_BUDGET`
-    seconds) before dispatching, so the phones freed by many outcomes start in one store
-    write, not one write each, while a due task waits for a few outcomes at most."""
+    seconds) before writing and dispatching, so that many ends are one store write, and
+    the phones they free start in one more, while a due task waits for a few ends at most."""
     stop_at = trio.current_time() + DRAIN_BUDGET
     for _ in range(DRAIN_LIMIT):
         if trio.current_time() >= stop_at:

@@ -28,8 +28,8 @@ __all__ = [
     "SchedulerMsg",
     "StopTask",
     "SubmitTasks",
-    "TaskOutcome",
-]
+    "TaskEnded",
+    ]
 
 
 # --- to the scheduler ---------------------------------------------------------
@@ -91,22 +91,16 @@ class DeviceDown:
 
 
 @attrs.frozen(kw_only=True)
-class TaskOutcome:
-    """A device actor is done with a task; the store already has its end state, unless
-    it refused it.
+class TaskEnded:
+    """A device actor is done with `task` (as it was handed over), which ended as `end`;
+    the phone is free.
 
-    `task` is None when the task vanished before it could start (deleted meanwhile), or
-    when the store refused its end: `unwritten` is then that end and `store_error` why,
-    and the scheduler writes the end until the store takes it (the phone is free meanwhile).
-    `retryable` is False for a task a user stopped: it is never retried automatically.
+    The scheduler stores the end and decides what follows (a retry, a stop's answer).
     """
 
     serial: str
-    task_id: int
-    task: Task | None
-    retryable: bool = True
-    unwritten: TaskEnd | None = None
-    store_error: Exception | None = None
+    task: Task
+    end: TaskEnd
 
 
 @attrs.frozen(kw_only=True)
@@ -126,7 +120,7 @@ class ListDevices:
 
 
 SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | DeviceDown
-                | TaskOutcome | ListDevices)
+                | TaskEnded | ListDevices)
 
 
 # --- to a device actor ------------------------------------------------------------
@@ -146,14 +140,11 @@ class RunTask:
 
 @attrs.frozen(kw_only=True)
 class CancelRun:
-    """Cancel the running task `task_id` (if it is the one running), failing it with `remark`.
-
-    Answers once the task's scope has exited and the device is free again.
-    """
+    """Cancel the running task `task_id` (if it is still the one running): it ends failed
+    with `remark`, reported by `TaskEnded` as any end is."""
 
     task_id: int
     remark: str
-    reply: Reply[Task | None]
 
 
 DeviceMsg = RunTask | CancelRun

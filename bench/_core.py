@@ -29,6 +29,7 @@ from actors import (
     RunResult,
     SchedulerSettings,
     Task,
+    TaskEnd,
     TaskFailed,
     TaskStatus,
     TaskStore,
@@ -72,7 +73,7 @@ class Probe:
     done: trio.Event = attrs.Factory(trio.Event)
     # tag (the task's request id up to its first ':') -> lateness in seconds at runner entry
     lateness: dict[str, list[float]] = attrs.Factory(dict)
-    store_s: float = 0.0  # device actors' time awaiting mark_running + finish_task
+    store_s: float = 0.0  # the scheduler's time awaiting mark_running + finish_tasks
     adb_s: float = 0.0  # the runners' time in the device call
     failed: int = 0
     overlaps: int = 0  # a phone asked to run a task while running another (must stay 0)
@@ -116,7 +117,8 @@ class ShellRunner:
 
 
 class TimedStore:
-    """The store as the device actors see it: its two per-task writes timed and counted."""
+    """The store as the scheduler sees it: its two writes of every task timed, the ends
+    counted."""
 
     def __init__(self, store: Store, probe: Probe) -> None:
         self._store = store
@@ -132,25 +134,22 @@ class TimedStore:
         finally:
             self._probe.store_s += time.perf_counter() - start
 
-    async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
-                          finished_at: float, result: Mapping[str, Any] | None = None,
-                          started: bool = True) -> Task | None:
+    async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
+                           retry_at: Mapping[int, float]) -> list[Task]:
         start = time.perf_counter()
         try:
-            task = await self._store.finish_task(task_id, status, remark=remark,
-                                                 finished_at=finished_at, result=result,
-                                                 started=started)
+            tasks = await self._store.finish_tasks(ends, retry_at=retry_at)
         finally:
             self._probe.store_s += time.perf_counter() - start
         probe = self._probe
-        if task is not None:
+        for task in tasks:
             probe.last_finish[task.serial] = time.time()
             if task.status != TaskStatus.COMPLETED:
                 probe.failed += 1
-        probe.finished += 1
+        probe.finished += len(ends)
         if probe.finished >= probe.expected:
             probe.done.set()
-        return task
+        return tasks
 
 
 @attrs.frozen
@@ -214,12 +213,12 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         timed = cast(TaskStore, TimedStore(store, probe))
         nursery = await stack.enter_async_context(trio.open_nursery())
         scheduler = await nursery.start(functools.partial(
-            serve_scheduler, store=store, clock=clock,
+            serve_scheduler, store=timed, clock=clock,
             settings=SchedulerSettings(auto_retry=False)))
 
         def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
             runner = ShellRunner(adb_port=adb_port, serial=serial, clock=clock, probe=probe)
-            return functools.partial(run_device, serial=serial, store=timed, runner=runner,
+            return functools.partial(run_device, serial=serial, runner=runner,
                                      scheduler=scheduler, clock=clock)
 
         await nursery.start(functools.partial(

@@ -106,7 +106,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
             runner = ScriptRunner(adb_host=adb_host, adb_port=adb_port, serial=serial,
                                   data_dir=settings.data_dir, materials=materials,
                                   host_files=host_files, http=http)
-            return functools.partial(run_device, serial=serial, store=store, runner=runner,
+            return functools.partial(run_device, serial=serial, runner=runner,
                                      scheduler=scheduler, clock=clock)
 
         await nursery.start(functools.partial(

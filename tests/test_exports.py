@@ -25,7 +25,7 @@ PUBLIC: dict[str, list[str]] = {
         "AccountStore", "ActorClosed", "ActorCrashed", "ActorError", "Address",
         "DeviceActorFactory", "Inbox", "LoginState", "NewAccount", "NewTask", "Platform",
         "Refused", "Reply", "ReplyTimeout", "RunResult", "SchedulerSettings", "ScriptRunner",
-        "Task", "TaskFailed", "TaskFilter", "TaskNotFound", "TaskRunner", "TaskSource",
+        "Task", "TaskEnd", "TaskFailed", "TaskFilter", "TaskNotFound", "TaskRunner", "TaskSource",
         "TaskStats", "TaskStatus", "TaskStore", "WallClock", "WrongTaskState",
         "recover_interrupted", "run_device", "run_scheduler", "run_watcher", "serve_scheduler",
         "supervise",
@@ -33,7 +33,7 @@ PUBLIC: dict[str, list[str]] = {
     "actors.messages": [
         "CancelRun", "DeleteTasks", "DeviceDown", "DeviceMsg", "DeviceSnapshot", "DeviceUp",
         "ListDevices", "RetryTasks", "RunTask", "SchedulerMsg", "StopTask", "SubmitTasks",
-        "TaskOutcome",
+        "TaskEnded",
     ],
     "scripts": [
         "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",

@@ -22,7 +22,16 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 import trio
 
-from actors import AccountStore, NewTask, Task, TaskFilter, TaskStats, TaskStatus, TaskStore
+from actors import (
+    AccountStore,
+    NewTask,
+    Task,
+    TaskEnd,
+    TaskFilter,
+    TaskStats,
+    TaskStatus,
+    TaskStore,
+)
 
 from ._accounts import AccountQueries, SqlAccountStore
 from ._schema import migrate
@@ -53,7 +62,6 @@ ConnT = TypeVar("ConnT", bound=Executes)
 CursorT = TypeVar("CursorT", bound=Cursor)
 StoreT = TypeVar("StoreT", bound="SqlTaskStore[Any, Any]")
 
-_FINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED)
 _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
 
 
@@ -164,38 +172,34 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
 
         return await self._write(mark)
 
-    async def finish_task(self, task_id: int, status: TaskStatus, *, remark: str,
-                          finished_at: float, result: Mapping[str, Any] | None = None,
-                          started: bool = True) -> Task | None:
-        def finish(cur: CursorT) -> Task | None:
-            cur.execute(self._q.status_of, [task_id])
-            row = cur.fetchone()
-            if row is None or row[0] not in _UNFINISHED:
-                return None
-            cur.execute(self._q.finish, [int(status), remark, finished_at, result_json,
-                                         started, task_id])
-            task = task_from_row(cur.fetchone())
-            self._add_counts(cur, moved_counts([task], before=TaskStatus(row[0])))
-            return task
+    async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
+                           retry_at: Mapping[int, float]) -> list[Task]:
+        def finish(cur: CursorT) -> list[Task]:
+            changed: dict[int, Task] = {}
+            for task_id, end in sorted(ends.items()):
+                cur.execute(self._q.status_of, [task_id])
+                row = cur.fetchone()
+                if row is None or row[0] not in _UNFINISHED:
+                    continue
+                cur.execute(self._q.finish, [int(end.status), end.remark, end.finished_at,
+                                             to_json(end.result), end.started, task_id])
+                task = changed[task_id] = task_from_row(cur.fetchone())
+                self._add_counts(cur, moved_counts([task], before=TaskStatus(row[0])))
+            for task_id, due_at in sorted(retry_at.items()):
+                if task_id in changed:
+                    changed.update((task.id, task) for task in self._requeue(
+                        cur, [task_id], due_at=due_at, count_retry=True))
+            return sorted(changed.values(), key=_by_id)
 
-        if status not in _FINAL:
-            raise ValueError(f"a task finishes completed or failed, not {status.text}")
-        result_json = to_json(result)
+        if not ends:
+            await trio.lowlevel.checkpoint()
+            return []
         return await self._write(finish)
 
     async def requeue_tasks(self, task_ids: Sequence[int] | None, *, due_at: float,
                             count_retry: bool) -> list[Task]:
-        def requeue(cur: CursorT) -> list[Task]:
-            params = [int(TaskStatus.PENDING), due_at, int(count_retry), int(TaskStatus.FAILED)]
-            if task_ids is None:
-                cur.execute(self._q.requeue_all, params)
-            else:
-                cur.execute(self._q.requeue, [*params, ids_json(task_ids)])
-            tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
-            self._add_counts(cur, moved_counts(tasks, before=TaskStatus.FAILED))
-            return tasks
-
-        return await self._write(requeue)
+        return await self._write(lambda cur: self._requeue(
+            cur, task_ids, due_at=due_at, count_retry=count_retry))
 
     async def delete_tasks(self, task_ids: Sequence[int]) -> list[int]:
         def delete(cur: CursorT) -> list[int]:
@@ -227,6 +231,18 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
     async def aclose(self) -> None:
         await self._reader.aclose()
         await self._writer.aclose()
+
+    def _requeue(self, cur: CursorT, task_ids: Sequence[int] | None, *, due_at: float,
+                 count_retry: bool) -> list[Task]:
+        """`requeue_tasks` within the transaction of `cur`."""
+        params = [int(TaskStatus.PENDING), due_at, int(count_retry), int(TaskStatus.FAILED)]
+        if task_ids is None:
+            cur.execute(self._q.requeue_all, params)
+        else:
+            cur.execute(self._q.requeue, [*params, ids_json(task_ids)])
+        tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
+        self._add_counts(cur, moved_counts(tasks, before=TaskStatus.FAILED))
+        return tasks
 
     def _add_counts(self, cur: CursorT, deltas: Mapping[CountKey, int]) -> None:
         """Change both kept counts by `deltas`: one upsert of all keys, one update per status.

@@ -22,7 +22,6 @@ import attrs
 import pytest
 import trio
 
-import actors._device
 from actors import (
     Address,
     NewTask,
@@ -30,7 +29,6 @@ from actors import (
     SchedulerSettings,
     ScriptRunner,
     Task,
-    TaskFailed,
     TaskStatus,
     TaskStore,
     WallClock,
@@ -86,9 +84,9 @@ class CountingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def finish_task(self, *args: Any, **kwargs: Any) -> Task | None:
+    async def finish_tasks(self, *args: Any, **kwargs: Any) -> list[Task]:
         self.end_writes += 1
-        return await self.inner.finish_task(*args, **kwargs)
+        return await self.inner.finish_tasks(*args, **kwargs)
 
     async def mark_running(self, *args: Any, **kwargs: Any) -> list[Task]:
         self.dispatches += 1
@@ -178,7 +176,7 @@ def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterato
                                         host_files=HostFiles()))
             device = await nursery.start(functools.partial(
                 supervise, f"device {SERIAL}", functools.partial(
-                    run_device, serial=SERIAL, store=cast(TaskStore, store), runner=script,
+                    run_device, serial=SERIAL, runner=script,
                     scheduler=scheduler, clock=clock)))
             await scheduler.send(DeviceUp(serial=SERIAL, model="Pixel 7", address=device))
             yield Farm(sim, store, scheduler, script)
@@ -211,7 +209,7 @@ async def test_an_end_refused_is_stored_once_space_comes_back(farm: Farm) -> Non
     until space comes back, then stored, with nobody asking: completed, with its remark."""
     with trio.fail_after(DEADLINE):
         task = await end_refused(farm, "gina")
-        await farm.wait_end_writes(3)  # the device's write, and two retries after it
+        await farm.wait_end_writes(3)  # the first write, and two retries after it
         assert (await farm.status_of(task.id)).status == TaskStatus.RUNNING
         await free_disk(farm.store.inner)
         done = await farm.wait_status(task.id, TaskStatus.COMPLETED)
@@ -230,7 +228,7 @@ async def test_a_refused_end_is_logged_once_and_its_storing_once(
         await free_disk(farm.store.inner)
         await farm.wait_status(task.id, TaskStatus.COMPLETED)
     about = [r for r in caplog.records
-             if r.name == "actors._scheduler" and f"task {task.id} " in r.getMessage()]
+             if r.name == "actors._scheduler" and "task end" in r.getMessage()]
     assert [r.levelno for r in about] == [logging.WARNING, logging.INFO], \
         [r.getMessage() for r in about]
     assert "database or disk is full" in about[0].getMessage()
@@ -298,62 +296,3 @@ async def test_a_task_due_while_the_disk_is_full_waits_then_runs(
                 if r.name == "actors._scheduler" and "due task" in r.getMessage()]
     assert dispatch == [logging.WARNING, logging.INFO]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-@attrs.define
-class LateStore:
-    """The real store, whose first task end is written, then answered only after its
-    writer has stopped waiting for it (a store slowed down past `FINISH_GRACE`)."""
-
-    inner: TaskStore
-    late: bool = True
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    async def finish_task(self, *args: Any, **kwargs: Any) -> Task | None:
-        if not self.late:
-            return await self.inner.finish_task(*args, **kwargs)
-        self.late = False
-        with trio.CancelScope(shield=True):  # written, however long it takes
-            await self.inner.finish_task(*args, **kwargs)
-        await trio.sleep_forever()  # until the device actor gives up on the write
-
-
-async def test_an_end_stored_after_its_phone_gave_up_is_still_retried(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The write of a failed task's end lands, but after the phone stopped waiting for
-    it: the scheduler's own write finds the task over already, and retries it all the
-    same (it took the end for 'gone' and dropped the retry)."""
-    monkeypatch.setattr(actors._device, "FINISH_GRACE", 0.05)
-
-    async def fails(task: Task) -> RunResult:
-        raise TaskFailed("profile @ghost not found")
-
-    async with open_sqlite_store(tmp_path / "tasks.db") as real, trio.open_nursery() as nursery:
-        store = cast(TaskStore, LateStore(real))
-        clock = WallClock()
-        scheduler = await nursery.start(functools.partial(
-            serve_scheduler, store=store, clock=clock,
-            settings=SchedulerSettings(max_retries=1, retry_delay=(0.01, 0.01))))
-        device = await nursery.start(functools.partial(
-            supervise, "device p1", functools.partial(
-                run_device, serial="p1", store=store, runner=fails, scheduler=scheduler,
-                clock=clock)))
-        await scheduler.send(DeviceUp(serial="p1", model="Pixel 7", address=device))
-        new = NewTask(serial="p1", script_name="follow", request_id="r", due_at=0,
-                      script_config={"target_user": "ghost"})
-        with trio.fail_after(DEADLINE):
-            [task] = await scheduler.request(lambda r: SubmitTasks(tasks=[new], reply=r),
-                                             timeout=DEADLINE)
-            # Retried once (its one retry), failed again, and the scheduler has heard so.
-            async def settled() -> bool:
-                stored = await real.get_task(task.id)
-                [phone] = await scheduler.request(lambda r: ListDevices(reply=r),
-                                                  timeout=DEADLINE)
-                return (stored is not None and phone.current_task_id is None
-                        and (stored.retry_count, stored.status) == (1, TaskStatus.FAILED))
-
-            while not await settled():  # noqa: ASYNC110 (the store writes from a thread)
-                await trio.sleep(0.01)
-        nursery.cancel_scope.cancel(reason="test over")

@@ -9,6 +9,7 @@ from actors import (
     INTERRUPTED_REMARK,
     NewTask,
     SchedulerSettings,
+    TaskEnd,
     TaskStatus,
     WallClock,
     recover_interrupted,
@@ -29,9 +30,8 @@ async def test_interrupted_tasks_are_retried_as_any_failure(tmp_path: Path) -> N
     async with open_sqlite_store(tmp_path / "tasks.db") as store:
         first, spent = await store.create_tasks([_new("a"), _new("b")], created_at=0)
         await store.mark_running({first.id: 1, spent.id: 1})
-        await store.finish_task(spent.id, TaskStatus.FAILED, remark="x", finished_at=2,
-                                result=None, started=True)
-        [again] = await store.requeue_tasks([spent.id], due_at=0, count_retry=True)
+        [again] = await store.finish_tasks({spent.id: TaskEnd(
+            status=TaskStatus.FAILED, remark="x", finished_at=2)}, retry_at={spent.id: 0})
         await store.mark_running({spent.id: 3})
         clock = WallClock()
         before = clock.now()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import itertools
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -24,6 +25,7 @@ from actors import (
     RunResult,
     SchedulerSettings,
     Task,
+    TaskEnd,
     TaskFailed,
     TaskNotFound,
     TaskStatus,
@@ -109,7 +111,7 @@ class Farm:
     async def plug(self, serial: str) -> None:
         self.devices[serial] = address = await self.nursery.start(functools.partial(
             supervise, f"device {serial}", functools.partial(
-                run_device, serial=serial, store=self.store, runner=self.runner,
+                run_device, serial=serial, runner=self.runner,
                 scheduler=self.scheduler, clock=self.wall)))
         await self.scheduler.send(DeviceUp(serial=serial, model="Pixel 7", address=address))
 
@@ -129,6 +131,22 @@ class Farm:
         task = await self.store.get_task(task_id)
         assert task is not None
         return task
+
+
+@attrs.define
+class CountingEnds:
+    """The real store, noting how many task ends each of its end writes carries."""
+
+    inner: TaskStore
+    writes: list[int] = attrs.Factory(list)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
+                           retry_at: Mapping[int, float]) -> list[Task]:
+        self.writes.append(len(ends))
+        return await self.inner.finish_tasks(ends, retry_at=retry_at)
 
 
 @asynccontextmanager
@@ -262,6 +280,24 @@ class TestRetries:
                 assert final.status == TaskStatus.FAILED
                 assert final.retry_count == 3
                 assert final.remark == "no luck on A"
+
+    async def test_ends_together_are_one_write_retries_included(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """Ten tasks that end at one moment, half of them failed, are stored in one
+        write, which also makes the failed ones pending again, due 5-60 s later."""
+        serials = [f"P{k}" for k in range(10)]
+        counting = CountingEnds(store)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(cast(TaskStore, counting), serials,
+                                 settings=SchedulerSettings(auto_retry=True)) as farm:
+                farm.runner.failing.update(serials[:5])
+                tasks = await farm.submit(new_tasks(serials, 1))
+                await trio.sleep(10.5)
+                assert counting.writes == [10]
+                after = [await farm.status(task.id) for task in tasks]
+        assert [(t.status, t.retry_count) for t in after] == (
+            [(TaskStatus.PENDING, 1)] * 5 + [(TaskStatus.COMPLETED, 0)] * 5)
+        assert all(EPOCH + 15 - 0.01 <= t.due_at <= EPOCH + 70 + 0.01 for t in after[:5])
 
     async def test_manual_retry(self, store: TaskStore, clock: trio.testing.MockClock) -> None:
         """A failed task goes back to pending and runs again; a pending one is refused."""

@@ -106,7 +106,7 @@ class Farm:
         """A phone comes online: its device actor starts and the scheduler hears of it."""
         address = await self.nursery.start(partial(
             supervise, f"device {serial}",
-            partial(run_device, serial=serial, store=self.store, runner=run_task,
+            partial(run_device, serial=serial, runner=run_task,
                     scheduler=self.scheduler, clock=self.clock)))
         await self.scheduler.send(DeviceUp(serial=serial, model=model, address=address))
 

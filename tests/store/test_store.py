@@ -21,6 +21,7 @@ from actors import (
     NewAccount,
     NewTask,
     Task,
+    TaskEnd,
     TaskFilter,
     TaskSource,
     TaskStats,
@@ -52,6 +53,16 @@ def new(serial: str = "phone-1", script_name: str = "follow", **changes: Any) ->
         "request_id": "req-1",
     }
     return NewTask(**(fields | changes))
+
+
+async def finish(store: TaskStore, task_id: int, status: TaskStatus, *, remark: str,
+                 finished_at: float, result: dict[str, Any] | None = None,
+                 started: bool = True) -> Task | None:
+    """One task's end (`finish_tasks`, no retry): the task as stored, or None."""
+    changed = await store.finish_tasks({task_id: TaskEnd(
+        status=status, remark=remark, finished_at=finished_at, result=result,
+        started=started)}, retry_at={})
+    return changed[0] if changed else None
 
 
 async def create(store: TaskStore, *tasks: NewTask) -> list[Task]:
@@ -291,19 +302,19 @@ class TestTransitions:
         """running or pending -> completed/failed with remark and result, once."""
         a, b = await create(store, new(), new())
         await store.mark_running(dict.fromkeys([a.id], NOW))
-        done = await store.finish_task(a.id, TaskStatus.COMPLETED, remark="followed @alice",
+        done = await finish(store, a.id, TaskStatus.COMPLETED, remark="followed @alice",
                                        finished_at=NOW + 9, result={"followed": ["alice"]})
         assert done is not None
         assert (done.status, done.remark, done.finished_at, done.result) == (
             TaskStatus.COMPLETED, "followed @alice", NOW + 9, {"followed": ["alice"]})
         assert await store.get_task(a.id) == done
-        stopped = await store.finish_task(b.id, TaskStatus.FAILED, remark="stopped by user",
+        stopped = await finish(store, b.id, TaskStatus.FAILED, remark="stopped by user",
                                           finished_at=NOW + 9)
         assert stopped is not None
         assert (stopped.status, stopped.result) == (TaskStatus.FAILED, None)
-        assert await store.finish_task(a.id, TaskStatus.FAILED, remark="x",
+        assert await finish(store, a.id, TaskStatus.FAILED, remark="x",
                                        finished_at=NOW) is None
-        assert await store.finish_task(999, TaskStatus.FAILED, remark="x",
+        assert await finish(store, 999, TaskStatus.FAILED, remark="x",
                                        finished_at=NOW) is None
         await assert_counts(store, completed=1, failed=1)
 
@@ -312,30 +323,49 @@ class TestTransitions:
         ends with no start."""
         (task,) = await create(store)
         await store.mark_running({task.id: NOW + 5})
-        stopped = await store.finish_task(task.id, TaskStatus.FAILED, remark="stopped by user",
+        stopped = await finish(store, task.id, TaskStatus.FAILED, remark="stopped by user",
                                           finished_at=NOW + 4, started=False)
         assert stopped is not None
         assert (stopped.started_at, stopped.finished_at) == (None, NOW + 4)
         assert await store.get_task(task.id) == stopped
 
-    async def test_finish_needs_a_final_status(self, store: TaskStore) -> None:
-        """Finishing as pending or running is a bug in the caller."""
-        (task,) = await create(store)
-        with pytest.raises(ValueError, match="completed or failed"):
-            await store.finish_task(task.id, TaskStatus.RUNNING, remark="", finished_at=NOW)
+    def test_an_end_is_completed_or_failed(self) -> None:
+        """Ending as pending or running is a bug in the caller."""
+        with pytest.raises(ValueError, match="status"):
+            TaskEnd(status=TaskStatus.RUNNING, remark="", finished_at=NOW)
+
+    async def test_finish_and_retry_in_one_write(self, store: TaskStore) -> None:
+        """The ends of several tasks, and the retries of some, in one transaction: those
+        retried are pending again, due when asked, their retry counted; ends of tasks
+        gone or over are left out."""
+        a, b, c, over = await create(store, new(), new(), new(), new())
+        await store.mark_running(dict.fromkeys([a.id, b.id, c.id], NOW))
+        await finish(store, over.id, TaskStatus.COMPLETED, remark="ok", finished_at=NOW)
+        failed = TaskEnd(status=TaskStatus.FAILED, remark="no network", finished_at=NOW + 1)
+        changed = await store.finish_tasks(
+            {a.id: failed, b.id: failed, over.id: failed, 999: failed,
+             c.id: TaskEnd(status=TaskStatus.COMPLETED, remark="ok", finished_at=NOW + 1)},
+            retry_at={a.id: NOW + 30, c.id: NOW + 30, 999: NOW})
+        assert [(t.id, t.status, t.retry_count) for t in changed] == [
+            (a.id, TaskStatus.PENDING, 1), (b.id, TaskStatus.FAILED, 0),
+            (c.id, TaskStatus.COMPLETED, 0)]
+        assert changed[0].due_at == NOW + 30
+        assert [await store.get_task(t.id) for t in changed] == changed
+        await assert_counts(store, pending=1, completed=2, failed=1)
+        assert await store.finish_tasks({}, retry_at={}) == []
 
     async def test_requeue(self, store: TaskStore) -> None:
         """failed -> pending, due again, run fields cleared; others left alone."""
         failed, pending, done = await create(store, new(), new(), new())
         for task, status in ((failed, TaskStatus.FAILED), (done, TaskStatus.COMPLETED)):
             await store.mark_running(dict.fromkeys([task.id], NOW))
-            await store.finish_task(task.id, status, remark="r", finished_at=NOW,
+            await finish(store, task.id, status, remark="r", finished_at=NOW,
                                     result={"k": 1})
         (again,) = await store.requeue_tasks([failed.id, pending.id, done.id, 999],
                                              due_at=NOW + 60, count_retry=True)
         assert again == attrs.evolve(failed, due_at=NOW + 60, retry_count=1)
         await assert_counts(store, pending=2, completed=1)
-        await store.finish_task(failed.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
+        await finish(store, failed.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
         (manual,) = await store.requeue_tasks([failed.id], due_at=NOW, count_retry=False)
         assert manual.retry_count == 1
 
@@ -343,7 +373,7 @@ class TestTransitions:
         """None means every failed task (retry-all), in id order."""
         tasks = await create(store, new(), new(), new())
         for task in (tasks[2], tasks[0]):
-            await store.finish_task(task.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
+            await finish(store, task.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
         again = await store.requeue_tasks(None, due_at=NOW, count_retry=False)
         assert [t.id for t in again] == [tasks[0].id, tasks[2].id]
         assert await store.requeue_tasks(None, due_at=NOW, count_retry=False) == []
@@ -394,7 +424,7 @@ class TestFilterCounts:
         for i, status in [(0, TaskStatus.COMPLETED), (1, TaskStatus.COMPLETED),
                           (2, TaskStatus.COMPLETED), (3, TaskStatus.FAILED),
                           (4, TaskStatus.FAILED), (5, TaskStatus.FAILED), (8, TaskStatus.FAILED)]:
-            await store.finish_task(ids[i], status, remark="", finished_at=NOW)
+            await finish(store, ids[i], status, remark="", finished_at=NOW)
         await assert_counts(store, pending=3, running=2, completed=3, failed=4)
         await store.requeue_tasks(ids[3:5], due_at=NOW, count_retry=True)
         await assert_counts(store, pending=5, running=2, completed=3, failed=2)
@@ -496,7 +526,7 @@ class TestLanes:
             [running] = await store.mark_running(dict.fromkeys([task.id], NOW))
             assert await store.get_task(task.id) == running
             assert await store.pending_tasks() == []
-            done = await store.finish_task(task.id, TaskStatus.COMPLETED, remark="ok",
+            done = await finish(store, task.id, TaskStatus.COMPLETED, remark="ok",
                                            finished_at=NOW)
             assert await store.get_task(task.id) == done
             await assert_counts(store, completed=k + 1)
@@ -565,7 +595,7 @@ class TestLanes:
         results = await queued_behind_a_held_lane(store, LookupError, {
             "a": partial(store.mark_running, dict.fromkeys([a.id], NOW)),
             "b": partial(lanes._write, claim_b_then_fail),
-            "c": partial(store.finish_task, c.id, TaskStatus.FAILED, remark="no",
+            "c": partial(finish, store, c.id, TaskStatus.FAILED, remark="no",
                          finished_at=NOW)})
         assert [t.status for t in cast(list[Task], results["a"])] == [TaskStatus.RUNNING]
         assert str(results["b"]) == "half-way"
