@@ -17,11 +17,11 @@ from ._accounts import (
 from ._clock import WallClock
 from ._device import run_device
 from ._errors import (
+    ActorBusy,
     ActorClosed,
     ActorCrashed,
     ActorError,
     Refused,
-    ReplyTimeout,
     TaskNotFound,
     WrongTaskState,
 )
@@ -46,6 +46,7 @@ __all__ = [
     "AccountFilter",
     "AccountStatus",
     "AccountStore",
+    "ActorBusy",
     "ActorClosed",
     "ActorCrashed",
     "ActorError",
@@ -58,7 +59,6 @@ __all__ = [
     "Platform",
     "Refused",
     "Reply",
-    "ReplyTimeout",
     "RunResult",
     "SchedulerSettings",
     "ScriptRunner",

@@ -3,7 +3,7 @@ and the refusals, where an actor answered no.
 
     ActorError
     ├── ActorClosed     the actor is gone: its mailbox is closed (like trio.ClosedResourceError)
-    ├── ReplyTimeout    a request got no answer in time (also a TimeoutError)
+    ├── ActorBusy       a request was not taken in time, and withdrawn: nothing was done
     └── ActorCrashed    an actor kept crashing and its supervisor gave up
 
     Refused                 an actor declined a request; nothing changed
@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from ._model import TaskStatus
 
 __all__ = [
+    "ActorBusy",
     "ActorClosed",
     "ActorCrashed",
     "ActorError",
     "Refused",
-    "ReplyTimeout",
     "TaskNotFound",
     "WrongTaskState",
 ]
@@ -55,12 +55,13 @@ class ActorClosed(ActorError):
         super().__init__(name, f"actor {name!r} is closed")
 
 
-class ReplyTimeout(ActorError, TimeoutError):
-    """A request got no answer within its `timeout` (seconds)."""
+class ActorBusy(ActorError):
+    """A request was not taken by the actor (its mailbox full, or it too far behind),
+    and was withdrawn: the actor will never handle it. `why` says which."""
 
-    def __init__(self, name: str, timeout: float) -> None:
-        super().__init__(name, f"actor {name!r} did not reply within {timeout:g} s")
-        self.timeout = timeout
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(name, f"actor {name!r} is busy: {why}; nothing was done")
+        self.why = why
 
 
 class ActorCrashed(ActorError):

@@ -2,9 +2,11 @@
 
 A mailbox is a bounded trio memory channel that outlives its actor's restarts. Producers
 hold `Address`es (send sides); each run of the actor receives through an `Inbox`. A
-message whose `reply` field is a `Reply` is a request: if the actor's run ends while it
-holds the request unanswered, or the mailbox closes with the request still queued, the
-caller gets `ActorClosed` instead of waiting on a dead actor.
+message whose `reply` field is a `Reply` is a request: it is either taken by the actor
+(received) and answered, or withdrawn by its caller before the actor took it, and then
+skipped; so a caller that gave up knows nothing was done. If the actor's run ends while
+it holds the request unanswered, or the mailbox closes with the request still queued,
+the caller gets `ActorClosed` instead of waiting on a dead actor.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, Generic, Self, TypeVar, final
 import outcome
 import trio
 
-from ._errors import ActorClosed, ReplyTimeout
+from ._errors import ActorBusy, ActorClosed
 
 __all__ = ["Address", "Inbox", "Mailbox", "Reply"]
 
@@ -33,11 +35,12 @@ class Reply(Generic[T]):
     `trio.ClosedResourceError`.
     """
 
-    __slots__ = ("_held_by", "_send")
+    __slots__ = ("_held_by", "_send", "_withdrawn")
 
     def __init__(self, send: trio.MemorySendChannel[outcome.Outcome[T]]) -> None:
         self._send = send
-        self._held_by: set[Reply[Any]] | None = None
+        self._held_by: set[Reply[Any]] | None = None  # set once the actor takes it
+        self._withdrawn = False
 
     def send(self, value: T) -> None:
         """Answer with `value`."""
@@ -56,8 +59,18 @@ class Reply(Generic[T]):
         self._release()
 
     def _hold(self, held: set[Reply[Any]]) -> None:
+        """The actor takes the request: it will be answered (or dropped)."""
         self._held_by = held
         held.add(self)
+
+    def _withdraw(self) -> bool:
+        """The caller gives up on the request: if the actor has not taken it, it never
+        will (True). False: taken, it is being handled."""
+        if self._held_by is not None:
+            return False
+        self._withdrawn = True
+        self._send.close()
+        return True
 
     def _drop(self) -> None:
         """Close unanswered: the caller's `request` raises `ActorClosed`."""
@@ -167,7 +180,7 @@ class Address(Generic[M]):
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             raise ActorClosed(self.name) from None
 
-    # The reply deadline is part of the request's contract (ReplyTimeout names the actor).
+    # How long a request may wait to be taken is part of its contract (ActorBusy says it).
     async def request(
         self,
         make_msg: Callable[[Reply[T]], M],
@@ -176,27 +189,39 @@ class Address(Generic[M]):
     ) -> T:
         """Send `make_msg(reply)` and return what the actor answers on `reply`.
 
-        `timeout` (seconds) bounds the wait for room in the mailbox and for the answer.
-        An exception the actor answers with (`reply.fail`) is raised here, with a note
-        naming the actor.
+        The request is queued now and taken by the actor within `timeout` seconds, or
+        withdrawn (the actor skips it) and `ActorBusy` raised: nothing was done. Once
+        taken, its answer is awaited however long the handling lasts, so that what this
+        returns or raises is the truth about what was done. An exception the actor
+        answers with (`reply.fail`) is raised here, with a note naming the actor.
 
         Raises:
-            ReplyTimeout: no answer in time.
+            ActorBusy: the mailbox was full, or the actor did not take the request in time.
             ActorClosed: the actor is gone, or its run ended before answering.
 
-        Cancellation: the request is abandoned; the actor may still handle it, and its
-        answer is dropped.
+        Cancellation: a request not taken yet is withdrawn; a taken one is abandoned
+        (the actor finishes it, and its answer is dropped).
         """
         send, receive = trio.open_memory_channel[outcome.Outcome[T]](1)
+        reply = Reply(send)
         with receive:
             try:
-                with trio.fail_after(timeout):
-                    await self.send(make_msg(Reply(send)))
-                    result = await receive.receive()
-            except trio.TooSlowError:
-                raise ReplyTimeout(self.name, timeout) from None
+                self.send_nowait(make_msg(reply))
+            except trio.WouldBlock:
+                raise ActorBusy(self.name, "its mailbox is full") from None
+            try:
+                with trio.move_on_after(timeout):
+                    return self._unwrap(await receive.receive())
+                if reply._withdraw():
+                    raise ActorBusy(self.name, f"it did not take the request within "
+                                               f"{timeout:g} s")
+                return self._unwrap(await receive.receive())
             except trio.EndOfChannel:
                 raise ActorClosed(self.name) from None
+            finally:
+                reply._withdraw()  # if the caller is cancelled before the actor took it
+
+    def _unwrap(self, result: outcome.Outcome[T]) -> T:
         if isinstance(result, outcome.Error):
             result.error.add_note(f"raised by actor {self.name!r}")
         return result.unwrap()
@@ -239,35 +264,43 @@ class Inbox(Generic[M]):
         self._held: set[Reply[Any]] = set()
 
     async def receive(self) -> M:
-        """The next message, waiting for one.
+        """The next message, waiting for one (a withdrawn request is skipped).
 
         Raises:
             trio.EndOfChannel: the mailbox is stopped and empty, or every address closed.
         """
         mailbox = self._mailbox
         with trio.CancelScope() as mailbox._receiving:
-            if not mailbox.closed:
-                return self._take(await mailbox._receive.receive())
+            while not mailbox.closed:
+                msg = await mailbox._receive.receive()
+                if self._take(msg):
+                    return msg
         await trio.lowlevel.checkpoint()
         try:
-            return self._take(mailbox._receive.receive_nowait())
+            return self.receive_nowait()
         except trio.WouldBlock:
             raise trio.EndOfChannel from None
 
     def receive_nowait(self) -> M:
-        """The next message if one is queued.
+        """The next message if one is queued (a withdrawn request is skipped).
 
         Raises:
             trio.WouldBlock: none is queued (also once the mailbox is stopped and empty).
             trio.EndOfChannel: every address is closed and none is queued.
         """
-        return self._take(self._mailbox._receive.receive_nowait())
+        while True:
+            msg = self._mailbox._receive.receive_nowait()
+            if self._take(msg):
+                return msg
 
-    def _take(self, msg: M) -> M:
+    def _take(self, msg: M) -> bool:
+        """Take `msg`, unless it is a request its caller withdrew (False)."""
         reply = getattr(msg, "reply", None)
         if isinstance(reply, Reply):
+            if reply._withdrawn:
+                return False
             reply._hold(self._held)
-        return msg
+        return True
 
     def __aiter__(self) -> Self:
         return self

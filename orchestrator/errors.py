@@ -8,7 +8,8 @@
     ├── Forbidden              40301  a foreign browser page (`Origin`) or `Host` name
     │   └── ApiNotAllowed      40301  the configured plan has no API access
     ├── NotFound               40401  no such task, route or method
-    └── InternalError          50001  anything unexpected (an actor that does not answer)
+    ├── InternalError          50001  anything unexpected (a bug, a store that fails)
+    └── Unavailable            50301  too busy to take the request now: nothing was done
 
 The HTTP status is the code's first three digits (40001 -> 400).
 """
@@ -27,6 +28,7 @@ __all__ = [
     "ScriptNameMissing",
     "ScriptNotApiEnabled",
     "Unauthorized",
+    "Unavailable",
 ]
 
 
@@ -84,3 +86,11 @@ class NotFound(OrchestratorError, LookupError):
 
 class InternalError(OrchestratorError):
     code = 50001
+
+
+class Unavailable(OrchestratorError):
+    """The orchestrator could not take the request in time and did nothing: the client
+    may send it again after `Retry-After` seconds (with its `Idempotency-Key`)."""
+
+    code = 50301
+    headers = ((b"retry-after", b"1"),)

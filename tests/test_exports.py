@@ -22,9 +22,9 @@ NO_SURFACE = {"orchestrator"}
 PUBLIC: dict[str, list[str]] = {
     "actors": [
         "INTERRUPTED_REMARK", "Account", "AccountExists", "AccountFilter", "AccountStatus",
-        "AccountStore", "ActorClosed", "ActorCrashed", "ActorError", "Address",
+        "AccountStore", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError", "Address",
         "DeviceActorFactory", "Inbox", "LoginState", "NewAccount", "NewTask", "Platform",
-        "Refused", "Reply", "ReplyTimeout", "RunResult", "SchedulerSettings", "ScriptRunner",
+        "Refused", "Reply", "RunResult", "SchedulerSettings", "ScriptRunner",
         "Task", "TaskEnd", "TaskFailed", "TaskFilter", "TaskNotFound", "TaskRunner", "TaskSource",
         "TaskStats", "TaskStatus", "TaskStore", "WallClock", "WrongTaskState",
         "recover_interrupted", "run_device", "run_scheduler", "run_watcher", "serve_scheduler",
@@ -71,6 +71,7 @@ PUBLIC: dict[str, list[str]] = {
     "orchestrator.errors": [
         "ApiNotAllowed", "Forbidden", "InternalError", "InvalidParams", "NotFound",
         "OrchestratorError", "ScriptNameMissing", "ScriptNotApiEnabled", "Unauthorized",
+        "Unavailable",
     ],
     "orchestrator.simulator": [
         "ActivityNotFound", "App", "Bounds", "Farm", "FaultPlan", "Faults", "FileSystem",

@@ -14,7 +14,7 @@ from quart import Blueprint, Response, request
 from actors import Account, AccountExists, AccountFilter, AccountStatus, LoginState, Platform
 from actors.messages import DeviceSnapshot, ListDevices
 
-from ..errors import InvalidParams, NotFound
+from ..errors import InvalidParams, NotFound, Unavailable
 from ._account_input import AccountBody, BadAccount, RowError, parse_import, updated
 from ._facade import Facade
 from ._openapi import Doc
@@ -92,36 +92,41 @@ def account_routes(facade: Facade) -> Blueprint:
     routes = Blueprint("accounts", __name__)
 
     async def online() -> set[str]:
+        """The phones online. Asked before a change is made, never after: the scheduler
+        may be too busy to answer (50301), and then nothing must have been done."""
         devices: list[DeviceSnapshot] = await facade.ask(lambda reply: ListDevices(reply=reply))
         return {device.serial for device in devices if device.state == "device"}
 
-    async def view(account: Account | None, account_id: int) -> Response:
+    def view(account: Account | None, account_id: int, online: set[str]) -> Response:
         if account is None:
             raise NotFound(f"account {account_id} not found")
-        return envelope(AccountView.of(account, await online()))
+        return envelope(AccountView.of(account, online))
 
     @routes.get("/accounts")
     @Doc(summary="List accounts (filtered, paged)", query=AccountQuery,
-         answer=AccountPage)
+         answer=AccountPage, errors=(Unavailable,))
     async def list_accounts() -> Response:
         query = read_query(AccountQuery)
         where = AccountFilter(platform=query.platform, device=query.device,
                               logined=query.logined, status=query.status, tag=query.tag)
+        serials = await online()
         accounts, total = await facade.store.list_accounts(
             where, offset=query.offset, limit=query.page_size)
-        serials = await online()
         return envelope(AccountPage(accounts=[AccountView.of(a, serials) for a in accounts],
                                     total=total, page=query.page, page_size=query.page_size))
 
     @routes.get("/accounts/<id(account):account_id>")
-    @Doc(summary="One account", answer=AccountView)
+    @Doc(summary="One account", answer=AccountView, errors=(Unavailable,))
     async def get_account(account_id: int) -> Response:
-        return await view(await facade.store.get_account(account_id), account_id)
+        serials = await online()
+        return view(await facade.store.get_account(account_id), account_id, serials)
 
     @routes.post("/accounts")
-    @Doc(summary="Create an account", body=AccountBody, answer=AccountView)
+    @Doc(summary="Create an account", body=AccountBody, answer=AccountView,
+         errors=(Unavailable,))
     async def create_account() -> Response:
         body = await read_body(AccountBody)
+        serials = await online()
         try:
             [account] = await facade.store.create_accounts([body.to_new()],
                                                            created_at=facade.clock.now())
@@ -129,13 +134,14 @@ def account_routes(facade: Facade) -> Blueprint:
             raise InvalidParams(str(exc)) from exc
         except AccountExists as exc:
             raise _exists(exc) from exc
-        return await view(account, account.id)
+        return view(account, account.id, serials)
 
     @routes.put("/accounts/<id(account):account_id>")
     @Doc(summary="Change some of an account's fields", body=AccountBody, partial=True,
-         answer=AccountView)
+         answer=AccountView, errors=(Unavailable,))
     async def update_account(account_id: int) -> Response:
         changes = await read_object()
+        serials = await online()
         try:
             account = await facade.store.update_account(
                 account_id, lambda account: updated(account, changes))
@@ -143,7 +149,7 @@ def account_routes(facade: Facade) -> Blueprint:
             raise InvalidParams(str(exc)) from exc
         except AccountExists as exc:
             raise _exists(exc) from exc
-        return await view(account, account_id)
+        return view(account, account_id, serials)
 
     @routes.delete("/accounts/<id(account):account_id>")
     @Doc(summary="Delete an account", answer=AccountsDeleted)

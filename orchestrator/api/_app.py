@@ -76,9 +76,10 @@ async def _answer_error(exc: Exception) -> Response:
 def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: Plan,
                clock: WallClock, materials: MaterialLibrary, access: Access = OPEN,
                host_files: HostFiles = NO_HOST_FILES, core: httpx.AsyncClient | None = None,
-               reply_timeout: float = 10.0) -> QuartTrio:
-    """The API app: changes go to `scheduler` (each answer awaited at most
-    `reply_timeout` seconds, else 50001; None in an API process, see `_forward`), reads
+               queue_timeout: float = 10.0) -> QuartTrio:
+    """The API app: changes go to `scheduler` (each taken from its queue within
+    `queue_timeout` seconds, else refused with 50301; None in an API process, see
+    `_forward`), reads
     and accounts go to `store`; `plan` gates `/api/v1`; `/materials` manages
     `materials`, the library `post` draws from; `access` says who may ask (`_access`:
     ahead of everything, an API process's forwarding included); a new task may name
@@ -97,7 +98,7 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.before_request(limit_body)
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
-                    reply_timeout=reply_timeout, host_files=host_files)
+                    queue_timeout=queue_timeout, host_files=host_files)
 
     @app.before_request
     async def gate() -> None:

@@ -1,7 +1,7 @@
 """What the routes work with: the scheduler's address, the store, the plan and the clock.
 
-The facade holds no state of its own: changes are requests to the scheduler (answered
-under a deadline), reads query the store.
+The facade holds no state of its own: changes are requests to the scheduler (taken
+within a deadline or refused, 50301), reads query the store.
 """
 
 from __future__ import annotations
@@ -12,11 +12,20 @@ from typing import TypeVar
 
 import attrs
 
-from actors import ActorError, Address, Refused, Reply, TaskNotFound, WallClock, WrongTaskState
+from actors import (
+    ActorBusy,
+    ActorError,
+    Address,
+    Refused,
+    Reply,
+    TaskNotFound,
+    WallClock,
+    WrongTaskState,
+)
 from actors.messages import SchedulerMsg
 from scripts import HostFiles
 
-from ..errors import InternalError, InvalidParams, NotFound, OrchestratorError
+from ..errors import InternalError, InvalidParams, NotFound, OrchestratorError, Unavailable
 from ..plans import Plan
 from ..store import Store
 
@@ -50,13 +59,15 @@ class Facade:
     store: Store
     plan: Plan
     clock: WallClock
-    reply_timeout: float
+    queue_timeout: float
     #: The host files a new task may name (`POST /task`); the device actors check again.
     host_files: HostFiles
 
     async def ask(self, make_msg: Callable[[Reply[T]], SchedulerMsg]) -> T:
-        """The scheduler's answer to `make_msg(reply)`.
+        """The scheduler's answer to `make_msg(reply)`: the truth about what was done.
 
+        The request is taken by the scheduler within `queue_timeout` seconds or withdrawn
+        (`Address.request`); once taken, its answer is awaited however long it takes.
         Only a refusal (`actors.Refused`) is the client's fault; any other exception the
         scheduler answers with (a bug's `KeyError`, a store's error) propagates as it is,
         for the app to log and answer 50001.
@@ -64,17 +75,22 @@ class Facade:
         Raises:
             OrchestratorError: the scheduler refused, as `REFUSALS` maps it (`NotFound`:
                 no such task; `InvalidParams`: the task is in the wrong state).
-            InternalError: it did not answer in time, or is gone, or is not here.
+            Unavailable: it could not take the request in time; nothing was done.
+            InternalError: it is gone, or not in this process.
         """
         if self.scheduler is None:
             raise InternalError("internal error: the scheduler is not in this process")
         try:
-            return await self.scheduler.request(make_msg, timeout=self.reply_timeout)
+            return await self.scheduler.request(make_msg, timeout=self.queue_timeout)
         except Refused as exc:
             answer = _answer_to(exc)
             if answer is None:
                 raise
             raise answer from exc
+        except ActorBusy as exc:
+            log.warning("a request was refused: %s", exc)
+            raise Unavailable("the orchestrator is too busy to take this request now, "
+                              "and did nothing: send it again in a moment") from exc
         except ActorError as exc:
             log.error("no answer from the scheduler: %s", exc)
             raise InternalError(f"internal error: {exc}") from exc

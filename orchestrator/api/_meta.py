@@ -6,6 +6,7 @@ from quart import Blueprint, Response
 
 from actors.messages import DeviceSnapshot, ListDevices
 
+from ..errors import Unavailable
 from ._facade import Facade
 from ._openapi import Doc
 from ._render import Devices, License
@@ -24,7 +25,7 @@ def meta_routes(facade: Facade) -> Blueprint:
         return envelope(License.of(facade.plan))
 
     @routes.get("/devices")
-    @Doc(summary="The phones this host sees", answer=Devices)
+    @Doc(summary="The phones this host sees", answer=Devices, errors=(Unavailable,))
     async def devices() -> Response:
         found: list[DeviceSnapshot] = await facade.ask(lambda reply: ListDevices(reply=reply))
         return envelope(Devices(devices=found, total=len(found)))

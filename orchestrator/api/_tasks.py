@@ -12,7 +12,13 @@ from quart import Blueprint, Response
 from actors import Task, TaskFilter, TaskSource, TaskStats, TaskStatus
 from actors.messages import DeleteTasks, RetryTasks, StopTask, SubmitTasks
 
-from ..errors import InvalidParams, NotFound, ScriptNameMissing, ScriptNotApiEnabled
+from ..errors import (
+    InvalidParams,
+    NotFound,
+    ScriptNameMissing,
+    ScriptNotApiEnabled,
+    Unavailable,
+)
 from ._create import CreateTasks, plan_request
 from ._facade import Facade
 from ._openapi import Doc, script_config, script_name
@@ -65,7 +71,7 @@ def task_routes(facade: Facade) -> Blueprint:
     @routes.post("/task")
     @Doc(summary="Create tasks: devices (or accounts) x targets", body=CreateTasks,
          fields={"script_name": script_name(), "script_config": script_config()},
-         answer=Created, errors=(ScriptNameMissing, ScriptNotApiEnabled))
+         answer=Created, errors=(ScriptNameMissing, ScriptNotApiEnabled, Unavailable))
     async def create() -> Response:
         request = await read_body(CreateTasks)
         new = await plan_request(request, now=facade.clock.now(), accounts=facade.store,
@@ -93,7 +99,7 @@ def task_routes(facade: Facade) -> Blueprint:
 
     @routes.delete("/task/batch")
     @Doc(summary="Delete tasks (running ones are stopped first)", body=TaskIds,
-         answer=Deleted)
+         answer=Deleted, errors=(Unavailable,))
     async def delete_batch() -> Response:
         ids = (await read_body(TaskIds)).task_ids
         if not ids:
@@ -103,7 +109,8 @@ def task_routes(facade: Facade) -> Blueprint:
         return envelope(Deleted.of(deleted))
 
     @routes.post("/task/retry-all")
-    @Doc(summary="Every failed task back to pending", answer=Retried)
+    @Doc(summary="Every failed task back to pending", answer=Retried,
+         errors=(Unavailable,))
     async def retry_all() -> Response:
         again: list[Task] = await facade.ask(lambda reply: RetryTasks(task_ids=None, reply=reply))
         return envelope(Retried(retried_count=len(again)))
@@ -114,7 +121,8 @@ def task_routes(facade: Facade) -> Blueprint:
         return _task_view(await facade.store.get_task(task_id), task_id)
 
     @routes.delete("/task/<id(task):task_id>")
-    @Doc(summary="Delete a task (a running one is stopped first)", answer=Deleted)
+    @Doc(summary="Delete a task (a running one is stopped first)", answer=Deleted,
+         errors=(Unavailable,))
     async def delete_task(task_id: int) -> Response:
         deleted: list[int] = await facade.ask(
             lambda reply: DeleteTasks(task_ids=[task_id], reply=reply))
@@ -124,14 +132,14 @@ def task_routes(facade: Facade) -> Blueprint:
 
     @routes.post("/task/<id(task):task_id>/stop")
     @Doc(summary="Stop a running or pending task (another: 40001)", answer=TaskView,
-         errors=(InvalidParams,))
+         errors=(InvalidParams, Unavailable))
     async def stop_task(task_id: int) -> Response:
         task: Task | None = await facade.ask(lambda reply: StopTask(task_id=task_id, reply=reply))
         return _task_view(task, task_id)
 
     @routes.post("/task/<id(task):task_id>/retry")
     @Doc(summary="A failed task back to pending (not failed: 40001)", answer=TaskView,
-         errors=(InvalidParams,))
+         errors=(InvalidParams, Unavailable))
     async def retry_task(task_id: int) -> Response:
         again: list[Task] = await facade.ask(
             lambda reply: RetryTasks(task_ids=[task_id], reply=reply))

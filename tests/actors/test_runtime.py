@@ -11,7 +11,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors._errors import ActorClosed, ActorCrashed, ReplyTimeout
+from actors._errors import ActorBusy, ActorClosed, ActorCrashed
 from actors._mailbox import Address, Inbox, Reply
 from actors._supervise import supervise
 
@@ -43,7 +43,15 @@ class Hold:
     release: trio.Event
 
 
-Msg = Add | Items | Pop | Crash | Hold
+@attrs.frozen(kw_only=True)
+class SlowItems:
+    """Items, answered only once `release` is set (the actor has taken it meanwhile)."""
+
+    release: trio.Event
+    reply: Reply[tuple[int, ...]]
+
+
+Msg = Add | Items | Pop | Crash | Hold | SlowItems
 
 
 async def recorder(inbox: Inbox[Msg]) -> None:
@@ -64,6 +72,9 @@ async def recorder(inbox: Inbox[Msg]) -> None:
                 raise RuntimeError("asked to crash")
             case Hold(release=release):
                 await release.wait()
+            case SlowItems(release=release, reply=reply):
+                await release.wait()
+                reply.send(tuple(items))
 
 
 def start_recorder(*, max_restarts: int = 5, window: float = 60) -> Callable[..., Awaitable[None]]:
@@ -114,19 +125,57 @@ class TestMessages:
             await address.send(Add(n=1))
             assert await items(address) == (1,)
 
-    async def test_request_times_out(self, address: Address[Msg], autojump_clock: object) -> None:
-        """A request not answered in time raises ReplyTimeout; the late answer is dropped."""
+    async def test_a_request_not_taken_in_time_is_withdrawn(
+            self, address: Address[Msg], autojump_clock: object) -> None:
+        """A request the actor has not taken within its timeout raises ActorBusy, and the
+        actor skips it when it gets there: nothing was done."""
+        with trio.fail_after(DEADLINE):
+            release = trio.Event()
+            await address.send(Add(n=1))
+            await address.send(Hold(release=release))
+            start = trio.current_time()
+            with pytest.raises(ActorBusy) as excinfo:
+                await address.request(lambda reply: Pop(reply=reply), timeout=2)
+            assert excinfo.value.name == "recorder"
+            assert "within 2 s" in str(excinfo.value)
+            assert trio.current_time() - start == pytest.approx(2)
+            release.set()
+            assert await items(address) == (1,)  # the Pop was never handled
+
+    async def test_a_full_mailbox_refuses_a_request_at_once(
+            self, address: Address[Msg], autojump_clock: object) -> None:
+        """With no room to queue it, a request raises ActorBusy without waiting."""
         with trio.fail_after(DEADLINE):
             release = trio.Event()
             await address.send(Hold(release=release))
+            await trio.testing.wait_all_tasks_blocked()
+            for n in range(4):
+                address.send_nowait(Add(n=n))
             start = trio.current_time()
-            with pytest.raises(ReplyTimeout) as excinfo:
+            with pytest.raises(ActorBusy, match="mailbox is full"):
                 await address.request(lambda reply: Items(reply=reply), timeout=2)
-            assert isinstance(excinfo.value, TimeoutError)
-            assert excinfo.value.name == "recorder"
-            assert trio.current_time() - start == pytest.approx(2)
+            assert trio.current_time() == start
             release.set()
-            assert await items(address) == ()
+            await trio.testing.wait_all_tasks_blocked()
+            assert await items(address) == (0, 1, 2, 3)
+
+    async def test_a_taken_request_is_answered_however_long_it_takes(
+            self, address: Address[Msg], autojump_clock: object) -> None:
+        """Once the actor has taken a request, its answer is awaited past the timeout:
+        what the caller gets is what was done."""
+        with trio.fail_after(DEADLINE):
+            release = trio.Event()
+            await address.send(Add(n=5))
+            async def release_later() -> None:
+                await trio.sleep(30)
+                release.set()
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(release_later)
+                answer = await address.request(
+                    lambda reply: SlowItems(release=release, reply=reply), timeout=2)
+            assert answer == (5,)
+            assert trio.current_time() >= 30
 
     async def test_full_mailbox_pushes_back(
         self, address: Address[Msg], autojump_clock: object

@@ -77,7 +77,7 @@ class Api:
             assert response.mimetype == "application/json"
             envelope = await response.get_json()
         assert set(envelope) == {"code", "message", "data"}, envelope
-        return Answer(status=response.status_code, **envelope)
+        return Answer(status=response.status_code, headers=response.headers, **envelope)
 
     async def create(self, serials: list[str], targets: list[str], **extra: Any) -> list[int]:
         """Create follow tasks (one per device and target); their ids."""

@@ -7,6 +7,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+import trio
+import trio.testing
 
 import actors
 import orchestrator.api
@@ -93,17 +95,33 @@ async def _deaf(inbox: Inbox[SchedulerMsg]) -> None:
         pass
 
 
-async def test_stuck_scheduler_is_internal_error(farm: Farm) -> None:
-    """A scheduler that does not answer gives 50001 after the reply timeout, not a hang."""
-    deaf = await farm.nursery.start(partial(supervise, "scheduler", _deaf))
-    app = create_app(scheduler=deaf, store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials, reply_timeout=0.05)
+async def _behind(woken: trio.Event, took: list[SchedulerMsg],
+                  inbox: Inbox[SchedulerMsg]) -> None:
+    """A scheduler far behind: it takes nothing until `woken`, then notes what it takes."""
+    await woken.wait()
+    async for msg in inbox:
+        took.append(msg)
+
+
+async def test_a_scheduler_too_far_behind_is_50301_and_nothing_is_done(farm: Farm) -> None:
+    """A request the scheduler does not take within the queue timeout is answered 50301
+    with `Retry-After`, and withdrawn: when the scheduler catches up, it finds nothing
+    of it to do."""
+    woken, took = trio.Event(), list[SchedulerMsg]()
+    behind = await farm.nursery.start(partial(supervise, "scheduler",
+                                              partial(_behind, woken, took)))
+    app = create_app(scheduler=behind, store=farm.store, plan=default_plan(),
+                     clock=farm.clock, materials=farm.materials, queue_timeout=0.05)
     api = Api(client=app.test_client())
-    for method, path in [("GET", "devices"), ("POST", "task/1/stop"), ("POST", "task/retry-all")]:
-        answer = await api(method, path)
-        assert (answer.status, answer.code, answer.data) == (500, 50001, None)
-        assert "did not reply" in answer.message
-    deaf.stop()
+    for method, path, body in SCHEDULER_ROUTES:
+        answer = await api(method, path, body)
+        assert (answer.status, answer.code, answer.data) == (503, 50301, None), path
+        assert answer.headers["Retry-After"] == "1"
+        assert "did nothing" in answer.message
+    woken.set()
+    await trio.testing.wait_all_tasks_blocked()
+    assert took == []
+    behind.stop()
 
 
 async def _failing(error: Exception, inbox: Inbox[SchedulerMsg]) -> None:

@@ -164,8 +164,9 @@ class TestDocument:
 
     async def test_error_answers(self, document: dict[str, Any]) -> None:
         """Every operation may answer 40101 (with `WWW-Authenticate: Bearer`), 40301 and
-        50001; those that read input 40001, those with an id 40401; `POST /task` 40002
-        and 40003 too. Each is the envelope."""
+        50001; those that read input 40001, those with an id 40401; those that ask the
+        scheduler 50301 (with `Retry-After`); `POST /task` 40002 and 40003 too. Each is
+        the envelope."""
         codes: dict[str, list[int]] = {}
         for name, answer in document["components"]["responses"].items():
             schema = answer["content"]["application/json"]["schema"]
@@ -181,10 +182,16 @@ class TestDocument:
                     for status, ref in refs.items() if status != "200"}
 
         always = {"401": [40101], "403": [40301], "500": [50001]}
-        assert answers("/api/v1/devices", "get") == always
+        busy = {"503": [50301]}
+        assert answers("/api/v1/devices", "get") == {**always, **busy}
         assert answers("/api/v1/task", "get") == {**always, "400": [40001]}
-        assert answers("/api/v1/task", "post") == {**always, "400": [40001, 40002, 40003]}
+        assert answers("/api/v1/task", "post") == {**always, **busy,
+                                                   "400": [40001, 40002, 40003]}
         assert answers("/api/v1/task/{task_id}", "get") == {**always, "404": [40401]}
+        assert answers("/api/v1/task/{task_id}/stop", "post") == {
+            **always, **busy, "400": [40001], "404": [40401]}
+        assert document["components"]["responses"]["Unavailable"]["headers"] == {
+            "retry-after": {"required": True, "schema": {"type": "string", "const": "1"}}}
         assert document["security"] == [{}, {"bearer": []}]
 
 
