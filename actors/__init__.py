@@ -5,15 +5,6 @@ package imports `scripts` and states what it needs from outside as protocols
 (`TaskStore`, `TaskRunner`); `orchestrator` implements and wires them.
 """
 
-from ._accounts import (
-    Account,
-    AccountExists,
-    AccountFilter,
-    AccountStatus,
-    LoginState,
-    NewAccount,
-    Platform,
-)
 from ._clock import WallClock
 from ._device import run_device
 from ._errors import (
@@ -27,7 +18,7 @@ from ._errors import (
 )
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
-from ._ports import AccountStore, RunResult, TaskFailed, TaskRunner, TaskStore
+from ._ports import RunResult, TaskFailed, TaskRunner, TaskStore
 from ._runner import ScriptRunner
 from ._scheduler import (
     INTERRUPTED_REMARK,
@@ -41,21 +32,13 @@ from ._watcher import DeviceActorFactory, run_watcher
 
 __all__ = [
     "INTERRUPTED_REMARK",
-    "Account",
-    "AccountExists",
-    "AccountFilter",
-    "AccountStatus",
-    "AccountStore",
     "ActorClosed",
     "ActorCrashed",
     "ActorError",
     "Address",
     "DeviceActorFactory",
     "Inbox",
-    "LoginState",
-    "NewAccount",
     "NewTask",
-    "Platform",
     "Refused",
     "Reply",
     "ReplyTimeout",

@@ -11,9 +11,9 @@ from collections.abc import Collection, Sequence
 import attrs
 from quart import Blueprint, Response, request
 
-from actors import Account, AccountExists, AccountFilter, AccountStatus, LoginState, Platform
 from actors.messages import DeviceSnapshot, ListDevices
 
+from ..accounts import Account, AccountExists, AccountFilter, AccountStatus, LoginState, Platform
 from ..errors import InvalidParams, NotFound
 from ._account_input import AccountBody, BadAccount, RowError, parse_import, updated
 from ._facade import Facade

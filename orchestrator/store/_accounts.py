@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from actors import (
+from ..accounts import (
     Account,
     AccountExists,
     AccountFilter,
@@ -22,7 +22,6 @@ from actors import (
     NewAccount,
     Platform,
 )
-
 from ._sql import Cursor, Dialect
 
 T = TypeVar("T")

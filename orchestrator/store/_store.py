@@ -22,8 +22,9 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 import trio
 
-from actors import AccountStore, NewTask, Task, TaskFilter, TaskStats, TaskStatus, TaskStore
+from actors import NewTask, Task, TaskFilter, TaskStats, TaskStatus, TaskStore
 
+from ..accounts import AccountStore
 from ._accounts import AccountQueries, SqlAccountStore
 from ._schema import migrate
 from ._sql import (

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 import pytest
 
-from actors import (
+from orchestrator.accounts import (
     AccountExists,
     AccountFilter,
     AccountStatus,

@@ -18,7 +18,6 @@ import trio
 import trio.testing
 
 from actors import (
-    NewAccount,
     NewTask,
     Task,
     TaskFilter,
@@ -27,6 +26,7 @@ from actors import (
     TaskStatus,
     TaskStore,
 )
+from orchestrator.accounts import NewAccount
 from orchestrator.store import SchemaTooNew, Store, open_sqlite_store
 from orchestrator.store._schema import MIGRATIONS, _filter_counts, migrate
 from orchestrator.store._sql import (
