@@ -107,7 +107,7 @@ def account_routes(facade: Facade) -> Blueprint:
         query = read_query(AccountQuery)
         where = AccountFilter(platform=query.platform, device=query.device,
                               logined=query.logined, status=query.status, tag=query.tag)
-        accounts, total = await facade.store.list_accounts(
+        accounts, total = await facade.store.accounts.list_accounts(
             where, offset=query.offset, limit=query.page_size)
         serials = await online()
         return envelope(AccountPage(accounts=[AccountView.of(a, serials) for a in accounts],
@@ -116,15 +116,15 @@ def account_routes(facade: Facade) -> Blueprint:
     @routes.get("/accounts/<id(account):account_id>")
     @Doc(summary="One account", answer=AccountView)
     async def get_account(account_id: int) -> Response:
-        return await view(await facade.store.get_account(account_id), account_id)
+        return await view(await facade.store.accounts.get_account(account_id), account_id)
 
     @routes.post("/accounts")
     @Doc(summary="Create an account", body=AccountBody, answer=AccountView)
     async def create_account() -> Response:
         body = await read_body(AccountBody)
         try:
-            [account] = await facade.store.create_accounts([body.to_new()],
-                                                           created_at=facade.clock.now())
+            [account] = await facade.store.accounts.create_accounts(
+                [body.to_new()], created_at=facade.clock.now())
         except BadAccount as exc:
             raise InvalidParams(str(exc)) from exc
         except AccountExists as exc:
@@ -137,7 +137,7 @@ def account_routes(facade: Facade) -> Blueprint:
     async def update_account(account_id: int) -> Response:
         changes = await read_object()
         try:
-            account = await facade.store.update_account(
+            account = await facade.store.accounts.update_account(
                 account_id, lambda account: updated(account, changes))
         except BadAccount as exc:
             raise InvalidParams(str(exc)) from exc
@@ -148,7 +148,7 @@ def account_routes(facade: Facade) -> Blueprint:
     @routes.delete("/accounts/<id(account):account_id>")
     @Doc(summary="Delete an account", answer=AccountsDeleted)
     async def delete_account(account_id: int) -> Response:
-        if not await facade.store.delete_account(account_id):
+        if not await facade.store.accounts.delete_account(account_id):
             raise NotFound(f"account {account_id} not found")
         return envelope(AccountsDeleted(deleted_count=1, account_ids=[account_id]))
 
@@ -165,8 +165,8 @@ def account_routes(facade: Facade) -> Blueprint:
             raise InvalidParams("$: the import has no accounts")
         if not errors:
             try:
-                created = await facade.store.create_accounts([new for _, new in rows],
-                                                             created_at=facade.clock.now())
+                created = await facade.store.accounts.create_accounts(
+                    [new for _, new in rows], created_at=facade.clock.now())
             except AccountExists as exc:
                 errors = [RowError(line=rows[index][0], field="username",
                                    message=f"@{held.username} already exists on"

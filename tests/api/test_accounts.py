@@ -54,7 +54,7 @@ class TestCreateAndRead:
         assert (await farm.api("GET", f"accounts/{made['id']}")).data == made
         listed = await farm.api("GET", "accounts")
         assert listed.data == {"accounts": [made], "total": 1, "page": 1, "page_size": 20}
-        stored = await farm.store.get_account(made["id"])
+        stored = await farm.store.accounts.get_account(made["id"])
         assert stored is not None
         assert stored.password == "s3cret"
 
@@ -128,7 +128,7 @@ class TestUpdateAndDelete:
         assert answer.code == 0, answer
         assert answer.data == made | {"device": "p9", "status": 1, "status_text": "disabled",
                                       "username": "Alice2"}
-        stored = await farm.store.get_account(made["id"])
+        stored = await farm.store.accounts.get_account(made["id"])
         assert stored is not None
         assert stored.password == "pw"
         answer = await farm.api("PUT", f"accounts/{made['id']}", {"device": None,

@@ -509,7 +509,7 @@ class TestLanes:
             await assert_counts(beside)
             [task] = await create(store)
             await assert_counts(beside, pending=1)
-            await cast(Store, beside).create_accounts(
+            await cast(Store, beside).accounts.create_accounts(
                 [NewAccount(username="alice", packagename="com.zhiliaoapp.musically")],
                 created_at=NOW)
             await store.mark_running({task.id: NOW})
