@@ -89,8 +89,9 @@ class Api:
 
 
 @attrs.frozen(kw_only=True)
-class Farm:
-    """The app and the real parts behind it."""
+class AppAndCore:
+    """The app (through its test client) and the core behind it: the store, the scheduler,
+    and the device actors that `plug` starts."""
 
     api: Api
     store: Store
@@ -139,7 +140,7 @@ def plan() -> Plan:
 
 
 @pytest.fixture
-async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[Farm]:
+async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[AppAndCore]:
     async with open_sqlite_store(tmp_path / "tasks.db") as store, \
             trio.open_nursery() as nursery:
         clock = WallClock()
@@ -150,12 +151,12 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[Farm]:
         host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
         app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
                          materials=materials, host_files=host_files)
-        yield Farm(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
-                   clock=clock, materials=materials, host_files=host_files,
-                   nursery=nursery)
+        yield AppAndCore(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
+                         clock=clock, materials=materials, host_files=host_files,
+                         nursery=nursery)
         nursery.cancel_scope.cancel(reason="test over")
 
 
 @pytest.fixture
-def api(farm: Farm) -> Api:
+def api(farm: AppAndCore) -> Api:
     return farm.api

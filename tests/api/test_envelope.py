@@ -26,7 +26,7 @@ from orchestrator.plans import default_plan
 from orchestrator.store import open_sqlite_store
 
 from ..actors.test_disk_full import BULKY_NOTE, fill_disk, free_disk
-from .conftest import Api, Farm
+from .conftest import Api, AppAndCore
 
 
 @pytest.mark.parametrize("path", ["/", "/api/v1", "/api/v2/task", "/api/v1/tasks",
@@ -78,7 +78,7 @@ async def test_bad_body(api: Api, method: str, path: str, raw: bytes, message: s
     assert answer.message.startswith(message)
 
 
-async def test_form_content_type_is_read_as_json(farm: Farm) -> None:
+async def test_form_content_type_is_read_as_json(farm: AppAndCore) -> None:
     """curl's `-d` without `-H` sends form data's Content-Type; the JSON is read anyway."""
     response = await farm.api.client.post(
         "/api/v1/task", data=b'{"serials":["s1"],"script_name":"follow",'
@@ -93,7 +93,7 @@ async def _deaf(inbox: Inbox[SchedulerMsg]) -> None:
         pass
 
 
-async def test_stuck_scheduler_is_internal_error(farm: Farm) -> None:
+async def test_stuck_scheduler_is_internal_error(farm: AppAndCore) -> None:
     """A scheduler that does not answer gives 50001 after the reply timeout, not a hang."""
     deaf = await farm.nursery.start(partial(supervise, "scheduler", _deaf))
     app = create_app(scheduler=deaf, store=farm.store, plan=default_plan(), clock=farm.clock,
@@ -127,7 +127,7 @@ SCHEDULER_ROUTES = [("POST", "task/1/stop", None), ("POST", "task/1/retry", None
     ValueError("task 1 is broken"), LookupError("task 1 not found"), Refused("unlisted")],
     ids=lambda error: type(error).__name__)
 async def test_a_fault_in_the_scheduler_is_internal_error(
-        farm: Farm, error: Exception, caplog: pytest.LogCaptureFixture) -> None:
+        farm: AppAndCore, error: Exception, caplog: pytest.LogCaptureFixture) -> None:
     """Only a refusal `REFUSALS` lists is the client's fault: any other exception the
     scheduler answers with, a builtin `ValueError` or `LookupError` as much as a
     `KeyError` (or a refusal nobody mapped), is a bug, answered 50001 and logged with
@@ -159,7 +159,7 @@ def test_every_refusal_has_an_answer() -> None:
     assert (REFUSALS[TaskNotFound], REFUSALS[WrongTaskState]) == (NotFound, InvalidParams)
 
 
-async def test_gone_scheduler_is_internal_error(farm: Farm) -> None:
+async def test_gone_scheduler_is_internal_error(farm: AppAndCore) -> None:
     address = await farm.nursery.start(partial(supervise, "scheduler", _deaf))
     address.stop()
     app = create_app(scheduler=address, store=farm.store, plan=default_plan(),
@@ -168,7 +168,7 @@ async def test_gone_scheduler_is_internal_error(farm: Farm) -> None:
     assert (answer.code, answer.message) == (50001, "internal error: actor 'scheduler' is closed")
 
 
-async def test_unexpected_exception_is_logged(farm: Farm, tmp_path: Path,
+async def test_unexpected_exception_is_logged(farm: AppAndCore, tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     """An exception nobody expected (here: a closed store) is 50001, logged with traceback."""
     async with open_sqlite_store(tmp_path / "closed.db") as store:
@@ -184,7 +184,7 @@ async def test_unexpected_exception_is_logged(farm: Farm, tmp_path: Path,
     assert record.exc_info is not None
 
 
-async def test_a_full_disk_is_said_as_it_is(farm: Farm, api: Api) -> None:
+async def test_a_full_disk_is_said_as_it_is(farm: AppAndCore, api: Api) -> None:
     """The database refusing a write (a full disk) is 50001 naming why, not only the
     exception's class; once space comes back the same request is taken."""
     body = {"serials": ["p1"], "script_name": "follow",
