@@ -5,15 +5,6 @@ package imports `scripts` and states what it needs from outside as protocols
 (`TaskStore`, `TaskRunner`); `orchestrator` implements and wires them.
 """
 
-from ._accounts import (
-    Account,
-    AccountExists,
-    AccountFilter,
-    AccountStatus,
-    LoginState,
-    NewAccount,
-    Platform,
-)
 from ._clock import WallClock
 from ._device import run_device
 from ._errors import (
@@ -27,7 +18,7 @@ from ._errors import (
 )
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
-from ._ports import AccountStore, RunResult, TaskEnd, TaskFailed, TaskRunner, TaskStore
+from ._ports import RunResult, TaskEnd, TaskFailed, TaskRunner, TaskStore
 from ._runner import ScriptRunner
 from ._scheduler import (
     INTERRUPTED_REMARK,
@@ -41,11 +32,6 @@ from ._watcher import DeviceActorFactory, run_watcher
 
 __all__ = [
     "INTERRUPTED_REMARK",
-    "Account",
-    "AccountExists",
-    "AccountFilter",
-    "AccountStatus",
-    "AccountStore",
     "ActorBusy",
     "ActorClosed",
     "ActorCrashed",
@@ -53,10 +39,7 @@ __all__ = [
     "Address",
     "DeviceActorFactory",
     "Inbox",
-    "LoginState",
-    "NewAccount",
     "NewTask",
-    "Platform",
     "Refused",
     "Reply",
     "RunResult",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
 
-from ._accounts import Account, AccountFilter, NewAccount, Platform
 from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
 
-__all__ = ["AccountStore", "RunResult", "TaskEnd", "TaskFailed", "TaskRunner", "TaskStore"]
+__all__ = ["RunResult", "TaskEnd", "TaskFailed", "TaskRunner", "TaskStore"]
 
 
 class TaskStore(Protocol):
@@ -66,47 +65,6 @@ class TaskStore(Protocol):
         but those whose moment had not come (handed over ahead, never started) pending."""
 
     async def aclose(self) -> None: ...
-
-
-class AccountStore(Protocol):
-    """Durable accounts. Every method is one transaction; all run off the trio thread.
-
-    Usernames match case-insensitively within a platform.
-    """
-
-    async def create_accounts(self, accounts: Sequence[NewAccount], *,
-                              created_at: float) -> list[Account]:
-        """Insert all of `accounts` (all or none), in order.
-
-        Raises:
-            AccountExists: names already stored (the batch itself must not repeat one).
-        """
-
-    async def get_account(self, account_id: int) -> Account | None: ...
-
-    async def list_accounts(self, where: AccountFilter, *, offset: int,
-                            limit: int) -> tuple[list[Account], int]:
-        """One page of accounts matching `where`, oldest first, and how many match in all."""
-
-    async def find_accounts(self, platform: Platform,
-                            usernames: Sequence[str]) -> list[Account]:
-        """The stored accounts among `usernames` on `platform`, in no particular order."""
-
-    async def accounts_on(self, platform: Platform, serials: Sequence[str]) -> list[Account]:
-        """The accounts of `platform` bound to any of `serials`, oldest first."""
-
-    async def update_account(self, account_id: int,
-                             change: Callable[[Account], NewAccount]) -> Account | None:
-        """Replace the account's fields with `change(account)`, read and written in one
-        transaction (`change` runs on the store's thread; what it raises, this raises).
-        None if there is no such account.
-
-        Raises:
-            AccountExists: the new name is already another account's.
-        """
-
-    async def delete_account(self, account_id: int) -> bool:
-        """Delete the account; False if there was none."""
 
 
 @attrs.frozen

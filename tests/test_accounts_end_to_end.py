@@ -14,13 +14,13 @@ import trio
 from orchestrator.simulator import Phone, open_simulator
 from orchestrator.simulator.apps import SocialApp
 
-from .test_end_to_end import API_PLACES, DEADLINE, Farm, ended, open_farm
+from .test_end_to_end import API_PLACES, DEADLINE, ServiceAndPhones, ended, open_farm
 
 CLONE = "com.zhiliaoapp.musically.clone"
 
 
 @API_PLACES
-async def farm(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Farm]:
+async def farm(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[ServiceAndPhones]:
     """Two phones with the stock apps, and `clone-1` with only a clone of TikTok."""
     async with open_simulator(2) as sim:
         sim.farm.plug(Phone("clone-1", apps=[
@@ -29,7 +29,7 @@ async def farm(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[
             yield farm
 
 
-async def accounts(farm: Farm, *rows: dict[str, Any]) -> None:
+async def accounts(farm: ServiceAndPhones, *rows: dict[str, Any]) -> None:
     """Store `rows` through the import, and put them on their phones' apps (logged in
     unless the row's `logined` is 0)."""
     await farm.call("POST", "/accounts/import", json=list(rows))
@@ -39,13 +39,14 @@ async def accounts(farm: Farm, *rows: dict[str, Any]) -> None:
         app.add_account(row["username"], logged_in=row.get("logined", 1) == 1)
 
 
-async def run(farm: Farm, body: dict[str, Any]) -> list[dict[str, Any]]:
+async def run(farm: ServiceAndPhones, body: dict[str, Any]) -> list[dict[str, Any]]:
     """Create the tasks of `body` and wait until they all ended; the tasks, in order."""
     created = await farm.call("POST", "/task", json=body)
     return [await farm.wait_for(task_id, ended) for task_id in created["task_ids"]]
 
 
-def follows(farm: Farm, serial: str, username: str, *, package: str | None = None) -> set[str]:
+def follows(farm: ServiceAndPhones, serial: str, username: str, *,
+            package: str | None = None) -> set[str]:
     app = farm.phone(serial).apps[package or "com.zhiliaoapp.musically"]
     assert isinstance(app, SocialApp)
     account = app.account(username)
@@ -53,7 +54,7 @@ def follows(farm: Farm, serial: str, username: str, *, package: str | None = Non
     return account.following
 
 
-async def test_usernames_run_as_their_accounts(farm: Farm) -> None:
+async def test_usernames_run_as_their_accounts(farm: ServiceAndPhones) -> None:
     """Each account's phone switches to it and follows; the phone's other accounts don't."""
     await accounts(farm, {"username": "ua", "device": "sim-0001"},
                    {"username": "ub", "device": "sim-0002"})
@@ -70,7 +71,7 @@ async def test_usernames_run_as_their_accounts(farm: Farm) -> None:
         assert account.following == set()
 
 
-async def test_multi_account_runs_each_account_in_turn(farm: Farm) -> None:
+async def test_multi_account_runs_each_account_in_turn(farm: ServiceAndPhones) -> None:
     """Every enabled account of each phone follows, one after another; a disabled one is
     left alone; a clone app is driven by its own package; an account the app has logged
     out fails with a clear remark."""
@@ -106,7 +107,7 @@ async def test_multi_account_runs_each_account_in_turn(farm: Farm) -> None:
         assert later["start_time"] >= earlier["end_time"]  # one after another
 
 
-async def test_unknown_account_creates_nothing(farm: Farm) -> None:
+async def test_unknown_account_creates_nothing(farm: ServiceAndPhones) -> None:
     await accounts(farm, {"username": "known", "device": "sim-0001"})
     answer = (await farm.api.post("/api/v1/task", json={
         "usernames": ["known", "@nobody"], "script_name": "follow",

@@ -29,7 +29,9 @@ DEADLINE = 60
 
 
 @attrs.frozen
-class Farm:
+class ServiceAndPhones:
+    """The orchestrator's service on `sim`'s phones, and a client of its API."""
+
     sim: Simulator
     api: httpx.AsyncClient
     running: Running
@@ -67,7 +69,7 @@ def ended(task: dict[str, Any]) -> bool:
 @asynccontextmanager
 async def open_farm(sim: Simulator, data_dir: Path, *,
                     scheduling: SchedulerSettings | None = None,
-                    api_processes: int = 0) -> AsyncIterator[Farm]:
+                    api_processes: int = 0) -> AsyncIterator[ServiceAndPhones]:
     """The orchestrator on `sim`'s ADB server, once its watcher reports every phone."""
     async with trio.open_nursery() as nursery:
         settings = Settings(port=0, data_dir=data_dir, adb_host=sim.host, adb_port=sim.port,
@@ -75,7 +77,7 @@ async def open_farm(sim: Simulator, data_dir: Path, *,
                             api_processes=api_processes)
         running = await nursery.start(functools.partial(run_orchestrator, settings))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
-            farm = Farm(sim, api, running)
+            farm = ServiceAndPhones(sim, api, running)
             with trio.fail_after(DEADLINE):
                 while True:
                     if (await farm.call("GET", "/devices"))["total"] == len(sim.farm):
@@ -91,13 +93,13 @@ API_PLACES = pytest.fixture(params=[0, 1], ids=["api-here", "api-process"])
 
 
 @API_PLACES
-async def farm(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Farm]:
+async def farm(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[ServiceAndPhones]:
     async with open_simulator(3) as sim, open_farm(sim, tmp_path,
                                                    api_processes=request.param) as farm:
         yield farm
 
 
-async def test_follow_really_follows(farm: Farm) -> None:
+async def test_follow_really_follows(farm: ServiceAndPhones) -> None:
     """2 phones x 2 users: four tasks, and each phone's account follows both users."""
     with trio.fail_after(DEADLINE):
         created = await farm.call("POST", "/task", json={
@@ -115,7 +117,7 @@ async def test_follow_really_follows(farm: Farm) -> None:
     assert farm.tiktok("sim-0003").current.following == set()  # type: ignore[union-attr]
 
 
-async def test_stop_frees_a_hung_phone_within_a_second(farm: Farm) -> None:
+async def test_stop_frees_a_hung_phone_within_a_second(farm: ServiceAndPhones) -> None:
     """A running script on a phone that hangs is stopped within 1 s; the phone then
     runs its next task."""
     phone = farm.phone("sim-0001")
@@ -136,7 +138,7 @@ async def test_stop_frees_a_hung_phone_within_a_second(farm: Farm) -> None:
     assert farm.tiktok("sim-0001").current.follows("dave")  # type: ignore[union-attr]
 
 
-async def test_a_phone_pulled_mid_task(farm: Farm) -> None:
+async def test_a_phone_pulled_mid_task(farm: ServiceAndPhones) -> None:
     """The running task fails saying the device disconnected; the next one waits for
     the phone and runs when it is back."""
     phone = farm.phone("sim-0002")

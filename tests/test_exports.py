@@ -21,14 +21,12 @@ NO_SURFACE = {"orchestrator"}
 
 PUBLIC: dict[str, list[str]] = {
     "actors": [
-        "INTERRUPTED_REMARK", "Account", "AccountExists", "AccountFilter", "AccountStatus",
-        "AccountStore", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError", "Address",
-        "DeviceActorFactory", "Inbox", "LoginState", "NewAccount", "NewTask", "Platform",
-        "Refused", "Reply", "RunResult", "SchedulerSettings", "ScriptRunner",
-        "Task", "TaskEnd", "TaskFailed", "TaskFilter", "TaskNotFound", "TaskRunner", "TaskSource",
-        "TaskStats", "TaskStatus", "TaskStore", "WallClock", "WrongTaskState",
-        "recover_interrupted", "run_device", "run_scheduler", "run_watcher", "serve_scheduler",
-        "supervise",
+        "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError",
+        "Address", "DeviceActorFactory", "Inbox", "NewTask", "Refused", "Reply", "RunResult",
+        "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed", "TaskFilter",
+        "TaskNotFound", "TaskRunner", "TaskSource", "TaskStats", "TaskStatus", "TaskStore",
+        "WallClock", "WrongTaskState", "recover_interrupted", "run_device", "run_scheduler",
+        "run_watcher", "serve_scheduler", "supervise",
     ],
     "actors.messages": [
         "CancelRun", "DeleteTasks", "DeviceDown", "DeviceMsg", "DeviceSnapshot", "DeviceUp",
@@ -62,6 +60,10 @@ PUBLIC: dict[str, list[str]] = {
         "like_latest", "like_post", "message_shown", "open_post", "open_profile",
         "parse_count", "read_followers", "read_profile", "send_message", "switch_account",
         "unfollow", "upload", "warm_up",
+    ],
+    "orchestrator.accounts": [
+        "Account", "AccountExists", "AccountFilter", "AccountStatus", "AccountStore",
+        "LoginState", "NewAccount", "Platform",
     ],
     "orchestrator.api": [
         "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",

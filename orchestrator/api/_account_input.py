@@ -20,10 +20,10 @@ from typing import Any
 import attrs
 import cattrs
 
-from actors import Account, AccountStatus, LoginState, NewAccount, Platform
 from scripts.apps import load_app
 from scripts.convert import problems
 
+from ..accounts import Account, AccountStatus, LoginState, NewAccount, Platform
 from ..converter import make_converter
 from ._body import BadInput, check_value, parse_json
 

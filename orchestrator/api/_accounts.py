@@ -11,9 +11,9 @@ from collections.abc import Collection, Sequence
 import attrs
 from quart import Blueprint, Response, request
 
-from actors import Account, AccountExists, AccountFilter, AccountStatus, LoginState, Platform
 from actors.messages import DeviceSnapshot, ListDevices
 
+from ..accounts import Account, AccountExists, AccountFilter, AccountStatus, LoginState, Platform
 from ..errors import InvalidParams, NotFound, Unavailable
 from ._account_input import AccountBody, BadAccount, RowError, parse_import, updated
 from ._facade import Facade
@@ -110,7 +110,7 @@ def account_routes(facade: Facade) -> Blueprint:
         where = AccountFilter(platform=query.platform, device=query.device,
                               logined=query.logined, status=query.status, tag=query.tag)
         serials = await online()
-        accounts, total = await facade.store.list_accounts(
+        accounts, total = await facade.store.accounts.list_accounts(
             where, offset=query.offset, limit=query.page_size)
         return envelope(AccountPage(accounts=[AccountView.of(a, serials) for a in accounts],
                                     total=total, page=query.page, page_size=query.page_size))
@@ -119,7 +119,7 @@ def account_routes(facade: Facade) -> Blueprint:
     @Doc(summary="One account", answer=AccountView, errors=(Unavailable,))
     async def get_account(account_id: int) -> Response:
         serials = await online()
-        return view(await facade.store.get_account(account_id), account_id, serials)
+        return view(await facade.store.accounts.get_account(account_id), account_id, serials)
 
     @routes.post("/accounts")
     @Doc(summary="Create an account", body=AccountBody, answer=AccountView,
@@ -128,8 +128,8 @@ def account_routes(facade: Facade) -> Blueprint:
         body = await read_body(AccountBody)
         serials = await online()
         try:
-            [account] = await facade.store.create_accounts([body.to_new()],
-                                                           created_at=facade.clock.now())
+            [account] = await facade.store.accounts.create_accounts(
+                [body.to_new()], created_at=facade.clock.now())
         except BadAccount as exc:
             raise InvalidParams(str(exc)) from exc
         except AccountExists as exc:
@@ -143,7 +143,7 @@ def account_routes(facade: Facade) -> Blueprint:
         changes = await read_object()
         serials = await online()
         try:
-            account = await facade.store.update_account(
+            account = await facade.store.accounts.update_account(
                 account_id, lambda account: updated(account, changes))
         except BadAccount as exc:
             raise InvalidParams(str(exc)) from exc
@@ -154,7 +154,7 @@ def account_routes(facade: Facade) -> Blueprint:
     @routes.delete("/accounts/<id(account):account_id>")
     @Doc(summary="Delete an account", answer=AccountsDeleted)
     async def delete_account(account_id: int) -> Response:
-        if not await facade.store.delete_account(account_id):
+        if not await facade.store.accounts.delete_account(account_id):
             raise NotFound(f"account {account_id} not found")
         return envelope(AccountsDeleted(deleted_count=1, account_ids=[account_id]))
 
@@ -171,8 +171,8 @@ def account_routes(facade: Facade) -> Blueprint:
             raise InvalidParams("$: the import has no accounts")
         if not errors:
             try:
-                created = await facade.store.create_accounts([new for _, new in rows],
-                                                             created_at=facade.clock.now())
+                created = await facade.store.accounts.create_accounts(
+                    [new for _, new in rows], created_at=facade.clock.now())
             except AccountExists as exc:
                 errors = [RowError(line=rows[index][0], field="username",
                                    message=f"@{held.username} already exists on"

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import attrs
 
-from actors import Account, AccountStatus, AccountStore, NewTask, Platform, TaskSource
+from actors import NewTask, TaskSource
 from scripts import (
     SCRIPTS,
     HostFiles,
@@ -30,6 +30,7 @@ from scripts import (
     plan_tasks,
 )
 
+from ..accounts import Account, AccountStatus, AccountStore, Platform
 from ..converter import Range
 from ..errors import InvalidParams, ScriptNameMissing, ScriptNotApiEnabled
 

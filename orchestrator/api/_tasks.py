@@ -74,8 +74,8 @@ def task_routes(facade: Facade) -> Blueprint:
          answer=Created, errors=(ScriptNameMissing, ScriptNotApiEnabled, Unavailable))
     async def create() -> Response:
         request = await read_body(CreateTasks)
-        new = await plan_request(request, now=facade.clock.now(), accounts=facade.store,
-                                 host_files=facade.host_files)
+        new = await plan_request(request, now=facade.clock.now(),
+                                 accounts=facade.store.accounts, host_files=facade.host_files)
         stored: list[Task] = await facade.ask(lambda reply: SubmitTasks(tasks=new, reply=reply))
         return envelope(Created.of(stored))
 

@@ -1,4 +1,5 @@
-"""Durable state: the `TaskStore` and `AccountStore` of `actors`, on SQLite or PostgreSQL."""
+"""Durable state: the `TaskStore` of `actors` and the `AccountStore` of
+`orchestrator.accounts`, on SQLite or PostgreSQL."""
 
 from ._open import DATABASE_ERRORS, open_store
 from ._postgres import open_postgres_store

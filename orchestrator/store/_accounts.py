@@ -1,4 +1,5 @@
-"""The `AccountStore` half of the SQL store: its statements, rows, and methods.
+"""The SQL store's `AccountStore`: its statements, rows, and methods, run on the lanes of
+the task store it shares a database with.
 
 Usernames are compared as `lower(username)`, which the unique index on
 (platform, lower(username)) serves.
@@ -6,14 +7,13 @@ Usernames are compared as `lower(username)`, which the unique index on
 
 from __future__ import annotations
 
-import abc
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from actors import (
+from ..accounts import (
     Account,
     AccountExists,
     AccountFilter,
@@ -22,7 +22,6 @@ from actors import (
     NewAccount,
     Platform,
 )
-
 from ._sql import Cursor, Dialect
 
 T = TypeVar("T")
@@ -99,17 +98,22 @@ def account_from_row(row: Sequence[Any]) -> Account:
                    tags=tuple(json.loads(tags)), created_at=float(created_at))
 
 
-class SqlAccountStore(abc.ABC):
-    """The account methods of the SQL store; it runs them with its `_read`/`_write`."""
+class Lane(Protocol):
+    """One of the store's lanes: runs `fn` in one transaction, on the lane's thread, and
+    returns what `fn` returns (raises what it raises)."""
 
-    _dialect: Dialect
-    _accounts: AccountQueries
+    async def __call__(self, fn: Callable[[Cursor], T], /) -> T: ...
 
-    @abc.abstractmethod
-    async def _read(self, fn: Callable[[Any], T]) -> T: ...
 
-    @abc.abstractmethod
-    async def _write(self, fn: Callable[[Any], T]) -> T: ...
+class SqlAccountStore:
+    """The accounts, on the lanes of the task store they share a database with: its write
+    lane is the database's one writer, so an account's write joins its group commits."""
+
+    def __init__(self, dialect: Dialect, *, read: Lane, write: Lane) -> None:
+        self._dialect = dialect
+        self._read = read
+        self._write = write
+        self._q = AccountQueries.for_dialect(dialect)
 
     async def create_accounts(self, accounts: Sequence[NewAccount], *,
                               created_at: float) -> list[Account]:
@@ -120,7 +124,7 @@ class SqlAccountStore(abc.ABC):
                 raise AccountExists(taken)
             created = []
             for new in accounts:
-                cur.execute(self._accounts.insert, [*_fields_row(new), created_at])
+                cur.execute(self._q.insert, [*_fields_row(new), created_at])
                 created.append(account_from_row(cur.fetchone()))
             return created
 
@@ -146,11 +150,11 @@ class SqlAccountStore(abc.ABC):
     async def find_accounts(self, platform: Platform,
                             usernames: Sequence[str]) -> list[Account]:
         names = json.dumps([name.lower() for name in usernames])
-        return await self._read(lambda cur: self._all(cur, self._accounts.by_names,
+        return await self._read(lambda cur: self._all(cur, self._q.by_names,
                                                       [platform.value, names]))
 
     async def accounts_on(self, platform: Platform, serials: Sequence[str]) -> list[Account]:
-        return await self._read(lambda cur: self._all(cur, self._accounts.on_devices,
+        return await self._read(lambda cur: self._all(cur, self._q.on_devices,
                                                       [platform.value, json.dumps(serials)]))
 
     async def update_account(self, account_id: int,
@@ -163,26 +167,26 @@ class SqlAccountStore(abc.ABC):
             held = self._holder(cur, new)
             if held is not None and held.id != account_id:
                 raise AccountExists([(0, held)])
-            cur.execute(self._accounts.update, [*_fields_row(new), account_id])
+            cur.execute(self._q.update, [*_fields_row(new), account_id])
             return account_from_row(cur.fetchone())
 
         return await self._write(update)
 
     async def delete_account(self, account_id: int) -> bool:
         def delete(cur: Cursor) -> bool:
-            cur.execute(self._accounts.delete, [account_id])
+            cur.execute(self._q.delete, [account_id])
             return cur.fetchone() is not None
 
         return await self._write(delete)
 
     def _get(self, cur: Cursor, account_id: int, *, lock: bool = False) -> Account | None:
-        cur.execute(self._accounts.get_locked if lock else self._accounts.get, [account_id])
+        cur.execute(self._q.get_locked if lock else self._q.get, [account_id])
         row = cur.fetchone()
         return None if row is None else account_from_row(row)
 
     def _holder(self, cur: Cursor, new: NewAccount) -> Account | None:
         """The stored account with `new`'s platform and username, if any."""
-        cur.execute(self._accounts.by_name, [new.platform.value, new.username])
+        cur.execute(self._q.by_name, [new.platform.value, new.username])
         row = cur.fetchone()
         return None if row is None else account_from_row(row)
 

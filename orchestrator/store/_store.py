@@ -22,18 +22,10 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 import trio
 
-from actors import (
-    AccountStore,
-    NewTask,
-    Task,
-    TaskEnd,
-    TaskFilter,
-    TaskStats,
-    TaskStatus,
-    TaskStore,
-)
+from actors import NewTask, Task, TaskEnd, TaskFilter, TaskStats, TaskStatus, TaskStore
 
-from ._accounts import AccountQueries, SqlAccountStore
+from ..accounts import AccountStore
+from ._accounts import SqlAccountStore
 from ._schema import migrate
 from ._sql import (
     CountKey,
@@ -65,12 +57,17 @@ StoreT = TypeVar("StoreT", bound="SqlTaskStore[Any, Any]")
 _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
 
 
-class Store(TaskStore, AccountStore, Protocol):
-    """What the `open_*_store` functions yield: tasks and accounts in one database."""
+class Store(TaskStore, Protocol):
+    """What the `open_*_store` functions yield: the tasks, and the accounts in the same
+    database."""
+
+    @property
+    def accounts(self) -> AccountStore: ...
 
 
-class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
-    """A `TaskStore` and `AccountStore`: writes on `writer`'s connection, reads on `reader`'s.
+class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
+    """A `TaskStore`, and the `accounts` on its lanes: writes on `writer`'s connection,
+    reads on `reader`'s.
 
     Counts live in `task_counts` (per status) and `task_filter_counts` (per status, serial,
     script and source) and change in the same transaction as the tasks, so `task_stats`
@@ -84,7 +81,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         self._dialect = dialect
         self._stats = stats
         self._q = Queries.for_dialect(dialect)
-        self._accounts = AccountQueries.for_dialect(dialect)
+        self.accounts = SqlAccountStore(dialect, read=self._read, write=self._write)
 
     @abc.abstractmethod
     def _transaction(self, conn: ConnT, *, write: bool) -> AbstractContextManager[CursorT]:

@@ -107,7 +107,7 @@ class Gated:
 
 
 @attrs.frozen
-class Farm:
+class CoreAndPhone:
     sim: Simulator
     store: CountingStore
     scheduler: Address[SchedulerMsg]
@@ -160,8 +160,8 @@ class Farm:
         return app.current.follows(user)
 
 
-def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterator[Farm]]:
-    async def farm(tmp_path: Path) -> AsyncIterator[Farm]:
+def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterator[CoreAndPhone]]:
+    async def farm(tmp_path: Path) -> AsyncIterator[CoreAndPhone]:
         async with open_simulator(1) as sim, \
                 open_sqlite_store(tmp_path / "tasks.db") as real_store, \
                 trio.open_nursery() as nursery:
@@ -179,7 +179,7 @@ def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterato
                     run_device, serial=SERIAL, runner=script,
                     scheduler=scheduler, clock=clock)))
             await scheduler.send(DeviceUp(serial=SERIAL, model="Pixel 7", address=device))
-            yield Farm(sim, store, scheduler, script)
+            yield CoreAndPhone(sim, store, scheduler, script)
             nursery.cancel_scope.cancel(reason="test over")
 
     return farm
@@ -191,7 +191,7 @@ farm = pytest.fixture(name="farm")(open_farm(store_retry=(0.02, 0.1)))
 slow_farm = pytest.fixture(name="slow_farm")(open_farm(store_retry=(60.0, 60.0)))
 
 
-async def end_refused(farm: Farm, user: str) -> Task:
+async def end_refused(farm: CoreAndPhone, user: str) -> Task:
     """A follow of `user` that runs (and succeeds) on the phone while the disk is full:
     its end is refused, the phone is free again, the task shows running."""
     task = await farm.submit_follow(user)
@@ -204,7 +204,7 @@ async def end_refused(farm: Farm, user: str) -> Task:
     return task
 
 
-async def test_an_end_refused_is_stored_once_space_comes_back(farm: Farm) -> None:
+async def test_an_end_refused_is_stored_once_space_comes_back(farm: CoreAndPhone) -> None:
     """The task completed while the disk was full; its end is written again (and refused)
     until space comes back, then stored, with nobody asking: completed, with its remark."""
     with trio.fail_after(DEADLINE):
@@ -218,7 +218,7 @@ async def test_an_end_refused_is_stored_once_space_comes_back(farm: Farm) -> Non
 
 
 async def test_a_refused_end_is_logged_once_and_its_storing_once(
-        farm: Farm, caplog: pytest.LogCaptureFixture) -> None:
+        farm: CoreAndPhone, caplog: pytest.LogCaptureFixture) -> None:
     """One warning when the store refuses the end, none for each refusal after it, and one
     info line when it is stored at last."""
     caplog.set_level(logging.INFO, logger="actors")
@@ -237,7 +237,7 @@ async def test_a_refused_end_is_logged_once_and_its_storing_once(
 
 
 async def test_a_task_whose_end_was_never_stored_can_be_stopped_then_retried(
-        slow_farm: Farm) -> None:
+        slow_farm: CoreAndPhone) -> None:
     """Shown running, its phone idle: a stop answers it failed with the stop's remark,
     stored; a retry then runs it again."""
     farm = slow_farm
@@ -257,7 +257,7 @@ async def test_a_task_whose_end_was_never_stored_can_be_stopped_then_retried(
 
 
 async def test_a_stop_refused_by_a_full_disk_is_stored_once_space_comes_back(
-        farm: Farm) -> None:
+        farm: CoreAndPhone) -> None:
     """A stop while the disk is full cannot be stored (its answer says why), but the
     stop's end is written again until it is: failed, with the stop's remark."""
     with trio.fail_after(DEADLINE):
@@ -275,7 +275,7 @@ async def test_a_stop_refused_by_a_full_disk_is_stored_once_space_comes_back(
 
 
 async def test_a_task_due_while_the_disk_is_full_waits_then_runs(
-        farm: Farm, caplog: pytest.LogCaptureFixture) -> None:
+        farm: CoreAndPhone, caplog: pytest.LogCaptureFixture) -> None:
     """The store refuses to mark a due task running: the scheduler lives on (it crashed,
     and the orchestrator with it), the task stays pending and is tried again with
     backoff, logged once; once space comes back it runs."""

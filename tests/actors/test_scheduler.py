@@ -96,7 +96,7 @@ class FakeScript:
 
 
 @attrs.define
-class Farm:
+class SchedulerAndDevices:
     scheduler: Address[SchedulerMsg]
     devices: dict[str, Address[DeviceMsg]]
     nursery: trio.Nursery
@@ -152,13 +152,13 @@ class CountingEnds:
 @asynccontextmanager
 async def open_farm(store: TaskStore, serials: Sequence[str], *,
                     settings: SchedulerSettings | None = None,
-                    runner: FakeScript | None = None) -> AsyncIterator[Farm]:
+                    runner: FakeScript | None = None) -> AsyncIterator[SchedulerAndDevices]:
     wall = WallClock(EPOCH)
     async with trio.open_nursery() as nursery:
         scheduler = await nursery.start(functools.partial(
             serve_scheduler, store=store, clock=wall,
             settings=settings or SchedulerSettings(auto_retry=False), rng=random.Random(7)))
-        farm = Farm(scheduler, {}, nursery, store, wall, runner or FakeScript(wall))
+        farm = SchedulerAndDevices(scheduler, {}, nursery, store, wall, runner or FakeScript(wall))
         for serial in serials:
             await farm.plug(serial)
         yield farm

@@ -20,7 +20,6 @@ from actors import (
     Task,
     TaskFailed,
     TaskStatus,
-    TaskStore,
     WallClock,
     run_device,
     serve_scheduler,
@@ -29,7 +28,7 @@ from actors import (
 from actors.messages import DeviceUp, SchedulerMsg
 from orchestrator.api import API_PREFIX, create_app
 from orchestrator.plans import Plan, default_plan
-from orchestrator.store import open_sqlite_store
+from orchestrator.store import Store, open_sqlite_store
 from scripts import HostFiles, MaterialLibrary
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
@@ -90,11 +89,12 @@ class Api:
 
 
 @attrs.frozen(kw_only=True)
-class Farm:
-    """The app and the real parts behind it."""
+class AppAndCore:
+    """The app (through its test client) and the core behind it: the store, the scheduler,
+    and the device actors that `plug` starts."""
 
     api: Api
-    store: TaskStore
+    store: Store
     scheduler: Address[SchedulerMsg]
     clock: WallClock
     materials: MaterialLibrary
@@ -140,7 +140,7 @@ def plan() -> Plan:
 
 
 @pytest.fixture
-async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[Farm]:
+async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[AppAndCore]:
     async with open_sqlite_store(tmp_path / "tasks.db") as store, \
             trio.open_nursery() as nursery:
         clock = WallClock()
@@ -151,12 +151,12 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[Farm]:
         host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
         app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
                          materials=materials, host_files=host_files)
-        yield Farm(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
-                   clock=clock, materials=materials, host_files=host_files,
-                   nursery=nursery)
+        yield AppAndCore(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
+                         clock=clock, materials=materials, host_files=host_files,
+                         nursery=nursery)
         nursery.cancel_scope.cancel(reason="test over")
 
 
 @pytest.fixture
-def api(farm: Farm) -> Api:
+def api(farm: AppAndCore) -> Api:
     return farm.api

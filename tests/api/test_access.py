@@ -12,12 +12,12 @@ import pytest
 from orchestrator.api import Access, create_app, is_loopback, serve_api
 from orchestrator.plans import default_plan
 
-from .conftest import DEADLINE, Farm, answer_head
+from .conftest import DEADLINE, AppAndCore, answer_head
 
 TOKEN = "t0ken-for-tests"
 
 
-async def _serve(farm: Farm, access: Access) -> str:
+async def _serve(farm: AppAndCore, access: Access) -> str:
     app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                      clock=farm.clock, materials=farm.materials, access=access)
     port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
@@ -25,13 +25,13 @@ async def _serve(farm: Farm, access: Access) -> str:
 
 
 @pytest.fixture
-async def open_url(farm: Farm) -> str:
+async def open_url(farm: AppAndCore) -> str:
     """Loopback, no token: as open as the product."""
     return await _serve(farm, Access())
 
 
 @pytest.fixture
-async def token_url(farm: Farm) -> str:
+async def token_url(farm: AppAndCore) -> str:
     return await _serve(farm, Access(token=TOKEN, origins=("http://console.example:8080",),
                                      hosts=("farm.lan",)))
 
@@ -74,7 +74,8 @@ class TestToken:
 
 
 class TestOrigin:
-    async def test_a_foreign_page_cannot_create_tasks(self, open_url: str, farm: Farm) -> None:
+    async def test_a_foreign_page_cannot_create_tasks(self, open_url: str,
+                                                      farm: AppAndCore) -> None:
         """The attack: a page of another site posts `text/plain` (no CORS preflight)."""
         answer = await _ask("POST", f"{open_url}/api/v1/task", headers={
             "Origin": "http://evil.example", "Content-Type": "text/plain"},
@@ -106,7 +107,7 @@ class TestOrigin:
 
 
 class TestHost:
-    async def test_a_rebound_name_is_refused(self, open_url: str, farm: Farm) -> None:
+    async def test_a_rebound_name_is_refused(self, open_url: str, farm: AppAndCore) -> None:
         """DNS rebinding: `evil.example` resolved to 127.0.0.1 reaches this port."""
         answer = await _ask("POST", f"{open_url}/api/v1/task", headers={
             "Host": "evil.example"}, json={"serials": ["sim-1"], "script_name": "follow",

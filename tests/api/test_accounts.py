@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import trio
 
-from .conftest import DEADLINE, Answer, Api, Farm
+from .conftest import DEADLINE, Answer, Api, AppAndCore
 
 ACCOUNT_FIELDS = {"id", "username", "email", "platform", "packagename", "device",
                   "device_online", "logined", "logined_text", "status", "status_text", "tags"}
@@ -39,7 +39,7 @@ async def usernames(api: Api, **query: str | int) -> list[str]:
 
 
 class TestCreateAndRead:
-    async def test_create_get_list(self, farm: Farm) -> None:
+    async def test_create_get_list(self, farm: AppAndCore) -> None:
         """Every field; defaults; `@` dropped; the password never comes back."""
         await farm.plug("p1")
         made = await add(farm.api, "@Alice", email="a@x.io", password="s3cret",
@@ -54,7 +54,7 @@ class TestCreateAndRead:
         assert (await farm.api("GET", f"accounts/{made['id']}")).data == made
         listed = await farm.api("GET", "accounts")
         assert listed.data == {"accounts": [made], "total": 1, "page": 1, "page_size": 20}
-        stored = await farm.store.get_account(made["id"])
+        stored = await farm.store.accounts.get_account(made["id"])
         assert stored is not None
         assert stored.password == "s3cret"
 
@@ -98,7 +98,7 @@ class TestCreateAndRead:
             assert (answer.status, answer.code) == (404, 40401)
             assert "account 99 not found" in answer.message
 
-    async def test_filters_and_pages(self, farm: Farm) -> None:
+    async def test_filters_and_pages(self, farm: AppAndCore) -> None:
         api = farm.api
         await add(api, "a", device="p1", tags=["us"])
         await add(api, "b", device="p1", logined=1)
@@ -120,7 +120,7 @@ class TestCreateAndRead:
 
 
 class TestUpdateAndDelete:
-    async def test_partial_update(self, farm: Farm) -> None:
+    async def test_partial_update(self, farm: AppAndCore) -> None:
         """Only the given fields change; the password stays unless given."""
         made = await add(farm.api, "alice", password="pw", tags=["x"])
         answer = await farm.api("PUT", f"accounts/{made['id']}",
@@ -128,7 +128,7 @@ class TestUpdateAndDelete:
         assert answer.code == 0, answer
         assert answer.data == made | {"device": "p9", "status": 1, "status_text": "disabled",
                                       "username": "Alice2"}
-        stored = await farm.store.get_account(made["id"])
+        stored = await farm.store.accounts.get_account(made["id"])
         assert stored is not None
         assert stored.password == "pw"
         answer = await farm.api("PUT", f"accounts/{made['id']}", {"device": None,
@@ -217,7 +217,7 @@ class TestImport:
 
 
 class TestTasks:
-    async def test_usernames_mode(self, farm: Farm) -> None:
+    async def test_usernames_mode(self, farm: AppAndCore) -> None:
         """Each account's device runs it as that account, with its app's package."""
         await add(farm.api, "alice", device="p1")
         await add(farm.api, "bob", device="p2", platform="instagram",
@@ -243,7 +243,8 @@ class TestTasks:
         (["alice", "Off"], "$.usernames[1]: account @Off is disabled"),
         (["bob"], "$.usernames[0]: account @bob not found on tiktok"),
     ])
-    async def test_usernames_refused(self, farm: Farm, names: list[str], message: str) -> None:
+    async def test_usernames_refused(self, farm: AppAndCore, names: list[str],
+                                     message: str) -> None:
         await add(farm.api, "alice", device="p1")
         await add(farm.api, "free")
         await add(farm.api, "off", device="p1", status=1)
@@ -253,7 +254,7 @@ class TestTasks:
         assert (answer.code, answer.message) == (40001, message)
         assert (await farm.store.task_stats()).total == 0
 
-    async def test_multi_account_mode(self, farm: Farm) -> None:
+    async def test_multi_account_mode(self, farm: AppAndCore) -> None:
         """One task per enabled account of the platform on each phone, phone by phone."""
         await add(farm.api, "a1", device="p1")
         await add(farm.api, "a2", device="p1", packagename="com.clone.tiktok")

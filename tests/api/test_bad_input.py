@@ -19,7 +19,7 @@ import trio.testing
 from orchestrator.api import create_app, serve_api
 from orchestrator.plans import default_plan
 
-from .conftest import DEADLINE, Answer, Farm
+from .conftest import DEADLINE, Answer, AppAndCore
 
 JSON = {"Content-Type": "application/json"}
 CSV = {"Content-Type": "text/csv"}
@@ -42,7 +42,7 @@ class Client:
 
 
 @pytest.fixture
-async def api(farm: Farm, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Client]:
+async def api(farm: AppAndCore, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Client]:
     """The API on a free port; no request may log an error (a traceback)."""
     app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                      clock=farm.clock, materials=farm.materials)
@@ -82,7 +82,8 @@ class TestText:
         (b'{' + FOLLOW + b', "script_config": {"target_user": "a", "\\ud800": 1}}',
          "$.script_config: a key must not contain a lone surrogate ('\\ud800')"),
     ])
-    async def test_in_a_task(self, api: Client, farm: Farm, body: bytes, message: str) -> None:
+    async def test_in_a_task(self, api: Client, farm: AppAndCore, body: bytes,
+                             message: str) -> None:
         _bad(await api("POST", "task", body, headers=JSON), message)
         assert (await farm.store.task_stats()).total == 0
 
@@ -132,7 +133,7 @@ class TestIds:
             answer = await api("GET", f"task/{task_id}")
             assert (answer.code, answer.message) == (40401, f"task {task_id} not found")
 
-    async def test_other_digits_are_no_id(self, api: Client, farm: Farm) -> None:
+    async def test_other_digits_are_no_id(self, api: Client, farm: AppAndCore) -> None:
         """`\\d` matches Arabic-Indic digits; `/task/٣` was task 3."""
         [task_id] = await farm.api.create(["s1"], ["alice"])
         answer = await api("GET", f"task/{chr(0x0660 + task_id)}")
@@ -190,7 +191,7 @@ class TestJson:
         assert answer.message.endswith("the body is nested too deeply"
                                        " (at most 32 levels of arrays and objects)")
 
-    async def test_deep_config_is_not_stored(self, api: Client, farm: Farm) -> None:
+    async def test_deep_config_is_not_stored(self, api: Client, farm: AppAndCore) -> None:
         """A config nested 900 deep parsed, was stored, and then every page listing its
         task answered 50001 (RecursionError)."""
         body = b'{' + FOLLOW + b', "script_config": {"target_user": "a", "x": '
@@ -262,7 +263,7 @@ class TestBodyLimit:
     @pytest.mark.parametrize(("method", "path"), [
         ("POST", "task"), ("PUT", "accounts/1"), ("POST", "accounts/import"),
         ("DELETE", "task/batch"), ("PUT", "materials/a/b.mp4")])
-    async def test_with_a_length(self, api: Client, farm: Farm, method: str,
+    async def test_with_a_length(self, api: Client, farm: AppAndCore, method: str,
                                  path: str) -> None:
         """Answered at once, from the Content-Length; the connection ends with the answer
         (the rest of the body may still be coming), so the next request goes on a new one."""
@@ -273,7 +274,7 @@ class TestBodyLimit:
         assert (await api("GET", "task/stats")).code == 0
         assert (await farm.store.task_stats()).total == 0
 
-    async def test_chunked(self, api: Client, farm: Farm) -> None:
+    async def test_chunked(self, api: Client, farm: AppAndCore) -> None:
         """Read up to the limit only; just under it is read."""
         answer = await api("POST", "task", _chunks(1024**2 - 65536), headers=JSON)
         assert (answer.code, answer.message) == (40002, "script_name is required")

@@ -13,12 +13,12 @@ from orchestrator.api._create import due_at
 from orchestrator.errors import InvalidParams
 from scripts import SCRIPTS, ScriptSpec
 
-from .conftest import Api, Farm
+from .conftest import Api, AppAndCore
 
 FOLLOW = {"serials": ["s1"], "script_name": "follow", "script_config": {"target_user": "a"}}
 
 
-async def test_fan_out_devices_times_targets(farm: Farm) -> None:
+async def test_fan_out_devices_times_targets(farm: AppAndCore) -> None:
     """2 devices x 3 targets = 6 tasks, device-major, one request id, positions per device."""
     answer = await farm.api("POST", "task", {
         "serials": ["s1", "s2"], "script_name": "follow",
@@ -36,7 +36,7 @@ async def test_fan_out_devices_times_targets(farm: Farm) -> None:
     assert all(t.script_config["keep_me"] == 1 and t.source == "api" for t in tasks if t)
 
 
-async def test_seed_example(farm: Farm) -> None:
+async def test_seed_example(farm: AppAndCore) -> None:
     """The overview page's curl body works unchanged; intervals reach the tasks."""
     answer = await farm.api("POST", "task", {
         "serials": ["device_serial_1", "device_serial_2"], "script_name": "follow",
@@ -49,7 +49,7 @@ async def test_seed_example(farm: Farm) -> None:
     assert task.script_config["target_user"] == "example_user"
 
 
-async def test_start_time_passed_is_due_now(farm: Farm) -> None:
+async def test_start_time_passed_is_due_now(farm: AppAndCore) -> None:
     """`start_time` earlier today (00:00) means due now; absent means due now too."""
     before = farm.clock.now()
     for extra in ({"start_time": "00:00"}, {}):
@@ -119,7 +119,7 @@ def _with(**changes: Any) -> dict[str, Any]:
     pytest.param(_with(script_config={}), 40001, "$.script_config.target_users",
                  id="config-missing-target"),
 ])
-async def test_invalid(farm: Farm, body: dict[str, Any], code: int, message: str) -> None:
+async def test_invalid(farm: AppAndCore, body: dict[str, Any], code: int, message: str) -> None:
     """Each rule answers its code, a message naming the field, and writes nothing."""
     answer = await farm.api("POST", "task", body)
     assert (answer.status, answer.code, answer.data) == (code // 100, code, None)
@@ -127,7 +127,7 @@ async def test_invalid(farm: Farm, body: dict[str, Any], code: int, message: str
     assert (await farm.store.task_stats()).total == 0
 
 
-async def test_script_not_api_enabled(farm: Farm, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_script_not_api_enabled(farm: AppAndCore, monkeypatch: pytest.MonkeyPatch) -> None:
     """A script that is only announced (none is, today) answers 40003 and writes nothing."""
     announced = {**SCRIPTS, "dance": ScriptSpec(name="dance")}
     monkeypatch.setattr(scripts._registry, "SCRIPTS", MappingProxyType(announced))

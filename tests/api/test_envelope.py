@@ -28,7 +28,7 @@ from orchestrator.plans import default_plan
 from orchestrator.store import open_sqlite_store
 
 from ..actors.test_disk_full import BULKY_NOTE, fill_disk, free_disk
-from .conftest import Api, Farm
+from .conftest import Api, AppAndCore
 
 
 @pytest.mark.parametrize("path", ["/", "/api/v1", "/api/v2/task", "/api/v1/tasks",
@@ -80,7 +80,7 @@ async def test_bad_body(api: Api, method: str, path: str, raw: bytes, message: s
     assert answer.message.startswith(message)
 
 
-async def test_form_content_type_is_read_as_json(farm: Farm) -> None:
+async def test_form_content_type_is_read_as_json(farm: AppAndCore) -> None:
     """curl's `-d` without `-H` sends form data's Content-Type; the JSON is read anyway."""
     response = await farm.api.client.post(
         "/api/v1/task", data=b'{"serials":["s1"],"script_name":"follow",'
@@ -103,7 +103,7 @@ async def _behind(woken: trio.Event, took: list[SchedulerMsg],
         took.append(msg)
 
 
-async def test_a_scheduler_too_far_behind_is_50301_and_nothing_is_done(farm: Farm) -> None:
+async def test_a_scheduler_too_far_behind_is_50301_and_nothing_is_done(farm: AppAndCore) -> None:
     """A request the scheduler does not take within the queue timeout is answered 50301
     with `Retry-After`, and withdrawn: when the scheduler catches up, it finds nothing
     of it to do."""
@@ -145,7 +145,7 @@ SCHEDULER_ROUTES = [("POST", "task/1/stop", None), ("POST", "task/1/retry", None
     ValueError("task 1 is broken"), LookupError("task 1 not found"), Refused("unlisted")],
     ids=lambda error: type(error).__name__)
 async def test_a_fault_in_the_scheduler_is_internal_error(
-        farm: Farm, error: Exception, caplog: pytest.LogCaptureFixture) -> None:
+        farm: AppAndCore, error: Exception, caplog: pytest.LogCaptureFixture) -> None:
     """Only a refusal `REFUSALS` lists is the client's fault: any other exception the
     scheduler answers with, a builtin `ValueError` or `LookupError` as much as a
     `KeyError` (or a refusal nobody mapped), is a bug, answered 50001 and logged with
@@ -177,7 +177,7 @@ def test_every_refusal_has_an_answer() -> None:
     assert (REFUSALS[TaskNotFound], REFUSALS[WrongTaskState]) == (NotFound, InvalidParams)
 
 
-async def test_gone_scheduler_is_internal_error(farm: Farm) -> None:
+async def test_gone_scheduler_is_internal_error(farm: AppAndCore) -> None:
     address = await farm.nursery.start(partial(supervise, "scheduler", _deaf))
     address.stop()
     app = create_app(scheduler=address, store=farm.store, plan=default_plan(),
@@ -186,7 +186,7 @@ async def test_gone_scheduler_is_internal_error(farm: Farm) -> None:
     assert (answer.code, answer.message) == (50001, "internal error: actor 'scheduler' is closed")
 
 
-async def test_unexpected_exception_is_logged(farm: Farm, tmp_path: Path,
+async def test_unexpected_exception_is_logged(farm: AppAndCore, tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     """An exception nobody expected (here: a closed store) is 50001, logged with traceback."""
     async with open_sqlite_store(tmp_path / "closed.db") as store:
@@ -202,7 +202,7 @@ async def test_unexpected_exception_is_logged(farm: Farm, tmp_path: Path,
     assert record.exc_info is not None
 
 
-async def test_a_full_disk_is_said_as_it_is(farm: Farm, api: Api) -> None:
+async def test_a_full_disk_is_said_as_it_is(farm: AppAndCore, api: Api) -> None:
     """The database refusing a write (a full disk) is 50001 naming why, not only the
     exception's class; once space comes back the same request is taken."""
     body = {"serials": ["p1"], "script_name": "follow",

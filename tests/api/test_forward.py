@@ -20,7 +20,7 @@ from orchestrator.api._serve import serve_api
 from orchestrator.api._tasks import READ_ENDPOINTS
 from orchestrator.plans import default_plan
 
-from .conftest import DEADLINE, Farm
+from .conftest import DEADLINE, AppAndCore
 
 
 @pytest.mark.parametrize(("method", "path", "here"), [
@@ -42,7 +42,7 @@ from .conftest import DEADLINE, Farm
     ("GET", "/api/v1/materials", False),
     ("GET", "/api/v1/license/check", False),
 ])
-async def test_answered_here(farm: Farm, method: str, path: str, here: bool) -> None:
+async def test_answered_here(farm: AppAndCore, method: str, path: str, here: bool) -> None:
     """An API process answers the task reads its app declares (`READ_ENDPOINTS`), by the
     app's own routing; everything else goes to the core."""
     app = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
@@ -51,7 +51,7 @@ async def test_answered_here(farm: Farm, method: str, path: str, here: bool) -> 
 
 
 @asynccontextmanager
-async def serving_front(farm: Farm, core_socket: Path) -> AsyncIterator[str]:
+async def serving_front(farm: AppAndCore, core_socket: Path) -> AsyncIterator[str]:
     """An API process's app, in this process, forwarding to `core_socket`; its URL."""
     async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(core_socket)),
                                  base_url="http://core") as core:
@@ -61,7 +61,7 @@ async def serving_front(farm: Farm, core_socket: Path) -> AsyncIterator[str]:
         yield bound
 
 
-async def test_core_gone(farm: Farm, tmp_path: Path) -> None:
+async def test_core_gone(farm: AppAndCore, tmp_path: Path) -> None:
     """A request for the core while the core does not answer gets 50001 (HTTP 500);
     the reads an API process answers itself still work."""
     async with (serving_front(farm, tmp_path / "nobody.sock") as front,
@@ -76,7 +76,7 @@ async def test_core_gone(farm: Farm, tmp_path: Path) -> None:
     assert (stats.status_code, stats.json()["data"]["total"]) == (200, 0)
 
 
-async def test_processes_need_to_know_what_to_open(farm: Farm) -> None:
+async def test_processes_need_to_know_what_to_open(farm: AppAndCore) -> None:
     app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                      clock=farm.clock, materials=farm.materials)
     with pytest.raises(ValueError, match="API processes need `process`"):
@@ -84,7 +84,7 @@ async def test_processes_need_to_know_what_to_open(farm: Farm) -> None:
 
 
 @pytest.fixture
-async def front(farm: Farm, tmp_path: Path) -> AsyncIterator[str]:
+async def front(farm: AppAndCore, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of an API process's app, in this process: the middleware forwards to the
     core's app on a Unix socket."""
     core_app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),

@@ -41,7 +41,7 @@ from orchestrator.api import create_app, serve_api
 from orchestrator.api._hypercorn import serve_on
 from orchestrator.plans import default_plan
 
-from .conftest import DEADLINE, Farm
+from .conftest import DEADLINE, AppAndCore
 from .test_forward import serving_front
 
 #: Requests per operation and kind: about 1,400 in all, 15-30 s on two cores.
@@ -51,7 +51,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(params=["api-here", "api-process"])
-async def origin(farm: Farm, tmp_path: Path, request: pytest.FixtureRequest
+async def origin(farm: AppAndCore, tmp_path: Path, request: pytest.FixtureRequest
                  ) -> AsyncIterator[str]:
     """The real server, with two phones, so that tasks run and devices answer: the app
     itself, or an API process's app forwarding to it over a Unix socket."""

@@ -24,7 +24,7 @@ from orchestrator.simulator import Simulator, open_simulator
 from scripts import HostFiles
 
 from ..scripts._steps_helpers import account_of
-from .conftest import Answer, Api, Farm
+from .conftest import Answer, Api, AppAndCore
 
 REFUSED = "must lie inside the data folder or an --allow-path folder (symlinks followed)"
 CAMERA = "/sdcard/DCIM/Camera"
@@ -51,7 +51,7 @@ class TestRefused:
                      "comment_content": "hi", "comment_image_path": "/etc/passwd"},
          "comment_image_path"),
     ])
-    async def test_outside_the_data_folder(self, farm: Farm, script_name: str,
+    async def test_outside_the_data_folder(self, farm: AppAndCore, script_name: str,
                                            config: dict[str, Any], field: str) -> None:
         """40001 naming the field (an array's entry by index); nothing is stored."""
         answer = await create(farm.api, script_name, config)
@@ -79,7 +79,7 @@ class TestRefused:
             assert (answer.status, answer.code, answer.message) == refusal("avatar_path"), path
 
 
-async def test_inside_the_data_folder_accepted(farm: Farm, tmp_path: Path) -> None:
+async def test_inside_the_data_folder_accepted(farm: AppAndCore, tmp_path: Path) -> None:
     """Relative paths are relative to the data folder; absolute ones and symlinks within
     it are fine, and the task keeps the paths as given; the same link turned outward
     is refused."""

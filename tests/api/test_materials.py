@@ -20,7 +20,7 @@ from orchestrator.simulator import Simulator
 from scripts.errors import StepFailed
 
 from ..scripts._steps_helpers import account_of, run_script, serials, sim
-from .conftest import DEADLINE, Answer, Api, Farm
+from .conftest import DEADLINE, Answer, Api, AppAndCore
 
 __all__ = ["sim"]
 
@@ -39,7 +39,7 @@ def stored(data_dir: Path) -> list[Path]:
     return sorted(data_dir.glob("materials/**/*"))
 
 
-async def take(farm: Farm, folders: list[Path], count: int, owner: str) -> list[Path]:
+async def take(farm: AppAndCore, folders: list[Path], count: int, owner: str) -> list[Path]:
     """`count` videos of `folders` claimed as a task does (the farm's host files)."""
     return await farm.materials.claim(folders, "video", count, owner=owner,
                                       host_files=farm.host_files)
@@ -65,7 +65,7 @@ async def stocked(api: Api) -> None:
 
 
 class TestUpload:
-    async def test_stores_and_answers(self, farm: Farm, tmp_path: Path) -> None:
+    async def test_stores_and_answers(self, farm: AppAndCore, tmp_path: Path) -> None:
         """Each file lands in the tag's folder; the answer describes them."""
         answer = await upload(farm.api, ("clip one.mp4", b"video"), ("p.PNG", b"image"),
                               tag="cats")
@@ -106,7 +106,7 @@ class TestUpload:
         answer = await upload(api, ("a.mp4", b"a"), tag=tag)
         assert (answer.code, answer.message) == (40001, f"tag {tag!r} is not a plain folder name")
 
-    async def test_name_taken(self, farm: Farm) -> None:
+    async def test_name_taken(self, farm: AppAndCore) -> None:
         """A name already in the tag is refused, unless `replace=1`, which stores the new
         content as an unused file."""
         await upload(farm.api, ("a.mp4", b"old"), tag="cats")
@@ -138,7 +138,7 @@ class TestUpload:
         answer = await upload(api, ("a.mp4", b"a"), replace="yes")
         assert (answer.code, answer.message) == (40001, "$.replace: expected an integer, got 'yes'")
 
-    async def test_quart_files_argument(self, farm: Farm) -> None:
+    async def test_quart_files_argument(self, farm: AppAndCore) -> None:
         """Quart's own multipart encoding (its test client's `files=`) is read alike."""
         client = farm.api.client
         with trio.fail_after(DEADLINE):
@@ -149,7 +149,8 @@ class TestUpload:
         assert (body["code"], body["data"]["materials"][0]["name"]) == (0, "q.webm")
 
     @pytest.mark.parametrize("processes", [0, 1], ids=["api-here", "api-process"])
-    async def test_through_hypercorn(self, farm: Farm, tmp_path: Path, processes: int) -> None:
+    async def test_through_hypercorn(self, farm: AppAndCore, tmp_path: Path,
+                                     processes: int) -> None:
         """A real client over a real socket, as curl -F would send it; with an API
         process, the upload streams through it to the core."""
         app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
@@ -170,7 +171,7 @@ class TestUpload:
 
 
 class TestList:
-    async def test_filters(self, farm: Farm) -> None:
+    async def test_filters(self, farm: AppAndCore) -> None:
         api = farm.api
         await stocked(api)
         await take(farm, farm.materials.folders(["cats"]), 1, "t 1")
@@ -214,7 +215,7 @@ class TestList:
 
 
 class TestRetag:
-    async def test_move_keeps_used_mark(self, farm: Farm, tmp_path: Path) -> None:
+    async def test_move_keeps_used_mark(self, farm: AppAndCore, tmp_path: Path) -> None:
         api = farm.api
         await stocked(api)
         await take(farm, farm.materials.folders(["cats"]), 1, "t 1")
@@ -246,7 +247,7 @@ class TestRetag:
 
 
 class TestDelete:
-    async def test_file_and_mark_go(self, farm: Farm, tmp_path: Path) -> None:
+    async def test_file_and_mark_go(self, farm: AppAndCore, tmp_path: Path) -> None:
         api = farm.api
         await stocked(api)
         await take(farm, farm.materials.folders(["cats"]), 1, "t")
@@ -264,7 +265,7 @@ class TestDelete:
 
 
 class TestReset:
-    async def test_by_tag_then_all(self, farm: Farm, tmp_path: Path) -> None:
+    async def test_by_tag_then_all(self, farm: AppAndCore, tmp_path: Path) -> None:
         """Marks of one tag, then all of the library's; a localFolder file's mark stays."""
         api, library = farm.api, farm.materials
         await stocked(api)
@@ -279,7 +280,7 @@ class TestReset:
         assert (await api("POST", "materials/reset-used", {})).data == {"reset_count": 1}
         assert list(await library.used()) == [str((elsewhere / "x.mp4").resolve())]
 
-    async def test_untagged_only(self, farm: Farm) -> None:
+    async def test_untagged_only(self, farm: AppAndCore) -> None:
         await stocked(farm.api)
         await take(farm, farm.materials.folders([]), 3, "t")
         answer = await farm.api("POST", "materials/reset-used", {"tag": ""})
@@ -291,7 +292,8 @@ class TestReset:
         assert (answer.code, answer.message) == (40001, "$.tag: expected a string, got an integer")
 
 
-async def test_post_draws_an_uploaded_file(farm: Farm, sim: Simulator, tmp_path: Path) -> None:
+async def test_post_draws_an_uploaded_file(farm: AppAndCore, sim: Simulator,
+                                           tmp_path: Path) -> None:
     """`post` with `materialLibrary` and `materials_tags` posts the tag's first unused
     file, which the list then shows used by that task."""
     await stocked(farm.api)
@@ -303,7 +305,7 @@ async def test_post_draws_an_uploaded_file(farm: Farm, sim: Simulator, tmp_path:
     assert (used["name"], used["used_by"]) == ("c1.mp4", f"task 1 on {serial}")
 
 
-async def test_post_refuses_a_path_as_tag(farm: Farm, sim: Simulator, tmp_path: Path) -> None:
+async def test_post_refuses_a_path_as_tag(farm: AppAndCore, sim: Simulator, tmp_path: Path) -> None:
     raw = {"material_source": "materialLibrary", "materials_tags": ["../.."]}
     problem = re.escape("materials_tags: tag '../..' is not a plain folder name")
     with pytest.raises(StepFailed, match=problem):

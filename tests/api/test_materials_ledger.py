@@ -14,7 +14,7 @@ import scripts._materials
 from orchestrator.simulator import Simulator
 
 from ..scripts._steps_helpers import account_of, run_script, serials, sim
-from .conftest import DEADLINE, Farm
+from .conftest import DEADLINE, AppAndCore
 from .test_materials import names, upload
 
 __all__ = ["sim"]
@@ -22,7 +22,7 @@ __all__ = ["sim"]
 CAMERA = "/sdcard/DCIM/Camera"
 
 
-async def test_no_tag_breaks_the_library(farm: Farm, sim: Simulator, tmp_path: Path) -> None:
+async def test_no_tag_breaks_the_library(farm: AppAndCore, sim: Simulator, tmp_path: Path) -> None:
     """Tags named as the ledger was, or its temporary file, are plain tags: list, post
     and reset-used keep working; the ledger's own names are refused as tags."""
     api = farm.api
@@ -42,7 +42,7 @@ async def test_no_tag_breaks_the_library(farm: Farm, sim: Simulator, tmp_path: P
     assert await names(api) == ["used.json/used.json.mp4", "used.tmp/used.tmp.mp4"]
 
 
-async def test_old_ledger_is_taken_over(farm: Farm, tmp_path: Path) -> None:
+async def test_old_ledger_is_taken_over(farm: AppAndCore, tmp_path: Path) -> None:
     """A `used.json` of an older version is moved to the hidden ledger, marks kept."""
     assert (await upload(farm.api, ("c.mp4", b"c"), tag="cats")).code == 0
     root = tmp_path / "materials"
@@ -57,7 +57,7 @@ async def test_old_ledger_is_taken_over(farm: Farm, tmp_path: Path) -> None:
     assert await names(farm.api, used=1) == ["cats/c.mp4"]
 
 
-async def test_catalog_is_not_held_up_by_a_walk(farm: Farm, tmp_path: Path,
+async def test_catalog_is_not_held_up_by_a_walk(farm: AppAndCore, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """While a claim walks a folder (in a worker thread), `GET /materials` is answered:
     the walk does not hold the library's lock. (Were it held, the list asked for from

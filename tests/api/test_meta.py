@@ -7,7 +7,7 @@ import pytest
 from actors import TaskStatus
 from orchestrator.plans import PLANS, Plan, default_plan, plan_named
 
-from .conftest import Api, Farm
+from .conftest import Api, AppAndCore
 
 
 async def test_default_plan_limits_nothing(api: Api) -> None:
@@ -61,7 +61,7 @@ class TestStarter:
         assert (await api("GET", "/")).code == 40401
 
 
-async def test_devices(farm: Farm) -> None:
+async def test_devices(farm: AppAndCore) -> None:
     """Online phones, the task each runs, and phones that are offline but have work."""
     assert (await farm.api("GET", "devices")).data == {"devices": [], "total": 0}
     await farm.plug("s1", model="Pixel 7")

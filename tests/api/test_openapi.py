@@ -24,12 +24,13 @@ from orchestrator.converter import Range
 from orchestrator.plans import Plan, default_plan, plan_named
 from scripts import SCRIPTS
 
-from .conftest import DEADLINE, Farm
+from .conftest import DEADLINE, AppAndCore
 
 TOKEN = "t0ken-for-docs"
 
 
-async def _serve(farm: Farm, *, plan: Plan | None = None, access: Access | None = None) -> str:
+async def _serve(farm: AppAndCore, *, plan: Plan | None = None,
+                 access: Access | None = None) -> str:
     app = create_app(scheduler=farm.scheduler, store=farm.store, plan=plan or default_plan(),
                      clock=farm.clock, materials=farm.materials, access=access or Access())
     port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
@@ -37,7 +38,7 @@ async def _serve(farm: Farm, *, plan: Plan | None = None, access: Access | None 
 
 
 @pytest.fixture
-async def base_url(farm: Farm) -> str:
+async def base_url(farm: AppAndCore) -> str:
     return await _serve(farm)
 
 
@@ -80,7 +81,7 @@ class TestDocument:
         assert document["openapi"] == "3.1.0"
         validate(document)
 
-    async def test_every_route_is_in_it(self, farm: Farm, document: dict[str, Any]) -> None:
+    async def test_every_route_is_in_it(self, farm: AppAndCore, document: dict[str, Any]) -> None:
         """Every route of the app but Quart's own `static` declares itself, and is in the
         document with each of its methods (HEAD and OPTIONS are Quart's)."""
         app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
@@ -293,14 +294,14 @@ class TestDocsPage:
             answer = await _get(f"{base_url}/docs/{name}")
             assert (answer.status_code, answer.json()["code"]) == (404, 40401), name
 
-    async def test_behind_the_plan_gate(self, farm: Farm) -> None:
+    async def test_behind_the_plan_gate(self, farm: AppAndCore) -> None:
         """A Starter plan has no API: the document and the page answer 40301 too."""
         base_url = await _serve(farm, plan=plan_named("starter"))
         for path in ["openapi.json", "docs", "docs/swagger-ui.css"]:
             answer = await _get(f"{base_url}/{path}")
             assert (answer.status_code, answer.json()["code"]) == (403, 40301), path
 
-    async def test_behind_the_token(self, farm: Farm) -> None:
+    async def test_behind_the_token(self, farm: AppAndCore) -> None:
         base_url = await _serve(farm, access=Access(token=TOKEN))
         answer = await _get(f"{base_url}/openapi.json")
         assert (answer.status_code, answer.json()["code"]) == (401, 40101)

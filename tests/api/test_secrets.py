@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .conftest import Answer, Farm
+from .conftest import Answer, AppAndCore
 
 KEY = "sk-live-0123456789abcdef"
 MASK = "********"
@@ -24,7 +24,7 @@ def shown_key(answer: Answer) -> object:
     return answer.data["script_config"]["chatgpt_settings"]["api_key"]
 
 
-async def test_never_answered(farm: Farm) -> None:
+async def test_never_answered(farm: AppAndCore) -> None:
     """Masked in the task, its page, and the stop and retry answers (no phone is
     plugged: the task waits, pending, until stopped); an empty key is shown as it is,
     so a reader sees that none is set."""

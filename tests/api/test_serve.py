@@ -14,7 +14,7 @@ import trio
 from orchestrator.api import create_app, serve_api
 from orchestrator.plans import default_plan
 
-from .conftest import DEADLINE, Farm, answer_head
+from .conftest import DEADLINE, AppAndCore, answer_head
 
 
 def _fetch(url: str, method: str, body: bytes | None,
@@ -29,7 +29,7 @@ def _fetch(url: str, method: str, body: bytes | None,
 
 
 @pytest.fixture
-async def base_url(farm: Farm) -> str:
+async def base_url(farm: AppAndCore) -> str:
     app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                      clock=farm.clock, materials=farm.materials)
     port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))

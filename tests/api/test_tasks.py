@@ -8,7 +8,7 @@ from actors import TaskStatus
 from orchestrator.api import API_PREFIX
 from orchestrator.api._render import local_time
 
-from .conftest import Api, Farm
+from .conftest import Api, AppAndCore
 
 TASK_FIELDS = {"id", "serial", "username", "script_name", "script_config", "status",
                "status_text", "source", "start_time", "end_time", "remark", "retry_count",
@@ -16,7 +16,7 @@ TASK_FIELDS = {"id", "serial", "username", "script_name", "script_config", "stat
 
 
 class TestGet:
-    async def test_pending(self, farm: Farm) -> None:
+    async def test_pending(self, farm: AppAndCore) -> None:
         """Every field of the task object, times local `YYYY-MM-DD HH:MM:SS`."""
         (task_id,) = await farm.api.create(["s1"], ["alice"])
         answer = await farm.api("GET", f"task/{task_id}")
@@ -30,7 +30,7 @@ class TestGet:
             "retry_count": 0, "created_at": local_time(stored.created_at)}
         assert answer.data["script_config"]["target_user"] == "alice"
 
-    async def test_completed(self, farm: Farm) -> None:
+    async def test_completed(self, farm: AppAndCore) -> None:
         """A finished task: real start, end time, remark and result."""
         await farm.plug("s1")
         (task_id,) = await farm.api.create(["s1"], ["alice"])
@@ -51,7 +51,7 @@ class TestGet:
 
 
 class TestList:
-    async def test_newest_first_and_pages(self, farm: Farm) -> None:
+    async def test_newest_first_and_pages(self, farm: AppAndCore) -> None:
         ids = await farm.api.create(["s1"], [f"u{i}" for i in range(5)])
         page = (await farm.api("GET", "task", query={"page_size": 2})).data
         assert [t["id"] for t in page["tasks"]] == ids[::-1][:2]
@@ -67,7 +67,7 @@ class TestList:
         answer = await api("GET", "task")
         assert answer.data == {"tasks": [], "total": 0, "page": 1, "page_size": 20}
 
-    async def test_filters(self, farm: Farm) -> None:
+    async def test_filters(self, farm: AppAndCore) -> None:
         await farm.plug("s2")
         pending = await farm.api.create(["s1"], ["a", "b"])
         (failed,) = await farm.api.create(["s2"], ["c"], config={"outcome": "fail"})
@@ -104,7 +104,7 @@ class TestList:
         assert (await api("GET", "task", query={"page_size": 100})).code == 0
 
 
-async def test_stats(farm: Farm) -> None:
+async def test_stats(farm: AppAndCore) -> None:
     await farm.plug("s1")
     await farm.plug("s2")
     (held,) = await farm.api.create(["s1"], ["a"], config={"outcome": "hold"})
@@ -116,7 +116,7 @@ async def test_stats(farm: Farm) -> None:
     assert answer.data == {"total": 4, "pending": 2, "running": 1, "completed": 1, "failed": 0}
 
 
-async def test_stats_ahead_of_quart_answers_as_quart_does(farm: Farm) -> None:
+async def test_stats_ahead_of_quart_answers_as_quart_does(farm: AppAndCore) -> None:
     """`GET /task/stats` is answered ahead of Quart (`_hot`); `/task/stats/` still goes
     through Quart: the same bytes, status and content type either way."""
     await farm.api.create(["s1"], ["a", "b"])
@@ -130,14 +130,14 @@ async def test_stats_ahead_of_quart_answers_as_quart_does(farm: Farm) -> None:
 
 
 class TestDelete:
-    async def test_one(self, farm: Farm) -> None:
+    async def test_one(self, farm: AppAndCore) -> None:
         ids = await farm.api.create(["s1"], ["a", "b"])
         answer = await farm.api("DELETE", f"task/{ids[0]}")
         assert answer.data == {"deleted_count": 1, "task_ids": [ids[0]]}
         assert await farm.store.get_task(ids[0]) is None
         assert (await farm.api("DELETE", f"task/{ids[0]}")).code == 40401
 
-    async def test_running_is_stopped_first(self, farm: Farm) -> None:
+    async def test_running_is_stopped_first(self, farm: AppAndCore) -> None:
         await farm.plug("s1")
         (task_id,) = await farm.api.create(["s1"], ["a"], config={"outcome": "hold"})
         await farm.wait_status(task_id, TaskStatus.RUNNING)
@@ -146,7 +146,7 @@ class TestDelete:
         (snapshot,) = (await farm.api("GET", "devices")).data["devices"]
         assert snapshot["current_task_id"] is None  # the phone is free again
 
-    async def test_batch(self, farm: Farm) -> None:
+    async def test_batch(self, farm: AppAndCore) -> None:
         await farm.plug("s1")
         ids = await farm.api.create(["s1"], ["a", "b", "c"], config={"outcome": "hold"})
         await farm.wait_status(ids[0], TaskStatus.RUNNING)
@@ -166,14 +166,14 @@ class TestDelete:
 
 
 class TestStop:
-    async def test_pending(self, farm: Farm) -> None:
+    async def test_pending(self, farm: AppAndCore) -> None:
         (task_id,) = await farm.api.create(["s1"], ["a"])
         answer = await farm.api("POST", f"task/{task_id}/stop")
         assert (answer.data["status"], answer.data["status_text"]) == (3, "failed")
         assert "stopped" in answer.data["remark"]
         assert answer.data["end_time"] is not None
 
-    async def test_running(self, farm: Farm) -> None:
+    async def test_running(self, farm: AppAndCore) -> None:
         await farm.plug("s1")
         (task_id,) = await farm.api.create(["s1"], ["a"], config={"outcome": "hold"})
         await farm.wait_status(task_id, TaskStatus.RUNNING)
@@ -181,7 +181,7 @@ class TestStop:
         assert (answer.code, answer.data["id"], answer.data["status"]) == (0, task_id, 3)
         assert "stopped" in answer.data["remark"]
 
-    async def test_finished_is_invalid(self, farm: Farm) -> None:
+    async def test_finished_is_invalid(self, farm: AppAndCore) -> None:
         (task_id,) = await farm.api.create(["s1"], ["a"])
         await farm.api("POST", f"task/{task_id}/stop")
         answer = await farm.api("POST", f"task/{task_id}/stop")
@@ -194,13 +194,13 @@ class TestStop:
 
 
 class TestRetry:
-    async def test_failed_back_to_pending(self, farm: Farm) -> None:
+    async def test_failed_back_to_pending(self, farm: AppAndCore) -> None:
         (task_id,) = await farm.api.create(["s1"], ["a"])
         await farm.api("POST", f"task/{task_id}/stop")
         answer = await farm.api("POST", f"task/{task_id}/retry")
         assert (answer.data["status"], answer.data["retry_count"]) == (0, 1)
 
-    async def test_not_failed(self, farm: Farm) -> None:
+    async def test_not_failed(self, farm: AppAndCore) -> None:
         (task_id,) = await farm.api.create(["s1"], ["a"])
         answer = await farm.api("POST", f"task/{task_id}/retry")
         assert (answer.code, answer.message) == (40001, f"task {task_id} is pending, not failed")
@@ -208,7 +208,7 @@ class TestRetry:
     async def test_missing(self, api: Api) -> None:
         assert (await api("POST", "task/42/retry")).code == 40401
 
-    async def test_all(self, farm: Farm) -> None:
+    async def test_all(self, farm: AppAndCore) -> None:
         ids = await farm.api.create(["s1"], ["a", "b", "c"])
         for task_id in ids[:2]:
             await farm.api("POST", f"task/{task_id}/stop")

@@ -18,7 +18,6 @@ import trio
 import trio.testing
 
 from actors import (
-    NewAccount,
     NewTask,
     Task,
     TaskEnd,
@@ -28,6 +27,7 @@ from actors import (
     TaskStatus,
     TaskStore,
 )
+from orchestrator.accounts import NewAccount
 from orchestrator.store import SchemaTooNew, Store, open_sqlite_store
 from orchestrator.store._schema import MIGRATIONS, _filter_counts, migrate
 from orchestrator.store._sql import (
@@ -539,7 +539,7 @@ class TestLanes:
             await assert_counts(beside)
             [task] = await create(store)
             await assert_counts(beside, pending=1)
-            await cast(Store, beside).create_accounts(
+            await cast(Store, beside).accounts.create_accounts(
                 [NewAccount(username="alice", packagename="com.zhiliaoapp.musically")],
                 created_at=NOW)
             await store.mark_running({task.id: NOW})

@@ -1,4 +1,5 @@
-"""The account domain: the app accounts logged in on the phones, as the store keeps them.
+"""The account domain: the app accounts logged in on the phones, and the store that keeps
+them. The API's account routes and task creation use it; no actor does.
 
 A username is unique per platform, compared case-insensitively, and kept without `@`.
 """
@@ -6,7 +7,8 @@ A username is unique per platform, compared case-insensitively, and kept without
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import attrs
 
@@ -15,6 +17,7 @@ __all__ = [
     "AccountExists",
     "AccountFilter",
     "AccountStatus",
+    "AccountStore",
     "LoginState",
     "NewAccount",
     "Platform",
@@ -88,3 +91,44 @@ class AccountExists(ValueError):
         self.taken = list(taken)
         super().__init__("; ".join(f"@{held.username} already exists on {held.platform}"
                                    f" (account {held.id})" for _, held in self.taken))
+
+
+class AccountStore(Protocol):
+    """Durable accounts. Every method is one transaction; all run off the trio thread.
+
+    Usernames match case-insensitively within a platform.
+    """
+
+    async def create_accounts(self, accounts: Sequence[NewAccount], *,
+                              created_at: float) -> list[Account]:
+        """Insert all of `accounts` (all or none), in order.
+
+        Raises:
+            AccountExists: names already stored (the batch itself must not repeat one).
+        """
+
+    async def get_account(self, account_id: int) -> Account | None: ...
+
+    async def list_accounts(self, where: AccountFilter, *, offset: int,
+                            limit: int) -> tuple[list[Account], int]:
+        """One page of accounts matching `where`, oldest first, and how many match in all."""
+
+    async def find_accounts(self, platform: Platform,
+                            usernames: Sequence[str]) -> list[Account]:
+        """The stored accounts among `usernames` on `platform`, in no particular order."""
+
+    async def accounts_on(self, platform: Platform, serials: Sequence[str]) -> list[Account]:
+        """The accounts of `platform` bound to any of `serials`, oldest first."""
+
+    async def update_account(self, account_id: int,
+                             change: Callable[[Account], NewAccount]) -> Account | None:
+        """Replace the account's fields with `change(account)`, read and written in one
+        transaction (`change` runs on the store's thread; what it raises, this raises).
+        None if there is no such account.
+
+        Raises:
+            AccountExists: the new name is already another account's.
+        """
+
+    async def delete_account(self, account_id: int) -> bool:
+        """Delete the account; False if there was none."""
