@@ -1,5 +1,7 @@
-"""Durable state: the `TaskStore` and `AccountStore` of `actors`, on SQLite or PostgreSQL."""
+"""Durable state: the `TaskStore` and `AccountStore` of `actors`, and the API's kept
+answers (`AnswerStore`), on SQLite or PostgreSQL."""
 
+from ._idempotency import AnswerStore, KeptAnswer
 from ._open import DATABASE_ERRORS, open_store
 from ._postgres import open_postgres_store
 from ._schema import SchemaTooNew
@@ -8,6 +10,8 @@ from ._store import Store
 
 __all__ = [
     "DATABASE_ERRORS",
+    "AnswerStore",
+    "KeptAnswer",
     "SchemaTooNew",
     "Store",
     "open_postgres_store",

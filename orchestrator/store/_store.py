@@ -25,6 +25,7 @@ import trio
 from actors import AccountStore, NewTask, Task, TaskFilter, TaskStats, TaskStatus, TaskStore
 
 from ._accounts import AccountQueries, SqlAccountStore
+from ._idempotency import AnswerQueries, AnswerStore, SqlAnswerStore
 from ._schema import migrate
 from ._sql import (
     CountKey,
@@ -57,11 +58,12 @@ _FINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED)
 _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
 
 
-class Store(TaskStore, AccountStore, Protocol):
-    """What the `open_*_store` functions yield: tasks and accounts in one database."""
+class Store(TaskStore, AccountStore, AnswerStore, Protocol):
+    """What the `open_*_store` functions yield: tasks, accounts and the API's kept answers
+    in one database."""
 
 
-class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
+class SqlTaskStore(SqlAccountStore, SqlAnswerStore, Generic[ConnT, CursorT]):
     """A `TaskStore` and `AccountStore`: writes on `writer`'s connection, reads on `reader`'s.
 
     Counts live in `task_counts` (per status) and `task_filter_counts` (per status, serial,
@@ -77,6 +79,7 @@ class SqlTaskStore(SqlAccountStore, Generic[ConnT, CursorT]):
         self._stats = stats
         self._q = Queries.for_dialect(dialect)
         self._accounts = AccountQueries.for_dialect(dialect)
+        self._answers = AnswerQueries.for_dialect(dialect)
 
     @abc.abstractmethod
     def _transaction(self, conn: ConnT, *, write: bool) -> AbstractContextManager[CursorT]:
