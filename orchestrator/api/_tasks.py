@@ -15,6 +15,7 @@ from actors.messages import DeleteTasks, RetryTasks, StopTask, SubmitTasks
 from ..errors import InvalidParams, NotFound, ScriptNameMissing, ScriptNotApiEnabled
 from ._create import CreateTasks, plan_request
 from ._facade import Facade
+from ._idempotency import Idempotency
 from ._openapi import Doc, script_config, script_name
 from ._render import Created, Deleted, Retried, TaskPage, TaskView
 from ._wire import Paging, envelope, read_body, read_query
@@ -56,9 +57,10 @@ def _task_view(task: Task | None, task_id: int) -> Response:
     return envelope(TaskView.from_task(task))
 
 
-def task_routes(facade: Facade) -> Blueprint:
+def task_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
     """The `/task` routes, served by `facade`: the commands, and nested in them the reads
-    (`READS`), which need only the store (an API process answers those itself)."""
+    (`READS`), which need only the store (an API process answers those itself). Creating
+    tasks takes an `Idempotency-Key`."""
     routes = Blueprint("tasks", __name__)
     reads = Blueprint(READS, __name__)
 
@@ -66,6 +68,7 @@ def task_routes(facade: Facade) -> Blueprint:
     @Doc(summary="Create tasks: devices (or accounts) x targets", body=CreateTasks,
          fields={"script_name": script_name(), "script_config": script_config()},
          answer=Created, errors=(ScriptNameMissing, ScriptNotApiEnabled))
+    @idempotent
     async def create() -> Response:
         request = await read_body(CreateTasks)
         new = await plan_request(request, now=facade.clock.now(), accounts=facade.store,

@@ -20,7 +20,6 @@ from actors import (
     Task,
     TaskFailed,
     TaskStatus,
-    TaskStore,
     WallClock,
     run_device,
     serve_scheduler,
@@ -29,7 +28,7 @@ from actors import (
 from actors.messages import DeviceUp, SchedulerMsg
 from orchestrator.api import API_PREFIX, create_app
 from orchestrator.plans import Plan, default_plan
-from orchestrator.store import open_sqlite_store
+from orchestrator.store import Store, open_sqlite_store
 from scripts import HostFiles, MaterialLibrary
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
@@ -94,7 +93,7 @@ class Farm:
     """The app and the real parts behind it."""
 
     api: Api
-    store: TaskStore
+    store: Store
     scheduler: Address[SchedulerMsg]
     clock: WallClock
     materials: MaterialLibrary
