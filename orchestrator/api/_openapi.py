@@ -209,8 +209,10 @@ def _operation(rule: Rule, doc: Doc, view: Callable[..., Any], schemas: Schemas,
                          "tags": [rule.endpoint.partition(".")[0]]}
     if view.__doc__:
         operation["description"] = view.__doc__
-    keyed = takes_key(view)
-    if parameters := [*_parameters(rule, doc, schemas), *([key_parameter()] if keyed else [])]:
+    parameters = _parameters(rule, doc, schemas)
+    if keyed := takes_key(view):
+        parameters.append(key_parameter())
+    if parameters:
         operation["parameters"] = parameters
     if (body := _body(doc, schemas)) is not None:
         operation["requestBody"] = body
