@@ -117,6 +117,21 @@ async def test_follow_really_follows(farm: ServiceAndPhones) -> None:
     assert farm.tiktok("sim-0003").current.following == set()  # type: ignore[union-attr]
 
 
+async def test_a_keyed_repeat_creates_nothing(farm: ServiceAndPhones) -> None:
+    """`POST /task` twice with one `Idempotency-Key`, also through an API process (which
+    forwards it to the core): the same answer, byte for byte, and the tasks made once."""
+    body = {"serials": ["sim-0001"], "script_name": "follow",
+            "script_config": {"target_users": ["alice"]}}
+    with trio.fail_after(DEADLINE):
+        first, again = [await farm.api.post("/api/v1/task", json=body,
+                                            headers={"Idempotency-Key": "e2e-1"})
+                        for _ in range(2)]
+        stats = await farm.call("GET", "/task/stats")
+    assert first.json()["code"] == 0
+    assert (again.status_code, again.content) == (first.status_code, first.content)
+    assert stats["total"] == 1
+
+
 async def test_stop_frees_a_hung_phone_within_a_second(farm: ServiceAndPhones) -> None:
     """A running script on a phone that hangs is stopped within 1 s; the phone then
     runs its next task."""

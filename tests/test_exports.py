@@ -87,8 +87,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "orchestrator.simulator.commands": ["COMMANDS", "Call", "Handler", "run_line"],
     "orchestrator.store": [
-        "DATABASE_ERRORS", "SchemaTooNew", "Store", "open_postgres_store",
-        "open_sqlite_store", "open_store",
+        "DATABASE_ERRORS", "AnswerStore", "KeptAnswer", "SchemaTooNew", "Store",
+        "open_postgres_store", "open_sqlite_store", "open_store",
     ],
 }
 

@@ -17,6 +17,7 @@ from ..accounts import Account, AccountExists, AccountFilter, AccountStatus, Log
 from ..errors import InvalidParams, NotFound, Unavailable
 from ._account_input import AccountBody, BadAccount, RowError, parse_import, updated
 from ._facade import Facade
+from ._idempotency import Idempotency
 from ._openapi import Doc
 from ._render import local_time
 from ._wire import Paging, envelope, read_body, read_object, read_query
@@ -87,8 +88,9 @@ def _exists(exc: AccountExists) -> InvalidParams:
     return InvalidParams(f"$.username: {exc}")
 
 
-def account_routes(facade: Facade) -> Blueprint:
-    """The `/accounts` routes, served by `facade`."""
+def account_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
+    """The `/accounts` routes, served by `facade`; creating and importing take an
+    `Idempotency-Key`."""
     routes = Blueprint("accounts", __name__)
 
     async def online() -> set[str]:
@@ -124,6 +126,7 @@ def account_routes(facade: Facade) -> Blueprint:
     @routes.post("/accounts")
     @Doc(summary="Create an account", body=AccountBody, answer=AccountView,
          errors=(Unavailable,))
+    @idempotent
     async def create_account() -> Response:
         body = await read_body(AccountBody)
         serials = await online()
@@ -161,6 +164,7 @@ def account_routes(facade: Facade) -> Blueprint:
     @routes.post("/accounts/import")
     @Doc(summary="Import accounts, all or none: a JSON array, or CSV with a header",
          body=list[AccountBody], csv=True, answer=Imported)
+    @idempotent
     async def import_accounts() -> Response:
         body = await request.get_data(cache=True, as_text=False, parse_form_data=False)
         try:

@@ -31,6 +31,7 @@ from ._docs import docs_routes
 from ._facade import Facade
 from ._forward import ForwardToCore, answered_here
 from ._hot import ASGIApp, HotRoutes
+from ._idempotency import Idempotency
 from ._keepalive import CloseUnread
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
@@ -105,10 +106,11 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
         if not plan.api_enabled and request.path.startswith(API_PREFIX):
             raise ApiNotAllowed(plan.message, data=License.of(plan))
 
-    app.register_blueprint(task_routes(facade), url_prefix=API_PREFIX)
+    idempotent = Idempotency(store.answers, clock)
+    app.register_blueprint(task_routes(facade, idempotent), url_prefix=API_PREFIX)
     app.register_blueprint(meta_routes(facade), url_prefix=API_PREFIX)
-    app.register_blueprint(account_routes(facade), url_prefix=API_PREFIX)
-    app.register_blueprint(material_routes(materials), url_prefix=API_PREFIX)
+    app.register_blueprint(account_routes(facade, idempotent), url_prefix=API_PREFIX)
+    app.register_blueprint(material_routes(materials, idempotent), url_prefix=API_PREFIX)
     app.register_blueprint(docs_routes(), url_prefix=API_PREFIX)
     app.register_error_handler(Exception, _answer_error)
 

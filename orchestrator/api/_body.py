@@ -5,7 +5,9 @@ traceback: a body's size, its JSON, and the text in it.
   its length, except on a route marked `@takes_body(limit)` (the materials upload). Quart
   keeps one limit per app (`MAX_CONTENT_LENGTH`, set to the largest any route takes), fixed
   before the route is known, so `limit_body` lowers it once routing has picked the route;
-  a body over it stops being buffered there.
+  a body over it stops being buffered there. Such a route may also give its body longer
+  to arrive than Quart's 60 s, set there too, before any decorator of its view reads it
+  (`_idempotency`).
 - JSON: UTF-8; no `NaN`/`Infinity` and no number beyond a float's range (what no strict
   client could read back); arrays and objects nested at most `MAX_DEPTH` deep.
 - Text: no NUL (PostgreSQL refuses it in a text column) and no lone surrogate (JSON's
@@ -38,6 +40,7 @@ MAX_DEPTH = 32
 
 V = TypeVar("V", bound=Callable[..., object])
 _BODY_LIMIT = "body_limit"
+_BODY_SECONDS = "body_seconds"
 
 
 class BadInput(ValueError):
@@ -105,21 +108,26 @@ class LimitedRequest(TrioRequest):
             self.body.lower_limit(limit)
 
 
-def takes_body(limit: int) -> Callable[[V], V]:
-    """Let the route below take bodies up to `limit` bytes rather than `MAX_JSON_BYTES`."""
+def takes_body(limit: int, *, seconds: int | None = None) -> Callable[[V], V]:
+    """Let the route below take bodies up to `limit` bytes rather than `MAX_JSON_BYTES`,
+    arriving within `seconds` rather than Quart's `body_timeout`."""
 
     def mark(view: V) -> V:
         setattr(view, _BODY_LIMIT, limit)
+        setattr(view, _BODY_SECONDS, seconds)
         return view
 
     return mark
 
 
 async def limit_body() -> None:
-    """Before each request (routing done): its route's body limit (`takes_body`), else
-    `MAX_JSON_BYTES`."""
+    """Before each request (routing done): its route's body limit and time (`takes_body`),
+    else `MAX_JSON_BYTES` and Quart's."""
     view = current_app.view_functions.get(request.endpoint or "")
     limit: int = getattr(view, _BODY_LIMIT, MAX_JSON_BYTES)
+    seconds: int | None = getattr(view, _BODY_SECONDS, None)
+    if seconds is not None:
+        request.body_timeout = seconds
     if isinstance(request, LimitedRequest):
         request.limit_body(limit)
 

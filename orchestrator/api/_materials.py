@@ -24,6 +24,7 @@ from scripts._materials import Material, MaterialLibrary, MaterialNotFound, Mate
 from ..converter import Range
 from ..errors import InvalidParams, NotFound
 from ._body import takes_body
+from ._idempotency import Idempotency
 from ._openapi import Doc
 from ._wire import Paging, envelope, read_body, read_form, read_query
 
@@ -101,16 +102,16 @@ def _library_errors() -> Iterator[None]:
         raise NotFound(str(exc)) from exc
 
 
-def material_routes(materials: MaterialLibrary) -> Blueprint:
-    """The `/materials` routes on `materials`."""
+def material_routes(materials: MaterialLibrary, idempotent: Idempotency) -> Blueprint:
+    """The `/materials` routes on `materials`; an upload takes an `Idempotency-Key`."""
     routes = Blueprint("materials", __name__)
 
     @routes.post("/materials")
     @Doc(summary="Upload files to the library", form=UploadForm, files="file",
          answer=Uploaded)
-    @takes_body(MAX_UPLOAD_BYTES)
+    @takes_body(MAX_UPLOAD_BYTES, seconds=UPLOAD_SECONDS)
+    @idempotent
     async def upload() -> Response:
-        request.body_timeout = UPLOAD_SECONDS
         form = await read_form(UploadForm)
         files = (await request.files).getlist("file")
         if not files:

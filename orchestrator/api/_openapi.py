@@ -10,6 +10,7 @@ classes; the rest follows from the URL rule (path parameters, methods) and the e
 - every operation may answer 40101 (a token is set and not sent), 40301 (the plan, or a
   foreign `Origin` or `Host`) and 50001;
 - one that reads a body, a query or a form also 40001; one with a path parameter 40401;
+- one that takes an `Idempotency-Key` (`_idempotency`) has the header, and 40001;
 - `Doc.errors` adds the rest (`POST /task`: 40002 and 40003).
 
 Every answer is the envelope `{code, message, data}` but those a `Doc` declares `raw`
@@ -39,6 +40,7 @@ from ..errors import (
     OrchestratorError,
     Unauthorized,
 )
+from ._idempotency import key_parameter, takes_key
 from ._schema import Schema, Schemas
 
 __all__ = ["Doc", "declaration", "openapi_document", "script_config", "script_name"]
@@ -207,7 +209,10 @@ def _operation(rule: Rule, doc: Doc, view: Callable[..., Any], schemas: Schemas,
                          "tags": [rule.endpoint.partition(".")[0]]}
     if view.__doc__:
         operation["description"] = view.__doc__
-    if parameters := _parameters(rule, doc, schemas):
+    parameters = _parameters(rule, doc, schemas)
+    if keyed := takes_key(view):
+        parameters.append(key_parameter())
+    if parameters:
         operation["parameters"] = parameters
     if (body := _body(doc, schemas)) is not None:
         operation["requestBody"] = body
@@ -218,7 +223,7 @@ def _operation(rule: Rule, doc: Doc, view: Callable[..., Any], schemas: Schemas,
         success = {"content": {"application/json": {
             "schema": _envelope({"const": 0}, schemas.of(doc.answer))}}}
     errors: list[type[OrchestratorError]] = [*ALWAYS, *doc.errors]
-    if doc.reads:
+    if doc.reads or keyed:
         errors.append(InvalidParams)
     if "{" in _PARAMETER.sub("{}", rule.rule):
         errors.append(NotFound)

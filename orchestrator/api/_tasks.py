@@ -21,6 +21,7 @@ from ..errors import (
 )
 from ._create import CreateTasks, plan_request
 from ._facade import Facade
+from ._idempotency import Idempotency
 from ._openapi import Doc, script_config, script_name
 from ._render import Created, Deleted, Retried, TaskPage, TaskView
 from ._wire import Paging, envelope, read_body, read_query
@@ -62,9 +63,10 @@ def _task_view(task: Task | None, task_id: int) -> Response:
     return envelope(TaskView.from_task(task))
 
 
-def task_routes(facade: Facade) -> Blueprint:
+def task_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
     """The `/task` routes, served by `facade`: the commands, and nested in them the reads
-    (`READS`), which need only the store (an API process answers those itself)."""
+    (`READS`), which need only the store (an API process answers those itself). Creating
+    tasks takes an `Idempotency-Key`."""
     routes = Blueprint("tasks", __name__)
     reads = Blueprint(READS, __name__)
 
@@ -72,6 +74,7 @@ def task_routes(facade: Facade) -> Blueprint:
     @Doc(summary="Create tasks: devices (or accounts) x targets", body=CreateTasks,
          fields={"script_name": script_name(), "script_config": script_config()},
          answer=Created, errors=(ScriptNameMissing, ScriptNotApiEnabled, Unavailable))
+    @idempotent
     async def create() -> Response:
         request = await read_body(CreateTasks)
         new = await plan_request(request, now=facade.clock.now(),

@@ -1,6 +1,8 @@
-"""Durable state: the `TaskStore` of `actors` and the `AccountStore` of
-`orchestrator.accounts`, on SQLite or PostgreSQL."""
+"""Durable state: the `TaskStore` of `actors`, the `AccountStore` of
+`orchestrator.accounts`, and the API's kept answers (`AnswerStore`), on SQLite or
+PostgreSQL."""
 
+from ._idempotency import AnswerStore, KeptAnswer
 from ._open import DATABASE_ERRORS, open_store
 from ._postgres import open_postgres_store
 from ._schema import SchemaTooNew
@@ -9,6 +11,8 @@ from ._store import Store
 
 __all__ = [
     "DATABASE_ERRORS",
+    "AnswerStore",
+    "KeptAnswer",
     "SchemaTooNew",
     "Store",
     "open_postgres_store",

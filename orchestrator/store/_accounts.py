@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import attrs
 
@@ -22,9 +22,7 @@ from ..accounts import (
     NewAccount,
     Platform,
 )
-from ._sql import Cursor, Dialect
-
-T = TypeVar("T")
+from ._sql import Cursor, Dialect, Lane
 
 ACCOUNT_COLUMNS = ("id", "username", "email", "password", "platform", "packagename",
                    "device", "logined", "status", "tags", "created_at")
@@ -96,13 +94,6 @@ def account_from_row(row: Sequence[Any]) -> Account:
                    platform=Platform(platform), packagename=packagename, device=device,
                    logined=LoginState(logined), status=AccountStatus(status),
                    tags=tuple(json.loads(tags)), created_at=float(created_at))
-
-
-class Lane(Protocol):
-    """One of the store's lanes: runs `fn` in one transaction, on the lane's thread, and
-    returns what `fn` returns (raises what it raises)."""
-
-    async def __call__(self, fn: Callable[[Cursor], T], /) -> T: ...
 
 
 class SqlAccountStore:

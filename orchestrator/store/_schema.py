@@ -109,7 +109,25 @@ def _filter_counts(d: Dialect) -> Sequence[str]:
     ]
 
 
-MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts)
+def _idempotency_keys(d: Dialect) -> Sequence[str]:
+    """The first answers to API requests that carried an `Idempotency-Key`, by route and
+    key; by age too, so that forgetting the expired ones is a range delete."""
+    return [
+        """CREATE TABLE idempotency_keys (
+            route TEXT NOT NULL,  -- method and rule: "POST /api/v1/task"
+            client_key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,  -- SHA-256 of what the request carried
+            status INTEGER NOT NULL,  -- of the HTTP answer
+            answer TEXT NOT NULL,  -- its body, the envelope's JSON
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (route, client_key)
+        )""",
+        "CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)",
+    ]
+
+
+MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts,
+                                   _idempotency_keys)
 
 
 class SchemaTooNew(RuntimeError):

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
 from actors import NewTask, Task, TaskFilter, TaskSource, TaskStatus
+
+T = TypeVar("T")
 
 TASK_COLUMNS = (
     "id", "serial", "username", "script_name", "script_config", "status", "source",
@@ -300,3 +302,10 @@ def task_from_new(new: NewTask, *, id: int, created_at: float) -> Task:
         created_at=created_at, request_id=new.request_id, position=new.position,
         min_interval=new.min_interval, max_interval=new.max_interval,
     )
+
+
+class Lane(Protocol):
+    """One of the store's lanes: runs `fn` in one transaction, on the lane's thread, and
+    returns what `fn` returns (raises what it raises)."""
+
+    async def __call__(self, fn: Callable[[Cursor], T], /) -> T: ...

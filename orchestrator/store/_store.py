@@ -26,6 +26,7 @@ from actors import NewTask, Task, TaskEnd, TaskFilter, TaskStats, TaskStatus, Ta
 
 from ..accounts import AccountStore
 from ._accounts import SqlAccountStore
+from ._idempotency import AnswerStore, SqlAnswerStore
 from ._schema import migrate
 from ._sql import (
     CountKey,
@@ -58,16 +59,19 @@ _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
 
 
 class Store(TaskStore, Protocol):
-    """What the `open_*_store` functions yield: the tasks, and the accounts in the same
-    database."""
+    """What the `open_*_store` functions yield: the tasks, and beside them in the same
+    database the accounts and the API's kept answers."""
 
     @property
     def accounts(self) -> AccountStore: ...
 
+    @property
+    def answers(self) -> AnswerStore: ...
+
 
 class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
-    """A `TaskStore`, and the `accounts` on its lanes: writes on `writer`'s connection,
-    reads on `reader`'s.
+    """A `TaskStore`, and the `accounts` and `answers` on its lanes: writes on `writer`'s
+    connection, reads on `reader`'s.
 
     Counts live in `task_counts` (per status) and `task_filter_counts` (per status, serial,
     script and source) and change in the same transaction as the tasks, so `task_stats`
@@ -82,6 +86,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         self._stats = stats
         self._q = Queries.for_dialect(dialect)
         self.accounts = SqlAccountStore(dialect, read=self._read, write=self._write)
+        self.answers = SqlAnswerStore(dialect, read=self._read, write=self._write)
 
     @abc.abstractmethod
     def _transaction(self, conn: ConnT, *, write: bool) -> AbstractContextManager[CursorT]:

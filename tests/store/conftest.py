@@ -19,12 +19,11 @@ import psycopg
 import pytest
 import trio
 
-from actors import TaskStore
-from orchestrator.store import open_postgres_store, open_sqlite_store
+from orchestrator.store import Store, open_postgres_store, open_sqlite_store
 from orchestrator.store._sql import POSTGRES, SQLITE, Cursor, Dialect
 
 PG_DSN = os.environ.get("ORCHESTRATOR_TEST_POSTGRES", "host=127.0.0.1 dbname=test user=postgres")
-OpenStore = Callable[[], AbstractAsyncContextManager[TaskStore]]
+OpenStore = Callable[[], AbstractAsyncContextManager[Store]]
 
 
 @attrs.frozen(kw_only=True)
@@ -99,6 +98,6 @@ def open_store(backend: Backend) -> OpenStore:
 
 
 @pytest.fixture
-async def store(open_store: OpenStore) -> AsyncIterator[TaskStore]:
+async def store(open_store: OpenStore) -> AsyncIterator[Store]:
     async with open_store() as store:
         yield store
