@@ -436,11 +436,18 @@ class Soak:
 
     async def stats(self, client: httpx.AsyncClient) -> dict[str, int] | None:
         with trio.move_on_after(min(10.0, self.shape.interval)):
-            response = await client.get("/task/stats")
-            if response.status_code == 200:
-                stats: dict[str, int] = response.json()["data"]
-                return stats
+            return await read_stats(client)
         return None
+
+
+async def read_stats(client: httpx.AsyncClient) -> dict[str, int] | None:
+    """`GET /task/stats`'s counts, or None if it was not answered with them."""
+    try:
+        answer = (await client.get("/task/stats")).json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    stats: dict[str, int] | None = answer.get("data") if answer.get("code") == 0 else None
+    return stats
 
 
 def _read(response: httpx.Response, seconds: float) -> Answer:
@@ -467,12 +474,12 @@ async def settle(client: httpx.AsyncClient, most: float) -> float:
     last: int | None = None
     still_since = began
     while trio.current_time() - began < most:
-        with trio.move_on_after(CLIENT_TIMEOUT):
-            total = (await client.get("/task/stats")).json()["data"]["total"]
-            if total != last:
-                last, still_since = total, trio.current_time()
-            elif trio.current_time() - still_since >= 5:
-                break
+        stats = await read_stats(client)
+        total = None if stats is None else stats["total"]
+        if total is None or total != last:  # no answer is not standing still
+            last, still_since = total, trio.current_time()
+        elif trio.current_time() - still_since >= 5:
+            break
         await trio.sleep(1)
     return round(trio.current_time() - began, 1)
 
