@@ -1,4 +1,4 @@
-"""What the API, creation and scale benchmarks share: processes to run, and how to read them.
+"""What the API, creation, scale and soak benchmarks share: processes to run, and how to read them.
 
 Every system under test runs in its own process (so it does not share a GIL with the load
 generator or the simulator), listens on loopback port 0 and prints its port on its first
@@ -52,11 +52,26 @@ def write_report(name: str, out: Path | None, figures: dict[str, Any]) -> Path:
     return path
 
 
-def rss_kib(pid: int) -> int:
+def _status_field(pid: int, name: str) -> int:
+    """The number a line `name:` of /proc/<pid>/status starts with."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{name}:"):
             return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {name}")
+
+
+def rss_kib(pid: int) -> int:
+    return _status_field(pid, "VmRSS")
+
+
+def threads(pid: int) -> int:
+    """The process's threads now."""
+    return _status_field(pid, "Threads")
+
+
+def open_fds(pid: int) -> int:
+    """The file descriptors the process has open now (/proc/<pid>/fd)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def cpu_seconds(pid: int) -> float:
