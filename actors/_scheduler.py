@@ -146,7 +146,7 @@ class _Stop:
     retried automatically."""
 
     remark: str
-    waiters: list[Reply[Task | None]] = attrs.Factory(list)
+    waiters: list[Reply[Task]] = attrs.Factory(list)
 
 
 @attrs.define
@@ -497,7 +497,7 @@ class _Scheduler:
         stop = self.stops.pop(task_id, None)
         if stop is not None:
             for reply in stop.waiters:
-                reply.send(task)
+                _answer_stop(reply, task_id, task)
         for delete in self.deletes:
             delete.waiting.discard(task_id)
         if task is None:
@@ -526,8 +526,9 @@ class _Scheduler:
                                             CancelRun(task_id=task_id, remark=remark))
         return stop
 
-    async def stop(self, task_id: int, reply: Reply[Task | None]) -> None:
-        """Stop a running or pending task; `reply` gets it once its end is stored."""
+    async def stop(self, task_id: int, reply: Reply[Task]) -> None:
+        """Stop a running or pending task; `reply` gets it once its end is stored (or a
+        refusal, if it ended otherwise first: `_answer_stop`)."""
         now = self.clock.now()
         kept = self.ends.get(task_id)
         dev = self.live_on(task_id)
@@ -591,7 +592,7 @@ class _Scheduler:
                 if self.ends.pop(task_id, None) is not None:
                     stop = self.stops.pop(task_id, None)
                     for waiter in stop.waiters if stop is not None else ():
-                        waiter.send(None)
+                        waiter.fail(TaskNotFound(task_id))
             delete.reply.send(deleted)
 
     async def retry(self, task_ids: Sequence[int] | None, reply: Reply[list[Task]]) -> None:
@@ -612,6 +613,20 @@ class _Scheduler:
             reply.fail(exc)
             return
         self._enqueue_and_answer(again, reply)
+
+
+def _answer_stop(reply: Reply[Task], task_id: int, task: Task | None) -> None:
+    """Answer a stop with the task as its end left it: failed (the stop's remark) if the
+    stop came in time; refused if the task was deleted meanwhile (`TaskNotFound`) or
+    ended otherwise before the stop reached it (`WrongTaskState`: a late stop changes
+    nothing, and says so)."""
+    if task is None:
+        reply.fail(TaskNotFound(task_id))
+    elif task.status != TaskStatus.FAILED:
+        reply.fail(WrongTaskState(task_id, task.status, (TaskStatus.RUNNING,
+                                                         TaskStatus.PENDING)))
+    else:
+        reply.send(task)
 
 
 async def recover_interrupted(store: TaskStore, clock: WallClock, settings: SchedulerSettings,

@@ -43,14 +43,15 @@ class SubmitTasks:
 
 @attrs.frozen(kw_only=True)
 class StopTask:
-    """Stop a running or pending task (it fails, remark says stopped); answer it, or None.
+    """Stop a running or pending task (it fails, remark says stopped); answer it.
 
-    A task that does not exist fails the request with TaskNotFound, one that is over
-    with WrongTaskState.
+    A task that does not exist (or is deleted meanwhile) fails the request with
+    TaskNotFound, one that is over (or ends otherwise before the stop reaches it) with
+    WrongTaskState.
     """
 
     task_id: int
-    reply: Reply[Task | None]
+    reply: Reply[Task]
 
 
 @attrs.frozen(kw_only=True)

@@ -137,7 +137,7 @@ def task_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
     @Doc(summary="Stop a running or pending task (another: 40001)", answer=TaskView,
          errors=(InvalidParams, Unavailable))
     async def stop_task(task_id: int) -> Response:
-        task: Task | None = await facade.ask(lambda reply: StopTask(task_id=task_id, reply=reply))
+        task: Task = await facade.ask(lambda reply: StopTask(task_id=task_id, reply=reply))
         return _task_view(task, task_id)
 
     @routes.post("/task/<id(task):task_id>/retry")

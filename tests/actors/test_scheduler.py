@@ -73,6 +73,7 @@ class FakeScript:
 
     wall: WallClock
     duration: float = 10.0
+    finish: trio.Event | None = None  # if set: each run waits for it, not `duration`
     failing: set[str] = attrs.Factory(set)  # serials whose tasks fail
     starts: list[tuple[int, str, float]] = attrs.Factory(list)
     active: set[str] = attrs.Factory(set)
@@ -84,7 +85,10 @@ class FakeScript:
         self.active.add(task.serial)
         self.most_at_once = max(self.most_at_once, len(self.active))
         try:
-            await trio.sleep(self.duration)
+            if self.finish is not None:
+                await self.finish.wait()
+            else:
+                await trio.sleep(self.duration)
         finally:
             self.active.discard(task.serial)
         if task.serial in self.failing:
@@ -362,6 +366,22 @@ class TestStopAndDelete:
                     await farm.scheduler.request(
                         lambda r: StopTask(task_id=9999, reply=r), timeout=5)
                 assert (refused.value.task_id, str(refused.value)) == (9999, "task 9999 not found")
+
+    async def test_a_stop_that_comes_as_the_task_completes_is_refused(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """The script completes just as the stop is sent, before the phone can cancel it:
+        the stop changed nothing, and its answer says so (the task is completed)."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                farm.runner.finish = trio.Event()
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(5)
+                assert farm.runner.active == {"A"}
+                farm.runner.finish.set()  # the script returns before the phone hears more
+                with pytest.raises(WrongTaskState, match="completed"):
+                    await farm.scheduler.request(
+                        lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
+                assert (await farm.status(task.id)).status == TaskStatus.COMPLETED
 
     async def test_delete_stops_running_tasks_first(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:
