@@ -18,7 +18,7 @@ from ._errors import (
 )
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
-from ._ports import RunResult, TaskEnd, TaskFailed, TaskRunner, TaskStore
+from ._ports import RunResult, TaskEnd, TaskFailed, TaskReads, TaskRunner, TaskStore
 from ._runner import ScriptRunner
 from ._scheduler import (
     INTERRUPTED_REMARK,
@@ -50,6 +50,7 @@ __all__ = [
     "TaskFailed",
     "TaskFilter",
     "TaskNotFound",
+    "TaskReads",
     "TaskRunner",
     "TaskSource",
     "TaskStats",

@@ -9,18 +9,12 @@ import attrs
 
 from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
 
-__all__ = ["RunResult", "TaskEnd", "TaskFailed", "TaskRunner", "TaskStore"]
+__all__ = ["RunResult", "TaskEnd", "TaskFailed", "TaskReads", "TaskRunner", "TaskStore"]
 
 
-class TaskStore(Protocol):
-    """Durable task state. Every method is one transaction; all run off the trio thread.
-
-    A method that changes tasks returns what it changed, so the caller (an actor) never
-    has to read back what it just wrote.
-    """
-
-    async def create_tasks(self, tasks: Sequence[NewTask], *, created_at: float) -> list[Task]:
-        """Insert all of `tasks` (all or none), in order; ids increase in that order."""
+class TaskReads(Protocol):
+    """What anyone may read of the tasks: what a process that only reads (an API
+    process) opens. Every method is one transaction, run off the trio thread."""
 
     async def get_task(self, task_id: int) -> Task | None: ...
 
@@ -29,6 +23,18 @@ class TaskStore(Protocol):
         """One page of tasks matching `where`, and how many match in all."""
 
     async def task_stats(self) -> TaskStats: ...
+
+
+class TaskStore(TaskReads, Protocol):
+    """Durable task state, read and written. Every method is one transaction; all run off
+    the trio thread.
+
+    A method that changes tasks returns what it changed, so the caller (an actor) never
+    has to read back what it just wrote.
+    """
+
+    async def create_tasks(self, tasks: Sequence[NewTask], *, created_at: float) -> list[Task]:
+        """Insert all of `tasks` (all or none), in order; ids increase in that order."""
 
     async def pending_tasks(self) -> list[Task]:
         """Every pending task, oldest first: what the scheduler loads at start-up."""

@@ -232,8 +232,7 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
                              materials=materials, host_files=host_files)
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host="127.0.0.1", port=0, processes=api_processes,
-                process=ApiProcess(sqlite_path=path, postgres=None, plan=plan,
-                                   materials_dir=materials.root, host_files=host_files)))
+                process=ApiProcess(sqlite_path=path, postgres=None, plan=plan)))
         freeze_start_up()
         try:
             yield Core(clock=clock, store=store,

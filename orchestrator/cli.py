@@ -15,7 +15,6 @@ from pathlib import Path
 import trio
 
 from actors import SchedulerSettings
-from scripts import NO_HOST_FILES, HostFiles
 
 from .api import (
     POSTGRES_VARIABLE,
@@ -167,11 +166,6 @@ def _api_process_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     process.add_argument("--allow-origin", action="append", default=[])
     process.add_argument("--allow-host", action="append", default=[])
     process.add_argument("--plan", type=plan_named, required=True)
-    process.add_argument("--materials-dir", type=Path, required=True)
-    # The core's HostFiles (`ApiProcess.host_files`); no --data-dir: no host file at all.
-    process.add_argument("--data-dir", type=Path, default=None)
-    process.add_argument("--allow-path", action="append", default=[], type=Path)
-    process.add_argument("--private-file", action="append", default=[], type=Path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,9 +248,7 @@ def _api_process(args: argparse.Namespace) -> ApiProcess:
                                     bound_host=args.host,
                                     origins=tuple(args.allow_origin),
                                     hosts=tuple(args.allow_host)),
-                      plan=args.plan, materials_dir=args.materials_dir,
-                      host_files=NO_HOST_FILES if args.data_dir is None else HostFiles.of(
-                          args.data_dir, args.allow_path, private=args.private_file))
+                      plan=args.plan)
 
 
 def _run(args: argparse.Namespace) -> None:

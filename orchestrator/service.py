@@ -119,8 +119,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 serve_api, app, host=settings.host, port=settings.port,
                 processes=settings.api_processes,
                 process=ApiProcess(sqlite_path=settings.sqlite_path, postgres=settings.postgres,
-                                   plan=settings.plan, materials_dir=materials.root,
-                                   access=access, host_files=host_files)))
+                                   plan=settings.plan, access=access)))
         log.info("task API on http://%s:%d/api/v1/ (plan %s, %s); phones from the ADB server "
                  "at %s:%d; data in %s", settings.host, api_port, settings.plan.name,
                  f"{settings.api_processes} API processes" if settings.api_processes

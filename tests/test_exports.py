@@ -24,7 +24,8 @@ PUBLIC: dict[str, list[str]] = {
         "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError",
         "Address", "DeviceActorFactory", "Inbox", "NewTask", "Refused", "Reply", "RunResult",
         "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed", "TaskFilter",
-        "TaskNotFound", "TaskRunner", "TaskSource", "TaskStats", "TaskStatus", "TaskStore",
+        "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource", "TaskStats", "TaskStatus",
+        "TaskStore",
         "WallClock", "WrongTaskState", "recover_interrupted", "run_device", "run_scheduler",
         "run_watcher", "serve_scheduler", "supervise",
     ],
@@ -88,7 +89,8 @@ PUBLIC: dict[str, list[str]] = {
     "orchestrator.simulator.commands": ["COMMANDS", "Call", "Handler", "run_line"],
     "orchestrator.store": [
         "DATABASE_ERRORS", "AnswerStore", "KeptAnswer", "SchemaTooNew", "Store",
-        "open_postgres_store", "open_sqlite_store", "open_store",
+        "open_postgres_reads", "open_postgres_store", "open_reads", "open_sqlite_reads",
+        "open_sqlite_store", "open_store",
     ],
 }
 

@@ -1,5 +1,5 @@
 """One API process: the app on the API's shared socket, task reads answered from the
-store, everything else forwarded to the core (`_forward`)."""
+store (which it cannot write), everything else forwarded to the core (`_forward`)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ import attrs
 import httpx
 import trio
 
-from actors import WallClock
-from scripts import NO_HOST_FILES, HostFiles, MaterialLibrary
-
 from ..plans import Plan
 from ..runtime import start_up_frozen, stop_on_signals
-from ..store import open_store
+from ..store import open_reads
 from ._access import OPEN, Access
-from ._app import create_app
+from ._app import create_reads_app
 from ._hypercorn import serve_on
 
 __all__ = ["POSTGRES_VARIABLE", "TOKEN_VARIABLE", "ApiProcess", "run_api_process"]
@@ -40,16 +37,13 @@ POSTGRES_VARIABLE = "ORCHESTRATOR_POSTGRES"
 
 @attrs.frozen(kw_only=True)
 class ApiProcess:
-    """What an API process opens: the store the core writes, the plan, the materials,
-    who may ask (the core's `Access`), and the host files a task may name (the core's
-    `HostFiles`)."""
+    """What an API process opens: the task reads of the store the core writes, the plan,
+    and who may ask (the core's `Access`)."""
 
     sqlite_path: Path
     postgres: str | None = attrs.field(repr=False)
     plan: Plan
-    materials_dir: Path
     access: Access = OPEN
-    host_files: HostFiles = NO_HOST_FILES
 
     def command(self, *, fd: int, core_socket: str) -> list[str]:
         """The command line that runs one, serving the socket `fd` (inherited) and
@@ -59,21 +53,9 @@ class ApiProcess:
         return [sys.executable, "-m", "orchestrator", "--log-level", level, "api-process",
                 "--fd", str(fd), "--core-socket", core_socket,
                 "--sqlite-path", str(self.sqlite_path), "--plan", self.plan.name,
-                "--materials-dir", str(self.materials_dir),
                 "--host", self.access.bound_host,
                 *(arg for origin in self.access.origins for arg in ("--allow-origin", origin)),
-                *(arg for host in self.access.hosts for arg in ("--allow-host", host)),
-                *self._host_file_args()]
-
-    def _host_file_args(self) -> list[str]:
-        """`host_files` as `api-process` takes it back (`HostFiles.of` of these is equal)."""
-        if not self.host_files.roots:
-            return []
-        data_dir, *allowed = self.host_files.roots
-        return ["--data-dir", str(data_dir),
-                *(arg for path in allowed for arg in ("--allow-path", str(path))),
-                *(arg for path in self.host_files.private
-                  for arg in ("--private-file", str(path)))]
+                *(arg for host in self.access.hosts for arg in ("--allow-host", host))]
 
     def environment(self) -> dict[str, str]:
         """This process's environment with the API process's secrets (and without ours
@@ -94,17 +76,15 @@ async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     async with AsyncExitStack() as stack:
         freeze_start_up = stack.enter_context(start_up_frozen())
-        store = await stack.enter_async_context(open_store(
-            postgres=process.postgres, sqlite_path=process.sqlite_path, sole_writer=False))
+        store = await stack.enter_async_context(open_reads(
+            postgres=process.postgres, sqlite_path=process.sqlite_path))
         core = await stack.enter_async_context(httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(uds=core_socket), base_url="http://core",
             timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT),
             # As many requests to the core at once as clients send: slow uploads never
             # hold up the rest in a queue for the pool.
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64)))
-        app = create_app(scheduler=None, store=store, plan=process.plan, clock=WallClock(),
-                         materials=MaterialLibrary(process.materials_dir),
-                         access=process.access, host_files=process.host_files, core=core)
+        app = create_reads_app(store=store, plan=process.plan, core=core, access=process.access)
         log.info("API process serving socket %d; the core is at %s", fd, core_socket)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(stop_on_signals, nursery.cancel_scope, f"API process {os.getpid()}")

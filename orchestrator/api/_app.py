@@ -11,13 +11,14 @@ most 1 MiB but on the materials upload (`_body`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import httpx
-from quart import Response, request
+from quart import Blueprint, Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from actors import Address, WallClock
+from actors import Address, TaskReads, WallClock
 from actors.messages import SchedulerMsg
 from scripts import NO_HOST_FILES, HostFiles, MaterialLibrary
 
@@ -36,10 +37,10 @@ from ._keepalive import CloseUnread
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
 from ._render import License
-from ._tasks import READ_ENDPOINTS, task_routes
+from ._tasks import task_commands, task_reads
 from ._wire import IdConverter, NoSuchId, envelope, envelope_body
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "create_app", "create_reads_app"]
 
 API_PREFIX = "/api/v1"
 
@@ -74,19 +75,37 @@ async def _answer_error(exc: Exception) -> Response:
     return answer
 
 
-def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: Plan,
+def create_app(*, scheduler: Address[SchedulerMsg], store: Store, plan: Plan,
                clock: WallClock, materials: MaterialLibrary, access: Access = OPEN,
-               host_files: HostFiles = NO_HOST_FILES, core: httpx.AsyncClient | None = None,
-               queue_timeout: float = 10.0) -> QuartTrio:
-    """The API app: changes go to `scheduler` (each taken from its queue within
-    `queue_timeout` seconds, else refused with 50301; None in an API process, see
-    `_forward`), reads
-    and accounts go to `store`; `plan` gates `/api/v1`; `/materials` manages
-    `materials`, the library `post` draws from; `access` says who may ask (`_access`:
-    ahead of everything, an API process's forwarding included); a new task may name
-    only host files `host_files` allows (default: none). In an API process, `core` is
-    the client of the core's app, which gets every request but the task reads
-    (`_tasks.READ_ENDPOINTS`)."""
+               host_files: HostFiles = NO_HOST_FILES, queue_timeout: float = 10.0
+               ) -> QuartTrio:
+    """The core's API app, every route: changes go to `scheduler` (each taken from its
+    queue within `queue_timeout` seconds, else refused with 50301), reads and accounts
+    go to `store`; `plan` gates `/api/v1`; `/materials` manages `materials`, the library
+    `post` draws from; `access` says who may ask (`_access`: ahead of everything); a new
+    task may name only host files `host_files` allows (default: none)."""
+    facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
+                    queue_timeout=queue_timeout, host_files=host_files)
+    idempotent = Idempotency(store.answers, clock)
+    return _app(plan, access, store, [
+        task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
+        account_routes(facade, idempotent), material_routes(materials, idempotent),
+        docs_routes()])
+
+
+def create_reads_app(*, store: TaskReads, plan: Plan, core: httpx.AsyncClient,
+                     access: Access = OPEN) -> QuartTrio:
+    """An API process's app: the task reads, answered from `store`; every other request
+    (any route this app lacks) is forwarded to the core's app through `core` (`_forward`),
+    after `access` has let it in."""
+    return _app(plan, access, store, [task_reads(store)], core=core)
+
+
+def _app(plan: Plan, access: Access, store: TaskReads, blueprints: Sequence[Blueprint], *,
+         core: httpx.AsyncClient | None = None) -> QuartTrio:
+    """The app both kinds share: `blueprints` under `/api/v1`, gated by `plan`, every
+    failure answered with the envelope, the stats answered ahead of Quart from `store`,
+    and what `core` gets (if given): the requests no route of the app takes."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
@@ -98,20 +117,14 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
     # The most any route takes (uploads of videos); `limit_body` lowers it for the others.
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.before_request(limit_body)
-    facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
-                    queue_timeout=queue_timeout, host_files=host_files)
 
     @app.before_request
     async def gate() -> None:
         if not plan.api_enabled and request.path.startswith(API_PREFIX):
             raise ApiNotAllowed(plan.message, data=License.of(plan))
 
-    idempotent = Idempotency(store.answers, clock)
-    app.register_blueprint(task_routes(facade, idempotent), url_prefix=API_PREFIX)
-    app.register_blueprint(meta_routes(facade), url_prefix=API_PREFIX)
-    app.register_blueprint(account_routes(facade, idempotent), url_prefix=API_PREFIX)
-    app.register_blueprint(material_routes(materials, idempotent), url_prefix=API_PREFIX)
-    app.register_blueprint(docs_routes(), url_prefix=API_PREFIX)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_error_handler(Exception, _answer_error)
 
     async def stats() -> bytes | None:
@@ -127,6 +140,6 @@ def create_app(*, scheduler: Address[SchedulerMsg] | None, store: Store, plan: P
     # forwarding of an API process, the hot routes.
     answered: ASGIApp = HotRoutes(app.asgi_app, {f"{API_PREFIX}/task/stats": stats})
     if core is not None:
-        answered = ForwardToCore(answered, core, answered_here(app.url_map, READ_ENDPOINTS))
+        answered = ForwardToCore(answered, core, answered_here(app.url_map))
     app.asgi_app = CloseUnread(Guard(answered, access))  # type: ignore[method-assign]
     return app

@@ -54,8 +54,7 @@ def _answer_to(refusal: Refused) -> OrchestratorError | None:
 
 @attrs.frozen(kw_only=True)
 class Facade:
-    #: None in an API process, which forwards every request that asks (`_forward`).
-    scheduler: Address[SchedulerMsg] | None
+    scheduler: Address[SchedulerMsg]
     store: Store
     plan: Plan
     clock: WallClock
@@ -76,10 +75,8 @@ class Facade:
             OrchestratorError: the scheduler refused, as `REFUSALS` maps it (`NotFound`:
                 no such task; `InvalidParams`: the task is in the wrong state).
             Unavailable: it could not take the request in time; nothing was done.
-            InternalError: it is gone, or not in this process.
+            InternalError: it is gone.
         """
-        if self.scheduler is None:
-            raise InternalError("internal error: the scheduler is not in this process")
         try:
             return await self.scheduler.request(make_msg, timeout=self.queue_timeout)
         except Refused as exc:

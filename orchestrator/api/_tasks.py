@@ -9,7 +9,7 @@ import enum
 import attrs
 from quart import Blueprint, Response
 
-from actors import Task, TaskFilter, TaskSource, TaskStats, TaskStatus
+from actors import Task, TaskFilter, TaskReads, TaskSource, TaskStats, TaskStatus
 from actors.messages import DeleteTasks, RetryTasks, StopTask, SubmitTasks
 
 from ..errors import (
@@ -26,11 +26,7 @@ from ._openapi import Doc, script_config, script_name
 from ._render import Created, Deleted, Retried, TaskPage, TaskView
 from ._wire import Paging, envelope, read_body, read_query
 
-__all__ = ["READ_ENDPOINTS", "task_routes"]
-
-#: The blueprint of the task reads, nested in the tasks': its endpoints' prefix.
-READS = "reads"
-READ_ENDPOINTS = f"tasks.{READS}."
+__all__ = ["task_commands", "task_reads"]
 
 
 class Order(enum.StrEnum):
@@ -63,12 +59,40 @@ def _task_view(task: Task | None, task_id: int) -> Response:
     return envelope(TaskView.from_task(task))
 
 
-def task_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
-    """The `/task` routes, served by `facade`: the commands, and nested in them the reads
-    (`READS`), which need only the store (an API process answers those itself). Creating
+def task_reads(store: TaskReads) -> Blueprint:
+    """The task reads: they need only the store, so an API process answers them too."""
+    routes = Blueprint("task_reads", __name__)
+
+    @routes.get("/task")
+    @Doc(summary="List tasks (filtered, paged), newest first", query=ListQuery,
+         answer=TaskPage)
+    async def list_tasks() -> Response:
+        query = read_query(ListQuery)
+        where = TaskFilter(status=query.status, serial=query.serial,
+                           script_name=query.script_name, source=query.source)
+        tasks, total = await store.list_tasks(
+            where, offset=query.offset, limit=query.page_size,
+            newest_first=query.order is Order.NEWEST)
+        return envelope(TaskPage(tasks=[TaskView.from_task(t) for t in tasks], total=total,
+                                 page=query.page, page_size=query.page_size))
+
+    @routes.get("/task/stats")
+    @Doc(summary="Task counts by status", answer=TaskStats)
+    async def stats() -> Response:
+        return envelope(await store.task_stats())
+
+    @routes.get("/task/<id(task):task_id>")
+    @Doc(summary="One task", answer=TaskView)
+    async def get_task(task_id: int) -> Response:
+        return _task_view(await store.get_task(task_id), task_id)
+
+    return routes
+
+
+def task_commands(facade: Facade, idempotent: Idempotency) -> Blueprint:
+    """The task commands, each a request to the scheduler through `facade`; creating
     tasks takes an `Idempotency-Key`."""
-    routes = Blueprint("tasks", __name__)
-    reads = Blueprint(READS, __name__)
+    routes = Blueprint("task_commands", __name__)
 
     @routes.post("/task")
     @Doc(summary="Create tasks: devices (or accounts) x targets", body=CreateTasks,
@@ -81,24 +105,6 @@ def task_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
                                  accounts=facade.store.accounts, host_files=facade.host_files)
         stored: list[Task] = await facade.ask(lambda reply: SubmitTasks(tasks=new, reply=reply))
         return envelope(Created.of(stored))
-
-    @reads.get("/task")
-    @Doc(summary="List tasks (filtered, paged), newest first", query=ListQuery,
-         answer=TaskPage)
-    async def list_tasks() -> Response:
-        query = read_query(ListQuery)
-        where = TaskFilter(status=query.status, serial=query.serial,
-                           script_name=query.script_name, source=query.source)
-        tasks, total = await facade.store.list_tasks(
-            where, offset=query.offset, limit=query.page_size,
-            newest_first=query.order is Order.NEWEST)
-        return envelope(TaskPage(tasks=[TaskView.from_task(t) for t in tasks], total=total,
-                                 page=query.page, page_size=query.page_size))
-
-    @reads.get("/task/stats")
-    @Doc(summary="Task counts by status", answer=TaskStats)
-    async def stats() -> Response:
-        return envelope(await facade.store.task_stats())
 
     @routes.delete("/task/batch")
     @Doc(summary="Delete tasks (running ones are stopped first)", body=TaskIds,
@@ -117,11 +123,6 @@ def task_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
     async def retry_all() -> Response:
         again: list[Task] = await facade.ask(lambda reply: RetryTasks(task_ids=None, reply=reply))
         return envelope(Retried(retried_count=len(again)))
-
-    @reads.get("/task/<id(task):task_id>")
-    @Doc(summary="One task", answer=TaskView)
-    async def get_task(task_id: int) -> Response:
-        return _task_view(await facade.store.get_task(task_id), task_id)
 
     @routes.delete("/task/<id(task):task_id>")
     @Doc(summary="Delete a task (a running one is stopped first)", answer=Deleted,
@@ -148,5 +149,4 @@ def task_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
             lambda reply: RetryTasks(task_ids=[task_id], reply=reply))
         return envelope(TaskView.from_task(again[0]))
 
-    routes.register_blueprint(reads)
     return routes

@@ -8,25 +8,31 @@ from pathlib import Path
 
 import psycopg
 
-from ._postgres import open_postgres_store
-from ._sqlite import open_sqlite_store
+from actors import TaskReads
+
+from ._postgres import open_postgres_reads, open_postgres_store
+from ._sqlite import open_sqlite_reads, open_sqlite_store
 from ._store import Store
 
-__all__ = ["DATABASE_ERRORS", "open_store"]
+__all__ = ["DATABASE_ERRORS", "open_reads", "open_store"]
 
 #: What either backend raises when its database refuses (unreachable, full, locked).
 DATABASE_ERRORS = (sqlite3.Error, psycopg.Error)
 
 
-def open_store(*, postgres: str | None, sqlite_path: Path,
-               sole_writer: bool = True) -> AbstractAsyncContextManager[Store]:
+def open_store(*, postgres: str | None, sqlite_path: Path
+               ) -> AbstractAsyncContextManager[Store]:
     """The store in PostgreSQL at the DSN `postgres` if given, else in SQLite at
-    `sqlite_path`.
-
-    `sole_writer` is False in a process that shares the database with the one that
-    writes its tasks (an API process): the task stats are then read from the table, not
-    kept in memory from this process's own commits.
-    """
+    `sqlite_path`: what the process that runs the phones (and writes the tasks) opens."""
     if postgres:
-        return open_postgres_store(postgres, sole_writer=sole_writer)
-    return open_sqlite_store(sqlite_path, sole_writer=sole_writer)
+        return open_postgres_store(postgres)
+    return open_sqlite_store(sqlite_path)
+
+
+def open_reads(*, postgres: str | None, sqlite_path: Path
+               ) -> AbstractAsyncContextManager[TaskReads]:
+    """The task reads of the database `open_store` names, in a process that shares it
+    with the one that writes it (an API process): it cannot write there."""
+    if postgres:
+        return open_postgres_reads(postgres)
+    return open_sqlite_reads(sqlite_path)

@@ -7,14 +7,16 @@ columns by a migration and methods to the store, and leaves these ones as they a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from functools import partial
 from typing import Any
 
 import psycopg
 
+from actors import TaskReads
+
 from ._sql import INSERT_COLUMNS, POSTGRES
-from ._store import SqlTaskStore, Store, open_sql_store
+from ._store import SqlTaskStore, Store, open_sql_reads, open_sql_store
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 Cursor = psycopg.Cursor[tuple[Any, ...]]
@@ -59,14 +61,18 @@ def _connect(dsn: str, *, reader: bool = False) -> Connection:
 
 
 @asynccontextmanager
-async def open_postgres_store(dsn: str, *, sole_writer: bool = True
-                              ) -> AsyncIterator[Store]:
+async def open_postgres_store(dsn: str) -> AsyncIterator[Store]:
     """The store in the PostgreSQL database `dsn` names (its tables created or migrated).
 
-    The tables go in the first schema of the connection's `search_path`. `sole_writer`:
-    see `open_store`.
+    The tables go in the first schema of the connection's `search_path`.
     """
     async with open_sql_store(PostgresTaskStore, POSTGRES, connect_writer=partial(_connect, dsn),
-                              connect_reader=partial(_connect, dsn, reader=True),
-                              sole_writer=sole_writer) as store:
+                              connect_reader=partial(_connect, dsn, reader=True)) as store:
         yield store
+
+
+def open_postgres_reads(dsn: str) -> AbstractAsyncContextManager[TaskReads]:
+    """The task reads of the PostgreSQL database `dsn` names, which another process
+    writes."""
+    return open_sql_reads(PostgresTaskStore, POSTGRES,
+                          connect_reader=partial(_connect, dsn, reader=True))

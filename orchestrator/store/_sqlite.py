@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from functools import partial
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from actors import TaskReads
+
 from ._sql import SQLITE, Queries
-from ._store import SqlTaskStore, Store, open_sql_store
+from ._store import SqlTaskStore, Store, open_sql_reads, open_sql_store
 
 _MIN_VERSION = (3, 35)  # RETURNING
 _INSERT = Queries.for_dialect(SQLITE).insert
@@ -94,13 +96,19 @@ def _connect(path: Path, *, reader: bool = False) -> sqlite3.Connection:
 
 
 @asynccontextmanager
-async def open_sqlite_store(path: str | PathLike[str], *, sole_writer: bool = True,
+async def open_sqlite_store(path: str | PathLike[str], *,
                             inline: bool = False) -> AsyncIterator[Store]:
-    """The store in the SQLite file at `path` (created, or migrated, as needed).
-    `sole_writer`: see `open_store`. `inline`: every call runs on the trio thread, none on
-    a thread of the store's (for tests in virtual time: see `_worker.open_worker`)."""
+    """The store in the SQLite file at `path` (created, or migrated, as needed). `inline`:
+    every call runs on the trio thread, none on a thread of the store's (for tests in
+    virtual time: see `_worker.open_worker`)."""
     path = Path(path)
     async with open_sql_store(SqliteTaskStore, SQLITE, connect_writer=partial(_connect, path),
                               connect_reader=partial(_connect, path, reader=True),
-                              sole_writer=sole_writer, inline=inline) as store:
+                              inline=inline) as store:
         yield store
+
+
+def open_sqlite_reads(path: str | PathLike[str]) -> AbstractAsyncContextManager[TaskReads]:
+    """The task reads of the SQLite file at `path`, which another process writes."""
+    return open_sql_reads(SqliteTaskStore, SQLITE,
+                          connect_reader=partial(_connect, Path(path), reader=True))

@@ -22,7 +22,16 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 import trio
 
-from actors import NewTask, Task, TaskEnd, TaskFilter, TaskStats, TaskStatus, TaskStore
+from actors import (
+    NewTask,
+    Task,
+    TaskEnd,
+    TaskFilter,
+    TaskReads,
+    TaskStats,
+    TaskStatus,
+    TaskStore,
+)
 
 from ..accounts import AccountStore
 from ._accounts import SqlAccountStore
@@ -314,19 +323,29 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
 async def open_sql_store(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, StatsMirror],
                                        StoreT],
                          dialect: Dialect, *, connect_writer: Callable[[], ConnT],
-                         connect_reader: Callable[[], ConnT],
-                         sole_writer: bool = True, inline: bool = False
+                         connect_reader: Callable[[], ConnT], inline: bool = False
                          ) -> AsyncIterator[StoreT]:
     """A `cls` store on its two lanes, its schema migrated before the read lane connects;
-    the write lane keeps the stats mirror current after each commit, if this process is
-    the tasks' `sole_writer` (else the stats are read from the table). `inline`: the
-    lanes run on the trio thread (`open_worker`), for tests in virtual time."""
+    the write lane keeps the stats mirror current after each commit (this process is the
+    one that writes the tasks). `inline`: the lanes run on the trio thread
+    (`open_worker`), for tests in virtual time."""
     stats = StatsMirror(Queries.for_dialect(dialect).counts)
-    async with open_worker(connect_writer, after=stats.refresh if sole_writer else None,
-                           inline=inline) as writer:
+    async with open_worker(connect_writer, after=stats.refresh, inline=inline) as writer:
         await cls(writer, writer, dialect, stats).migrate()
         async with open_worker(connect_reader, inline=inline) as reader:
             yield cls(writer, reader, dialect, stats)
+
+
+@asynccontextmanager
+async def open_sql_reads(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, StatsMirror],
+                                       StoreT],
+                         dialect: Dialect, *, connect_reader: Callable[[], ConnT]
+                         ) -> AsyncIterator[TaskReads]:
+    """The task reads of a database another process writes (and has migrated): one read
+    lane, on a connection that cannot write; the stats are read from the table, as no
+    commit of this process keeps a mirror of them."""
+    async with open_worker(connect_reader) as reader:
+        yield cls(reader, reader, dialect, StatsMirror(Queries.for_dialect(dialect).counts))
 
 
 def _by_id(task: Task) -> int:

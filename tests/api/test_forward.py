@@ -14,10 +14,10 @@ import trio
 from trio.testing import wait_all_tasks_blocked
 
 from orchestrator.api import create_app
+from orchestrator.api._app import create_reads_app
 from orchestrator.api._forward import answered_here
 from orchestrator.api._hypercorn import serve_on, tcp_bind
 from orchestrator.api._serve import serve_api
-from orchestrator.api._tasks import READ_ENDPOINTS
 from orchestrator.plans import default_plan
 
 from .conftest import DEADLINE, AppAndCore
@@ -43,11 +43,11 @@ from .conftest import DEADLINE, AppAndCore
     ("GET", "/api/v1/license/check", False),
 ])
 async def test_answered_here(farm: AppAndCore, method: str, path: str, here: bool) -> None:
-    """An API process answers the task reads its app declares (`READ_ENDPOINTS`), by the
-    app's own routing; everything else goes to the core."""
-    app = create_app(scheduler=None, store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials)
-    assert answered_here(app.url_map, READ_ENDPOINTS)(method, path) is here
+    """An API process answers what its app routes (the task reads, by the app's own
+    routing); everything else goes to the core."""
+    async with httpx.AsyncClient() as core:
+        app = create_reads_app(store=farm.store, plan=default_plan(), core=core)
+    assert answered_here(app.url_map)(method, path) is here
 
 
 @asynccontextmanager
@@ -55,8 +55,7 @@ async def serving_front(farm: AppAndCore, core_socket: Path) -> AsyncIterator[st
     """An API process's app, in this process, forwarding to `core_socket`; its URL."""
     async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(core_socket)),
                                  base_url="http://core") as core:
-        app = create_app(scheduler=None, store=farm.store, plan=default_plan(),
-                         clock=farm.clock, materials=farm.materials, core=core)
+        app = create_reads_app(store=farm.store, plan=default_plan(), core=core)
         [bound] = await farm.nursery.start(serve_on, app, [tcp_bind("127.0.0.1", 0)])
         yield bound
 

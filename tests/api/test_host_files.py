@@ -15,13 +15,9 @@ import pytest
 import trio
 
 from actors import SchedulerSettings, TaskStatus
-from orchestrator.api import ApiProcess
-from orchestrator.cli import _api_process, build_parser
-from orchestrator.plans import default_plan
 from orchestrator.service import run_orchestrator
 from orchestrator.settings import Settings
 from orchestrator.simulator import Simulator, open_simulator
-from scripts import HostFiles
 
 from ..scripts._steps_helpers import account_of
 from .conftest import Answer, Api, AppAndCore
@@ -96,17 +92,6 @@ async def test_inside_the_data_folder_accepted(farm: AppAndCore, tmp_path: Path)
     (tmp_path / "link.mp4").symlink_to("/etc/passwd")
     answer = await create(farm.api, "post", {"material_list": given})
     assert (answer.status, answer.code, answer.message) == refusal("material_list[2]")
-
-
-def test_api_process_takes_the_same_host_files(tmp_path: Path) -> None:
-    """An API process is handed the core's host files on its command line."""
-    host_files = HostFiles.of(tmp_path / "data", [tmp_path / "a", tmp_path / "b"],
-                              private=[tmp_path / "data" / "orchestrator.db"])
-    process = ApiProcess(sqlite_path=tmp_path / "data" / "orchestrator.db", postgres=None,
-                         plan=default_plan(), materials_dir=tmp_path / "data" / "materials",
-                         host_files=host_files)
-    command = process.command(fd=3, core_socket=str(tmp_path / "core.sock"))
-    assert _api_process(build_parser().parse_args(command[3:])).host_files == host_files
 
 
 @asynccontextmanager

@@ -156,7 +156,7 @@ class TestUpload:
         app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
                          clock=farm.clock, materials=farm.materials)
         process = ApiProcess(sqlite_path=tmp_path / "tasks.db", postgres=None,
-                             plan=default_plan(), materials_dir=farm.materials.root)
+                             plan=default_plan())
         port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0,
                                                 processes=processes, process=process))
         big = bytes(range(256)) * 4096  # 1 MiB: more than one network read

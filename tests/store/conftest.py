@@ -19,7 +19,14 @@ import psycopg
 import pytest
 import trio
 
-from orchestrator.store import Store, open_postgres_store, open_sqlite_store
+from actors import TaskReads
+from orchestrator.store import (
+    Store,
+    open_postgres_reads,
+    open_postgres_store,
+    open_sqlite_reads,
+    open_sqlite_store,
+)
 from orchestrator.store._sql import POSTGRES, SQLITE, Cursor, Dialect
 
 PG_DSN = os.environ.get("ORCHESTRATOR_TEST_POSTGRES", "host=127.0.0.1 dbname=test user=postgres")
@@ -32,8 +39,8 @@ class Backend:
 
     open_store: OpenStore
     """Opens the store; call it again to reopen the same database."""
-    open_beside: OpenStore
-    """Opens the store as an API process does, beside the process that writes the tasks."""
+    open_beside: Callable[[], AbstractAsyncContextManager[TaskReads]]
+    """Opens the task reads as an API process does, beside the process that writes."""
     dialect: Dialect
     transaction: Callable[[], AbstractContextManager[Cursor]]
     """One transaction on a connection of its own, committed if the block ends well."""
@@ -71,7 +78,7 @@ def sqlite_path(tmp_path: Path) -> Path:
 async def backend(request: pytest.FixtureRequest, sqlite_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
         yield Backend(open_store=partial(open_sqlite_store, sqlite_path),
-                      open_beside=partial(open_sqlite_store, sqlite_path, sole_writer=False),
+                      open_beside=partial(open_sqlite_reads, sqlite_path),
                       dialect=SQLITE, transaction=partial(_sqlite_transaction, sqlite_path))
         return
     schema = f"test_store_{uuid.uuid4().hex[:12]}"
@@ -84,7 +91,7 @@ async def backend(request: pytest.FixtureRequest, sqlite_path: Path) -> AsyncIte
     dsn = f"{PG_DSN} options='-c search_path={schema}'"
     try:
         yield Backend(open_store=partial(open_postgres_store, dsn),
-                      open_beside=partial(open_postgres_store, dsn, sole_writer=False),
+                      open_beside=partial(open_postgres_reads, dsn),
                       dialect=POSTGRES, transaction=partial(_postgres_transaction, dsn))
     finally:
         with trio.CancelScope(shield=True):
