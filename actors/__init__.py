@@ -5,6 +5,7 @@ package imports `scripts` and states what it needs from outside as protocols
 (`TaskStore`, `TaskRunner`); `orchestrator` implements and wires them.
 """
 
+from ._backoff import Backoff
 from ._clock import WallClock
 from ._device import run_device
 from ._errors import (
@@ -37,6 +38,7 @@ __all__ = [
     "ActorCrashed",
     "ActorError",
     "Address",
+    "Backoff",
     "DeviceActorFactory",
     "Inbox",
     "NewTask",

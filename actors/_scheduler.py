@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import attrs
 import trio
 
+from ._backoff import Backoff
 from ._clock import WallClock
 from ._errors import ActorClosed, TaskNotFound, WrongTaskState
 from ._mailbox import Address, Inbox, Reply
@@ -89,16 +90,11 @@ class SchedulerSettings:
         default=0.2, validator=[attrs.validators.ge(0), attrs.validators.le(5)])
     #: Seconds before a write the store refused (a full disk) is tried again, doubled
     #: after each refusal up to the second figure; back to the first once the store takes
-    #: it. A refused task end is never dropped (the task would show running for good,
-    #: its phone idle), and due tasks the store could not mark running wait as long.
-    store_retry: tuple[float, float] = attrs.field(default=(0.5, 30.0))
-
-    @store_retry.validator
-    def _check_store_retry(self, attribute: attrs.Attribute[tuple[float, float]],
-                           value: tuple[float, float]) -> None:
-        first, most = value
-        if not 0 < first <= most:
-            raise ValueError(f"{attribute.name}: want 0 < first <= most, not {value}")
+    #: it (a `Backoff`). A refused task end is never dropped (the task would show running
+    #: for good, its phone idle), and due tasks the store could not mark running wait as
+    #: long.
+    store_retry: tuple[float, float] = attrs.field(
+        default=(0.5, 30.0), validator=lambda _, __, value: Backoff(*value))
 
     def may_retry(self, task: Task) -> bool:
         """Whether a failed `task` is retried automatically (a stop by a user aside)."""
@@ -161,14 +157,10 @@ class _Delete:
 
 
 @attrs.define
-class _Backoff:
-    """When a write the store refused is tried again: after `store_retry`'s first figure,
-    doubled after each refusal up to its second, and at once again once the store takes
-    a write."""
+class _Held:
+    """A write the store refused, held back: when it is tried again (`Backoff`)."""
 
-    first: float
-    most: float
-    delay: float = 0.0
+    backoff: Backoff
     until: float = -math.inf  # trio time before which the write waits (-inf: it need not)
 
     @property
@@ -181,8 +173,7 @@ class _Backoff:
     def refused(self) -> bool:
         """The store refused: wait longer than last time. True at the first refusal."""
         first = not self.refusing
-        self.delay = self.first if first else min(self.delay * 2, self.most)
-        self.until = trio.current_time() + self.delay
+        self.until = trio.current_time() + self.backoff.failed()
         return first
 
     def hurry(self) -> None:
@@ -193,6 +184,7 @@ class _Backoff:
         """The store took the write. True if it had been refusing."""
         was = self.refusing
         self.until = -math.inf
+        self.backoff.succeeded()
         return was
 
 
@@ -276,8 +268,8 @@ class _Scheduler:
         self.ends: dict[int, _End] = {}  # task id -> its end not stored yet, oldest first
         self.stops: dict[int, _Stop] = {}  # task id -> the stop of it, until its end is stored
         self.deletes: list[_Delete] = []
-        self.ends_backoff = _Backoff(*settings.store_retry)
-        self.dispatch_backoff = _Backoff(*settings.store_retry)
+        self.ends_backoff = _Held(Backoff(*settings.store_retry))
+        self.dispatch_backoff = _Held(Backoff(*settings.store_retry))
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -370,7 +362,7 @@ class _Scheduler:
     def pause_dispatch(self, picked: Sequence[tuple[_Device, _Entry, float]],
                        error: Exception) -> None:
         """The store refused to mark `picked` running: they stay pending, their phones
-        free, and nothing is dispatched for a while (`_Backoff`). Logged when the
+        free, and nothing is dispatched for a while (`_Held`). Logged when the
         refusals start, not at each one."""
         for dev, entry, _ in picked:
             dev.running, dev.running_on = None, None

@@ -2,8 +2,9 @@
 
 Tasks go in through the store's own `create_tasks`, in batches of 100,000. Their statuses are
 then spread in SQL, behind the store's back (a million task ends through `finish_tasks`
-would take hours): 59% completed, 40% failed, 1% pending. The store keeps its counts in the same transaction as
-every write, so both tables of them (`task_counts`, `task_filter_counts`) are counted again.
+would take hours): 59% completed, 40% failed, 1% pending. The store keeps its counts in the
+same transaction as every write, so both tables of them (`task_counts`,
+`task_filter_counts`) are counted again.
 """
 
 from __future__ import annotations

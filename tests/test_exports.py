@@ -22,10 +22,10 @@ NO_SURFACE = {"orchestrator"}
 PUBLIC: dict[str, list[str]] = {
     "actors": [
         "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError",
-        "Address", "DeviceActorFactory", "Inbox", "NewTask", "Refused", "Reply", "RunResult",
-        "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed", "TaskFilter",
-        "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource", "TaskStats", "TaskStatus",
-        "TaskStore",
+        "Address", "Backoff", "DeviceActorFactory", "Inbox", "NewTask", "Refused", "Reply",
+        "RunResult", "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed",
+        "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource", "TaskStats",
+        "TaskStatus", "TaskStore",
         "WallClock", "WrongTaskState", "recover_interrupted", "run_device", "run_scheduler",
         "run_watcher", "serve_scheduler", "supervise",
     ],

@@ -22,6 +22,8 @@ import tempfile
 import trio
 from quart_trio import QuartTrio
 
+from actors import Backoff
+
 from ._api_process import ApiProcess
 from ._hypercorn import BACKLOG, serve_on, tcp_bind
 
@@ -29,9 +31,9 @@ __all__ = ["serve_api"]
 
 log = logging.getLogger(__name__)
 
-#: Pause before an API process that exited is started again: doubled after each exit
-#: that came soon after its start, up to the last.
-RESTART_PAUSES = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+#: Seconds before an API process that exited is started again, and at most after exits
+#: in a row that each came soon after its start (`Backoff`).
+RESTART_PAUSE = (1.0, 30.0)
 #: How long an API process must have run for its exit to count as a new trouble.
 RAN_WELL = 60.0
 
@@ -83,13 +85,14 @@ async def _keep_running(number: int, command: list[str], *, env: dict[str, str],
     In a session of its own, so that a Ctrl-C at the terminal reaches this process only:
     it ends them as it ends (`stop_on_signals`, and the pipe on their stdin).
     """
-    pauses = 0
+    pauses = Backoff(*RESTART_PAUSE)
     while True:
         started = trio.current_time()
         done = await trio.run_process(command, stdin=stdin, pass_fds=(fd,), check=False,
                                       start_new_session=True, env=env)
-        pauses = 0 if trio.current_time() - started >= RAN_WELL else pauses + 1
-        pause = RESTART_PAUSES[min(pauses, len(RESTART_PAUSES)) - 1] if pauses else 0.0
+        if trio.current_time() - started >= RAN_WELL:
+            pauses.succeeded()
+        pause = pauses.failed()
         log.error("API process %d exited with status %d; starting it again in %.0f s",
                   number, done.returncode, pause)
         await trio.sleep(pause)
