@@ -19,7 +19,7 @@ from ._errors import (
 )
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
-from ._ports import RunResult, TaskEnd, TaskFailed, TaskReads, TaskRunner, TaskStore
+from ._ports import TaskEnd, TaskFailed, TaskReads, TaskRunner, TaskStore
 from ._runner import ScriptRunner
 from ._scheduler import (
     INTERRUPTED_REMARK,
@@ -44,7 +44,6 @@ __all__ = [
     "NewTask",
     "Refused",
     "Reply",
-    "RunResult",
     "SchedulerSettings",
     "ScriptRunner",
     "Task",

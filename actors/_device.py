@@ -15,11 +15,13 @@ import logging
 import attrs
 import trio
 
+from scripts import RunResult
+
 from ._clock import WallClock
 from ._errors import ActorClosed
 from ._mailbox import Address, Inbox
 from ._model import Task, TaskStatus
-from ._ports import RunResult, TaskEnd, TaskFailed, TaskRunner
+from ._ports import TaskEnd, TaskFailed, TaskRunner
 from .messages import CancelRun, DeviceMsg, RunTask, SchedulerMsg, TaskEnded
 
 __all__ = ["run_device"]

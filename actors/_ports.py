@@ -7,9 +7,11 @@ from typing import Any, Protocol
 
 import attrs
 
+from scripts import RunResult
+
 from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
 
-__all__ = ["RunResult", "TaskEnd", "TaskFailed", "TaskReads", "TaskRunner", "TaskStore"]
+__all__ = ["TaskEnd", "TaskFailed", "TaskReads", "TaskRunner", "TaskStore"]
 
 
 class TaskReads(Protocol):
@@ -71,14 +73,6 @@ class TaskStore(TaskReads, Protocol):
         but those whose moment had not come (handed over ahead, never started) pending."""
 
     async def aclose(self) -> None: ...
-
-
-@attrs.frozen
-class RunResult:
-    """How a task ended well: a remark a person reads, and optional data (scrapes)."""
-
-    remark: str = "done"
-    data: Mapping[str, Any] | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -12,11 +12,19 @@ from pathlib import Path
 import httpx
 import trio
 
-from scripts import HostFiles, MaterialLibrary, ScriptContext, ScriptError, StepFailed, run_task
+from scripts import (
+    HostFiles,
+    MaterialLibrary,
+    RunResult,
+    ScriptContext,
+    ScriptError,
+    StepFailed,
+    run_task,
+)
 from scripts.driver import AdbDriver, DeviceLost, DriverError, DriverTimeout
 
 from ._model import Task
-from ._ports import RunResult, TaskFailed
+from ._ports import TaskFailed
 
 __all__ = ["ScriptRunner"]
 
@@ -45,7 +53,7 @@ class ScriptRunner:
                                          rng=random.Random(), http=self._http,
                                          materials=self._materials,
                                          host_files=self._host_files)
-            outcome = await run_task(self._driver, task.script_name, task.script_config, ctx)
+            return await run_task(self._driver, task.script_name, task.script_config, ctx)
         except StepFailed as exc:
             raise TaskFailed(str(exc)) from exc
         except ScriptError as exc:
@@ -56,4 +64,3 @@ class ScriptRunner:
             raise TaskFailed(f"device {self.serial} stopped answering: {exc}") from exc
         except DriverError as exc:
             raise TaskFailed(str(exc)) from exc
-        return RunResult(outcome.remark, outcome.data)

@@ -638,7 +638,7 @@ async def recover_interrupted(store: TaskStore, clock: WallClock, settings: Sche
         log.info("%d interrupted task(s) will be retried in %.0f s", len(again), delay)
 
 
-#: Messages the scheduler's mailbox holds: requests from the API and every phone's outcomes.
+#: Messages the scheduler's mailbox holds: requests from the API and every phone's task ends.
 CAPACITY = 1024
 
 

@@ -26,7 +26,6 @@ from actors import (
     Inbox,
     NewTask,
     Reply,
-    RunResult,
     SchedulerSettings,
     Task,
     TaskEnd,
@@ -43,7 +42,7 @@ from orchestrator.api import ApiProcess, create_app, serve_api
 from orchestrator.plans import plan_named
 from orchestrator.runtime import start_up_frozen, switch_interval
 from orchestrator.store import Store, open_sqlite_store
-from scripts import HostFiles, MaterialLibrary
+from scripts import HostFiles, MaterialLibrary, RunResult
 from scripts.driver import AdbDriver
 
 #: The script name the benchmark's tasks carry (the bench runner ignores it).

@@ -4,7 +4,7 @@
 This package is the bottom layer: it imports nothing else of the project's.
 """
 
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._host_files import NO_HOST_FILES, HostFiles
 from ._materials import MaterialLibrary
 from ._registry import SCRIPTS, api_script, plan_tasks, public_config, run_task, validate
@@ -42,9 +42,9 @@ __all__ = [
     "LikeConfig",
     "MaterialLibrary",
     "MessageConfig",
-    "Outcome",
     "PostConfig",
     "ProfileConfig",
+    "RunResult",
     "ScrapeUserConfig",
     "Script",
     "ScriptContext",

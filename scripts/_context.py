@@ -1,5 +1,5 @@
 """What a running script knows besides its config (`ScriptContext`) and what it
-returns when it succeeds (`Outcome`); a failure raises `StepFailed` instead."""
+returns when it succeeds (`RunResult`); a failure raises `StepFailed` instead."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from .errors import StepFailed
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Outcome", "ScriptContext"]
+__all__ = ["RunResult", "ScriptContext"]
 
 
 @attrs.frozen
-class Outcome:
+class RunResult:
     """A script's success: the task's remark, and figures for whoever wants them."""
 
     remark: str

@@ -28,7 +28,7 @@ from . import (
     super_marketing,
     unfollow,
 )
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._host_files import NO_HOST_FILES, HostFiles
 from ._marks import redacted
 from ._spec import Script, ScriptSpec
@@ -128,7 +128,7 @@ def validate(
 
 async def run_task(
     driver: DeviceDriver, script_name: str, script_config: object, ctx: ScriptContext
-) -> Outcome:
+) -> RunResult:
     """Run one stored task: re-validate its `script_config`, then the script's steps.
 
     Raises:

@@ -10,7 +10,7 @@ import attrs
 from attrs import AttrsInstance
 
 if TYPE_CHECKING:
-    from ._context import Outcome, ScriptContext
+    from ._context import RunResult, ScriptContext
     from .driver import DeviceDriver
 
 __all__ = ["FanOut", "Runner", "Script", "ScriptSpec"]
@@ -37,7 +37,7 @@ class FanOut(Protocol[C_contra]):
 
 class Runner(Protocol[C_contra]):
     async def __call__(self, driver: DeviceDriver, config: C_contra,
-                       ctx: ScriptContext) -> Outcome:
+                       ctx: ScriptContext) -> RunResult:
         """Do one task on the phone `driver` drives; its success.
 
         Raises:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import attrs
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._rules import FieldProblem, Validator, check, problem_if
 from ._spec import Runner
 from .convert import task_config
@@ -130,10 +130,10 @@ def run_per_user(step: ProfileStep) -> Runner[UserTargetsConfig]:
     """The `run` of follow and unfollow: `step` on each target user (a task has one),
     whose profile is reached by `access_method`; the remarks joined."""
 
-    async def run(driver: DeviceDriver, config: UserTargetsConfig, ctx: ScriptContext) -> Outcome:
+    async def run(driver: DeviceDriver, config: UserTargetsConfig, ctx: ScriptContext) -> RunResult:
         ui = await flows.as_account(driver, ctx)
         search = config.access_method is AccessMethod.SEARCH
         remarks = [await step(ui, user, search=search) for user in config.users]
-        return Outcome("; ".join(remarks), {"users": list(config.users)})
+        return RunResult("; ".join(remarks), {"users": list(config.users)})
 
     return run

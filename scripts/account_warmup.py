@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._marks import Mark, marked
 from ._rules import FieldProblem, at_least, between, check, http_url, problem_if
 from ._spec import Script
@@ -115,7 +115,7 @@ def _writer(config: AccountWarmupConfig, ctx: ScriptContext) -> Callable[[str], 
     return write
 
 
-async def run(driver: DeviceDriver, config: AccountWarmupConfig, ctx: ScriptContext) -> Outcome:
+async def run(driver: DeviceDriver, config: AccountWarmupConfig, ctx: ScriptContext) -> RunResult:
     """For `task_duration` s watch the feed (after searching one `topic`, if any), each
     video `min_duration`..`max_duration` s, acting by the given chances. Without
     comment templates or ChatGPT no comment is written (the remark says so)."""
@@ -137,7 +137,7 @@ async def run(driver: DeviceDriver, config: AccountWarmupConfig, ctx: ScriptCont
         notes.append("no comment templates")
     if notes:
         remark += f" ({'; '.join(notes)})"
-    return Outcome(remark, {**counts.as_dict(), "topic": plan.topic})
+    return RunResult(remark, {**counts.as_dict(), "topic": plan.topic})
 
 
 SCRIPT = Script(config_class=AccountWarmupConfig, fan_out=fan_out, run=run)

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._marks import Mark, marked
 from ._rules import check, http_url, problem_if
 from ._spec import Script
@@ -79,7 +79,7 @@ def fan_out(
     return tasks
 
 
-async def run(driver: DeviceDriver, config: CommentConfig, ctx: ScriptContext) -> Outcome:
+async def run(driver: DeviceDriver, config: CommentConfig, ctx: ScriptContext) -> RunResult:
     """Comment on each post (a task has one, with its comment already chosen), and
     check the comment is listed under the post. `comment_image_path` is not attached
     yet: the remark says so."""
@@ -95,7 +95,7 @@ async def run(driver: DeviceDriver, config: CommentConfig, ctx: ScriptContext) -
     remark = "; ".join(f"commented {text!r} on {url}" for url, text in done.items())
     if config.comment_image_path:
         remark += " (comment image not attached: not supported yet)"
-    return Outcome(remark, {"comments": done})
+    return RunResult(remark, {"comments": done})
 
 
 SCRIPT = Script(config_class=CommentConfig, fan_out=fan_out, run=run)

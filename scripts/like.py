@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._rules import check, http_url
 from ._spec import Script
 from ._targets import each_target, missing_targets, targets
@@ -46,12 +46,12 @@ def fan_out(
             for url in config.urls]
 
 
-async def run(driver: DeviceDriver, config: LikeConfig, ctx: ScriptContext) -> Outcome:
+async def run(driver: DeviceDriver, config: LikeConfig, ctx: ScriptContext) -> RunResult:
     """Open each post (a task has one) and like it unless it is liked already."""
     ui = await flows.as_account(driver, ctx)
     done = {url: "liked" if await flows.like_post(ui, url) else "already liked"
             for url in config.urls}
-    return Outcome("; ".join(f"{state} {url}" for url, state in done.items()),
+    return RunResult("; ".join(f"{state} {url}" for url, state in done.items()),
                    {"posts": done})
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._rules import FieldProblem, check, problem_if
 from ._spec import Script
 from ._targets import AccessMethod, UserTargetsConfig, missing_targets
@@ -69,7 +69,7 @@ def fan_out(
     ]
 
 
-async def run(driver: DeviceDriver, config: MessageConfig, ctx: ScriptContext) -> Outcome:
+async def run(driver: DeviceDriver, config: MessageConfig, ctx: ScriptContext) -> RunResult:
     """Open each target's profile (a task has one) by `access_method`, tap Message,
     type the text, send it, and check the thread shows it."""
     ui = await flows.as_account(driver, ctx)
@@ -79,7 +79,7 @@ async def run(driver: DeviceDriver, config: MessageConfig, ctx: ScriptContext) -
         text = pick_message(config, index, ctx.rng)
         await flows.send_message(ui, user, text, search=search)
         sent[user] = text
-    return Outcome("; ".join(f"messaged @{user}: {text!r}" for user, text in sent.items()),
+    return RunResult("; ".join(f"messaged @{user}: {text!r}" for user, text in sent.items()),
                    {"messages": sent})
 
 

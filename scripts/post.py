@@ -12,7 +12,7 @@ import attrs
 import trio
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._marks import Mark, marked
 from ._materials import media_kind
 from ._rules import at_least, between, check, not_blank, required_if
@@ -163,7 +163,7 @@ def _mime(paths: list[Path]) -> str:
     return "video/*" if kinds == {"video"} else "image/*" if kinds == {"image"} else "*/*"
 
 
-async def run(driver: DeviceDriver, config: PostConfig, ctx: ScriptContext) -> Outcome:
+async def run(driver: DeviceDriver, config: PostConfig, ctx: ScriptContext) -> RunResult:
     """Push the media to the phone's camera folder, then post them by a share intent
     (`share`) or the app's + button (`addButton`; `useSound` posts that way, without
     the sound, and says so), the caption typed literally, and wait for the app's
@@ -190,7 +190,7 @@ async def run(driver: DeviceDriver, config: PostConfig, ctx: ScriptContext) -> O
     remark = f"posted {', '.join(path.name for path in paths)} to {ctx.app.label}{where}"
     if notes:
         remark += f" ({'; '.join(notes)})"
-    return Outcome(remark, {"files": [str(path) for path in paths],
+    return RunResult(remark, {"files": [str(path) for path in paths],
                             "caption": config.captions})
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._marks import Mark, marked
 from ._rules import check, filled, problem_if
 from ._spec import Script
@@ -61,14 +61,14 @@ async def _push_photo(driver: DeviceDriver, config: ProfileConfig, ctx: ScriptCo
     return path.name
 
 
-async def run(driver: DeviceDriver, config: ProfileConfig, ctx: ScriptContext) -> Outcome:
+async def run(driver: DeviceDriver, config: ProfileConfig, ctx: ScriptContext) -> RunResult:
     """Push the photo (if any), then Edit profile: each given field cleared and typed,
     the photo picked, Save, and the app's confirmation awaited."""
     photo = await _push_photo(driver, config, ctx) if config.avatar_path else None
     ui = await flows.as_account(driver, ctx)
     await flows.edit_profile(ui, config.fields, photo=photo)
     changed = {**config.fields, **({"avatar": photo} if photo else {})}
-    return Outcome(f"profile updated: {', '.join(changed)}", {"profile": changed})
+    return RunResult(f"profile updated: {', '.join(changed)}", {"profile": changed})
 
 
 SCRIPT = Script(config_class=ProfileConfig, fan_out=fan_out, run=run,

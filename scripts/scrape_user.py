@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._rules import between, check, filled, problem_if
 from ._spec import Script
 from ._targets import AccessMethod, UserTargetsConfig, missing_targets
@@ -61,19 +61,19 @@ def fan_out(
             for user in config.users]
 
 
-async def run(driver: DeviceDriver, config: ScrapeUserConfig, ctx: ScriptContext) -> Outcome:
+async def run(driver: DeviceDriver, config: ScrapeUserConfig, ctx: ScriptContext) -> RunResult:
     """Read each target's profile (a task has one) into `{"profiles": [...]}`, or
     scroll the follower list of `followers_of` into `{"followers": [...]}`."""
     ui = await flows.as_account(driver, ctx)
     search = config.access_method is AccessMethod.SEARCH
     if source := config.follower_source:
         names = await flows.read_followers(ui, source, config.limit, search=search)
-        return Outcome(f"collected {len(names)} followers of @{source}",
+        return RunResult(f"collected {len(names)} followers of @{source}",
                        {"followers_of": source, "followers": names})
     profiles = [await flows.read_profile(ui, user, search=search) for user in config.users]
     remark = "; ".join(f"scraped @{p['username']} ({p['followers']} followers)"
                        for p in profiles)
-    return Outcome(remark, {"profiles": profiles})
+    return RunResult(remark, {"profiles": profiles})
 
 
 SCRIPT = Script(config_class=ScrapeUserConfig, fan_out=fan_out, run=run,

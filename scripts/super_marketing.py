@@ -12,7 +12,7 @@ import attrs
 import trio
 
 from . import flows
-from ._context import Outcome, ScriptContext
+from ._context import RunResult, ScriptContext
 from ._rules import at_least, between, check, problem_if
 from ._spec import Script
 from ._targets import AccessMethod, missing_targets
@@ -97,7 +97,7 @@ async def _visit(ui: flows.Ui, config: SuperMarketingConfig, user: str,
 
 
 async def run(driver: DeviceDriver, config: SuperMarketingConfig,
-              ctx: ScriptContext) -> Outcome:
+              ctx: ScriptContext) -> RunResult:
     """Visit each target in order, waiting a random [min_interval, max_interval] s
     between two. A target that fails (not found, a step refused) is noted and the
     campaign goes on; it fails only if every target failed."""
@@ -114,7 +114,7 @@ async def run(driver: DeviceDriver, config: SuperMarketingConfig,
             counts.visited += 1
     if not counts.visited:
         raise StepFailed(f"every target failed: {'; '.join(counts.failed.values())}")
-    return Outcome(counts.remark(), counts.as_dict())
+    return RunResult(counts.remark(), counts.as_dict())
 
 
 SCRIPT = Script(config_class=SuperMarketingConfig, fan_out=fan_out, run=run)

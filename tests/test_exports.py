@@ -23,7 +23,7 @@ PUBLIC: dict[str, list[str]] = {
     "actors": [
         "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError",
         "Address", "Backoff", "DeviceActorFactory", "Inbox", "NewTask", "Refused", "Reply",
-        "RunResult", "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed",
+        "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed",
         "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource", "TaskStats",
         "TaskStatus", "TaskStore",
         "WallClock", "WrongTaskState", "recover_interrupted", "run_device", "run_scheduler",
@@ -37,7 +37,7 @@ PUBLIC: dict[str, list[str]] = {
     "scripts": [
         "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",
         "FanOut", "FieldError", "FollowConfig", "HostFiles", "InvalidConfig", "LikeConfig",
-        "MaterialLibrary", "MessageConfig", "Outcome", "PostConfig", "ProfileConfig",
+        "MaterialLibrary", "MessageConfig", "PostConfig", "ProfileConfig", "RunResult",
         "ScrapeUserConfig", "Script", "ScriptContext", "ScriptError", "ScriptNotEnabled",
         "ScriptSpec", "StepFailed", "SuperMarketingConfig", "UnfollowConfig", "UnknownScript",
         "api_script", "plan_tasks", "public_config", "run_task", "validate",

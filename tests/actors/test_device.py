@@ -10,7 +10,6 @@ import trio.testing
 
 from actors import (
     NewTask,
-    RunResult,
     SchedulerSettings,
     Task,
     TaskStatus,
@@ -21,6 +20,7 @@ from actors import (
 )
 from actors.messages import CancelRun, DeviceUp, SubmitTasks
 from orchestrator.store import open_sqlite_store
+from scripts import RunResult
 
 DEADLINE = 10.0
 

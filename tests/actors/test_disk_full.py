@@ -25,7 +25,6 @@ import trio
 from actors import (
     Address,
     NewTask,
-    RunResult,
     SchedulerSettings,
     ScriptRunner,
     Task,
@@ -41,7 +40,7 @@ from orchestrator.simulator import Simulator, open_simulator
 from orchestrator.simulator.apps import TIKTOK, SocialApp
 from orchestrator.store import open_sqlite_store
 from orchestrator.store._store import SqlTaskStore
-from scripts import HostFiles, MaterialLibrary
+from scripts import HostFiles, MaterialLibrary, RunResult
 
 DEADLINE = 60  # seconds: only a hang reaches it
 SERIAL = "sim-0001"

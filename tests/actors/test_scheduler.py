@@ -22,7 +22,6 @@ import trio.testing
 from actors import (
     Address,
     NewTask,
-    RunResult,
     SchedulerSettings,
     Task,
     TaskEnd,
@@ -48,6 +47,7 @@ from actors.messages import (
     SubmitTasks,
 )
 from orchestrator.store import open_sqlite_store
+from scripts import RunResult
 
 EPOCH = 1_800_000_000.0  # a fixed wall time for trio's time 0
 VIRTUAL_DEADLINE = 100_000  # virtual seconds: reached at once by autojump if a test hangs

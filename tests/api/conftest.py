@@ -15,7 +15,6 @@ from quart.typing import TestClientProtocol
 
 from actors import (
     Address,
-    RunResult,
     SchedulerSettings,
     Task,
     TaskFailed,
@@ -29,7 +28,7 @@ from actors.messages import DeviceUp, SchedulerMsg
 from orchestrator.api import API_PREFIX, create_app
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import Store, open_sqlite_store
-from scripts import HostFiles, MaterialLibrary
+from scripts import HostFiles, MaterialLibrary, RunResult
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
 

@@ -13,7 +13,7 @@ import trio
 
 from orchestrator.simulator import Simulator, open_simulator
 from orchestrator.simulator.apps import INSTAGRAM, TIKTOK, Account, SocialApp
-from scripts._context import Outcome, ScriptContext
+from scripts._context import RunResult, ScriptContext
 from scripts._host_files import HostFiles
 from scripts._registry import run_task, validate
 from scripts.driver import AdbDriver
@@ -53,7 +53,7 @@ def account_of(sim: Simulator, serial: str, platform: str = "tiktok") -> Account
 
 async def run_script(sim: Simulator, serial: str, name: str, raw: dict[str, Any], *,
                      data_dir: Path = Path("."), username: str | None = None,
-                     task: int = 0, **options: Any) -> Outcome:
+                     task: int = 0, **options: Any) -> RunResult:
     """Validate and fan out `raw`, then run its `task`-th task on `serial` through a
     real `AdbDriver`, as a device actor would."""
     _, tasks = validate(name, raw, rng=random.Random(7))
