@@ -42,8 +42,8 @@ class Reply(Generic[T]):
         self._held_by: set[Reply[Any]] | None = None  # set once the actor takes it
         self._withdrawn = False
 
-    def send(self, value: T) -> None:
-        """Answer with `value`."""
+    def answer(self, value: T) -> None:
+        """Answer with `value` (never blocks: see the class)."""
         self._answer(outcome.Value(value))
 
     def fail(self, exc: Exception) -> None:

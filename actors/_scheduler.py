@@ -411,7 +411,7 @@ class _Scheduler:
             case RetryTasks(task_ids=ids, reply=reply):
                 await self.retry(ids, reply)
             case ListDevices(reply=reply):
-                reply.send([DeviceSnapshot(serial=d.serial, state=d.state, model=d.model,
+                reply.answer([DeviceSnapshot(serial=d.serial, state=d.state, model=d.model,
                                            current_task_id=d.running,
                                            pending_count=d.pending_count())
                             for d in sorted(self.devices.values(), key=lambda d: d.serial)
@@ -429,7 +429,7 @@ class _Scheduler:
         """Queue the tasks the store just wrote (new or requeued); answer with them."""
         for task in tasks:
             self.enqueue(task)
-        reply.send(tasks)
+        reply.answer(tasks)
 
     # --- how tasks end -------------------------------------------------------------
     def ended(self, serial: str, task: Task, end: TaskEnd) -> None:
@@ -585,7 +585,7 @@ class _Scheduler:
                     stop = self.stops.pop(task_id, None)
                     for waiter in stop.waiters if stop is not None else ():
                         waiter.fail(TaskNotFound(task_id))
-            delete.reply.send(deleted)
+            delete.reply.answer(deleted)
 
     async def retry(self, task_ids: Sequence[int] | None, reply: Reply[list[Task]]) -> None:
         try:
@@ -618,7 +618,7 @@ def _answer_stop(reply: Reply[Task], task_id: int, task: Task | None) -> None:
         reply.fail(WrongTaskState(task_id, task.status, (TaskStatus.RUNNING,
                                                          TaskStatus.PENDING)))
     else:
-        reply.send(task)
+        reply.answer(task)
 
 
 async def recover_interrupted(store: TaskStore, clock: WallClock, settings: SchedulerSettings,

@@ -62,10 +62,10 @@ async def recorder(inbox: Inbox[Msg]) -> None:
             case Add(n=n):
                 items.append(n)
             case Items(reply=reply):
-                reply.send(tuple(items))
+                reply.answer(tuple(items))
             case Pop(reply=reply):
                 try:
-                    reply.send(items.pop())
+                    reply.answer(items.pop())
                 except IndexError as exc:
                     reply.fail(exc)
             case Crash():
@@ -74,7 +74,7 @@ async def recorder(inbox: Inbox[Msg]) -> None:
                 await release.wait()
             case SlowItems(release=release, reply=reply):
                 await release.wait()
-                reply.send(tuple(items))
+                reply.answer(tuple(items))
 
 
 def start_recorder(*, max_restarts: int = 5, window: float = 60) -> Callable[..., Awaitable[None]]:
