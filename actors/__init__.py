@@ -7,6 +7,7 @@ package imports `scripts` and states what it needs from outside as protocols
 
 from ._backoff import Backoff
 from ._clock import WallClock
+from ._core import serve_core
 from ._device import run_device
 from ._errors import (
     ActorBusy,
@@ -63,6 +64,7 @@ __all__ = [
     "run_device",
     "run_scheduler",
     "run_watcher",
+    "serve_core",
     "serve_scheduler",
     "supervise",
 ]

@@ -13,7 +13,7 @@ import functools
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -23,7 +23,6 @@ import trio
 
 from actors import (
     Address,
-    Inbox,
     NewTask,
     Reply,
     SchedulerSettings,
@@ -33,11 +32,9 @@ from actors import (
     TaskStatus,
     TaskStore,
     WallClock,
-    run_device,
-    run_watcher,
-    serve_scheduler,
+    serve_core,
 )
-from actors.messages import DeviceMsg, DeviceSnapshot, ListDevices, SchedulerMsg, SubmitTasks
+from actors.messages import DeviceSnapshot, ListDevices, SchedulerMsg, SubmitTasks
 from orchestrator.api import ApiProcess, create_app, serve_api
 from orchestrator.plans import plan_named
 from orchestrator.runtime import start_up_frozen, switch_interval
@@ -212,17 +209,10 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         timed = cast(TaskStore, TimedStore(store, probe))
         nursery = await stack.enter_async_context(trio.open_nursery())
         scheduler = await nursery.start(functools.partial(
-            serve_scheduler, store=timed, clock=clock,
-            settings=SchedulerSettings(auto_retry=False)))
-
-        def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
-            runner = ShellRunner(adb_port=adb_port, serial=serial, clock=clock, probe=probe)
-            return functools.partial(run_device, serial=serial, runner=runner,
-                                     scheduler=scheduler, clock=clock)
-
-        await nursery.start(functools.partial(
-            run_watcher, adb_host="127.0.0.1", adb_port=adb_port, scheduler=scheduler,
-            device_actor=device_actor))
+            serve_core, store=timed, clock=clock, settings=SchedulerSettings(auto_retry=False),
+            adb_host="127.0.0.1", adb_port=adb_port,
+            runner_for=lambda serial: ShellRunner(adb_port=adb_port, serial=serial,
+                                                  clock=clock, probe=probe)))
         api_port: int | None = None
         if api:
             plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")

@@ -6,23 +6,13 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
 import attrs
 import httpx
 import trio
 
-from actors import (
-    Inbox,
-    ScriptRunner,
-    WallClock,
-    recover_interrupted,
-    run_device,
-    run_watcher,
-    serve_scheduler,
-)
-from actors.messages import DeviceMsg
+from actors import ScriptRunner, WallClock, recover_interrupted, serve_core
 from scripts import HostFiles, MaterialLibrary
 
 from .api import Access, ApiProcess, create_app, serve_api
@@ -100,18 +90,11 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
         scheduler = await nursery.start(functools.partial(
-            serve_scheduler, store=store, clock=clock, settings=scheduling))
-
-        def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
-            runner = ScriptRunner(adb_host=adb_host, adb_port=adb_port, serial=serial,
-                                  data_dir=settings.data_dir, materials=materials,
-                                  host_files=host_files, http=http)
-            return functools.partial(run_device, serial=serial, runner=runner,
-                                     scheduler=scheduler, clock=clock)
-
-        await nursery.start(functools.partial(
-            run_watcher, adb_host=adb_host, adb_port=adb_port, scheduler=scheduler,
-            device_actor=device_actor))
+            serve_core, store=store, clock=clock, settings=scheduling, adb_host=adb_host,
+            adb_port=adb_port, runner_for=lambda serial: ScriptRunner(
+                adb_host=adb_host, adb_port=adb_port, serial=serial,
+                data_dir=settings.data_dir, materials=materials, host_files=host_files,
+                http=http)))
         app = create_app(scheduler=scheduler, store=store, plan=settings.plan, clock=clock,
                          materials=materials, access=access, host_files=host_files)
         with starting(f"listen on {settings.host} port {settings.port}"):

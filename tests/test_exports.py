@@ -27,7 +27,7 @@ PUBLIC: dict[str, list[str]] = {
         "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource", "TaskStats",
         "TaskStatus", "TaskStore",
         "WallClock", "WrongTaskState", "recover_interrupted", "run_device", "run_scheduler",
-        "run_watcher", "serve_scheduler", "supervise",
+        "run_watcher", "serve_core", "serve_scheduler", "supervise",
     ],
     "actors.messages": [
         "CancelRun", "DeleteTasks", "DeviceDown", "DeviceMsg", "DeviceSnapshot", "DeviceUp",
