@@ -42,11 +42,13 @@ class _Run:
     scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
     started: bool = False  # the script was called (its moment had come)
     stop_remark: str | None = None
+    stopped: bool = False  # by a `CancelRun` (not by its phone leaving)
 
-    def stop(self, remark: str) -> None:
-        """Cancel the task; the first stop's remark is its remark."""
+    def stop(self, remark: str, *, requested: bool) -> None:
+        """Cancel the task; the first stop's remark is its remark, and says whether a
+        `CancelRun` (`requested`) stopped it."""
         if self.stop_remark is None:
-            self.stop_remark = remark
+            self.stop_remark, self.stopped = remark, requested
         self.scope.cancel(reason=remark)
 
 
@@ -59,11 +61,16 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, runner: TaskRunner
         nonlocal current
         try:
             end = await _run_task(run, serial=serial, runner=runner, clock=clock)
+        except Exception as exc:  # past the script's own handling (a group from cleanup)
+            log.exception("task %d on %s crashed", run.task.id, serial)
+            end = TaskEnd(status=TaskStatus.FAILED, remark=f"internal error: {exc!r}",
+                          finished_at=clock.now(), started=run.started)
         finally:
             if current is run:
                 current = None
         try:
-            await scheduler.send(TaskEnded(serial=serial, task=run.task, end=end))
+            await scheduler.send(TaskEnded(serial=serial, task=run.task, end=end,
+                                           stopped=run.stopped))
         except ActorClosed:  # the scheduler is gone first (a stop): nobody left to tell
             log.debug("task %d on %s: its end not reported, the scheduler is gone",
                       run.task.id, serial)
@@ -79,9 +86,9 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, runner: TaskRunner
                     nursery.start_soon(run_one, current)
                 case CancelRun(task_id=task_id, remark=remark):
                     if current is not None and current.task.id == task_id:
-                        current.stop(remark)  # else it is over, its end on its way
+                        current.stop(remark, requested=True)  # else its end is on its way
         if current is not None:
-            current.stop(f"device {serial} disconnected")
+            current.stop(f"device {serial} disconnected", requested=False)
 
 
 async def _run_task(run: _Run, *, serial: str, runner: TaskRunner,

@@ -26,7 +26,7 @@ import logging
 import math
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 import trio
@@ -132,14 +132,16 @@ class _End:
     serial: str
     end: TaskEnd
     retry: bool  # the task is due again after a retry delay
+    stopped: bool  # a user's stop (or delete) ended it: the stop is answered with it
     refused: bool = False
 
 
 @attrs.define
 class _Stop:
-    """A user's stop (or delete) of a running task, until its end is stored: its end's
-    remark, and the stops to answer with the task as stored. A stopped task is never
-    retried automatically."""
+    """A user's stop (or delete) of a running task, until its end is stored: the remark
+    its phone is asked to end it with, and the stops to answer once the end is stored.
+    A task that ended by a stop is never retried automatically; one that ended otherwise
+    first (the stop came late) is retried as any, and its stops refused."""
 
     remark: str
     waiters: list[Reply[Task]] = attrs.Factory(list)
@@ -154,6 +156,7 @@ class _Delete:
     reply: Reply[list[int]]
     waiting: set[int]
     deadline: float
+    dropped: list[tuple[str, _Entry]]  # its pending tasks, taken out of their queues
 
 
 @attrs.define
@@ -218,7 +221,8 @@ class _Device:
         else:
             queue.append(entry)
 
-    def remove(self, task_id: int) -> bool:
+    def remove(self, task_id: int) -> _Entry | None:
+        """Take `task_id` out of its queue; its entry, or None if it was not queued."""
         for request_id, queue in self.requests.items():
             for entry in queue:
                 if entry.task_id == task_id:
@@ -226,8 +230,8 @@ class _Device:
                     if not queue:
                         del self.requests[request_id]
                         self.not_before.pop(request_id, None)
-                    return True
-        return False
+                    return entry
+        return None
 
     def ready_at(self, entry: _Entry) -> float:
         return max(entry.due_at, self.not_before.get(entry.request_id, -math.inf))
@@ -357,7 +361,7 @@ class _Scheduler:
                 self.release(dev, task.id)
                 self.ended(dev.serial, task, TaskEnd(
                     status=TaskStatus.FAILED, remark=f"device {dev.serial} disconnected",
-                    finished_at=self.clock.now(), started=False))
+                    finished_at=self.clock.now(), started=False), stopped=False)
 
     def pause_dispatch(self, picked: Sequence[tuple[_Device, _Entry, float]],
                        error: Exception) -> None:
@@ -393,9 +397,9 @@ class _Scheduler:
         match msg:
             case SubmitTasks(tasks=tasks, reply=reply):
                 await self.submit(tasks, reply)
-            case TaskEnded(serial=serial, task=task, end=end):
+            case TaskEnded(serial=serial, task=task, end=end, stopped=stopped):
                 self.release(self.device(serial), task.id)
-                self.ended(serial, task, end)
+                self.ended(serial, task, end, stopped=stopped)
             case DeviceUp(serial=serial, model=model, address=address):
                 dev = self.device(serial)
                 dev.model, dev.state, dev.address = model, "device", address
@@ -432,64 +436,83 @@ class _Scheduler:
         reply.answer(tasks)
 
     # --- how tasks end -------------------------------------------------------------
-    def ended(self, serial: str, task: Task, end: TaskEnd) -> None:
-        """`task` (as it was handed over), which no phone runs, ended as `end`: a stop of
-        it gives a failure its remark and rules out a retry; else a failure is retried
-        if `may_retry` says so. Stored with the other ends of this loop turn."""
-        stop = self.stops.get(task.id)
-        failed = end.status == TaskStatus.FAILED
-        if stop is not None and failed:
-            end = attrs.evolve(end, remark=stop.remark)
-        retry = (stop is None and failed
+    def ended(self, serial: str, task: Task, end: TaskEnd, *, stopped: bool) -> None:
+        """`task` (as it was handed over), which no phone runs, ended as `end`, `stopped`
+        by a user's stop (or delete) or not: if not, a failure is retried when
+        `may_retry` says so. Stored with the other ends of this loop turn."""
+        stopped = stopped and task.id in self.stops
+        retry = (not stopped and end.status == TaskStatus.FAILED
                  and self.settings.may_retry(attrs.evolve(task, status=TaskStatus.FAILED)))
-        self.ends[task.id] = _End(serial, end, retry)
+        self.ends[task.id] = _End(serial, end, retry, stopped)
 
     async def write_ends(self) -> None:
-        """Store every end not stored yet in one write, with the retries they call for,
-        unless the store refused the last such write and its backoff is not over; then
-        what follows each: its stop's answer, the gap before the next task of its
-        request, its retry queued, a delete it held up."""
+        """Store every end not stored yet, with the retries they call for, unless the
+        store refused the last such write and its backoff is not over; then what follows
+        each (`after_end`). In one write; if the store refuses it, one end at a time, so
+        that an end it cannot take (`write_end`) holds up no other."""
         if not self.ends or not self.ends_backoff.ready():
             return
-        ends = self.ends
-        now = self.clock.now()
-        retry_at = {task_id: now + self.settings.retry_delay_from(self.rng)
-                    for task_id, end in ends.items() if end.retry}
+        ends, self.ends = self.ends, {}
         try:
             stored = await self.store.finish_tasks(
-                {task_id: end.end for task_id, end in ends.items()}, retry_at=retry_at)
-        except Exception as exc:
-            self.refuse_ends(exc)
-            return
-        if self.ends_backoff.taken():
-            log.info("the store takes writes again: %d task end(s) stored at last", len(ends))
-        self.ends = {}
+                {task_id: end.end for task_id, end in ends.items()},
+                retry_at=self.retry_moments(ends))
+        except Exception:
+            stored, held = [], {}
+            for task_id, end in ends.items():
+                try:
+                    stored += await self.write_end(task_id, end)
+                except Exception as exc:  # refused: held, and written again later
+                    held[task_id], error = end, exc
+            if held:
+                self.hold_ends(held, error)
+        if not self.ends and self.ends_backoff.taken():
+            log.info("the store takes writes again: the task ends it refused are stored")
         tasks = {task.id: task for task in stored}
         for task_id, end in ends.items():
-            self.after_end(task_id, end, tasks.get(task_id))
+            if task_id not in self.ends:
+                self.after_end(task_id, end, tasks.get(task_id))
 
-    def refuse_ends(self, error: Exception) -> None:
-        """The store refused the ends: they are kept and written again later; the stops
-        waiting on them are answered with the store's error. Logged when the refusals
+    def retry_moments(self, ends: Mapping[int, _End]) -> dict[int, float]:
+        """When each of `ends` that is retried is due again."""
+        now = self.clock.now()
+        return {task_id: now + self.settings.retry_delay_from(self.rng)
+                for task_id, end in ends.items() if end.retry}
+
+    async def write_end(self, task_id: int, end: _End) -> list[Task]:
+        """Store one end. If the store refuses it but takes it without its result, the
+        result was what it could not take (a bug in a script: logged), and is left out."""
+        ends = {task_id: end}
+        try:
+            return await self.store.finish_tasks({task_id: end.end},
+                                                 retry_at=self.retry_moments(ends))
+        except Exception as exc:
+            if end.end.result is None:
+                raise
+            stored = await self.store.finish_tasks(
+                {task_id: attrs.evolve(end.end, result=None)},
+                retry_at=self.retry_moments(ends))
+            log.error("task %d: its result could not be stored, and was left out",
+                      task_id, exc_info=exc)
+            return stored
+
+    def hold_ends(self, ends: dict[int, _End], error: Exception) -> None:
+        """The store refused `ends`: they are kept (ahead of any that came meanwhile) and
+        written again later; the stops waiting on them wait on. Logged when the refusals
         start, not at each one."""
         if self.ends_backoff.refused():
             log.warning("the store refused %d task end(s) (%s); those tasks show running "
-                        "until it takes them, tried again and again", len(self.ends), error)
-        for task_id, end in self.ends.items():
+                        "until it takes them, tried again and again", len(ends), error)
+        for end in ends.values():
             end.refused = True
-            stop = self.stops.get(task_id)
-            if stop is not None:
-                for reply in stop.waiters:
-                    reply.fail(error)
-                stop.waiters.clear()
+        self.ends = ends | self.ends
 
     def after_end(self, task_id: int, end: _End, task: Task | None) -> None:
         """The store has `end` of `task_id` (`task` as it is now; None if it was gone or
         over already)."""
         stop = self.stops.pop(task_id, None)
-        if stop is not None:
-            for reply in stop.waiters:
-                _answer_stop(reply, task_id, task)
+        for reply in stop.waiters if stop is not None else ():
+            _answer_stop(reply, task_id, end, task)
         for delete in self.deletes:
             delete.waiting.discard(task_id)
         if task is None:
@@ -519,27 +542,28 @@ class _Scheduler:
         return stop
 
     async def stop(self, task_id: int, reply: Reply[Task]) -> None:
-        """Stop a running or pending task; `reply` gets it once its end is stored (or a
-        refusal, if it ended otherwise first: `_answer_stop`)."""
-        now = self.clock.now()
+        """Stop a running or pending task; `reply` gets it once its end is stored, however
+        long the store takes (or a refusal, `_answer_stop`). A stop never replaces how a
+        task really ended: one whose end is only not stored yet is refused at once."""
         kept = self.ends.get(task_id)
         dev = self.live_on(task_id)
-        if kept is not None:  # over, its end not stored yet: never retried now
-            kept.retry = False
-            if kept.refused:  # shown running, its phone idle: the stop's end replaces it
-                kept.end = attrs.evolve(kept.end, status=TaskStatus.FAILED,
-                                        remark=STOPPED_REMARK, finished_at=now, result=None)
-                self.ends_backoff.hurry()
-            self.stops.setdefault(task_id, _Stop(STOPPED_REMARK)).waiters.append(reply)
+        if kept is not None:  # over, its end not stored yet (maybe refused: hurry it)
+            self.ends_backoff.hurry()
+            if kept.stopped:
+                self.stops[task_id].waiters.append(reply)
+            else:
+                reply.fail(WrongTaskState(task_id, kept.end.status,
+                                          (TaskStatus.RUNNING, TaskStatus.PENDING)))
         elif dev is not None and dev.running == task_id:
             (await self.stop_running(dev, task_id, STOPPED_REMARK)).waiters.append(reply)
-        elif dev is not None and dev.remove(task_id):  # pending: never started
+        elif dev is not None and dev.remove(task_id) is not None:  # pending: never started
             self.where.pop(task_id, None)
             self.reschedule(dev)
             self.stops[task_id] = _Stop(STOPPED_REMARK, [reply])
             self.ends[task_id] = _End(dev.serial, TaskEnd(
-                status=TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=now,
-                started=False), retry=False)
+                status=TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=self.clock.now(),
+                started=False), retry=False, stopped=True)
+            self.ends_backoff.hurry()
         else:  # not live here: the store tells why
             try:
                 task = await self.store.get_task(task_id)
@@ -553,6 +577,7 @@ class _Scheduler:
         """Delete tasks; running ones are stopped first (their ends stored), for at most
         `STOP_GRACE` seconds. The scheduler goes on serving meanwhile."""
         waiting: set[int] = set()
+        dropped: list[tuple[str, _Entry]] = []
         for task_id in task_ids:
             dev = self.live_on(task_id)
             if dev is None:
@@ -560,15 +585,17 @@ class _Scheduler:
             if dev.running == task_id:
                 await self.stop_running(dev, task_id, DELETED_REMARK)
                 waiting.add(task_id)
-            elif dev.remove(task_id):
+            elif (entry := dev.remove(task_id)) is not None:
+                dropped.append((dev.serial, entry))
                 self.where.pop(task_id, None)
                 self.reschedule(dev)
         self.deletes.append(_Delete(task_ids, reply, waiting,
-                                    trio.current_time() + STOP_GRACE))
+                                    trio.current_time() + STOP_GRACE, dropped))
         await self.finish_deletes()
 
     async def finish_deletes(self) -> None:
-        """Carry out the deletes no longer waiting for a task to stop (or past waiting)."""
+        """Carry out the deletes no longer waiting for a task to stop (or past waiting).
+        One the store refuses puts its pending tasks back (its running ones it stopped)."""
         now = trio.current_time()
         ready = [d for d in self.deletes if not d.waiting or now >= d.deadline]
         if not ready:
@@ -578,14 +605,27 @@ class _Scheduler:
             try:
                 deleted = await self.store.delete_tasks(delete.task_ids)
             except Exception as exc:
+                for serial, entry in delete.dropped:
+                    self.device(serial).add(entry)
+                    self.where[entry.task_id] = serial
+                    self.reschedule(self.device(serial))
                 delete.reply.fail(exc)
                 continue
-            for task_id in deleted:  # an end not stored yet has nothing left to go to
-                if self.ends.pop(task_id, None) is not None:
-                    stop = self.stops.pop(task_id, None)
-                    for waiter in stop.waiters if stop is not None else ():
-                        waiter.fail(TaskNotFound(task_id))
+            for task_id in deleted:
+                self.forget(task_id)
             delete.reply.answer(deleted)
+
+    def forget(self, task_id: int) -> None:
+        """`task_id` is deleted: an end not stored yet has nothing left to go to, and a
+        pending entry (queued again by a retry meanwhile) nothing to run."""
+        if self.ends.pop(task_id, None) is not None:
+            stop = self.stops.pop(task_id, None)
+            for waiter in stop.waiters if stop is not None else ():
+                waiter.fail(TaskNotFound(task_id))
+        dev = self.live_on(task_id)
+        if dev is not None and dev.running != task_id and dev.remove(task_id) is not None:
+            self.where.pop(task_id, None)
+            self.reschedule(dev)
 
     async def retry(self, task_ids: Sequence[int] | None, reply: Reply[list[Task]]) -> None:
         try:
@@ -607,16 +647,16 @@ class _Scheduler:
         self._enqueue_and_answer(again, reply)
 
 
-def _answer_stop(reply: Reply[Task], task_id: int, task: Task | None) -> None:
-    """Answer a stop with the task as its end left it: failed (the stop's remark) if the
-    stop came in time; refused if the task was deleted meanwhile (`TaskNotFound`) or
-    ended otherwise before the stop reached it (`WrongTaskState`: a late stop changes
-    nothing, and says so)."""
+def _answer_stop(reply: Reply[Task], task_id: int, end: _End, task: Task | None) -> None:
+    """Answer a stop once the task's `end` is stored (`task` as it is now, None if gone):
+    with the task if the stop ended it; refused if it was deleted meanwhile
+    (`TaskNotFound`) or ended otherwise before the stop reached it (`WrongTaskState`,
+    with how it ended: a late stop changes nothing, and says so)."""
     if task is None:
         reply.fail(TaskNotFound(task_id))
-    elif task.status != TaskStatus.FAILED:
-        reply.fail(WrongTaskState(task_id, task.status, (TaskStatus.RUNNING,
-                                                         TaskStatus.PENDING)))
+    elif not end.stopped:
+        reply.fail(WrongTaskState(task_id, end.end.status, (TaskStatus.RUNNING,
+                                                            TaskStatus.PENDING)))
     else:
         reply.answer(task)
 

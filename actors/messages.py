@@ -2,7 +2,7 @@
 
 Each actor's protocol is a union alias (`SchedulerMsg`, `DeviceMsg`) dispatched with
 `match`. A message with a `reply` field is a request; the caller awaits the answer
-with `Address.request(...)` under a timeout.
+with `Address.request(...)`, which withdraws it if the actor does not take it in time.
 """
 
 from __future__ import annotations
@@ -93,8 +93,9 @@ class DeviceDown:
 
 @attrs.frozen(kw_only=True)
 class TaskEnded:
-    """A device actor is done with `task` (as it was handed over), which ended as `end`;
-    the phone is free.
+    """A device actor is done with `task` (as it was handed over), which ended as `end`,
+    `stopped` by a `CancelRun` or not (it ended by itself first, or its phone left); the
+    phone is free.
 
     The scheduler stores the end and decides what follows (a retry, a stop's answer).
     """
@@ -102,6 +103,7 @@ class TaskEnded:
     serial: str
     task: Task
     end: TaskEnd
+    stopped: bool = False
 
 
 @attrs.frozen(kw_only=True)

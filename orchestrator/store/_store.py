@@ -187,6 +187,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
                            retry_at: Mapping[int, float]) -> list[Task]:
         def finish(cur: CursorT) -> list[Task]:
             changed: dict[int, Task] = {}
+            deltas: Counter[CountKey] = Counter()  # the counts move once for them all
             for task_id, end in sorted(ends.items()):
                 cur.execute(self._q.status_of, [task_id])
                 row = cur.fetchone()
@@ -195,11 +196,13 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
                 cur.execute(self._q.finish, [int(end.status), end.remark, end.finished_at,
                                              to_json(end.result), end.started, task_id])
                 task = changed[task_id] = task_from_row(cur.fetchone())
-                self._add_counts(cur, moved_counts([task], before=TaskStatus(row[0])))
+                deltas.update(moved_counts([task], before=TaskStatus(row[0])))
             for task_id, due_at in sorted(retry_at.items()):
                 if task_id in changed:
-                    changed.update((task.id, task) for task in self._requeue(
-                        cur, [task_id], due_at=due_at, count_retry=True))
+                    again = self._requeue(cur, [task_id], due_at=due_at, count_retry=True)
+                    changed.update((task.id, task) for task in again)
+                    deltas.update(moved_counts(again, before=TaskStatus.FAILED))
+            self._add_counts(cur, deltas)
             return sorted(changed.values(), key=_by_id)
 
         if not ends:
@@ -209,8 +212,12 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
 
     async def requeue_tasks(self, task_ids: Sequence[int] | None, *, due_at: float,
                             count_retry: bool) -> list[Task]:
-        return await self._write(lambda cur: self._requeue(
-            cur, task_ids, due_at=due_at, count_retry=count_retry))
+        def requeue(cur: CursorT) -> list[Task]:
+            tasks = self._requeue(cur, task_ids, due_at=due_at, count_retry=count_retry)
+            self._add_counts(cur, moved_counts(tasks, before=TaskStatus.FAILED))
+            return tasks
+
+        return await self._write(requeue)
 
     async def delete_tasks(self, task_ids: Sequence[int]) -> list[int]:
         def delete(cur: CursorT) -> list[int]:
@@ -245,15 +252,14 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
 
     def _requeue(self, cur: CursorT, task_ids: Sequence[int] | None, *, due_at: float,
                  count_retry: bool) -> list[Task]:
-        """`requeue_tasks` within the transaction of `cur`."""
+        """`requeue_tasks` within the transaction of `cur`, but for the counts, which the
+        caller moves (failed -> pending, for the tasks returned)."""
         params = [int(TaskStatus.PENDING), due_at, int(count_retry), int(TaskStatus.FAILED)]
         if task_ids is None:
             cur.execute(self._q.requeue_all, params)
         else:
             cur.execute(self._q.requeue, [*params, ids_json(task_ids)])
-        tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
-        self._add_counts(cur, moved_counts(tasks, before=TaskStatus.FAILED))
-        return tasks
+        return sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
 
     def _add_counts(self, cur: CursorT, deltas: Mapping[CountKey, int]) -> None:
         """Change both kept counts by `deltas`: one upsert of all keys, one update per status.

@@ -31,11 +31,12 @@ from actors import (
     TaskStatus,
     TaskStore,
     WallClock,
+    WrongTaskState,
     run_device,
     serve_scheduler,
     supervise,
 )
-from actors.messages import DeviceUp, ListDevices, RetryTasks, SchedulerMsg, StopTask, SubmitTasks
+from actors.messages import DeviceUp, ListDevices, SchedulerMsg, StopTask, SubmitTasks
 from orchestrator.simulator import Simulator, open_simulator
 from orchestrator.simulator.apps import TIKTOK, SocialApp
 from orchestrator.store import open_sqlite_store
@@ -231,44 +232,48 @@ async def test_a_refused_end_is_logged_once_and_its_storing_once(
     assert [r.levelno for r in about] == [logging.WARNING, logging.INFO], \
         [r.getMessage() for r in about]
     assert "database or disk is full" in about[0].getMessage()
-    assert "stored at last" in about[1].getMessage()
+    assert "are stored" in about[1].getMessage()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_a_task_whose_end_was_never_stored_can_be_stopped_then_retried(
+async def test_a_stop_of_a_task_whose_end_was_never_stored_says_how_it_ended(
         slow_farm: CoreAndPhone) -> None:
-    """Shown running, its phone idle: a stop answers it failed with the stop's remark,
-    stored; a retry then runs it again."""
+    """Shown running, its phone idle, its end held for a minute: a stop is refused with
+    how the task really ended (completed: the stop changes nothing), and has the held end
+    written at once, not a minute later."""
     farm = slow_farm
     with trio.fail_after(DEADLINE):
         task = await end_refused(farm, "ivan")
         await free_disk(farm.store.inner)
-        stopped = await farm.scheduler.request(lambda r: StopTask(task_id=task.id, reply=r),
-                                               timeout=DEADLINE)
-        assert stopped is not None
-        assert (stopped.status, stopped.remark) == (TaskStatus.FAILED, "stopped by user")
-        assert await farm.status_of(task.id) == stopped
-        [again] = await farm.scheduler.request(
-            lambda r: RetryTasks(task_ids=[task.id], reply=r), timeout=DEADLINE)
-        assert again.status == TaskStatus.PENDING
+        with pytest.raises(WrongTaskState, match="completed"):
+            await farm.scheduler.request(lambda r: StopTask(task_id=task.id, reply=r),
+                                         timeout=DEADLINE)
         done = await farm.wait_status(task.id, TaskStatus.COMPLETED)
-    assert done.retry_count == 1
+    assert done.remark.startswith("followed"), done.remark
 
 
-async def test_a_stop_refused_by_a_full_disk_is_stored_once_space_comes_back(
+async def test_a_stop_on_a_full_disk_is_answered_once_it_is_stored(
         farm: CoreAndPhone) -> None:
-    """A stop while the disk is full cannot be stored (its answer says why), but the
-    stop's end is written again until it is: failed, with the stop's remark."""
+    """A stop while the disk is full stops the phone at once; its end is written again
+    until space comes back, and only then is the stop answered: with the task stored
+    failed, the stop's remark (never an error for a stop that was carried out)."""
+    answers: list[Task] = []
+
+    async def stop(task_id: int) -> None:
+        answers.append(await farm.scheduler.request(
+            lambda r: StopTask(task_id=task_id, reply=r), timeout=DEADLINE))
+
     with trio.fail_after(DEADLINE):
         task = await farm.submit_follow("jane")
         await farm.wait_status(task.id, TaskStatus.RUNNING)
         await fill_disk(farm.store.inner)
-        with pytest.raises(sqlite3.OperationalError, match="full"):
-            await farm.scheduler.request(lambda r: StopTask(task_id=task.id, reply=r),
-                                         timeout=DEADLINE)
-        await farm.wait_end_writes(3)
-        await free_disk(farm.store.inner)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(stop, task.id)
+            await farm.wait_end_writes(3)
+            assert answers == []
+            await free_disk(farm.store.inner)
         stopped = await farm.wait_status(task.id, TaskStatus.FAILED)
+    assert answers == [stopped]
     assert stopped.remark == "stopped by user"
     assert not farm.follows("jane")
 

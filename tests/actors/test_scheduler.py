@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import random
+import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -75,6 +77,7 @@ class FakeScript:
     duration: float = 10.0
     finish: trio.Event | None = None  # if set: each run waits for it, not `duration`
     failing: set[str] = attrs.Factory(set)  # serials whose tasks fail
+    results: dict[str, dict[str, Any]] = attrs.Factory(dict)  # serial -> its tasks' data
     starts: list[tuple[int, str, float]] = attrs.Factory(list)
     active: set[str] = attrs.Factory(set)
     most_at_once: int = 0
@@ -93,7 +96,7 @@ class FakeScript:
             self.active.discard(task.serial)
         if task.serial in self.failing:
             raise TaskFailed(f"no luck on {task.serial}")
-        return RunResult(f"did {task.script_name}")
+        return RunResult(f"did {task.script_name}", self.results.get(task.serial))
 
     def start_of(self, task_id: int) -> float:
         return next(t for i, _, t in self.starts if i == task_id)
@@ -135,6 +138,20 @@ class SchedulerAndDevices:
         task = await self.store.get_task(task_id)
         assert task is not None
         return task
+
+
+@attrs.define
+class RefusingDeletes:
+    """The real store, but a database that refuses every delete."""
+
+    inner: TaskStore
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def delete_tasks(self, task_ids: Sequence[int]) -> list[int]:
+        await trio.lowlevel.checkpoint()
+        raise sqlite3.OperationalError("database is locked")
 
 
 @attrs.define
@@ -303,6 +320,22 @@ class TestRetries:
             [(TaskStatus.PENDING, 1)] * 5 + [(TaskStatus.COMPLETED, 0)] * 5)
         assert all(EPOCH + 15 - 0.01 <= t.due_at <= EPOCH + 70 + 0.01 for t in after[:5])
 
+    async def test_an_end_the_store_cannot_take_holds_up_no_other(
+            self, store: TaskStore, clock: trio.testing.MockClock,
+            caplog: pytest.LogCaptureFixture) -> None:
+        """A script's result the store cannot take (a bug: not JSON) fails the loop
+        turn's one write; the ends are then written one by one, that one without its
+        result (logged), so every task ends as it did."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A", "B"]) as farm:
+                farm.runner.results["B"] = {"when": object()}
+                tasks = await farm.submit(new_tasks(["A", "B"], 1))
+                await trio.sleep(20)
+                after = [await farm.status(task.id) for task in tasks]
+        assert [(t.status, t.result) for t in after] == [(TaskStatus.COMPLETED, None)] * 2
+        [logged] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert f"task {tasks[1].id}: its result could not be stored" in logged.getMessage()
+
     async def test_manual_retry(self, store: TaskStore, clock: trio.testing.MockClock) -> None:
         """A failed task goes back to pending and runs again; a pending one is refused."""
         with trio.fail_after(VIRTUAL_DEADLINE):
@@ -383,6 +416,38 @@ class TestStopAndDelete:
                         lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
                 assert (await farm.status(task.id)).status == TaskStatus.COMPLETED
 
+    async def test_a_stop_that_comes_as_the_task_fails_leaves_it_to_its_retry(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """The script fails by itself just as the stop is sent: the stop is refused
+        (failed by itself), the task keeps its own remark, and is retried as any failure."""
+        settings = SchedulerSettings(auto_retry=True)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                farm.runner.finish = trio.Event()
+                farm.runner.failing.add("A")
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(5)
+                farm.runner.finish.set()
+                with pytest.raises(WrongTaskState, match="failed"):
+                    await farm.scheduler.request(
+                        lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
+                again = await farm.status(task.id)
+        assert (again.status, again.retry_count) == (TaskStatus.PENDING, 1)
+
+    async def test_a_delete_the_store_refuses_leaves_its_pending_tasks_queued(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """The delete fails (its answer says why) and changes nothing: its pending task
+        still runs at its moment."""
+        refusing = RefusingDeletes(store)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(cast(TaskStore, refusing), ["A"]) as farm:
+                [task] = await farm.submit(new_tasks(["A"], 1, due_at=EPOCH + 60))
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    await farm.scheduler.request(
+                        lambda r: DeleteTasks(task_ids=[task.id], reply=r), timeout=5)
+                await trio.sleep(100)
+                assert farm.runner.start_of(task.id) == pytest.approx(EPOCH + 60, abs=1e-3)
+
     async def test_delete_stops_running_tasks_first(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:
         with trio.fail_after(VIRTUAL_DEADLINE):
@@ -454,18 +519,21 @@ class TestRaces:
 
     async def test_stop_while_the_phone_is_being_unplugged(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:
-        """The phone's actor is already gone when the stop comes: the stop is answered
-        once the task's end is known, and the scheduler serves on."""
+        """The phone's actor is already gone when the stop comes: the task ended by its
+        phone leaving, not by the stop, and the stop, answered once that end is known,
+        says so; the scheduler serves on."""
         with trio.fail_after(VIRTUAL_DEADLINE):
             async with open_farm(store, ["A", "B"]) as farm:
                 farm.runner.duration = 100
                 [task] = await farm.submit(new_tasks(["A"], 1))
                 await trio.sleep(5)
                 farm.devices.pop("A").stop()  # what the watcher does first
-                stopped = await farm.scheduler.request(
-                    lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
-                assert stopped is not None
-                assert stopped.status == TaskStatus.FAILED
+                with pytest.raises(WrongTaskState, match="failed"):
+                    await farm.scheduler.request(
+                        lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
+                gone = await farm.status(task.id)
+                assert (gone.status, gone.remark) == (TaskStatus.FAILED,
+                                                      "device A disconnected")
                 await farm.scheduler.send(DeviceDown(serial="A"))
                 [later] = await farm.submit(new_tasks(["B"], 1, request_id="r2"))
                 await trio.sleep(150)
