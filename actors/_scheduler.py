@@ -9,12 +9,12 @@ A device's pending tasks are grouped by the request that created them: a request
 tasks run in `position` order, and after one finishes the next of the same request
 waits a random gap in [min_interval, max_interval] minutes.
 
-It alone decides how a task ends and what follows: a device actor only says how its
-task ended (`TaskEnded`); the scheduler applies a user's stop to that end, chooses a
-retry, and stores the ends of a loop turn, retries included, in one write. An end the
-store refuses (a full disk) is kept, its phone free, and written again with a backoff
-until the store takes it; a stop of such a task (shown running, its phone idle)
-replaces that end with the stop's.
+It alone decides what follows a task's end: a device actor only says how its task
+ended, and whether a stop ended it (`TaskEnded`); the scheduler answers the stop (or
+refuses it, if the task ended by itself first), chooses a retry, and stores the ends of
+a loop turn, retries included, in one write. An end the store refuses (a full disk) is
+kept, its phone free, and written again with a backoff (`Backoff`) until the store takes
+it; the stops of that task are answered then.
 """
 
 from __future__ import annotations
@@ -272,8 +272,8 @@ class _Scheduler:
         self.ends: dict[int, _End] = {}  # task id -> its end not stored yet, oldest first
         self.stops: dict[int, _Stop] = {}  # task id -> the stop of it, until its end is stored
         self.deletes: list[_Delete] = []
-        self.ends_backoff = _Held(Backoff(*settings.store_retry))
-        self.dispatch_backoff = _Held(Backoff(*settings.store_retry))
+        self.ends_held = _Held(Backoff(*settings.store_retry))
+        self.dispatch_held = _Held(Backoff(*settings.store_retry))
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -324,7 +324,7 @@ class _Scheduler:
         their device actors without a checkpoint between two of them where the mailbox
         has room (an idle phone's does): a whole burst is handed over in one loop turn.
         """
-        if not self.dispatch_backoff.ready():
+        if not self.dispatch_held.ready():
             return
         now = self.clock.now()
         horizon = now + self.settings.dispatch_lead
@@ -345,7 +345,7 @@ class _Scheduler:
         except Exception as exc:
             self.pause_dispatch(picked, exc)
             return
-        if self.dispatch_backoff.taken():
+        if self.dispatch_held.taken():
             log.info("the store takes writes again: due tasks start again")
         started = {task.id: task for task in marked}
         for dev, entry, start in picked:
@@ -373,7 +373,7 @@ class _Scheduler:
             self.busy -= 1
             dev.add(entry)
             self.reschedule(dev)
-        if self.dispatch_backoff.refused():
+        if self.dispatch_held.refused():
             log.warning("the store refused to mark %d due task(s) running (%s); they wait, "
                         "tried again and again until it takes them", len(picked), error)
 
@@ -387,8 +387,8 @@ class _Scheduler:
 
     def sleep_deadline(self) -> float:
         dispatch = (max(self.clock.deadline(self.next_wakeup() - self.settings.dispatch_lead),
-                        self.dispatch_backoff.until) if self.has_slot() else math.inf)
-        ends = self.ends_backoff.until if self.ends else math.inf
+                        self.dispatch_held.until) if self.has_slot() else math.inf)
+        ends = self.ends_held.until if self.ends else math.inf
         deletes = min((d.deadline for d in self.deletes), default=math.inf)
         return min(dispatch, ends, deletes)
 
@@ -450,7 +450,7 @@ class _Scheduler:
         store refused the last such write and its backoff is not over; then what follows
         each (`after_end`). In one write; if the store refuses it, one end at a time, so
         that an end it cannot take (`write_end`) holds up no other."""
-        if not self.ends or not self.ends_backoff.ready():
+        if not self.ends or not self.ends_held.ready():
             return
         ends, self.ends = self.ends, {}
         try:
@@ -466,7 +466,7 @@ class _Scheduler:
                     held[task_id], error = end, exc
             if held:
                 self.hold_ends(held, error)
-        if not self.ends and self.ends_backoff.taken():
+        if not self.ends and self.ends_held.taken():
             log.info("the store takes writes again: the task ends it refused are stored")
         tasks = {task.id: task for task in stored}
         for task_id, end in ends.items():
@@ -500,7 +500,7 @@ class _Scheduler:
         """The store refused `ends`: they are kept (ahead of any that came meanwhile) and
         written again later; the stops waiting on them wait on. Logged when the refusals
         start, not at each one."""
-        if self.ends_backoff.refused():
+        if self.ends_held.refused():
             log.warning("the store refused %d task end(s) (%s); those tasks show running "
                         "until it takes them, tried again and again", len(ends), error)
         for end in ends.values():
@@ -548,7 +548,7 @@ class _Scheduler:
         kept = self.ends.get(task_id)
         dev = self.live_on(task_id)
         if kept is not None:  # over, its end not stored yet (maybe refused: hurry it)
-            self.ends_backoff.hurry()
+            self.ends_held.hurry()
             if kept.stopped:
                 self.stops[task_id].waiters.append(reply)
             else:
@@ -563,7 +563,7 @@ class _Scheduler:
             self.ends[task_id] = _End(dev.serial, TaskEnd(
                 status=TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=self.clock.now(),
                 started=False), retry=False, stopped=True)
-            self.ends_backoff.hurry()
+            self.ends_held.hurry()
         else:  # not live here: the store tells why
             try:
                 task = await self.store.get_task(task_id)
