@@ -427,6 +427,10 @@ class _Scheduler:
         except Exception as exc:
             reply.fail(exc)
             return
+        if stored:
+            log.info("%d task(s) created (%d-%d), %s on %d phone(s)", len(stored),
+                     stored[0].id, stored[-1].id, stored[0].script_name,
+                     len({task.serial for task in stored}))
         self._enqueue_and_answer(stored, reply)
 
     def _enqueue_and_answer(self, tasks: list[Task], reply: Reply[list[Task]]) -> None:

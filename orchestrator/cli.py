@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.metadata
 import logging
 import os
 import re
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 #: What a bearer token may hold: visible ASCII, so that a header carries it unchanged.
 _TOKEN = re.compile(r"[\x21-\x7e]+")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -173,12 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="orchestrator",
         description="Async orchestrator for Android phone farms, serving the TikMatrix-compatible "
                     "task API.")
-    parser.add_argument("--log-level", default="INFO",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    parser.add_argument("--log-level", default="INFO", choices=_LOG_LEVELS,
+                        help="default INFO (also taken after the command)")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {importlib.metadata.version('device-orchestrator')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve_parser(sub)
     _sim_parser(sub)
     _api_process_parser(sub)
+    for command in sub.choices.values():  # `orchestrator serve --log-level DEBUG` too
+        command.add_argument("--log-level", default=argparse.SUPPRESS, choices=_LOG_LEVELS,
+                             help="default INFO")
     return parser
 
 
@@ -208,12 +215,18 @@ async def _run_sim(args: argparse.Namespace) -> None:
             sim = await stack.enter_async_context(
                 open_simulator(args.devices, host=args.host, port=args.port))
         plan.apply(sim.farm)
-        print(f"{len(sim.farm)} simulated phones; ADB server on {sim.address} "  # noqa: T201
+        print(f"{_phones(len(sim.farm))} simulated; ADB server on {sim.address} "  # noqa: T201
               f"(try: adb -P {sim.port} devices -l). Ctrl-C stops.", flush=True)
-        if args.churn:
-            await run_churn(sim.farm, args.churn)
-        else:
-            await trio.sleep_forever()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(stop_on_signals, nursery.cancel_scope, "the simulator")
+            if args.churn:
+                await run_churn(sim.farm, args.churn)
+            else:
+                await trio.sleep_forever()
+
+
+def _phones(count: int) -> str:
+    return f"{count} phone" if count == 1 else f"{count} phones"
 
 
 async def _serve(settings: Settings) -> None:

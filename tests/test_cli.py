@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +46,35 @@ def test_an_api_process_is_told_what_the_core_describes(tmp_path: Path,
     command = process.command(fd=3, core_socket=str(tmp_path / "core.sock"))
     assert "s3cret" not in " ".join(command)
     assert _api_process(build_parser().parse_args(command[3:])) == process
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == (
+        f"orchestrator {importlib.metadata.version('device-orchestrator')}\n")
+
+
+@pytest.mark.parametrize(("argv", "level"), [
+    (["serve"], "INFO"), (["--log-level", "DEBUG", "serve"], "DEBUG"),
+    (["serve", "--log-level", "WARNING"], "WARNING"),
+    (["--log-level", "DEBUG", "sim", "--log-level", "ERROR"], "ERROR")])
+def test_the_log_level_before_or_after_the_command(argv: list[str], level: str) -> None:
+    assert build_parser().parse_args(argv).log_level == level
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_the_simulator_stops_cleanly_on_a_signal(signum: signal.Signals) -> None:
+    """`orchestrator sim` ends on SIGTERM or Ctrl-C with a line saying so and status 0,
+    not a traceback nor a silent death."""
+    with subprocess.Popen([sys.executable, "-m", "orchestrator", "sim", "--devices", "1",
+                           "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as sim:
+        assert sim.stdout is not None
+        assert "1 phone simulated" in sim.stdout.readline()  # up: its first line
+        sim.send_signal(signum)
+        _, err = sim.communicate(timeout=60)
+    assert sim.returncode == 0, err
+    assert f"{signum.name}: stopping the simulator" in err
+    assert "Traceback" not in err

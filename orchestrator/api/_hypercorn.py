@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import trio
@@ -29,4 +30,6 @@ async def serve_on(app: Framework, binds: Sequence[str],
     config = Config()
     config.bind = list(binds)
     config.backlog = BACKLOG
+    # Its lines go through our logging only: a handler of its own printed each twice.
+    config.errorlog = logging.getLogger("hypercorn.error")
     await serve(app, config, task_status=task_status)

@@ -43,6 +43,6 @@ async def open_simulator(devices: int = 0, *, host: str = "127.0.0.1",
     farm.add(devices)
     async with trio.open_nursery() as nursery:
         bound = await nursery.start(partial(serve_adb_server, farm, host=host, port=port))
-        log.info("simulated ADB server with %d phones on %s:%d", devices, host, bound)
+        log.info("simulated ADB server with %d phone(s) on %s:%d", devices, host, bound)
         yield Simulator(farm=farm, host=host, port=bound)
         nursery.cancel_scope.cancel(reason="simulator closed")
