@@ -212,7 +212,7 @@ async def _serve(data_dir: Path, adb_port: int, api_processes: int) -> None:
     settings = Settings(port=0, data_dir=data_dir, adb_port=adb_port,
                         api_processes=api_processes)
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(stop_on_signals, nursery.cancel_scope)
+        await nursery.start(stop_on_signals, nursery.cancel_scope)
         running_ = await nursery.start(run_orchestrator, settings)
         print(f"API on port {running_.api_port}", flush=True)  # noqa: T201
 
@@ -250,7 +250,7 @@ async def _bare(body: bytes, *, quart: bool) -> None:
 
         app = framework
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(stop_on_signals, nursery.cancel_scope, "the bare app")
+        await nursery.start(stop_on_signals, nursery.cancel_scope, "the bare app")
         # Served as the orchestrator's API is served (`serve_on`: hypercorn's config).
         binds: list[str] = await nursery.start(serve_on, app, ["127.0.0.1:0"])
         print(f"API on port {binds[0].rpartition(':')[2]}", flush=True)  # noqa: T201

@@ -210,19 +210,18 @@ async def _run_sim(args: argparse.Namespace) -> None:
                      disconnect_on=args.disconnect_on, crash_on=args.crash_on,
                      offline=args.offline,
                      unauthorized=args.unauthorized)
-    async with AsyncExitStack() as stack:
+    async with trio.open_nursery() as nursery, AsyncExitStack() as stack:
+        await nursery.start(stop_on_signals, nursery.cancel_scope, "the simulator")
         with starting(f"listen on {args.host} port {args.port}"):
             sim = await stack.enter_async_context(
                 open_simulator(args.devices, host=args.host, port=args.port))
         plan.apply(sim.farm)
         print(f"{_phones(len(sim.farm))} simulated; ADB server on {sim.address} "  # noqa: T201
               f"(try: adb -P {sim.port} devices -l). Ctrl-C stops.", flush=True)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(stop_on_signals, nursery.cancel_scope, "the simulator")
-            if args.churn:
-                await run_churn(sim.farm, args.churn)
-            else:
-                await trio.sleep_forever()
+        if args.churn:
+            await run_churn(sim.farm, args.churn)
+        else:
+            await trio.sleep_forever()
 
 
 def _phones(count: int) -> str:
@@ -232,7 +231,7 @@ def _phones(count: int) -> str:
 async def _serve(settings: Settings) -> None:
     """The orchestrator until SIGTERM or Ctrl-C, then a clean stop (`stop_on_signals`)."""
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(stop_on_signals, nursery.cancel_scope)
+        await nursery.start(stop_on_signals, nursery.cancel_scope)
         await run_orchestrator(settings)
 
 

@@ -63,13 +63,17 @@ def start_up_frozen() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-async def stop_on_signals(scope: trio.CancelScope, what: str = "the orchestrator") -> None:
+async def stop_on_signals(scope: trio.CancelScope, what: str = "the orchestrator", *,
+                          task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+                          ) -> None:
     """Cancel `scope` at the first SIGTERM or SIGINT: everything unwinds as on any
     cancellation (the store closes, API processes end, their socket folder goes), instead
     of the process dying where it stands. Tasks that were running are failed as
     interrupted at the next start, as after a crash. `what` names the process in the log.
+    Started (`nursery.start`) once the signals are caught: a process says it is up after.
     """
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        task_status.started()
         async for signum in signals:
             name = signal.Signals(signum).name
             log.info("%s: stopping %s", name, what)

@@ -87,7 +87,8 @@ async def run_api_process(process: ApiProcess, *, fd: int, core_socket: str) -> 
         app = create_reads_app(store=store, plan=process.plan, core=core, access=process.access)
         log.info("API process serving socket %d; the core is at %s", fd, core_socket)
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(stop_on_signals, nursery.cancel_scope, f"API process {os.getpid()}")
+            await nursery.start(stop_on_signals, nursery.cancel_scope,
+                                f"API process {os.getpid()}")
             await nursery.start(serve_on, app, [f"fd://{fd}"])
             freeze_start_up()
             await _until_closed(sys.stdin.fileno())
