@@ -30,7 +30,7 @@ from .plans import PLANS, plan_named
 from .runtime import stop_on_signals
 from .service import run_orchestrator
 from .settings import Settings
-from .simulator import FaultPlan, open_simulator, run_churn
+from .simulator import FaultPlan, Phone, open_simulator, run_churn, serve_device_transport
 from .startup import StartupFailed, leaves, starting
 
 __all__ = ["main"]
@@ -54,6 +54,10 @@ def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     sim.add_argument("--port", type=int, default=5037,
                      help="ADB server port (default 5037, the standard one; use another if a real "
                           "adb server runs)")
+    sim.add_argument("--adbd-port", type=int, default=None, metavar="BASE",
+                     help="also serve each phone's adbd, as a network phone's port 5555 does, "
+                          "on BASE, BASE+1, ... (0: ports the system picks), so that a real "
+                          "adb server can `adb connect` them")
     faults = sim.add_argument_group(
         "faults", "knobs for testing how clients cope; they apply to the first --faulty phones")
     faults.add_argument("--faulty", type=int, default=None, metavar="K",
@@ -218,10 +222,25 @@ async def _run_sim(args: argparse.Namespace) -> None:
         plan.apply(sim.farm)
         print(f"{_phones(len(sim.farm))} simulated; ADB server on {sim.address} "  # noqa: T201
               f"(try: adb -P {sim.port} devices -l). Ctrl-C stops.", flush=True)
+        if args.adbd_port is not None:
+            ports = [await _serve_adbd(nursery, phone, args.host,
+                                       args.adbd_port + number if args.adbd_port else 0)
+                     for number, phone in enumerate(sim.farm)]
+            print(f"each phone's adbd, in order: {args.host} port(s) "  # noqa: T201
+                  f"{' '.join(map(str, ports))} (try: adb connect {args.host}:{ports[0]})",
+                  flush=True)
         if args.churn:
             await run_churn(sim.farm, args.churn)
         else:
             await trio.sleep_forever()
+
+
+async def _serve_adbd(nursery: trio.Nursery, phone: Phone, host: str, port: int) -> int:
+    """Serve `phone`'s adbd on `host:port` in `nursery`; the port bound."""
+    with starting(f"listen on {host} port {port} (--adbd-port)"):
+        bound: int = await nursery.start(functools.partial(
+            serve_device_transport, phone, host=host, port=port))
+    return bound
 
 
 def _phones(count: int) -> str:
