@@ -6,7 +6,9 @@ adbutils' `track_devices` blocks, so it runs in one worker thread that hands eac
 event to the trio side through `trio.from_thread.run`. Each phone in state `device`
 gets a supervised device actor in the watcher's nursery; when it leaves, its actor is
 stopped (a running task fails with a disconnect remark) and the scheduler is told.
-If the ADB server goes away, every phone is treated as gone and the watcher retries.
+If the ADB server goes away, every phone is treated as gone and the watcher tries again,
+with a pause that doubles (up to 5 s), logging only when it is lost and when it answers
+again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import trio
 
 from scripts.driver import AdbDriver, DriverError
 
+from ._backoff import Backoff
 from ._mailbox import Address, Inbox
 from ._supervise import supervise
 from .messages import DeviceDown, DeviceMsg, DeviceUp, SchedulerMsg
@@ -31,7 +34,8 @@ log = logging.getLogger(__name__)
 #: Builds the run function of one phone's device actor, given its serial.
 DeviceActorFactory = Callable[[str], Callable[[Inbox[DeviceMsg]], Awaitable[None]]]
 
-RECONNECT_DELAY = 1.0
+#: Seconds between tries to reach an ADB server that does not answer (`Backoff`).
+RECONNECT_PAUSE = (0.5, 5.0)
 ADB_TIMEOUT = 10.0
 
 
@@ -60,6 +64,7 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
     # The tracking connection is quiet while nothing changes: no read timeout on it
     # (adbutils sets TCP keepalive, so a dead server is still noticed).
     tracker = adbutils.AdbClient(host=adb_host, port=adb_port)
+    probe = adbutils.AdbClient(host=adb_host, port=adb_port, socket_timeout=ADB_TIMEOUT)
     actors: dict[str, Address[DeviceMsg]] = {}
     events_send, events_receive = trio.open_memory_channel[adbutils.DeviceEvent | None](1000)
 
@@ -104,20 +109,29 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
         # (their owner then knows the farm it starts with); the events that follow are
         # for phones it has seen already, or new ones.
         try:
-            present = await trio.to_thread.run_sync(adbutils.AdbClient(
-                host=adb_host, port=adb_port, socket_timeout=ADB_TIMEOUT).device_list)
+            present = await trio.to_thread.run_sync(probe.device_list)
         except (adbutils.AdbError, OSError):
             present = []  # following retries until the server is there
         for device in present:
             await phone_up(device.serial)
         nursery.start_soon(handle_events)
         task_status.started()
+        pauses, lost = Backoff(*RECONNECT_PAUSE), False
         while True:
             try:
+                if lost:  # quietly, until it answers
+                    await trio.to_thread.run_sync(probe.server_version)
+                    log.info("the ADB server at %s:%d answers again", adb_host, adb_port)
+                    pauses.succeeded()
+                    lost = False
                 await trio.to_thread.run_sync(_follow, tracker, events_send,
                                               abandon_on_cancel=True)
+                why: object = "it ended the device list"
             except (adbutils.AdbError, OSError) as exc:
-                log.warning("lost the ADB server at %s:%d (%s); retrying", adb_host, adb_port,
-                            exc)
-            await events_send.send(None)
-            await trio.sleep(RECONNECT_DELAY)
+                why = exc
+            if not lost:
+                log.warning("no answer from the ADB server at %s:%d (%s): its phones are "
+                            "gone until it answers again", adb_host, adb_port, why)
+                await events_send.send(None)
+                lost = True
+            await trio.sleep(pauses.failed())

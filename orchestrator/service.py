@@ -15,6 +15,7 @@ import trio
 from actors import ScriptRunner, WallClock, recover_interrupted, serve_core
 from scripts import HostFiles, MaterialLibrary
 
+from .adb_server import never_started_behind_our_back, start_if_absent
 from .api import Access, ApiProcess, create_app, serve_api
 from .runtime import start_up_frozen, switch_interval
 from .settings import Settings
@@ -82,10 +83,14 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 open_store(postgres=settings.postgres, sqlite_path=settings.sqlite_path))
             await recover_interrupted(store, clock, scheduling)
         adb_host, adb_port = settings.adb_host, settings.adb_port
+        never_started_behind_our_back()
         if settings.simulate:
             with starting("start the simulated phones"):
                 sim = await stack.enter_async_context(open_simulator(settings.simulate))
             adb_host, adb_port = sim.host, sim.port
+        else:
+            with starting(f"start an ADB server on {adb_host}:{adb_port}"):
+                await start_if_absent(adb_host, adb_port)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())

@@ -62,6 +62,9 @@ PUBLIC: dict[str, list[str]] = {
         "parse_count", "read_followers", "read_profile", "send_message", "switch_account",
         "unfollow", "upload", "warm_up",
     ],
+    "orchestrator.adb_server": [
+        "DEFAULT_ADDRESS", "never_started_behind_our_back", "start_if_absent",
+    ],
     "orchestrator.accounts": [
         "Account", "AccountExists", "AccountFilter", "AccountStatus", "AccountStore",
         "LoginState", "NewAccount", "Platform",
