@@ -28,7 +28,8 @@ def never_started_behind_our_back() -> None:
 
 async def start_if_absent(host: str, port: int) -> None:
     """If `host:port` is the default address and no ADB server answers there, start one
-    (as `adb devices` would), and say so; any other address is the user's to run."""
+    (as `adb devices` would), and say so; any other address is the user's to run. Called
+    before `never_started_behind_our_back`, whose no-op adbutils would name as adb."""
     if (host, port) != DEFAULT_ADDRESS:
         return
     try:

@@ -83,7 +83,6 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 open_store(postgres=settings.postgres, sqlite_path=settings.sqlite_path))
             await recover_interrupted(store, clock, scheduling)
         adb_host, adb_port = settings.adb_host, settings.adb_port
-        never_started_behind_our_back()
         if settings.simulate:
             with starting("start the simulated phones"):
                 sim = await stack.enter_async_context(open_simulator(settings.simulate))
@@ -91,6 +90,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         else:
             with starting(f"start an ADB server on {adb_host}:{adb_port}"):
                 await start_if_absent(adb_host, adb_port)
+        never_started_behind_our_back()  # from here on
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
