@@ -127,13 +127,12 @@ class _Entry:
 @attrs.define
 class _End:
     """A task's end the store does not have yet: written at the end of this loop turn,
-    or, once the store has `refused` it, when the backoff allows."""
+    or, once the store has refused it, when the backoff allows."""
 
     serial: str
     end: TaskEnd
     retry: bool  # the task is due again after a retry delay
     stopped: bool  # a user's stop (or delete) ended it: the stop is answered with it
-    refused: bool = False
 
 
 @attrs.define
@@ -283,10 +282,23 @@ class _Scheduler:
         return dev
 
     def enqueue(self, task: Task) -> None:
-        dev = self.device(task.serial)
-        dev.add(_Entry.from_task(task))
-        self.where[task.id] = task.serial
+        self.queue(task.serial, _Entry.from_task(task))
+
+    def queue(self, serial: str, entry: _Entry) -> None:
+        """Queue a pending task's `entry` on its phone `serial`."""
+        dev = self.device(serial)
+        dev.add(entry)
+        self.where[entry.task_id] = serial
         self.reschedule(dev)
+
+    def dequeue(self, dev: _Device, task_id: int) -> _Entry | None:
+        """Take the pending `task_id` out of `dev`'s queue: its entry, or None if it was
+        not queued there."""
+        entry = dev.remove(task_id)
+        if entry is not None:
+            self.where.pop(task_id, None)
+            self.reschedule(dev)
+        return entry
 
     def reschedule(self, dev: _Device) -> None:
         wake = dev.next_due() if dev.online and dev.running is None else math.inf
@@ -486,16 +498,14 @@ class _Scheduler:
     async def write_end(self, task_id: int, end: _End) -> list[Task]:
         """Store one end. If the store refuses it but takes it without its result, the
         result was what it could not take (a bug in a script: logged), and is left out."""
-        ends = {task_id: end}
+        retry_at = self.retry_moments({task_id: end})
         try:
-            return await self.store.finish_tasks({task_id: end.end},
-                                                 retry_at=self.retry_moments(ends))
+            return await self.store.finish_tasks({task_id: end.end}, retry_at=retry_at)
         except Exception as exc:
             if end.end.result is None:
                 raise
             stored = await self.store.finish_tasks(
-                {task_id: attrs.evolve(end.end, result=None)},
-                retry_at=self.retry_moments(ends))
+                {task_id: attrs.evolve(end.end, result=None)}, retry_at=retry_at)
             log.error("task %d: its result could not be stored, and was left out",
                       task_id, exc_info=exc)
             return stored
@@ -507,8 +517,6 @@ class _Scheduler:
         if self.ends_held.refused():
             log.warning("the store refused %d task end(s) (%s); those tasks show running "
                         "until it takes them, tried again and again", len(ends), error)
-        for end in ends.values():
-            end.refused = True
         self.ends = ends | self.ends
 
     def after_end(self, task_id: int, end: _End, task: Task | None) -> None:
@@ -560,9 +568,7 @@ class _Scheduler:
                                           (TaskStatus.RUNNING, TaskStatus.PENDING)))
         elif dev is not None and dev.running == task_id:
             (await self.stop_running(dev, task_id, STOPPED_REMARK)).waiters.append(reply)
-        elif dev is not None and dev.remove(task_id) is not None:  # pending: never started
-            self.where.pop(task_id, None)
-            self.reschedule(dev)
+        elif dev is not None and self.dequeue(dev, task_id) is not None:  # pending
             self.stops[task_id] = _Stop(STOPPED_REMARK, [reply])
             self.ends[task_id] = _End(dev.serial, TaskEnd(
                 status=TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=self.clock.now(),
@@ -589,10 +595,8 @@ class _Scheduler:
             if dev.running == task_id:
                 await self.stop_running(dev, task_id, DELETED_REMARK)
                 waiting.add(task_id)
-            elif (entry := dev.remove(task_id)) is not None:
+            elif (entry := self.dequeue(dev, task_id)) is not None:
                 dropped.append((dev.serial, entry))
-                self.where.pop(task_id, None)
-                self.reschedule(dev)
         self.deletes.append(_Delete(task_ids, reply, waiting,
                                     trio.current_time() + STOP_GRACE, dropped))
         await self.finish_deletes()
@@ -610,9 +614,7 @@ class _Scheduler:
                 deleted = await self.store.delete_tasks(delete.task_ids)
             except Exception as exc:
                 for serial, entry in delete.dropped:
-                    self.device(serial).add(entry)
-                    self.where[entry.task_id] = serial
-                    self.reschedule(self.device(serial))
+                    self.queue(serial, entry)
                 delete.reply.fail(exc)
                 continue
             for task_id in deleted:
@@ -627,9 +629,8 @@ class _Scheduler:
             for waiter in stop.waiters if stop is not None else ():
                 waiter.fail(TaskNotFound(task_id))
         dev = self.live_on(task_id)
-        if dev is not None and dev.running != task_id and dev.remove(task_id) is not None:
-            self.where.pop(task_id, None)
-            self.reschedule(dev)
+        if dev is not None and dev.running != task_id:
+            self.dequeue(dev, task_id)
 
     async def retry(self, task_ids: Sequence[int] | None, reply: Reply[list[Task]]) -> None:
         try:
