@@ -20,7 +20,16 @@ from ._errors import (
 )
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
-from ._ports import TaskEnd, TaskFailed, TaskReads, TaskRunner, TaskStore
+from ._ports import (
+    Failure,
+    Retry,
+    TaskEnd,
+    TaskFailed,
+    TaskReads,
+    TaskRunner,
+    TaskStore,
+    Waiting,
+)
 from ._runner import ScriptRunner
 from ._scheduler import (
     INTERRUPTED_REMARK,
@@ -30,7 +39,7 @@ from ._scheduler import (
     serve_scheduler,
 )
 from ._supervise import supervise
-from ._watcher import DeviceActorFactory, run_watcher
+from ._watcher import DeviceActorFactory, phone_answers, run_watcher
 
 __all__ = [
     "INTERRUPTED_REMARK",
@@ -41,10 +50,12 @@ __all__ = [
     "Address",
     "Backoff",
     "DeviceActorFactory",
+    "Failure",
     "Inbox",
     "NewTask",
     "Refused",
     "Reply",
+    "Retry",
     "SchedulerSettings",
     "ScriptRunner",
     "Task",
@@ -58,8 +69,10 @@ __all__ = [
     "TaskStats",
     "TaskStatus",
     "TaskStore",
+    "Waiting",
     "WallClock",
     "WrongTaskState",
+    "phone_answers",
     "recover_interrupted",
     "run_device",
     "run_scheduler",

@@ -25,6 +25,11 @@ class WallClock:
         """The current wall time, as a POSIX timestamp."""
         return trio.current_time() + self._offset
 
+    @staticmethod
+    def time_of_day(wall: float) -> str:
+        """Wall time `wall` as this host's clock shows it, `HH:MM:SS` (for remarks)."""
+        return time.strftime("%H:%M:%S", time.localtime(wall))
+
     def deadline(self, wall: float) -> float:
         """The trio deadline for wall time `wall`."""
         return wall - self._offset

@@ -14,7 +14,7 @@ from ._device import run_device
 from ._mailbox import Address, Inbox
 from ._ports import TaskRunner, TaskStore
 from ._scheduler import SchedulerSettings, serve_scheduler
-from ._watcher import run_watcher
+from ._watcher import phone_answers, run_watcher
 from .messages import DeviceMsg, SchedulerMsg
 
 __all__ = ["serve_core"]
@@ -35,8 +35,10 @@ async def serve_core(*, store: TaskStore, clock: WallClock, settings: SchedulerS
             serve_scheduler, store=store, clock=clock, settings=settings, rng=rng))
 
         def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
-            return functools.partial(run_device, serial=serial, runner=runner_for(serial),
-                                     scheduler=scheduler, clock=clock)
+            return functools.partial(
+                run_device, serial=serial, runner=runner_for(serial), scheduler=scheduler,
+                answers=functools.partial(phone_answers, adb_host, adb_port, serial),
+                clock=clock)
 
         await nursery.start(functools.partial(
             run_watcher, adb_host=adb_host, adb_port=adb_port, scheduler=scheduler,

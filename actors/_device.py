@@ -5,7 +5,9 @@ responsive while a script works: a `CancelRun` cancels the scope, the script's
 cleanup runs, and the task ends failed with the stop's remark within the second.
 
 The actor only runs tasks and says how each ended (`TaskEnded`); the scheduler stores
-that end and decides what follows (a retry, the answer to a stop).
+that end and decides what follows (a retry, the answer to a stop). A task that lost the
+phone is told apart from one that lost only its connection by asking the phone once;
+after a loss, the actor asks again and again (`AwaitPhone`) until the phone answers.
 """
 
 from __future__ import annotations
@@ -17,16 +19,28 @@ import trio
 
 from scripts import RunResult
 
+from ._backoff import Backoff
 from ._clock import WallClock
 from ._errors import ActorClosed
 from ._mailbox import Address, Inbox
 from ._model import Task, TaskStatus
-from ._ports import TaskEnd, TaskFailed, TaskRunner
-from .messages import CancelRun, DeviceMsg, RunTask, SchedulerMsg, TaskEnded
+from ._ports import Failure, PhoneCheck, TaskEnd, TaskFailed, TaskRunner
+from .messages import (
+    AwaitPhone,
+    CancelRun,
+    DeviceBack,
+    DeviceMsg,
+    RunTask,
+    SchedulerMsg,
+    TaskEnded,
+)
 
 __all__ = ["run_device"]
 
 log = logging.getLogger(__name__)
+
+#: Seconds between two questions to a lost phone (`Backoff`).
+ASK_AGAIN = (0.5, 5.0)
 
 
 @attrs.define
@@ -53,14 +67,20 @@ class _Run:
 
 
 async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, runner: TaskRunner,
-                     scheduler: Address[SchedulerMsg], clock: WallClock) -> None:
-    """Serve one phone until its inbox ends (the watcher retires it)."""
+                     answers: PhoneCheck, scheduler: Address[SchedulerMsg],
+                     clock: WallClock) -> None:
+    """Serve one phone until its inbox ends (the watcher retires it); `answers` tells
+    whether the phone answers ADB now."""
     current: _Run | None = None
+    asking: trio.CancelScope | None = None  # the questions to a lost phone, if asked
 
     async def run_one(run: _Run) -> None:
         nonlocal current
         try:
             end = await _run_task(run, serial=serial, runner=runner, clock=clock)
+            if (end.failure is Failure.PHONE_LOST and run.stop_remark is None
+                    and await answers()):
+                end = attrs.evolve(end, failure=Failure.TRANSIENT)  # only a connection
         except Exception as exc:  # past the script's own handling (a group from cleanup)
             log.exception("task %d on %s crashed", run.task.id, serial)
             end = TaskEnd(status=TaskStatus.FAILED, remark=f"internal error: {exc!r}",
@@ -68,12 +88,26 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, runner: TaskRunner
         finally:
             if current is run:
                 current = None
+        await tell(TaskEnded(serial=serial, task=run.task, end=end, stopped=run.stopped))
+
+    async def ask_until_back(scope: trio.CancelScope) -> None:
+        nonlocal asking
         try:
-            await scheduler.send(TaskEnded(serial=serial, task=run.task, end=end,
-                                           stopped=run.stopped))
+            with scope:
+                pauses = Backoff(*ASK_AGAIN)
+                while True:  # a question each time: there is no event to wait on
+                    if await answers():
+                        break
+                    await trio.sleep(pauses.failed())
+                await tell(DeviceBack(serial=serial))
+        finally:
+            asking = None
+
+    async def tell(msg: SchedulerMsg) -> None:
+        try:
+            await scheduler.send(msg)
         except ActorClosed:  # the scheduler is gone first (a stop): nobody left to tell
-            log.debug("task %d on %s: its end not reported, the scheduler is gone",
-                      run.task.id, serial)
+            log.debug("%s: %r not told, the scheduler is gone", serial, msg)
 
     async with trio.open_nursery() as nursery:
         async for msg in inbox:
@@ -87,6 +121,12 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, runner: TaskRunner
                 case CancelRun(task_id=task_id, remark=remark):
                     if current is not None and current.task.id == task_id:
                         current.stop(remark, requested=True)  # else its end is on its way
+                case AwaitPhone():
+                    if asking is None:
+                        asking = trio.CancelScope()
+                        nursery.start_soon(ask_until_back, asking)
+        if asking is not None:
+            asking.cancel()
         if current is not None:
             current.stop(f"device {serial} disconnected", requested=False)
 
@@ -95,7 +135,7 @@ async def _run_task(run: _Run, *, serial: str, runner: TaskRunner,
                     clock: WallClock) -> TaskEnd:
     """Run `run`'s task (until it ends or is stopped); how it ended."""
     task = run.task
-    status, remark, data = TaskStatus.FAILED, "", None
+    status, remark, data, failure = TaskStatus.FAILED, "", None, Failure.TRANSIENT
     with run.scope:
         try:
             await trio.sleep_until(clock.deadline(run.start_at))
@@ -104,15 +144,16 @@ async def _run_task(run: _Run, *, serial: str, runner: TaskRunner,
             result: RunResult = await runner(task)
             status, remark, data = TaskStatus.COMPLETED, result.remark, result.data
         except TaskFailed as exc:
-            remark = str(exc)
+            remark, failure = str(exc), exc.failure
         except Exception as exc:
             log.exception("task %d on %s crashed", task.id, serial)
             remark = f"internal error: {exc!r}"
     if run.scope.cancelled_caught or run.stop_remark is not None:
         status, remark = TaskStatus.FAILED, run.stop_remark or "stopped"
+        failure = Failure.TRANSIENT if run.stopped else Failure.PHONE_LOST
     if status == TaskStatus.COMPLETED:
         log.info("task %d finished on %s: %s", task.id, serial, remark)
     else:
         log.warning("task %d failed on %s: %s", task.id, serial, remark)
     return TaskEnd(status=status, remark=remark, finished_at=clock.now(), result=data,
-                   started=run.started)
+                   started=run.started, failure=failure)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import enum
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -11,7 +12,17 @@ from scripts import RunResult
 
 from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
 
-__all__ = ["TaskEnd", "TaskFailed", "TaskReads", "TaskRunner", "TaskStore"]
+__all__ = [
+    "Failure",
+    "PhoneCheck",
+    "Retry",
+    "TaskEnd",
+    "TaskFailed",
+    "TaskReads",
+    "TaskRunner",
+    "TaskStore",
+    "Waiting",
+]
 
 
 class TaskReads(Protocol):
@@ -47,23 +58,28 @@ class TaskStore(TaskReads, Protocol):
         the tasks changed, by id."""
 
     async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
-                           retry_at: Mapping[int, float]) -> list[Task]:
+                           retries: Mapping[int, Retry]) -> list[Task]:
         """running/pending -> completed or failed, each of `ends` (task id -> how it
-        ended), and then those of `retry_at` (task id -> when) failed -> pending again,
-        their retry counted, in one transaction (the ends of a busy loop turn are one
-        write); the tasks changed, by id, as they are now.
+        ended), and then those of `retries` failed -> pending again, in one transaction
+        (the ends of a busy loop turn are one write); the tasks changed, by id, as they
+        are now.
 
         A task gone or over already is left alone. An end with `started=False` (its
         script never started: stopped, or its phone gone, before its moment) clears the
         start it was marked running with."""
 
     async def requeue_tasks(self, task_ids: Sequence[int] | None, *, due_at: float,
-                            count_retry: bool) -> list[Task]:
-        """failed -> pending, due at `due_at` (None: every failed task).
+                            count_retry: bool, remark: str = "") -> list[Task]:
+        """failed -> pending, due at `due_at` (None: every failed task), waiting with
+        `remark`.
 
         Tasks among `task_ids` that are not failed are left alone. `count_retry` adds
         one to retry_count.
         """
+
+    async def note_waiting(self, waits: Mapping[int, Waiting]) -> None:
+        """Of `waits` (task id -> when it is due and why it waits), those still pending
+        show it: what the API lists while the scheduler holds them back."""
 
     async def delete_tasks(self, task_ids: Sequence[int]) -> list[int]:
         """Delete the tasks that exist among `task_ids`; return their ids."""
@@ -73,6 +89,14 @@ class TaskStore(TaskReads, Protocol):
         but those whose moment had not come (handed over ahead, never started) pending."""
 
     async def aclose(self) -> None: ...
+
+
+class Failure(enum.Enum):
+    """What a failure says about trying again; the scheduler decides what follows."""
+
+    TRANSIENT = "transient"  # it may go otherwise next time: retried as the settings say
+    PERMANENT = "permanent"  # it would fail the same way (a file or an account missing)
+    PHONE_LOST = "phone lost"  # the phone went away mid-task: the task waits for it
 
 
 @attrs.frozen(kw_only=True)
@@ -89,10 +113,31 @@ class TaskEnd:
     finished_at: float
     result: Mapping[str, Any] | None = None
     started: bool = True
+    failure: Failure = Failure.TRANSIENT  # what a failed end says about trying again
+
+
+@attrs.frozen(kw_only=True)
+class Waiting:
+    """A pending task as the API shows it: when it is due, and why it waits (its remark)."""
+
+    due_at: float
+    remark: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Retry(Waiting):
+    """A failed task due again: `counted` as a retry, or not (its phone went away)."""
+
+    counted: bool = True
 
 
 class TaskFailed(Exception):
-    """A task could not do its job; the message is the remark a person reads."""
+    """A task could not do its job; the message is the remark a person reads, `failure`
+    what it says about trying again."""
+
+    def __init__(self, remark: str, failure: Failure = Failure.TRANSIENT) -> None:
+        super().__init__(remark)
+        self.failure = failure
 
 
 class TaskRunner(Protocol):
@@ -102,3 +147,7 @@ class TaskRunner(Protocol):
     """
 
     async def __call__(self, task: Task) -> RunResult: ...
+
+
+#: Whether a phone answers ADB now (after a task lost it: is it back?).
+PhoneCheck = Callable[[], Awaitable[bool]]

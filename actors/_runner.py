@@ -1,6 +1,7 @@
 """The real `TaskRunner`: a task's script, run on its phone through the adbutils driver.
 
-It turns every way a script can end badly into a remark a person understands, so the
+It turns every way a script can end badly into a remark a person understands, and says
+what that failure means for trying again (`Failure`), so the
 device actor only ever sees `TaskFailed`.
 """
 
@@ -24,7 +25,7 @@ from scripts import (
 from scripts.driver import AdbDriver, DeviceLost, DriverError, DriverTimeout
 
 from ._model import Task
-from ._ports import TaskFailed
+from ._ports import Failure, TaskFailed
 
 __all__ = ["ScriptRunner"]
 
@@ -55,12 +56,15 @@ class ScriptRunner:
                                          host_files=self._host_files)
             return await run_task(self._driver, task.script_name, task.script_config, ctx)
         except StepFailed as exc:
-            raise TaskFailed(str(exc)) from exc
-        except ScriptError as exc:
-            raise TaskFailed(f"cannot run {task.script_name}: {exc}") from exc
+            raise TaskFailed(exc.remark, Failure.PERMANENT if exc.permanent
+                             else Failure.TRANSIENT) from exc
+        except ScriptError as exc:  # its config, checked again as it runs
+            raise TaskFailed(f"cannot run {task.script_name}: {exc}",
+                             Failure.PERMANENT) from exc
         except DeviceLost as exc:
-            raise TaskFailed(f"device {self.serial} disconnected ({exc})") from exc
+            raise TaskFailed(f"lost phone {self.serial}: {exc.reason}",
+                             Failure.PHONE_LOST) from exc
         except DriverTimeout as exc:
-            raise TaskFailed(f"device {self.serial} stopped answering: {exc}") from exc
+            raise TaskFailed(f"phone {self.serial} stopped answering: {exc.reason}") from exc
         except DriverError as exc:
-            raise TaskFailed(str(exc)) from exc
+            raise TaskFailed(f"on phone {self.serial}: {exc.reason}") from exc

@@ -26,7 +26,7 @@ import logging
 import math
 import random
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import attrs
 import trio
@@ -36,13 +36,16 @@ from ._clock import WallClock
 from ._errors import ActorClosed, TaskNotFound, WrongTaskState
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskStatus
-from ._ports import TaskEnd, TaskStore
+from ._ports import Failure, Retry, TaskEnd, TaskStore, Waiting
 from ._supervise import supervise
 from .messages import (
+    AwaitPhone,
     CancelRun,
     DeleteTasks,
+    DeviceBack,
     DeviceDown,
     DeviceMsg,
+    DevicesListed,
     DeviceSnapshot,
     DeviceUp,
     ListDevices,
@@ -68,6 +71,7 @@ log = logging.getLogger(__name__)
 INTERRUPTED_REMARK = "interrupted: the orchestrator stopped while this task ran"
 
 STOPPED_REMARK = "stopped by user"
+WAITING = "waiting: "  # how the remark of a task the scheduler holds back begins
 DELETED_REMARK = "stopped: task deleted"
 STOP_GRACE = 5.0  # seconds a delete waits for its running tasks to stop
 DRAIN_LIMIT = 1024  # queued messages handled between two dispatches, at most
@@ -101,6 +105,11 @@ class SchedulerSettings:
         return (self.auto_retry and task.status == TaskStatus.FAILED
                 and task.retry_count < self.max_retries)
 
+    def retry_remark(self, retries: int, at: float, reason: str) -> str:
+        """The remark of a task with `retries` so far, due again at `at` after `reason`."""
+        return (f"retry {retries + 1} of {self.max_retries} at {WallClock.time_of_day(at)} "
+                f"after: {reason}")
+
     def retry_delay_from(self, rng: random.Random) -> float:
         """Seconds before an automatic retry: uniform in `retry_delay`."""
         return rng.uniform(*self.retry_delay)
@@ -108,7 +117,11 @@ class SchedulerSettings:
 
 @attrs.define
 class _Entry:
-    """A pending task as the scheduler needs it: small, so 100,000s fit in memory."""
+    """A pending task as the scheduler needs it: small, so 100,000s fit in memory.
+
+    `remark` is what the store shows; `reason` what it shows when nothing else holds
+    the task back (why it runs again: its retry), not its phone nor an interval.
+    """
 
     task_id: int
     due_at: float
@@ -116,12 +129,15 @@ class _Entry:
     position: int
     min_interval: int
     max_interval: int
+    remark: str
+    reason: str
 
     @classmethod
     def from_task(cls, task: Task) -> _Entry:
+        reason = "" if task.remark.startswith(WAITING) else task.remark
         return cls(task_id=task.id, due_at=task.due_at, request_id=task.request_id,
                    position=task.position, min_interval=task.min_interval,
-                   max_interval=task.max_interval)
+                   max_interval=task.max_interval, remark=task.remark, reason=reason)
 
 
 @attrs.define
@@ -131,7 +147,7 @@ class _End:
 
     serial: str
     end: TaskEnd
-    retry: bool  # the task is due again after a retry delay
+    again: Retry | None  # when the task is due again, if it is
     stopped: bool  # a user's stop (or delete) ended it: the stop is answered with it
 
 
@@ -196,6 +212,7 @@ class _Device:
     model: str = ""
     state: str = "absent"
     address: Address[DeviceMsg] | None = None
+    lost: bool = False  # a task lost the phone; held back until its actor says it is back
     running: int | None = None
     running_on: Address[DeviceMsg] | None = None  # the actor running it (may be gone)
     # request id -> its pending entries on this device, in (position, id) order
@@ -205,7 +222,15 @@ class _Device:
 
     @property
     def online(self) -> bool:
-        return self.address is not None and self.state == "device"
+        return self.address is not None and self.state == "device" and not self.lost
+
+    @property
+    def shown_state(self) -> str:
+        """Its state as the API shows it: a phone a task lost is offline to the farm."""
+        return "offline" if self.lost and self.state == "device" else self.state
+
+    def entries(self) -> list[_Entry]:
+        return [entry for queue in self.requests.values() for entry in queue]
 
     def pending_count(self) -> int:
         return sum(len(q) for q in self.requests.values())
@@ -271,8 +296,11 @@ class _Scheduler:
         self.ends: dict[int, _End] = {}  # task id -> its end not stored yet, oldest first
         self.stops: dict[int, _Stop] = {}  # task id -> the stop of it, until its end is stored
         self.deletes: list[_Delete] = []
+        self.waits: dict[int, Waiting] = {}  # task id -> what it shows, not stored yet
+        self.listed = False  # the watcher has shown the phones present at start
         self.ends_held = _Held(Backoff(*settings.store_retry))
         self.dispatch_held = _Held(Backoff(*settings.store_retry))
+        self.waits_held = _Held(Backoff(*settings.store_retry))
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -290,6 +318,71 @@ class _Scheduler:
         dev.add(entry)
         self.where[entry.task_id] = serial
         self.reschedule(dev)
+        self.show(dev, [entry])
+
+    # --- why pending tasks wait ------------------------------------------------------
+    def waiting_remark(self, dev: _Device, entry: _Entry) -> str:
+        """What a pending task's remark says: its phone not there, the interval of its
+        request, or why it runs again (`reason`); whether another task runs on its
+        phone first, its `start_time` and the phone's own row tell."""
+        if not dev.online and (self.listed or dev.state != "absent"):
+            state = "is not connected" if dev.state == "absent" else f"is {dev.shown_state}"
+            return "; ".join(filter(None, (f"{WAITING}phone {dev.serial} {state}",
+                                           entry.reason)))
+        gap_until = dev.not_before.get(entry.request_id, -math.inf)
+        if gap_until >= entry.due_at:
+            return (f"{WAITING}the {entry.min_interval}-{entry.max_interval} min interval "
+                    f"between the tasks of its request, until "
+                    f"{self.clock.time_of_day(gap_until)}")
+        return entry.reason
+
+    async def hold_lost(self, dev: _Device, why: str) -> None:
+        """A task lost `dev`'s phone (`why`): nothing more is sent to it until its actor
+        says it answers again (`AwaitPhone`), not some 30 s later when its ADB server
+        tells (adb 29's device list lags that long behind a network phone's death)."""
+        if not dev.online or dev.address is None:
+            return  # its ADB server has said so already
+        log.warning("no more tasks for phone %s until it answers again (%s)", dev.serial,
+                    why)
+        dev.lost = True
+        self.reschedule(dev)
+        self.show(dev)
+        with contextlib.suppress(ActorClosed):  # gone: its ADB server will say so
+            await _send_now_or_wait(dev.address, AwaitPhone())
+
+    def show(self, dev: _Device, entries: Sequence[_Entry] | None = None) -> None:
+        """Have the store show why `entries` (all of `dev`'s by default) wait, where
+        that changed: written with this loop turn's other changes (`write_waits`)."""
+        for entry in dev.entries() if entries is None else entries:
+            remark = self.waiting_remark(dev, entry)
+            if remark != entry.remark:
+                entry.remark = remark
+                self.waits[entry.task_id] = Waiting(due_at=entry.due_at, remark=remark)
+
+    def hold_for_interval(self, dev: _Device, request_id: str, until: float) -> None:
+        """The tasks of `request_id` on `dev` wait until `until` (the interval after one
+        of them): they show that moment as their `start_time`, and the interval."""
+        dev.not_before[request_id] = until
+        for entry in dev.requests[request_id]:
+            if entry.due_at < until:
+                entry.due_at, entry.remark = until, self.waiting_remark(dev, entry)
+                self.waits[entry.task_id] = Waiting(due_at=until, remark=entry.remark)
+
+    async def write_waits(self) -> None:
+        """Store what the pending tasks show now (`show`), in one write, unless the store
+        refused the last one and its backoff is not over."""
+        if not self.waits or not self.waits_held.ready():
+            return
+        waits, self.waits = self.waits, {}
+        try:
+            await self.store.note_waiting(waits)
+        except Exception as exc:
+            self.waits = waits | self.waits
+            if self.waits_held.refused():
+                log.warning("the store refused to show why %d task(s) wait (%s); tried "
+                            "again and again until it takes it", len(waits), exc)
+            return
+        self.waits_held.taken()
 
     def dequeue(self, dev: _Device, task_id: int) -> _Entry | None:
         """Take the pending `task_id` out of `dev`'s queue: its entry, or None if it was
@@ -373,7 +466,8 @@ class _Scheduler:
                 self.release(dev, task.id)
                 self.ended(dev.serial, task, TaskEnd(
                     status=TaskStatus.FAILED, remark=f"device {dev.serial} disconnected",
-                    finished_at=self.clock.now(), started=False), stopped=False)
+                    finished_at=self.clock.now(), started=False,
+                    failure=Failure.PHONE_LOST), stopped=False)
 
     def pause_dispatch(self, picked: Sequence[tuple[_Device, _Entry, float]],
                        error: Exception) -> None:
@@ -400,7 +494,8 @@ class _Scheduler:
     def sleep_deadline(self) -> float:
         dispatch = (max(self.clock.deadline(self.next_wakeup() - self.settings.dispatch_lead),
                         self.dispatch_held.until) if self.has_slot() else math.inf)
-        ends = self.ends_held.until if self.ends else math.inf
+        ends = min(self.ends_held.until if self.ends else math.inf,
+                   self.waits_held.until if self.waits else math.inf)
         deletes = min((d.deadline for d in self.deletes), default=math.inf)
         return min(dispatch, ends, deletes)
 
@@ -410,16 +505,33 @@ class _Scheduler:
             case SubmitTasks(tasks=tasks, reply=reply):
                 await self.submit(tasks, reply)
             case TaskEnded(serial=serial, task=task, end=end, stopped=stopped):
-                self.release(self.device(serial), task.id)
+                dev = self.device(serial)
+                self.release(dev, task.id)
                 self.ended(serial, task, end, stopped=stopped)
+                if end.failure is Failure.PHONE_LOST and end.status == TaskStatus.FAILED:
+                    await self.hold_lost(dev, end.remark)
             case DeviceUp(serial=serial, model=model, address=address):
                 dev = self.device(serial)
-                dev.model, dev.state, dev.address = model, "device", address
+                dev.model, dev.state, dev.address, dev.lost = model, "device", address, False
                 self.reschedule(dev)
+                self.show(dev)
             case DeviceDown(serial=serial, state=state):
                 dev = self.device(serial)
-                dev.state, dev.address = state, None
+                dev.state, dev.address, dev.lost = state, None, False
                 self.reschedule(dev)
+                self.show(dev)
+            case DeviceBack(serial=serial):
+                dev = self.device(serial)
+                if dev.lost:
+                    log.info("phone %s answers again: its tasks go on", serial)
+                    dev.lost = False
+                    self.reschedule(dev)
+                    self.show(dev)
+            case DevicesListed():
+                self.listed = True
+                for dev in self.devices.values():
+                    if not dev.online:
+                        self.show(dev)
             case StopTask(task_id=task_id, reply=reply):
                 await self.stop(task_id, reply)
             case DeleteTasks(task_ids=ids, reply=reply):
@@ -427,7 +539,7 @@ class _Scheduler:
             case RetryTasks(task_ids=ids, reply=reply):
                 await self.retry(ids, reply)
             case ListDevices(reply=reply):
-                reply.answer([DeviceSnapshot(serial=d.serial, state=d.state, model=d.model,
+                reply.answer([DeviceSnapshot(serial=d.serial, state=d.shown_state, model=d.model,
                                            current_task_id=d.running,
                                            pending_count=d.pending_count())
                             for d in sorted(self.devices.values(), key=lambda d: d.serial)
@@ -444,6 +556,12 @@ class _Scheduler:
                      stored[0].id, stored[-1].id, stored[0].script_name,
                      len({task.serial for task in stored}))
         self._enqueue_and_answer(stored, reply)
+        away = sorted({task.serial for task in stored
+                       if not self.devices[task.serial].online})
+        if away:
+            log.warning("%d of these phone(s) are not connected; their tasks wait for "
+                        "them: %s", len(away), ", ".join(away[:10])
+                        + (f" and {len(away) - 10} more" if len(away) > 10 else ""))
 
     def _enqueue_and_answer(self, tasks: list[Task], reply: Reply[list[Task]]) -> None:
         """Queue the tasks the store just wrote (new or requeued); answer with them."""
@@ -457,9 +575,26 @@ class _Scheduler:
         by a user's stop (or delete) or not: if not, a failure is retried when
         `may_retry` says so. Stored with the other ends of this loop turn."""
         stopped = stopped and task.id in self.stops
-        retry = (not stopped and end.status == TaskStatus.FAILED
-                 and self.settings.may_retry(attrs.evolve(task, status=TaskStatus.FAILED)))
-        self.ends[task.id] = _End(serial, end, retry, stopped)
+        again = (self.again(self.device(serial), task, end)
+                 if not stopped and end.status == TaskStatus.FAILED else None)
+        self.ends[task.id] = _End(serial, end, again, stopped)
+
+    def again(self, dev: _Device, task: Task, end: TaskEnd) -> Retry | None:
+        """Whether and when the failed `task` runs again on its phone `dev`, as auto-retry
+        allows: never if it would fail the same way (`Failure.PERMANENT`); once the phone
+        is back, no retry spent, if the phone went away under it (`hold_lost`); after a
+        retry delay otherwise (`may_retry`)."""
+        if end.failure is Failure.PERMANENT or not self.settings.auto_retry:
+            return None
+        now = self.clock.now()
+        if end.failure is Failure.PHONE_LOST:
+            return Retry(due_at=now, remark=f"its last run stopped: {end.remark}",
+                         counted=False)
+        if not self.settings.may_retry(attrs.evolve(task, status=TaskStatus.FAILED)):
+            return None
+        at = now + self.settings.retry_delay_from(self.rng)
+        return Retry(due_at=at,
+                     remark=self.settings.retry_remark(task.retry_count, at, end.remark))
 
     async def write_ends(self) -> None:
         """Store every end not stored yet, with the retries they call for, unless the
@@ -472,7 +607,7 @@ class _Scheduler:
         try:
             stored = await self.store.finish_tasks(
                 {task_id: end.end for task_id, end in ends.items()},
-                retry_at=self.retry_moments(ends))
+                retries={task_id: end.again for task_id, end in ends.items() if end.again})
         except Exception:
             stored, held = [], {}
             for task_id, end in ends.items():
@@ -489,23 +624,17 @@ class _Scheduler:
             if task_id not in self.ends:
                 self.after_end(task_id, end, tasks.get(task_id))
 
-    def retry_moments(self, ends: Mapping[int, _End]) -> dict[int, float]:
-        """When each of `ends` that is retried is due again."""
-        now = self.clock.now()
-        return {task_id: now + self.settings.retry_delay_from(self.rng)
-                for task_id, end in ends.items() if end.retry}
-
     async def write_end(self, task_id: int, end: _End) -> list[Task]:
         """Store one end. If the store refuses it but takes it without its result, the
         result was what it could not take (a bug in a script: logged), and is left out."""
-        retry_at = self.retry_moments({task_id: end})
+        retries = {task_id: end.again} if end.again else {}
         try:
-            return await self.store.finish_tasks({task_id: end.end}, retry_at=retry_at)
+            return await self.store.finish_tasks({task_id: end.end}, retries=retries)
         except Exception as exc:
             if end.end.result is None:
                 raise
             stored = await self.store.finish_tasks(
-                {task_id: attrs.evolve(end.end, result=None)}, retry_at=retry_at)
+                {task_id: attrs.evolve(end.end, result=None)}, retries=retries)
             log.error("task %d: its result could not be stored, and was left out",
                       task_id, exc_info=exc)
             return stored
@@ -532,11 +661,9 @@ class _Scheduler:
         dev = self.device(end.serial)
         if end.end.started and task.max_interval > 0 and task.request_id in dev.requests:
             gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
-            dev.not_before[task.request_id] = self.clock.now() + gap
+            self.hold_for_interval(dev, task.request_id, self.clock.now() + gap)
         if task.status == TaskStatus.PENDING:
-            log.info("task %d will be retried in %.0f s (retry %d of %d)", task.id,
-                     task.due_at - self.clock.now(), task.retry_count,
-                     self.settings.max_retries)
+            log.info("task %d waits: %s", task.id, task.remark)
             self.enqueue(task)
         self.reschedule(dev)
 
@@ -572,7 +699,7 @@ class _Scheduler:
             self.stops[task_id] = _Stop(STOPPED_REMARK, [reply])
             self.ends[task_id] = _End(dev.serial, TaskEnd(
                 status=TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=self.clock.now(),
-                started=False), retry=False, stopped=True)
+                started=False), again=None, stopped=True)
             self.ends_held.hurry()
         else:  # not live here: the store tells why
             try:
@@ -676,11 +803,17 @@ async def recover_interrupted(store: TaskStore, clock: WallClock, settings: Sche
     if not interrupted:
         return
     log.warning("%d task(s) were interrupted by the last shutdown", len(interrupted))
-    again = [task.id for task in interrupted if settings.may_retry(task)]
+    again: dict[int, list[int]] = {}  # retry count -> the tasks that have it
+    for task in interrupted:
+        if settings.may_retry(task):
+            again.setdefault(task.retry_count, []).append(task.id)
     if again:
-        delay = settings.retry_delay_from(rng or random.Random())
-        await store.requeue_tasks(again, due_at=clock.now() + delay, count_retry=True)
-        log.info("%d interrupted task(s) will be retried in %.0f s", len(again), delay)
+        at = clock.now() + settings.retry_delay_from(rng or random.Random())
+        for count, task_ids in sorted(again.items()):
+            await store.requeue_tasks(task_ids, due_at=at, count_retry=True,
+                                      remark=settings.retry_remark(count, at, INTERRUPTED_REMARK))
+        log.info("%d interrupted task(s) will be retried at %s",
+                 sum(map(len, again.values())), clock.time_of_day(at))
 
 
 #: Messages the scheduler's mailbox holds: requests from the API and every phone's task ends.
@@ -713,6 +846,7 @@ async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: 
         sched.enqueue(task)
     while True:
         await sched.write_ends()
+        await sched.write_waits()
         await sched.finish_deletes()
         await sched.dispatch_due()
         msg: SchedulerMsg | None = None

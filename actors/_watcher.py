@@ -25,9 +25,9 @@ from scripts.driver import AdbDriver, DriverError
 from ._backoff import Backoff
 from ._mailbox import Address, Inbox
 from ._supervise import supervise
-from .messages import DeviceDown, DeviceMsg, DeviceUp, SchedulerMsg
+from .messages import DeviceDown, DeviceMsg, DevicesListed, DeviceUp, SchedulerMsg
 
-__all__ = ["DeviceActorFactory", "run_watcher"]
+__all__ = ["DeviceActorFactory", "phone_answers", "run_watcher"]
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,24 @@ ADB_TIMEOUT = 10.0
 
 async def _read_model(adb_host: str, adb_port: int, serial: str) -> str:
     """The phone's model, or "" if it cannot say (the driver closes what a failure leaves)."""
-    driver = AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
-                       timeout=ADB_TIMEOUT)
     try:
-        return (await driver.shell("getprop", "ro.product.model")).stdout.strip()
+        return (await _driver(adb_host, adb_port, serial).shell(
+            "getprop", "ro.product.model")).stdout.strip()
     except DriverError:
         return ""
+
+
+async def phone_answers(adb_host: str, adb_port: int, serial: str) -> bool:
+    """Whether the phone runs a command through the ADB server now (a `PhoneCheck`)."""
+    try:
+        return (await _driver(adb_host, adb_port, serial).shell("echo", "ok")).exit_code == 0
+    except DriverError:
+        return False
+
+
+def _driver(adb_host: str, adb_port: int, serial: str) -> AdbDriver:
+    return AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
+                     timeout=ADB_TIMEOUT)
 
 
 def _follow(client: adbutils.AdbClient,
@@ -114,6 +126,7 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
             present = []  # following retries until the server is there
         for device in present:
             await phone_up(device.serial)
+        await scheduler.send(DevicesListed())
         nursery.start_soon(handle_events)
         task_status.started()
         pauses, lost = Backoff(*RECONNECT_PAUSE), False

@@ -16,12 +16,15 @@ from ._model import NewTask, Task
 from ._ports import TaskEnd
 
 __all__ = [
+    "AwaitPhone",
     "CancelRun",
     "DeleteTasks",
+    "DeviceBack",
     "DeviceDown",
     "DeviceMsg",
     "DeviceSnapshot",
     "DeviceUp",
+    "DevicesListed",
     "ListDevices",
     "RetryTasks",
     "RunTask",
@@ -92,6 +95,20 @@ class DeviceDown:
 
 
 @attrs.frozen(kw_only=True)
+class DevicesListed:
+    """The watcher has started an actor for every phone its ADB server showed at start:
+    a phone without one is not connected (its pending tasks say so from now on)."""
+
+
+@attrs.frozen(kw_only=True)
+class DeviceBack:
+    """A phone that a task lost (`Failure.PHONE_LOST`) answers again, said by its device
+    actor; the scheduler had held its work back since."""
+
+    serial: str
+
+
+@attrs.frozen(kw_only=True)
 class TaskEnded:
     """A device actor is done with `task` (as it was handed over), which ended as `end`,
     `stopped` by a `CancelRun` or not (it ended by itself first, or its phone left); the
@@ -123,7 +140,7 @@ class ListDevices:
 
 
 SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | DeviceDown
-                | TaskEnded | ListDevices)
+                | DevicesListed | DeviceBack | TaskEnded | ListDevices)
 
 
 # --- to a device actor ------------------------------------------------------------
@@ -150,4 +167,9 @@ class CancelRun:
     remark: str
 
 
-DeviceMsg = RunTask | CancelRun
+@attrs.frozen(kw_only=True)
+class AwaitPhone:
+    """A task lost this phone: say `DeviceBack` once it answers again."""
+
+
+DeviceMsg = RunTask | CancelRun | AwaitPhone

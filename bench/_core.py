@@ -25,6 +25,7 @@ from actors import (
     Address,
     NewTask,
     Reply,
+    Retry,
     SchedulerSettings,
     Task,
     TaskEnd,
@@ -131,10 +132,10 @@ class TimedStore:
             self._probe.store_s += time.perf_counter() - start
 
     async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
-                           retry_at: Mapping[int, float]) -> list[Task]:
+                           retries: Mapping[int, Retry]) -> list[Task]:
         start = time.perf_counter()
         try:
-            tasks = await self._store.finish_tasks(ends, retry_at=retry_at)
+            tasks = await self._store.finish_tasks(ends, retries=retries)
         finally:
             self._probe.store_s += time.perf_counter() - start
         probe = self._probe

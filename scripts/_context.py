@@ -78,10 +78,12 @@ class ScriptContext:
         """
         chosen = str(platform or script_config.get("platform") or "tiktok").lower()
         if chosen not in PLATFORMS:
-            raise StepFailed(f"unknown platform {chosen!r} (known: {', '.join(PLATFORMS)})")
+            raise StepFailed(f"unknown platform {chosen!r} (known: {', '.join(PLATFORMS)})",
+                             permanent=True)
         package = script_config.get("package") or load_app(chosen).package
         if not isinstance(package, str):
-            raise StepFailed(f"script_config.package must be a string, got {package!r}")
+            raise StepFailed(f"script_config.package must be a string, got {package!r}",
+                             permanent=True)
         return cls(serial=serial, task_id=task_id, platform=chosen, package=package,
                    username=username.removeprefix("@") if username else None, **options)
 

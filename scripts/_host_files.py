@@ -119,9 +119,9 @@ class HostFiles:
         try:
             real = await trio.to_thread.run_sync(resolve)
         except HostFileRefused as exc:
-            raise StepFailed(f"{what} {path}: {exc}") from None
+            raise StepFailed(f"{what} {path}: {exc}", permanent=True) from None
         if real is None:
-            raise StepFailed(f"{what} {path} does not exist")
+            raise StepFailed(f"{what} {path} does not exist", permanent=True)
         return real
 
 

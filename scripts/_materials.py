@@ -143,9 +143,9 @@ def _walk(folders: list[Path], kind: str, host_files: HostFiles, limit: float
         try:
             pending = [host_files.resolve(folder)]
         except HostFileRefused as exc:
-            raise StepFailed(f"material folder {folder}: {exc}") from None
+            raise StepFailed(f"material folder {folder}: {exc}", permanent=True) from None
         if not pending[0].is_dir():
-            raise StepFailed(f"material folder {folder} does not exist")
+            raise StepFailed(f"material folder {folder} does not exist", permanent=True)
         while pending:
             try:
                 with os.scandir(pending.pop()) as entries:
@@ -156,7 +156,7 @@ def _walk(folders: list[Path], kind: str, host_files: HostFiles, limit: float
             if seen > limit:
                 raise StepFailed(f"material folder {folder} holds more than {limit:.0f} "
                                  "entries (files and folders), more than a task looks "
-                                 "through: give a smaller folder")
+                                 "through: give a smaller folder", permanent=True)
             for entry in listed:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(Path(entry.path))
@@ -196,7 +196,7 @@ class MaterialLibrary:
         try:
             return [self.root / _tag(tag) for tag in tags] if tags else [self.root]
         except MaterialRefused as error:
-            raise StepFailed(f"materials_tags: {error}") from None
+            raise StepFailed(f"materials_tags: {error}", permanent=True) from None
 
     async def claim(self, folders: Sequence[Path], kind: str, count: int, *,
                     owner: str, host_files: HostFiles) -> list[Path]:
@@ -308,7 +308,7 @@ class MaterialLibrary:
         fresh = [path for path in found if str(path) not in used]
         if len(fresh) < count:
             raise StepFailed(f"not enough unused {kind} files in {where}: "
-                             f"need {count}, {len(fresh)} left")
+                             f"need {count}, {len(fresh)} left", permanent=True)
         taken = fresh[:count]
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         used.update({str(path): {"by": owner, "at": stamp} for path in taken})

@@ -6,7 +6,8 @@ ScriptError
 ├── InvalidConfig        `script_config` breaks a rule; carries one FieldError per
 │                        problem (API code 40001)
 └── StepFailed           a script could not do its job on the phone; `remark` says why
-                         in words a person understands ("profile @x not found")
+                         in words a person understands ("profile @x not found"), and
+                         `permanent` whether trying again would fail the same way
 
 Device trouble (a phone gone or hung) is the driver's: `scripts.driver.DriverError`.
 """
@@ -67,8 +68,14 @@ class InvalidConfig(ScriptError, ValueError):
 
 
 class StepFailed(ScriptError):
-    """A script could not do its job; `remark` is the task's remark, for a person."""
+    """A script could not do its job; `remark` is the task's remark, for a person.
 
-    def __init__(self, remark: str) -> None:
+    `permanent`: what failed will not change by itself (a file, an account, a profile
+    that is not there), so the task is not retried automatically; otherwise (a screen
+    slow to come, a service that did not answer) another try may succeed.
+    """
+
+    def __init__(self, remark: str, *, permanent: bool = False) -> None:
         super().__init__(remark)
         self.remark = remark
+        self.permanent = permanent

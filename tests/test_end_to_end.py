@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -173,6 +174,63 @@ async def test_a_phone_pulled_mid_task(farm: ServiceAndPhones) -> None:
         farm.sim.farm.plug(phone)
         task = await farm.wait_for(second, ended)
         assert task["status_text"] == "completed", task["remark"]
+
+
+async def test_a_phone_that_dies_but_stays_listed(tmp_path: Path) -> None:
+    """adb 29 lists a network phone that died for some 30 s more: the task that lost it
+    waits for it (no retry spent), the phone shows offline at once and gets no work,
+    and both tasks run once it answers again."""
+    async with open_simulator(1) as sim, open_farm(sim, tmp_path, scheduling=(
+            SchedulerSettings(auto_retry=True))) as farm:
+        phone = farm.phone("sim-0001")
+        phone.faults.hang = "uiautomator"
+        with trio.fail_after(DEADLINE):
+            first, second = (await farm.call("POST", "/task", json={
+                "serials": ["sim-0001"], "script_name": "follow",
+                "script_config": {"target_users": ["erin", "frank"]}}))["task_ids"]
+            await farm.wait_for(first, lambda t: t["status_text"] == "running")
+            phone.faults.unreachable = True
+            phone.cut_streams()
+            waiting = await farm.wait_for(first, lambda t: t["status_text"] == "pending")
+            assert waiting["retry_count"] == 0
+            assert waiting["remark"].startswith(  # during whichever command it ran
+                "waiting: phone sim-0001 is offline; its last run stopped: lost phone "
+                "sim-0001: the connection broke during `"), waiting["remark"]
+            [device] = (await farm.call("GET", "/devices"))["devices"]
+            assert (device["state"], device["pending_count"]) == ("offline", 2)
+            assert (await farm.call("GET", f"/task/{second}"))["remark"] == \
+                "waiting: phone sim-0001 is offline"
+            phone.faults.unreachable, phone.faults.hang = False, None
+            for task_id in (first, second):
+                task = await farm.wait_for(task_id, ended)
+                assert (task["status_text"], task["retry_count"]) == ("completed", 0), task
+        assert farm.tiktok("sim-0001").current.follows("frank")  # type: ignore[union-attr]
+
+
+async def test_only_a_failure_that_may_pass_is_retried(tmp_path: Path) -> None:
+    """A profile that does not exist fails once for good; a screen that did not come is
+    retried, and the pending task says when and why."""
+    async with open_simulator(1) as sim, open_farm(sim, tmp_path, scheduling=(
+            SchedulerSettings(auto_retry=True, retry_delay=(60, 60)))) as farm:
+        farm.tiktok("sim-0001").world.remove_user("ghost_user")
+        with trio.fail_after(DEADLINE):
+            [gone] = (await farm.call("POST", "/task", json={
+                "serials": ["sim-0001"], "script_name": "follow",
+                "script_config": {"target_user": "ghost_user"}}))["task_ids"]
+            failed = await farm.wait_for(gone, ended)
+            assert (failed["status_text"], failed["retry_count"], failed["remark"]) == (
+                "failed", 0, "profile @ghost_user not found")
+            farm.phone("sim-0001").faults.dump_fails = True
+            [slow] = (await farm.call("POST", "/task", json={
+                "serials": ["sim-0001"], "script_name": "follow",
+                "script_config": {"target_user": "erin"}}))["task_ids"]
+            await farm.wait_for(slow, lambda t: t["status_text"] == "running")
+            again = await farm.wait_for(slow, lambda t: t["status_text"] == "pending")
+        assert again["retry_count"] == 1
+        said = re.fullmatch(r"retry 1 of 3 at (\d\d:\d\d:\d\d) after: profile @erin did not "
+                            r"open in \d+ s", again["remark"])
+        assert said is not None, again["remark"]
+        assert again["start_time"].endswith(said[1])  # the moment it is due again
 
 
 async def test_a_task_running_at_shutdown_is_failed_then_retried(tmp_path: Path) -> None:

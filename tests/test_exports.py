@@ -22,17 +22,17 @@ NO_SURFACE = {"orchestrator"}
 PUBLIC: dict[str, list[str]] = {
     "actors": [
         "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError",
-        "Address", "Backoff", "DeviceActorFactory", "Inbox", "NewTask", "Refused", "Reply",
-        "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed",
+        "Address", "Backoff", "DeviceActorFactory", "Failure", "Inbox", "NewTask", "Refused",
+        "Reply", "Retry", "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed",
         "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource", "TaskStats",
-        "TaskStatus", "TaskStore",
-        "WallClock", "WrongTaskState", "recover_interrupted", "run_device", "run_scheduler",
-        "run_watcher", "serve_core", "serve_scheduler", "supervise",
+        "TaskStatus", "TaskStore", "Waiting",
+        "WallClock", "WrongTaskState", "phone_answers", "recover_interrupted", "run_device",
+        "run_scheduler", "run_watcher", "serve_core", "serve_scheduler", "supervise",
     ],
     "actors.messages": [
-        "CancelRun", "DeleteTasks", "DeviceDown", "DeviceMsg", "DeviceSnapshot", "DeviceUp",
-        "ListDevices", "RetryTasks", "RunTask", "SchedulerMsg", "StopTask", "SubmitTasks",
-        "TaskEnded",
+        "AwaitPhone", "CancelRun", "DeleteTasks", "DeviceBack", "DeviceDown", "DeviceMsg",
+        "DeviceSnapshot", "DeviceUp", "DevicesListed", "ListDevices", "RetryTasks", "RunTask",
+        "SchedulerMsg", "StopTask", "SubmitTasks", "TaskEnded",
     ],
     "scripts": [
         "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",

@@ -267,7 +267,7 @@ class _AdbServer:
                                    service: str) -> None:
         if phone.state in _STATE_REFUSALS:
             raise _Refused(_STATE_REFUSALS[phone.state])
-        if not handles(service):
+        if not handles(service) or phone.faults.unreachable:
             raise _Refused("closed")  # adbd refused the OPEN
         with phone.session():
             await stream.send_all(OKAY)

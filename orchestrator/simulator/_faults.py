@@ -19,6 +19,9 @@ class Faults:
       command containing this text (`"push"` means: in the middle of the next push).
     - `crash_on`: the app in front crashes (its screen disappears) just before the next
       shell command containing this text runs.
+    - `unreachable`: the phone stays listed, but every stream to it is closed as it
+      opens, as adb 29 keeps listing a network phone that died for some 30 s
+      (`Phone.cut_streams` closes those open already).
     """
 
     latency: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
@@ -27,6 +30,7 @@ class Faults:
     dump_fails: bool = False
     disconnect_on: str | None = None
     crash_on: str | None = None
+    unreachable: bool = False
 
     def hangs(self, command: str) -> bool:
         return self.hang is not None and self.hang in command

@@ -110,7 +110,7 @@ class Phone:
         if value != self._state:
             self._state = value
             if value != "device":
-                self._cut_sessions()
+                self.cut_streams()
             self.on_change(self)
 
     @property
@@ -129,10 +129,11 @@ class Phone:
 
     def unplug(self) -> None:
         """Drop off the bus: every open stream is cut and the phone leaves its farm."""
-        self._cut_sessions()
+        self.cut_streams()
         self.on_unplug(self)
 
-    def _cut_sessions(self) -> None:
+    def cut_streams(self) -> None:
+        """Close every open stream to the phone (it stays where it is)."""
         for scope in list(self._sessions):
             scope.cancel()
 

@@ -136,6 +136,7 @@ class Queries:
     mark_running: str
     finish: str
     requeue: str
+    note_waiting: str
     requeue_all: str
     delete: str
     fail_running: str
@@ -148,7 +149,7 @@ class Queries:
     def for_dialect(cls, d: Dialect) -> Queries:
         returning = f" RETURNING {_COLUMNS}"
         requeue = ("UPDATE tasks SET status = ?, due_at = ?, retry_count = retry_count + ?,"
-                   " started_at = NULL, finished_at = NULL, remark = '', result = NULL"
+                   " started_at = NULL, finished_at = NULL, remark = ?, result = NULL"
                    " WHERE status = ?")
         return cls(
             insert=d.sql(f"INSERT INTO tasks ({', '.join(INSERT_COLUMNS)})"
@@ -161,12 +162,14 @@ class Queries:
             pending_among=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id IN"
                                 f" (SELECT task_id FROM ({d.starts_from_json}) AS s)"
                                 f" AND +status = ?{d.lock_row}"),
-            mark_running=d.sql("UPDATE tasks SET status = ?, started_at = s.start"
+            mark_running=d.sql("UPDATE tasks SET status = ?, started_at = s.start, remark = ''"
                                f" FROM ({d.starts_from_json}) AS s"
                                " WHERE tasks.id = s.task_id AND +status = ?"),
             finish=d.sql("UPDATE tasks SET status = ?, remark = ?, finished_at = ?, result = ?,"
                          " started_at = CASE WHEN ? THEN started_at END WHERE id = ?"
                          + returning),
+            note_waiting=d.sql("UPDATE tasks SET due_at = ?, remark = ? WHERE id = ?"
+                               " AND status = ?"),
             requeue_all=d.sql(requeue + returning),
             requeue=d.sql(f"{requeue} AND id IN ({d.ids_from_json}){returning}"),
             delete=d.sql(f"DELETE FROM tasks WHERE id IN ({d.ids_from_json})"

@@ -24,6 +24,7 @@ import trio
 
 from actors import (
     NewTask,
+    Retry,
     Task,
     TaskEnd,
     TaskFilter,
@@ -31,6 +32,7 @@ from actors import (
     TaskStats,
     TaskStatus,
     TaskStore,
+    Waiting,
 )
 
 from ..accounts import AccountStore
@@ -176,7 +178,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
             cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), starts_json(mine),
                                                int(TaskStatus.PENDING)])
             tasks = sorted((attrs.evolve(task, status=TaskStatus.RUNNING,
-                                         started_at=float(mine[task.id]))
+                                         started_at=float(mine[task.id]), remark="")
                             for task in pending), key=_by_id)
             self._add_counts(cur, moved_counts(tasks, before=TaskStatus.PENDING))
             return tasks
@@ -184,7 +186,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         return await self._write(mark)
 
     async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
-                           retry_at: Mapping[int, float]) -> list[Task]:
+                           retries: Mapping[int, Retry]) -> list[Task]:
         def finish(cur: CursorT) -> list[Task]:
             changed: dict[int, Task] = {}
             deltas: Counter[CountKey] = Counter()  # the counts move once for them all
@@ -197,9 +199,10 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
                                              to_json(end.result), end.started, task_id])
                 task = changed[task_id] = task_from_row(cur.fetchone())
                 deltas.update(moved_counts([task], before=TaskStatus(row[0])))
-            for task_id, due_at in sorted(retry_at.items()):
+            for task_id, retry in sorted(retries.items()):
                 if task_id in changed:
-                    again = self._requeue(cur, [task_id], due_at=due_at, count_retry=True)
+                    again = self._requeue(cur, [task_id], due_at=retry.due_at,
+                                          count_retry=retry.counted, remark=retry.remark)
                     changed.update((task.id, task) for task in again)
                     deltas.update(moved_counts(again, before=TaskStatus.FAILED))
             self._add_counts(cur, deltas)
@@ -211,13 +214,25 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         return await self._write(finish)
 
     async def requeue_tasks(self, task_ids: Sequence[int] | None, *, due_at: float,
-                            count_retry: bool) -> list[Task]:
+                            count_retry: bool, remark: str = "") -> list[Task]:
         def requeue(cur: CursorT) -> list[Task]:
-            tasks = self._requeue(cur, task_ids, due_at=due_at, count_retry=count_retry)
+            tasks = self._requeue(cur, task_ids, due_at=due_at, count_retry=count_retry,
+                                  remark=remark)
             self._add_counts(cur, moved_counts(tasks, before=TaskStatus.FAILED))
             return tasks
 
         return await self._write(requeue)
+
+    async def note_waiting(self, waits: Mapping[int, Waiting]) -> None:
+        def note(cur: CursorT) -> None:
+            cur.executemany(self._q.note_waiting, [
+                (wait.due_at, wait.remark, task_id, int(TaskStatus.PENDING))
+                for task_id, wait in sorted(waits.items())])
+
+        if not waits:
+            await trio.lowlevel.checkpoint()
+            return
+        await self._write(note)
 
     async def delete_tasks(self, task_ids: Sequence[int]) -> list[int]:
         def delete(cur: CursorT) -> list[int]:
@@ -251,10 +266,11 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         await self._writer.aclose()
 
     def _requeue(self, cur: CursorT, task_ids: Sequence[int] | None, *, due_at: float,
-                 count_retry: bool) -> list[Task]:
+                 count_retry: bool, remark: str) -> list[Task]:
         """`requeue_tasks` within the transaction of `cur`, but for the counts, which the
         caller moves (failed -> pending, for the tasks returned)."""
-        params = [int(TaskStatus.PENDING), due_at, int(count_retry), int(TaskStatus.FAILED)]
+        params = [int(TaskStatus.PENDING), due_at, int(count_retry), remark,
+                  int(TaskStatus.FAILED)]
         if task_ids is None:
             cur.execute(self._q.requeue_all, params)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import re
 import shlex
 import socket
@@ -41,6 +42,16 @@ TYPE_CHUNK = 512
 #: adbutils error texts that mean the phone (or the way to it) is gone.
 _LOST = re.compile(r"device .*not found|offline|unauthorized|no devices|closed"
                    r"|Invalid sync cmd|read chunk missing|Unknown data: b''", re.IGNORECASE)
+#: Of those, the ones that say why in words a person reads; the others are a connection
+#: that broke mid-call (adb's protocol cut short).
+_LOST_WORDS = (
+    (re.compile(r"device .*not found|no devices", re.IGNORECASE), "it is not connected"),
+    (re.compile(r"unauthorized", re.IGNORECASE),
+     "it is unauthorized (allow USB debugging on it)"),
+    (re.compile(r"offline", re.IGNORECASE), "it is offline"),
+)
+
+log = logging.getLogger(__name__)
 
 
 class _BoundedClient(adbutils.AdbClient):  # type: ignore[misc]
@@ -139,6 +150,12 @@ def _message(error: AdbError) -> str:
     return " ".join(map(str, error.args))
 
 
+def _lost_words(message: str, what: str) -> str:
+    """Why the phone is lost, for a person, from adbutils' `message` during `what`."""
+    return next((words for pattern, words in _LOST_WORDS if pattern.search(message)),
+                f"the connection broke during `{what}`")
+
+
 def _file_uri(path: str) -> str:
     return "file://" + quote(path)
 
@@ -183,23 +200,32 @@ class AdbDriver:
                                                      limiter=self._limiter,
                                                      abandon_on_cancel=True)
         except trio.TooSlowError:
-            raise DriverTimeout(self._serial, f"{what} took longer than {deadline:g} s") from None
+            raise DriverTimeout(self._serial, f"`{what}` got no answer in {deadline:g} s") \
+                from None
         except DriverError:  # raised in the thread (`dump_ui`): already ours
             raise
         except (AdbTimeout, TimeoutError) as error:
-            raise DriverTimeout(self._serial, f"{what} timed out: {error}") from error
+            self._log(what, error)
+            raise DriverTimeout(self._serial, f"`{what}` got no answer in {deadline:g} s") \
+                from error
         except AdbConnectionError as error:
-            raise DeviceLost(self._serial, f"ADB server unreachable: {error}") from error
+            self._log(what, error)
+            raise DeviceLost(self._serial, "its ADB server does not answer") from error
         except AdbError as error:
+            self._log(what, error)
             message = _message(error)
             if _LOST.search(message):
-                raise DeviceLost(self._serial, message) from error
+                raise DeviceLost(self._serial, _lost_words(message, what)) from error
             raise CommandFailed(self._serial, what, message) from error
         except (OSError, EOFError) as error:
-            raise DeviceLost(self._serial, f"connection lost during {what}: {error!r}") \
-                from error
+            self._log(what, error)
+            raise DeviceLost(self._serial, f"the connection broke during `{what}`") from error
         finally:
             opened.abort()  # a thread still running (we gave up on it) ends now
+
+    def _log(self, what: str, error: BaseException) -> None:
+        """The technical cause of an error, which its message says in plain words."""
+        log.debug("%s: `%s` failed: %r", self._serial, what, error)
 
     async def shell(self, *argv: str) -> ShellOutput:
         line = shlex.join(argv)

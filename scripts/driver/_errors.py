@@ -16,11 +16,13 @@ __all__ = ["CommandFailed", "DeviceLost", "DriverError", "DriverTimeout", "Eleme
 
 
 class DriverError(Exception):
-    """Base of the errors of a `DeviceDriver`; `serial` names the phone."""
+    """Base of the errors of a `DeviceDriver`; `serial` names the phone, `reason` says
+    what went wrong in words a person reads."""
 
-    def __init__(self, serial: str, message: str) -> None:
-        super().__init__(f"{serial}: {message}")
+    def __init__(self, serial: str, reason: str) -> None:
+        super().__init__(f"{serial}: {reason}")
         self.serial = serial
+        self.reason = reason
 
 
 class DeviceLost(DriverError, ConnectionError):

@@ -34,7 +34,8 @@ async def switch_account(ui: Ui, username: str) -> None:
         StepFailed: "account @x is not logged in on <serial>" when the phone does not
             list it or the app refuses it (a logged-out session).
     """
-    not_logged_in = StepFailed(f"account @{username} is not logged in on {ui.serial}")
+    not_logged_in = StepFailed(f"account @{username} is not logged in on {ui.serial}",
+                               permanent=True)
     await ui.restart()
     await ui.tap("tab_profile", "the profile tab")
     switcher = await ui.wait("account_switcher", "the account switcher", SCREEN_WAIT)

@@ -20,7 +20,7 @@ async def open_post(ui: Ui, url: str) -> None:
     if found is None:
         raise StepFailed(f"post {url} did not open in {SCREEN_WAIT:g} s")
     if found[0] == "missing":
-        raise StepFailed(f"post {url} not found")
+        raise StepFailed(f"post {url} not found", permanent=True)
 
 
 async def comment_here(ui: Ui, text: str) -> None:

@@ -46,7 +46,7 @@ async def like_post(ui: Ui, url: str) -> bool:
     try:
         return await like_here(ui)
     except StepFailed as error:
-        raise StepFailed(f"{error.remark} ({url})") from None
+        raise StepFailed(f"{error.remark} ({url})", permanent=error.permanent) from None
 
 
 async def like_latest(ui: Ui, user: str, count: int) -> int:

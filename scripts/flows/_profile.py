@@ -16,7 +16,7 @@ async def open_profile(ui: Ui, user: str, *, search: bool) -> UiElement:
     Raises:
         StepFailed: "profile @x not found", or a screen that did not appear.
     """
-    missing = StepFailed(f"profile @{user} not found")
+    missing = StepFailed(f"profile @{user} not found", permanent=True)
     if search:
         await ui.restart()
         await ui.tap("tab_search", "the search tab")

@@ -148,5 +148,5 @@ class Ui:
             await self.driver.start_app(self.package)
         except CommandFailed as error:
             raise StepFailed(f"{self.app.label} ({self.package}) is not installed on "
-                             f"{self.serial}") from error
+                             f"{self.serial}", permanent=True) from error
         await self.wait("tab_home", f"{self.app.label}'s home screen", SCREEN_WAIT)

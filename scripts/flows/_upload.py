@@ -52,7 +52,7 @@ async def upload(ui: Ui, paths: Sequence[str], caption: str, *, share: bool, mim
         await ui.type_into("caption_input", caption, "the caption field")
     if placement and ui.app.placements:
         if placement not in ui.app.placements:
-            raise StepFailed(f"{ui.app.label} has no placement {placement!r}")
+            raise StepFailed(f"{ui.app.label} has no placement {placement!r}", permanent=True)
         await ui.tap(ui.app.placements[placement], f"the {placement} tab")
     await ui.tap("publish", "the post button")
     found = await ui.wait_any({"error": "error_message", "toast": "toast"}, wait)

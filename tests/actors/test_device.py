@@ -21,6 +21,7 @@ from actors import (
 from actors.messages import CancelRun, DeviceUp, SubmitTasks
 from orchestrator.store import open_sqlite_store
 from scripts import RunResult
+from tests._phones import answering
 
 DEADLINE = 10.0
 
@@ -45,7 +46,7 @@ async def test_a_phone_outlives_the_scheduler_it_reports_to(tmp_path: Path) -> N
                     serve_scheduler, store=store, clock=clock, settings=SchedulerSettings()))
                 device = await nursery.start(partial(
                     supervise, "device p1", partial(
-                        run_device, serial="p1", runner=holds,
+                        run_device, serial="p1", runner=holds, answers=answering,
                         scheduler=scheduler, clock=clock), max_restarts=0))
                 await scheduler.send(DeviceUp(serial="p1", model="Pixel 7", address=device))
                 new = NewTask(serial="p1", script_name="follow", request_id="r", due_at=0,

@@ -32,6 +32,7 @@ from actors import (
     TaskStore,
     WallClock,
     WrongTaskState,
+    phone_answers,
     run_device,
     serve_scheduler,
     supervise,
@@ -177,6 +178,7 @@ def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterato
             device = await nursery.start(functools.partial(
                 supervise, f"device {SERIAL}", functools.partial(
                     run_device, serial=SERIAL, runner=script,
+                    answers=functools.partial(phone_answers, sim.host, sim.port, SERIAL),
                     scheduler=scheduler, clock=clock)))
             await scheduler.send(DeviceUp(serial=SERIAL, model="Pixel 7", address=device))
             yield CoreAndPhone(sim, store, scheduler, script)

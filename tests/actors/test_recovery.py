@@ -8,6 +8,7 @@ from pathlib import Path
 from actors import (
     INTERRUPTED_REMARK,
     NewTask,
+    Retry,
     SchedulerSettings,
     TaskEnd,
     TaskStatus,
@@ -31,7 +32,8 @@ async def test_interrupted_tasks_are_retried_as_any_failure(tmp_path: Path) -> N
         first, spent = await store.create_tasks([_new("a"), _new("b")], created_at=0)
         await store.mark_running({first.id: 1, spent.id: 1})
         [again] = await store.finish_tasks({spent.id: TaskEnd(
-            status=TaskStatus.FAILED, remark="x", finished_at=2)}, retry_at={spent.id: 0})
+            status=TaskStatus.FAILED, remark="x", finished_at=2)},
+            retries={spent.id: Retry(due_at=0)})
         await store.mark_running({spent.id: 3})
         clock = WallClock()
         before = clock.now()

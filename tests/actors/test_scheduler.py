@@ -23,7 +23,9 @@ import trio.testing
 
 from actors import (
     Address,
+    Failure,
     NewTask,
+    Retry,
     SchedulerSettings,
     Task,
     TaskEnd,
@@ -41,6 +43,7 @@ from actors.messages import (
     DeleteTasks,
     DeviceDown,
     DeviceMsg,
+    DevicesListed,
     DeviceUp,
     ListDevices,
     RetryTasks,
@@ -77,6 +80,8 @@ class FakeScript:
     duration: float = 10.0
     finish: trio.Event | None = None  # if set: each run waits for it, not `duration`
     failing: set[str] = attrs.Factory(set)  # serials whose tasks fail
+    failure: Failure = Failure.TRANSIENT  # how they fail
+    gone: set[str] = attrs.Factory(set)  # serials whose phones do not answer
     results: dict[str, dict[str, Any]] = attrs.Factory(dict)  # serial -> its tasks' data
     starts: list[tuple[int, str, float]] = attrs.Factory(list)
     active: set[str] = attrs.Factory(set)
@@ -95,8 +100,13 @@ class FakeScript:
         finally:
             self.active.discard(task.serial)
         if task.serial in self.failing:
-            raise TaskFailed(f"no luck on {task.serial}")
+            raise TaskFailed(f"no luck on {task.serial}", self.failure)
         return RunResult(f"did {task.script_name}", self.results.get(task.serial))
+
+    async def answers(self, serial: str) -> bool:
+        """The `PhoneCheck` of phone `serial`."""
+        await trio.lowlevel.checkpoint()
+        return serial not in self.gone
 
     def start_of(self, task_id: int) -> float:
         return next(t for i, _, t in self.starts if i == task_id)
@@ -119,6 +129,7 @@ class SchedulerAndDevices:
         self.devices[serial] = address = await self.nursery.start(functools.partial(
             supervise, f"device {serial}", functools.partial(
                 run_device, serial=serial, runner=self.runner,
+                answers=functools.partial(self.runner.answers, serial),
                 scheduler=self.scheduler, clock=self.wall)))
         await self.scheduler.send(DeviceUp(serial=serial, model="Pixel 7", address=address))
 
@@ -165,9 +176,9 @@ class CountingEnds:
         return getattr(self.inner, name)
 
     async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
-                           retry_at: Mapping[int, float]) -> list[Task]:
+                           retries: Mapping[int, Retry]) -> list[Task]:
         self.writes.append(len(ends))
-        return await self.inner.finish_tasks(ends, retry_at=retry_at)
+        return await self.inner.finish_tasks(ends, retries=retries)
 
 
 @asynccontextmanager
@@ -358,6 +369,122 @@ class TestRetries:
                 assert again.retry_count == 1
                 await trio.sleep(60)
                 assert (await farm.status(task.id)).status == TaskStatus.COMPLETED
+
+
+class TestWhyTasksWait:
+    """What a pending task shows while the scheduler holds it back, and which failures
+    are worth another try (API.md, "Live and visual")."""
+
+    async def test_a_retry_says_when_and_why(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        settings = SchedulerSettings(auto_retry=True, max_retries=3, retry_delay=(30, 30))
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                farm.runner.failing.add("A")
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(15)  # failed at 10, due again at 40
+                waiting = await farm.status(task.id)
+                at = WallClock.time_of_day(EPOCH + 40)
+                assert (waiting.status, waiting.retry_count) == (TaskStatus.PENDING, 1)
+                assert waiting.remark == f"retry 1 of 3 at {at} after: no luck on A"
+                assert waiting.due_at == pytest.approx(EPOCH + 40, abs=0.01)
+                await trio.sleep(30)
+                running = await farm.status(task.id)
+                assert (running.status, running.remark) == (TaskStatus.RUNNING, "")
+
+    async def test_a_failure_that_would_repeat_is_not_retried(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        settings = SchedulerSettings(auto_retry=True)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                farm.runner.failing.add("A")
+                farm.runner.failure = Failure.PERMANENT
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(1000)
+                assert len(farm.runner.starts) == 1
+                failed = await farm.status(task.id)
+                assert (failed.status, failed.retry_count, failed.remark) == (
+                    TaskStatus.FAILED, 0, "no luck on A")
+
+    async def test_a_lost_phone_is_held_and_its_task_waits_without_spending_a_retry(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        settings = SchedulerSettings(auto_retry=True)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                farm.runner.failing.add("A")
+                farm.runner.failure = Failure.PHONE_LOST
+                farm.runner.gone.add("A")
+                first, second = await farm.submit(new_tasks(["A"], 2))
+                await trio.sleep(100)
+                assert len(farm.runner.starts) == 1  # nothing more sent to the lost phone
+                [row] = await farm.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
+                assert (row.state, row.pending_count) == ("offline", 2)
+                waiting = await farm.status(first.id)
+                assert (waiting.status, waiting.retry_count) == (TaskStatus.PENDING, 0)
+                assert waiting.remark == ("waiting: phone A is offline; its last run "
+                                          "stopped: no luck on A")
+                assert (await farm.status(second.id)).remark == "waiting: phone A is offline"
+                farm.runner.failing.clear()
+                farm.runner.gone.clear()  # its actor asks again within 5 s
+                await trio.sleep(100)
+                done = [await farm.status(t.id) for t in (first, second)]
+                assert [(t.status, t.retry_count) for t in done] == [
+                    (TaskStatus.COMPLETED, 0), (TaskStatus.COMPLETED, 0)]
+                assert farm.runner.starts[1][0] == first.id  # it went first, as before
+
+    async def test_a_connection_lost_with_the_phone_still_there_is_a_retry(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        settings = SchedulerSettings(auto_retry=True, retry_delay=(30, 30))
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                farm.runner.failing.add("A")
+                farm.runner.failure = Failure.PHONE_LOST  # but it answers at once
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(15)
+                again = await farm.status(task.id)
+                assert (again.status, again.retry_count) == (TaskStatus.PENDING, 1)
+                [row] = await farm.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
+                assert row.state == "device"
+
+    async def test_the_interval_moves_the_start_time_and_says_so(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                _, second = await farm.submit(
+                    new_tasks(["A"], 2, min_interval=2, max_interval=2))
+                await trio.sleep(15)  # the first ran 0-10; the second waits until 130
+                held = await farm.status(second.id)
+                assert held.due_at == pytest.approx(EPOCH + 130, abs=0.01)
+                assert held.remark == (
+                    "waiting: the 2-2 min interval between the tasks of its request, "
+                    f"until {WallClock.time_of_day(EPOCH + 130)}")
+                await trio.sleep(200)
+                assert farm.runner.start_of(second.id) == pytest.approx(EPOCH + 130, abs=0.01)
+
+    async def test_tasks_for_a_phone_not_connected_say_so_until_it_is(
+            self, store: TaskStore, clock: trio.testing.MockClock,
+            caplog: pytest.LogCaptureFixture) -> None:
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                await farm.scheduler.send(DevicesListed())  # as the watcher does at start
+                with caplog.at_level(logging.WARNING, logger="actors"):
+                    [task] = await farm.submit(new_tasks(["Z"], 1))
+                assert "1 of these phone(s) are not connected; their tasks wait for " \
+                       "them: Z" in caplog.text
+                await trio.sleep(1)
+                waiting = await farm.status(task.id)
+                assert waiting.remark == "waiting: phone Z is not connected"
+                await farm.plug("Z")
+                await trio.sleep(1)
+                assert (await farm.status(task.id)).status == TaskStatus.RUNNING
+                await farm.unplug("A")
+                [later] = await farm.submit(new_tasks(["A"], 1, request_id="r2"))
+                await trio.sleep(1)
+                assert (await farm.status(later.id)).remark == \
+                    "waiting: phone A is not connected"
+                await farm.plug("A")
+                await trio.sleep(1)
+                assert (await farm.status(later.id)).status == TaskStatus.RUNNING
 
 
 class TestStopAndDelete:

@@ -29,6 +29,7 @@ from orchestrator.api import API_PREFIX, create_app
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import Store, open_sqlite_store
 from scripts import HostFiles, MaterialLibrary, RunResult
+from tests._phones import answering
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
 
@@ -105,7 +106,7 @@ class AppAndCore:
         """A phone comes online: its device actor starts and the scheduler hears of it."""
         address = await self.nursery.start(partial(
             supervise, f"device {serial}",
-            partial(run_device, serial=serial, runner=run_task,
+            partial(run_device, serial=serial, runner=run_task, answers=answering,
                     scheduler=self.scheduler, clock=self.clock)))
         await self.scheduler.send(DeviceUp(serial=serial, model=model, address=address))
 

@@ -44,9 +44,10 @@ class TestFollow:
         """A user who does not exist fails the task with a remark naming them."""
         serial = serials(sim)[0]
         app_of(sim, serial).world.remove_user("ghost_user")
-        with pytest.raises(StepFailed, match=r"^profile @ghost_user not found$"):
+        with pytest.raises(StepFailed, match=r"^profile @ghost_user not found$") as failed:
             await run_script(sim, serial, "follow",
                              {"target_user": "ghost_user", "access_method": method})
+        assert failed.value.permanent  # trying again would find no one either
         assert account_of(sim, serial).following == set()
 
     async def test_second_task_of_request(self, sim: Simulator) -> None:

@@ -19,6 +19,7 @@ import trio.testing
 
 from actors import (
     NewTask,
+    Retry,
     Task,
     TaskEnd,
     TaskFilter,
@@ -61,7 +62,7 @@ async def finish(store: TaskStore, task_id: int, status: TaskStatus, *, remark: 
     """One task's end (`finish_tasks`, no retry): the task as stored, or None."""
     changed = await store.finish_tasks({task_id: TaskEnd(
         status=status, remark=remark, finished_at=finished_at, result=result,
-        started=started)}, retry_at={})
+        started=started)}, retries={})
     return changed[0] if changed else None
 
 
@@ -345,14 +346,15 @@ class TestTransitions:
         changed = await store.finish_tasks(
             {a.id: failed, b.id: failed, over.id: failed, 999: failed,
              c.id: TaskEnd(status=TaskStatus.COMPLETED, remark="ok", finished_at=NOW + 1)},
-            retry_at={a.id: NOW + 30, c.id: NOW + 30, 999: NOW})
+            retries={a.id: Retry(due_at=NOW + 30), c.id: Retry(due_at=NOW + 30),
+                     999: Retry(due_at=NOW)})
         assert [(t.id, t.status, t.retry_count) for t in changed] == [
             (a.id, TaskStatus.PENDING, 1), (b.id, TaskStatus.FAILED, 0),
             (c.id, TaskStatus.COMPLETED, 0)]
         assert changed[0].due_at == NOW + 30
         assert [await store.get_task(t.id) for t in changed] == changed
         await assert_counts(store, pending=1, completed=2, failed=1)
-        assert await store.finish_tasks({}, retry_at={}) == []
+        assert await store.finish_tasks({}, retries={}) == []
 
     async def test_requeue(self, store: TaskStore) -> None:
         """failed -> pending, due again, run fields cleared; others left alone."""
