@@ -18,6 +18,7 @@ import trio
 from actors import SchedulerSettings
 
 from .api import (
+    ACCESS_LOG,
     POSTGRES_VARIABLE,
     TOKEN_VARIABLE,
     Access,
@@ -127,6 +128,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--api-processes", type=int, default=given.api_processes, metavar="N",
                        help="serve the API from N processes of their own, so that a heavy API "
                             "load never delays the phones' tasks (default 0: in this process)")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log a line per API request: client, request, status, bytes, "
+                            "seconds (headers never: the token travels in one)")
     safety = serve.add_argument_group(
         "safety", "loopback without a token is as open as the product; anything wider needs "
                   "the token")
@@ -172,6 +176,7 @@ def _api_process_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     process.add_argument("--allow-origin", action="append", default=[])
     process.add_argument("--allow-host", action="append", default=[])
     process.add_argument("--plan", type=plan_named, required=True)
+    process.add_argument("--access-log", action="store_true")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger(ACCESS_LOG).setLevel(
+        logging.INFO if getattr(args, "access_log", False) else logging.WARNING)
     if args.command == "serve" and (why := _refused(_settings(args), args.no_token)):
         print(f"orchestrator: {why}", file=sys.stderr)  # noqa: T201
         return 2

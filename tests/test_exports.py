@@ -70,7 +70,7 @@ PUBLIC: dict[str, list[str]] = {
         "LoginState", "NewAccount", "Platform",
     ],
     "orchestrator.api": [
-        "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
+        "ACCESS_LOG", "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
         "create_app", "is_loopback", "is_origin", "run_api_process", "serve_api",
     ],
     "orchestrator.converter": ["Range", "make_converter"],

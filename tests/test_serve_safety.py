@@ -4,6 +4,7 @@ leaves on disk, and an API process behind a token. Real processes, OS-picked por
 from __future__ import annotations
 
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -114,13 +115,15 @@ def test_a_full_disk_at_start_is_one_line(tmp_path: Path) -> None:
 def test_token_through_an_api_process(tmp_path: Path) -> None:
     """Bound to every address with the token from the environment: the API process
     (reads) and the core (forwarded changes) both want it; neither the log nor any
-    process's command line shows the token; in a data folder of the user's, open to
-    others, the database and the materials are the owner's only."""
+    process's command line shows the token, also with the access log on (whose lines
+    both processes write); in a data folder of the user's, open to others, the
+    database and the materials are the owner's only."""
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     with subprocess.Popen(
             [sys.executable, "-m", "orchestrator", "serve", "--simulate", "1", "--host",
-             "0.0.0.0", "--port", "0", "--api-processes", "1", "--data-dir", str(data)],
+             "0.0.0.0", "--port", "0", "--api-processes", "1", "--data-dir", str(data),
+             "--access-log"],
             stderr=subprocess.PIPE, text=True,
             env={**os.environ, "ORCHESTRATOR_TOKEN": TOKEN}) as core:
         try:
@@ -141,6 +144,10 @@ def test_token_through_an_api_process(tmp_path: Path) -> None:
             core.terminate()
             _, log = core.communicate(timeout=DEADLINE)
     assert TOKEN not in log
+    assert re.search(r'orchestrator.access: 127\.0\.0\.1:\d+ "GET /api/v1/task HTTP/1\.1" '
+                     r"\d{3} \d+ [\d.]+s", log), log
+    assert re.search(r'127\.0\.0\.1:\d+ "GET /api/v1/devices HTTP/1\.1" \d{3}', log), log
+    assert log.count('"GET /api/v1/devices') == 2  # by the API process, not the core too
     assert stat.S_IMODE(data.stat().st_mode) == 0o755  # the user's own: left as it was
     assert stat.S_IMODE((data / "materials").stat().st_mode) == 0o700
     for name in ("orchestrator.db", "orchestrator.db-wal", "orchestrator.db-shm"):

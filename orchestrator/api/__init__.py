@@ -3,9 +3,11 @@
 from ._access import Access, is_loopback, is_origin
 from ._api_process import POSTGRES_VARIABLE, TOKEN_VARIABLE, ApiProcess, run_api_process
 from ._app import API_PREFIX, create_app
+from ._hypercorn import ACCESS_LOG
 from ._serve import serve_api
 
 __all__ = [
+    "ACCESS_LOG",
     "API_PREFIX",
     "POSTGRES_VARIABLE",
     "TOKEN_VARIABLE",

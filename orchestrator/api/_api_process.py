@@ -18,7 +18,7 @@ from ..runtime import start_up_frozen, stop_on_signals
 from ..store import open_reads
 from ._access import OPEN, Access
 from ._app import create_reads_app
-from ._hypercorn import serve_on
+from ._hypercorn import ACCESS_LOG, serve_on
 
 __all__ = ["POSTGRES_VARIABLE", "TOKEN_VARIABLE", "ApiProcess", "run_api_process"]
 
@@ -50,7 +50,9 @@ class ApiProcess:
         forwarding to the core's Unix socket `core_socket`; its secrets are in
         `environment()`."""
         level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+        access = logging.getLogger(ACCESS_LOG).isEnabledFor(logging.INFO)
         return [sys.executable, "-m", "orchestrator", "--log-level", level, "api-process",
+                *(["--access-log"] if access else []),
                 "--fd", str(fd), "--core-socket", core_socket,
                 "--sqlite-path", str(self.sqlite_path), "--plan", self.plan.name,
                 "--host", self.access.bound_host,

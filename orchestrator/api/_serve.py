@@ -70,7 +70,8 @@ async def serve_api(app: QuartTrio, *, host: str, port: int, processes: int = 0,
         core_socket = f"{private}/core.sock"
         command = process.command(fd=listener.fileno(), core_socket=core_socket)
         async with trio.open_nursery() as nursery:
-            await nursery.start(serve_on, app, [f"unix:{core_socket}"])
+            await nursery.start(functools.partial(serve_on, app, [f"unix:{core_socket}"],
+                                                  access_log=False))
             for number in range(1, processes + 1):
                 nursery.start_soon(functools.partial(
                     _keep_running, number, command, env=process.environment(),

@@ -11,7 +11,6 @@ import trio
 import trio.testing
 
 import actors
-import orchestrator.api
 from actors import Inbox, Refused, TaskNotFound, WallClock, WrongTaskState, supervise
 from actors.messages import (
     DeleteTasks,
@@ -52,12 +51,6 @@ async def test_options_is_an_envelope_too(api: Api) -> None:
         40401, "method OPTIONS is not allowed on /api/v1/task (allowed: GET, HEAD, POST)")
 
 
-def test_exports() -> None:
-    """The package's curated surface is sorted and complete."""
-    assert orchestrator.api.__all__ == [
-        "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
-        "create_app", "is_loopback", "is_origin", "run_api_process", "serve_api"]
-    assert all(hasattr(orchestrator.api, name) for name in orchestrator.api.__all__)
 
 
 async def test_trailing_slash(api: Api) -> None:
