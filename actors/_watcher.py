@@ -8,7 +8,8 @@ gets a supervised device actor in the watcher's nursery; when it leaves, its act
 stopped (a running task fails with a disconnect remark) and the scheduler is told.
 If the ADB server goes away, every phone is treated as gone and the watcher tries again,
 with a pause that doubles (up to 5 s), logging only when it is lost and when it answers
-again.
+again. A phone's own line is for a phone that comes or goes: those the server lists at
+start, or lists again after an outage, are one line.
 """
 
 from __future__ import annotations
@@ -78,16 +79,19 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
     tracker = adbutils.AdbClient(host=adb_host, port=adb_port)
     probe = adbutils.AdbClient(host=adb_host, port=adb_port, socket_timeout=ADB_TIMEOUT)
     actors: dict[str, Address[DeviceMsg]] = {}
-    events_send, events_receive = trio.open_memory_channel[adbutils.DeviceEvent | None](1000)
+    # A phone's event; or every phone the server lists (it answers again); or None: the
+    # server is gone. One channel, so that they are handled in the order they happened.
+    events_send, events_receive = trio.open_memory_channel[
+        adbutils.DeviceEvent | list[str] | None](1000)
 
     async with trio.open_nursery() as nursery:
 
-        async def phone_up(serial: str) -> None:
+        async def phone_up(serial: str, *, listed: bool = False) -> None:
             if serial in actors:
                 return
             actors[serial] = address = await nursery.start(
                 functools.partial(supervise, f"device {serial}", device_actor(serial)))
-            log.info("device %s connected", serial)
+            log.log(logging.DEBUG if listed else logging.INFO, "device %s connected", serial)
             await scheduler.send(DeviceUp(serial=serial, address=address.clone()))
             nursery.start_soon(learn_model, serial, address)
 
@@ -98,34 +102,45 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
                 await scheduler.send(DeviceUp(serial=serial, model=model,
                                               address=address.clone()))
 
-        async def phone_down(serial: str, state: str) -> None:
+        async def phone_down(serial: str, state: str, *, quiet: bool = False) -> None:
             address = actors.pop(serial, None)
             if address is not None:
                 address.stop()
                 address.close()
-                log.info("device %s %s", serial,
-                         "disconnected" if state == "absent" else f"is {state}")
+                log.log(logging.DEBUG if quiet else logging.INFO, "device %s %s", serial,
+                        "disconnected" if state == "absent" else f"is {state}")
             await scheduler.send(DeviceDown(serial=serial, state=state))
 
         async def handle_events() -> None:
             async for event in events_receive:
-                if event is None:  # the ADB server connection is gone
-                    for serial in list(actors):
-                        await phone_down(serial, "absent")
-                elif event.present and event.status == "device":
-                    await phone_up(event.serial)
-                else:
-                    await phone_down(event.serial, event.status if event.present else "absent")
+                match event:
+                    case None:  # the ADB server is gone: the warning said so
+                        for serial in list(actors):
+                            await phone_down(serial, "absent", quiet=True)
+                    case list():
+                        for serial in event:
+                            await phone_up(serial, listed=True)
+                    case _ if event.present and event.status == "device":
+                        await phone_up(event.serial)
+                    case _:
+                        await phone_down(event.serial,
+                                         event.status if event.present else "absent")
+
+        async def listed() -> list[str]:
+            """The phones ready for work that the server lists now."""
+            return [device.serial for device in
+                    await trio.to_thread.run_sync(probe.device_list)]
 
         # The phones already there get their actors before the watcher reports started
         # (their owner then knows the farm it starts with); the events that follow are
         # for phones it has seen already, or new ones.
         try:
-            present = await trio.to_thread.run_sync(probe.device_list)
+            present = await listed()
         except (adbutils.AdbError, OSError):
             present = []  # following retries until the server is there
-        for device in present:
-            await phone_up(device.serial)
+        for serial in present:
+            await phone_up(serial, listed=True)
+        log.info("%d phone(s) on the ADB server at %s:%d", len(present), adb_host, adb_port)
         await scheduler.send(DevicesListed())
         nursery.start_soon(handle_events)
         task_status.started()
@@ -133,8 +148,10 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
         while True:
             try:
                 if lost:  # quietly, until it answers
-                    await trio.to_thread.run_sync(probe.server_version)
-                    log.info("the ADB server at %s:%d answers again", adb_host, adb_port)
+                    present = await listed()
+                    log.info("the ADB server at %s:%d answers again, with %d phone(s)",
+                             adb_host, adb_port, len(present))
+                    await events_send.send(present)
                     pauses.succeeded()
                     lost = False
                 await trio.to_thread.run_sync(_follow, tracker, events_send,
@@ -148,3 +165,4 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
                 await events_send.send(None)
                 lost = True
             await trio.sleep(pauses.failed())
+
