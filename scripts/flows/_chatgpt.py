@@ -41,9 +41,12 @@ async def chat_comment(http: httpx.AsyncClient | None, *, base_url: str, api_key
         else:
             response = await http.post(url, json=body, headers=headers,
                                        timeout=CHATGPT_TIMEOUT)
+    except httpx.TimeoutException as error:
+        raise StepFailed(f"ChatGPT endpoint {url} did not answer in {CHATGPT_TIMEOUT:g} s") \
+            from error
     except httpx.HTTPError as error:
-        raise StepFailed(_unsaid(f"ChatGPT endpoint {url} unreachable: {error!r}",
-                                 api_key)) from error
+        raise StepFailed(_unsaid(f"ChatGPT endpoint {url} unreachable: "
+                                 f"{error or type(error).__name__}", api_key)) from error
     if response.status_code != 200:
         raise StepFailed(_unsaid(f"ChatGPT endpoint answered HTTP {response.status_code}: "
                                  f"{response.text[:200]}", api_key))

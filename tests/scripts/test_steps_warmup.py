@@ -160,8 +160,9 @@ class TestChatGPT:
 
     async def test_endpoint_unreachable(self, sim: Simulator) -> None:
         serial = serials(sim)[0]
-        with pytest.raises(StepFailed, match="unreachable"):
+        with pytest.raises(StepFailed, match="unreachable") as failed:
             await run_script(sim, serial, "account_warmup",
                              {"task_duration": 1, "min_duration": 1, "max_duration": 1,
                               "comment_probable": 100, "generate_by_chatgpt": True,
                               "chatgpt_settings": {"base_url": "http://127.0.0.1:9/v1"}})
+        assert "Error(" not in failed.value.remark, failed.value.remark  # words, not a repr
