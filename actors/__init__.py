@@ -8,7 +8,7 @@ package imports `scripts` and states what it needs from outside as protocols
 from ._backoff import Backoff
 from ._clock import WallClock
 from ._core import serve_core
-from ._device import run_device
+from ._device import phone_answers, run_device
 from ._errors import (
     ActorBusy,
     ActorClosed,
@@ -22,7 +22,7 @@ from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
 from ._ports import (
     Failure,
-    Retry,
+    Requeue,
     TaskEnd,
     TaskFailed,
     TaskReads,
@@ -39,7 +39,7 @@ from ._scheduler import (
     serve_scheduler,
 )
 from ._supervise import supervise
-from ._watcher import DeviceActorFactory, phone_answers, run_watcher
+from ._watcher import DeviceActorFactory, run_watcher
 
 __all__ = [
     "INTERRUPTED_REMARK",
@@ -55,7 +55,7 @@ __all__ = [
     "NewTask",
     "Refused",
     "Reply",
-    "Retry",
+    "Requeue",
     "SchedulerSettings",
     "ScriptRunner",
     "Task",

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 import trio
 
 from ._clock import WallClock
-from ._device import run_device
+from ._device import phone_answers, run_device
 from ._mailbox import Address, Inbox
 from ._ports import TaskRunner, TaskStore
 from ._scheduler import SchedulerSettings, serve_scheduler
-from ._watcher import phone_answers, run_watcher
+from ._watcher import phone_driver, run_watcher
 from .messages import DeviceMsg, SchedulerMsg
 
 __all__ = ["serve_core"]
@@ -37,7 +37,8 @@ async def serve_core(*, store: TaskStore, clock: WallClock, settings: SchedulerS
         def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
             return functools.partial(
                 run_device, serial=serial, runner=runner_for(serial), scheduler=scheduler,
-                answers=functools.partial(phone_answers, adb_host, adb_port, serial),
+                answers=functools.partial(phone_answers,
+                                          phone_driver(adb_host, adb_port, serial)),
                 clock=clock)
 
         await nursery.start(functools.partial(

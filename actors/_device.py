@@ -18,6 +18,7 @@ import attrs
 import trio
 
 from scripts import RunResult
+from scripts.driver import DeviceDriver, DriverError
 
 from ._backoff import Backoff
 from ._clock import WallClock
@@ -35,7 +36,7 @@ from .messages import (
     TaskEnded,
 )
 
-__all__ = ["run_device"]
+__all__ = ["phone_answers", "run_device"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,14 @@ class _Run:
         self.scope.cancel(reason=remark)
 
 
+async def phone_answers(driver: DeviceDriver) -> bool:
+    """Whether the phone behind `driver` runs a command now (its `PhoneCheck`)."""
+    try:
+        return (await driver.shell("echo", "ok")).exit_code == 0
+    except DriverError:
+        return False
+
+
 async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, runner: TaskRunner,
                      answers: PhoneCheck, scheduler: Address[SchedulerMsg],
                      clock: WallClock) -> None:
@@ -78,16 +87,15 @@ async def run_device(inbox: Inbox[DeviceMsg], *, serial: str, runner: TaskRunner
         nonlocal current
         try:
             end = await _run_task(run, serial=serial, runner=runner, clock=clock)
-            if (end.failure is Failure.PHONE_LOST and run.stop_remark is None
-                    and await answers()):
-                end = attrs.evolve(end, failure=Failure.TRANSIENT)  # only a connection
         except Exception as exc:  # past the script's own handling (a group from cleanup)
             log.exception("task %d on %s crashed", run.task.id, serial)
             end = TaskEnd(status=TaskStatus.FAILED, remark=f"internal error: {exc!r}",
                           finished_at=clock.now(), started=run.started)
         finally:
             if current is run:
-                current = None
+                current = None  # over: a stop from now on comes too late
+        if end.failure is Failure.PHONE_LOST and run.stop_remark is None and await answers():
+            end = attrs.evolve(end, failure=Failure.TRANSIENT)  # only a connection broke
         await tell(TaskEnded(serial=serial, task=run.task, end=end, stopped=run.stopped))
 
     async def ask_until_back(scope: trio.CancelScope) -> None:

@@ -132,7 +132,7 @@ class Address(Generic[M]):
 
     Each producer holds its own `clone()` and closes it when done (`with address:`); the
     actor's inbox ends once every address is closed, or on `stop()`. Valid across the
-    actor's restarts.
+    actor's restarts. Two addresses are equal when they reach the same mailbox.
     """
 
     __slots__ = ("_mailbox", "_send")
@@ -140,6 +140,12 @@ class Address(Generic[M]):
     def __init__(self, mailbox: Mailbox[M], send: trio.MemorySendChannel[M]) -> None:
         self._mailbox = mailbox
         self._send = send
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Address) and other._mailbox is self._mailbox
+
+    def __hash__(self) -> int:
+        return id(self._mailbox)
 
     @property
     def name(self) -> str:

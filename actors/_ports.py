@@ -15,7 +15,7 @@ from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
 __all__ = [
     "Failure",
     "PhoneCheck",
-    "Retry",
+    "Requeue",
     "TaskEnd",
     "TaskFailed",
     "TaskReads",
@@ -58,7 +58,7 @@ class TaskStore(TaskReads, Protocol):
         the tasks changed, by id."""
 
     async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
-                           retries: Mapping[int, Retry]) -> list[Task]:
+                           retries: Mapping[int, Requeue]) -> list[Task]:
         """running/pending -> completed or failed, each of `ends` (task id -> how it
         ended), and then those of `retries` failed -> pending again, in one transaction
         (the ends of a busy loop turn are one write); the tasks changed, by id, as they
@@ -125,7 +125,7 @@ class Waiting:
 
 
 @attrs.frozen(kw_only=True)
-class Retry(Waiting):
+class Requeue(Waiting):
     """A failed task due again: `counted` as a retry, or not (its phone went away)."""
 
     counted: bool = True

@@ -25,7 +25,7 @@ import heapq
 import logging
 import math
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sequence
 
 import attrs
@@ -36,7 +36,7 @@ from ._clock import WallClock
 from ._errors import ActorClosed, TaskNotFound, WrongTaskState
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskStatus
-from ._ports import Failure, Retry, TaskEnd, TaskStore, Waiting
+from ._ports import Failure, Requeue, TaskEnd, TaskStore, Waiting
 from ._supervise import supervise
 from .messages import (
     AwaitPhone,
@@ -134,7 +134,8 @@ class _Entry:
 
     @classmethod
     def from_task(cls, task: Task) -> _Entry:
-        reason = "" if task.remark.startswith(WAITING) else task.remark
+        reason = (task.remark.partition("; ")[2] if task.remark.startswith(WAITING)
+                  else task.remark)
         return cls(task_id=task.id, due_at=task.due_at, request_id=task.request_id,
                    position=task.position, min_interval=task.min_interval,
                    max_interval=task.max_interval, remark=task.remark, reason=reason)
@@ -147,7 +148,7 @@ class _End:
 
     serial: str
     end: TaskEnd
-    again: Retry | None  # when the task is due again, if it is
+    again: Requeue | None  # when the task is due again, if it is
     stopped: bool  # a user's stop (or delete) ended it: the stop is answered with it
 
 
@@ -298,6 +299,7 @@ class _Scheduler:
         self.deletes: list[_Delete] = []
         self.waits: dict[int, Waiting] = {}  # task id -> what it shows, not stored yet
         self.listed = False  # the watcher has shown the phones present at start
+        self.lost_runs: Counter[int] = Counter()  # task id -> its runs a phone loss ended
         self.ends_held = _Held(Backoff(*settings.store_retry))
         self.dispatch_held = _Held(Backoff(*settings.store_retry))
         self.waits_held = _Held(Backoff(*settings.store_retry))
@@ -309,8 +311,10 @@ class _Scheduler:
             dev = self.devices[serial] = _Device(serial)
         return dev
 
-    def enqueue(self, task: Task) -> None:
-        self.queue(task.serial, _Entry.from_task(task))
+    def enqueue(self, task: Task) -> _Entry:
+        entry = _Entry.from_task(task)
+        self.queue(task.serial, entry)
+        return entry
 
     def queue(self, serial: str, entry: _Entry) -> None:
         """Queue a pending task's `entry` on its phone `serial`."""
@@ -323,17 +327,19 @@ class _Scheduler:
     # --- why pending tasks wait ------------------------------------------------------
     def waiting_remark(self, dev: _Device, entry: _Entry) -> str:
         """What a pending task's remark says: its phone not there, the interval of its
-        request, or why it runs again (`reason`); whether another task runs on its
-        phone first, its `start_time` and the phone's own row tell."""
-        if not dev.online and (self.listed or dev.state != "absent"):
+        request, then why it runs again (`reason`); whether another task runs on its
+        phone first, its `start_time` and the phone's own row tell. A phone not seen
+        yet at start is not said to be away until the watcher has listed the phones."""
+        if not dev.online:
+            if dev.state == "absent" and not self.listed:
+                return entry.remark
             state = "is not connected" if dev.state == "absent" else f"is {dev.shown_state}"
-            return "; ".join(filter(None, (f"{WAITING}phone {dev.serial} {state}",
-                                           entry.reason)))
+            return _joined(f"{WAITING}phone {dev.serial} {state}", entry.reason)
         gap_until = dev.not_before.get(entry.request_id, -math.inf)
         if gap_until >= entry.due_at:
-            return (f"{WAITING}the {entry.min_interval}-{entry.max_interval} min interval "
-                    f"between the tasks of its request, until "
-                    f"{self.clock.time_of_day(gap_until)}")
+            return _joined(f"{WAITING}the {entry.min_interval}-{entry.max_interval} min "
+                           "interval between the tasks of its request, until "
+                           f"{self.clock.time_of_day(gap_until)}", entry.reason)
         return entry.reason
 
     async def hold_lost(self, dev: _Device, why: str) -> None:
@@ -361,12 +367,13 @@ class _Scheduler:
 
     def hold_for_interval(self, dev: _Device, request_id: str, until: float) -> None:
         """The tasks of `request_id` on `dev` wait until `until` (the interval after one
-        of them): they show that moment as their `start_time`, and the interval."""
+        of them): the next of them shows that moment as its `start_time`, and the
+        interval (those behind it wait for it anyway)."""
         dev.not_before[request_id] = until
-        for entry in dev.requests[request_id]:
-            if entry.due_at < until:
-                entry.due_at, entry.remark = until, self.waiting_remark(dev, entry)
-                self.waits[entry.task_id] = Waiting(due_at=until, remark=entry.remark)
+        head = dev.requests[request_id][0]
+        head.due_at = max(head.due_at, until)
+        head.remark = self.waiting_remark(dev, head)
+        self.waits[head.task_id] = Waiting(due_at=head.due_at, remark=head.remark)
 
     async def write_waits(self) -> None:
         """Store what the pending tasks show now (`show`), in one write, unless the store
@@ -390,6 +397,7 @@ class _Scheduler:
         entry = dev.remove(task_id)
         if entry is not None:
             self.where.pop(task_id, None)
+            self.waits.pop(task_id, None)
             self.reschedule(dev)
         return entry
 
@@ -439,6 +447,7 @@ class _Scheduler:
             dev = self.devices[serial]
             dev.wake_at = math.inf
             entry, ready = dev.take(horizon, self.rng if self.settings.random_order else None)
+            self.waits.pop(entry.task_id, None)  # running now: its remark is cleared
             dev.running, dev.running_on = entry.task_id, dev.address
             self.busy += 1
             picked.append((dev, entry, max(now, ready)))
@@ -506,13 +515,17 @@ class _Scheduler:
                 await self.submit(tasks, reply)
             case TaskEnded(serial=serial, task=task, end=end, stopped=stopped):
                 dev = self.device(serial)
+                ran_on = dev.running_on
                 self.release(dev, task.id)
                 self.ended(serial, task, end, stopped=stopped)
-                if end.failure is Failure.PHONE_LOST and end.status == TaskStatus.FAILED:
+                if (end.failure is Failure.PHONE_LOST and end.status == TaskStatus.FAILED
+                        and ran_on == dev.address):  # not an actor retired meanwhile
                     await self.hold_lost(dev, end.remark)
             case DeviceUp(serial=serial, model=model, address=address):
                 dev = self.device(serial)
-                dev.model, dev.state, dev.address, dev.lost = model, "device", address, False
+                if address != dev.address:  # a new actor (not the model of this one)
+                    dev.lost = False
+                dev.model, dev.state, dev.address = model, "device", address
                 self.reschedule(dev)
                 self.show(dev)
             case DeviceDown(serial=serial, state=state):
@@ -558,9 +571,10 @@ class _Scheduler:
         self._enqueue_and_answer(stored, reply)
         away = sorted({task.serial for task in stored
                        if not self.devices[task.serial].online})
-        if away:
-            log.warning("%d of these phone(s) are not connected; their tasks wait for "
-                        "them: %s", len(away), ", ".join(away[:10])
+        if away and self.listed:
+            log.warning("%d of these phone(s) are not ready (not connected, offline or "
+                        "unauthorized); their tasks wait for them: %s", len(away),
+                        ", ".join(away[:10])
                         + (f" and {len(away) - 10} more" if len(away) > 10 else ""))
 
     def _enqueue_and_answer(self, tasks: list[Task], reply: Reply[list[Task]]) -> None:
@@ -575,25 +589,28 @@ class _Scheduler:
         by a user's stop (or delete) or not: if not, a failure is retried when
         `may_retry` says so. Stored with the other ends of this loop turn."""
         stopped = stopped and task.id in self.stops
-        again = (self.again(self.device(serial), task, end)
+        again = (self.again(task, end)
                  if not stopped and end.status == TaskStatus.FAILED else None)
         self.ends[task.id] = _End(serial, end, again, stopped)
 
-    def again(self, dev: _Device, task: Task, end: TaskEnd) -> Retry | None:
-        """Whether and when the failed `task` runs again on its phone `dev`, as auto-retry
-        allows: never if it would fail the same way (`Failure.PERMANENT`); once the phone
-        is back, no retry spent, if the phone went away under it (`hold_lost`); after a
-        retry delay otherwise (`may_retry`)."""
+    def again(self, task: Task, end: TaskEnd) -> Requeue | None:
+        """Whether and when the failed `task` runs again, as auto-retry allows: never if
+        it would fail the same way (`Failure.PERMANENT`); once its phone is back, no retry
+        spent, if the phone went away under it (`hold_lost`), up to `max_retries` times
+        (a task that loses its phone each time it runs spends its retries then); after
+        a retry delay otherwise (`may_retry`)."""
         if end.failure is Failure.PERMANENT or not self.settings.auto_retry:
             return None
         now = self.clock.now()
-        if end.failure is Failure.PHONE_LOST:
-            return Retry(due_at=now, remark=f"its last run stopped: {end.remark}",
+        if (end.failure is Failure.PHONE_LOST
+                and self.lost_runs[task.id] < self.settings.max_retries):
+            self.lost_runs[task.id] += 1
+            return Requeue(due_at=now, remark=f"its last run stopped: {end.remark}",
                          counted=False)
         if not self.settings.may_retry(attrs.evolve(task, status=TaskStatus.FAILED)):
             return None
         at = now + self.settings.retry_delay_from(self.rng)
-        return Retry(due_at=at,
+        return Requeue(due_at=at,
                      remark=self.settings.retry_remark(task.retry_count, at, end.remark))
 
     async def write_ends(self) -> None:
@@ -656,15 +673,18 @@ class _Scheduler:
             _answer_stop(reply, task_id, end, task)
         for delete in self.deletes:
             delete.waiting.discard(task_id)
+        if task is None or task.status != TaskStatus.PENDING:
+            self.lost_runs.pop(task_id, None)
         if task is None:
             return
         dev = self.device(end.serial)
-        if end.end.started and task.max_interval > 0 and task.request_id in dev.requests:
+        more = task.request_id in dev.requests  # of its request, besides itself
+        entry = self.enqueue(task) if task.status == TaskStatus.PENDING else None
+        if end.end.started and task.max_interval > 0 and more:
             gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
             self.hold_for_interval(dev, task.request_id, self.clock.now() + gap)
-        if task.status == TaskStatus.PENDING:
-            log.info("task %d waits: %s", task.id, task.remark)
-            self.enqueue(task)
+        if entry is not None:
+            log.info("task %d waits: %s", task.id, entry.remark)
         self.reschedule(dev)
 
     async def stop_running(self, dev: _Device, task_id: int, remark: str) -> _Stop:
@@ -751,6 +771,7 @@ class _Scheduler:
     def forget(self, task_id: int) -> None:
         """`task_id` is deleted: an end not stored yet has nothing left to go to, and a
         pending entry (queued again by a retry meanwhile) nothing to run."""
+        self.lost_runs.pop(task_id, None)
         if self.ends.pop(task_id, None) is not None:
             stop = self.stops.pop(task_id, None)
             for waiter in stop.waiters if stop is not None else ():
@@ -777,6 +798,10 @@ class _Scheduler:
             reply.fail(exc)
             return
         self._enqueue_and_answer(again, reply)
+
+
+def _joined(*remarks: str) -> str:
+    return "; ".join(filter(None, remarks))
 
 
 def _answer_stop(reply: Reply[Task], task_id: int, end: _End, task: Task | None) -> None:

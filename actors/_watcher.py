@@ -28,7 +28,7 @@ from ._mailbox import Address, Inbox
 from ._supervise import supervise
 from .messages import DeviceDown, DeviceMsg, DevicesListed, DeviceUp, SchedulerMsg
 
-__all__ = ["DeviceActorFactory", "phone_answers", "run_watcher"]
+__all__ = ["DeviceActorFactory", "phone_driver", "run_watcher"]
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +43,14 @@ ADB_TIMEOUT = 10.0
 async def _read_model(adb_host: str, adb_port: int, serial: str) -> str:
     """The phone's model, or "" if it cannot say (the driver closes what a failure leaves)."""
     try:
-        return (await _driver(adb_host, adb_port, serial).shell(
+        return (await phone_driver(adb_host, adb_port, serial).shell(
             "getprop", "ro.product.model")).stdout.strip()
     except DriverError:
         return ""
 
 
-async def phone_answers(adb_host: str, adb_port: int, serial: str) -> bool:
-    """Whether the phone runs a command through the ADB server now (a `PhoneCheck`)."""
-    try:
-        return (await _driver(adb_host, adb_port, serial).shell("echo", "ok")).exit_code == 0
-    except DriverError:
-        return False
-
-
-def _driver(adb_host: str, adb_port: int, serial: str) -> AdbDriver:
+def phone_driver(adb_host: str, adb_port: int, serial: str) -> AdbDriver:
+    """A driver of its own for what the core asks a phone besides its tasks."""
     return AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
                      timeout=ADB_TIMEOUT)
 
@@ -79,8 +72,9 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
     tracker = adbutils.AdbClient(host=adb_host, port=adb_port)
     probe = adbutils.AdbClient(host=adb_host, port=adb_port, socket_timeout=ADB_TIMEOUT)
     actors: dict[str, Address[DeviceMsg]] = {}
-    # A phone's event; or every phone the server lists (it answers again); or None: the
-    # server is gone. One channel, so that they are handled in the order they happened.
+    # A phone's event; or the phones the server lists as it answers again (their events
+    # follow: quiet ones); or None: the server is gone. One channel, so that they are
+    # handled in the order they happened.
     events_send, events_receive = trio.open_memory_channel[
         adbutils.DeviceEvent | list[str] | None](1000)
 
@@ -112,16 +106,17 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
             await scheduler.send(DeviceDown(serial=serial, state=state))
 
         async def handle_events() -> None:
+            listed_again: set[str] = set()  # the line saying it answers again named them
             async for event in events_receive:
                 match event:
                     case None:  # the ADB server is gone: the warning said so
                         for serial in list(actors):
                             await phone_down(serial, "absent", quiet=True)
                     case list():
-                        for serial in event:
-                            await phone_up(serial, listed=True)
+                        listed_again = set(event)
                     case _ if event.present and event.status == "device":
-                        await phone_up(event.serial)
+                        await phone_up(event.serial, listed=event.serial in listed_again)
+                        listed_again.discard(event.serial)
                     case _:
                         await phone_down(event.serial,
                                          event.status if event.present else "absent")

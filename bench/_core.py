@@ -25,7 +25,7 @@ from actors import (
     Address,
     NewTask,
     Reply,
-    Retry,
+    Requeue,
     SchedulerSettings,
     Task,
     TaskEnd,
@@ -132,7 +132,7 @@ class TimedStore:
             self._probe.store_s += time.perf_counter() - start
 
     async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
-                           retries: Mapping[int, Retry]) -> list[Task]:
+                           retries: Mapping[int, Requeue]) -> list[Task]:
         start = time.perf_counter()
         try:
             tasks = await self._store.finish_tasks(ends, retries=retries)

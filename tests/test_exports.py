@@ -23,7 +23,7 @@ PUBLIC: dict[str, list[str]] = {
     "actors": [
         "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError",
         "Address", "Backoff", "DeviceActorFactory", "Failure", "Inbox", "NewTask", "Refused",
-        "Reply", "Retry", "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed",
+        "Reply", "Requeue", "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed",
         "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource", "TaskStats",
         "TaskStatus", "TaskStore", "Waiting",
         "WallClock", "WrongTaskState", "phone_answers", "recover_interrupted", "run_device",

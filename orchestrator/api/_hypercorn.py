@@ -36,7 +36,9 @@ async def serve_on(app: Framework, binds: Sequence[str], *, access_log: bool = T
     config.backlog = BACKLOG
     # Its lines go through our logging only: a handler of its own printed each twice.
     config.errorlog = logging.getLogger("hypercorn.error")
-    config.accesslog = logging.getLogger(ACCESS_LOG) if access_log else None
+    access = logging.getLogger(ACCESS_LOG)
+    # Off, hypercorn gathers nothing per request for it (every header and env variable).
+    config.accesslog = access if access_log and access.isEnabledFor(logging.INFO) else None
     # Client, request line with its query, status, bytes sent, seconds; never a header
     # (the token travels in one).
     config.access_log_format = '%(h)s "%(m)s %(Uq)s HTTP/%(H)s" %(s)s %(b)s %(L)ss'

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from actors import NewTask, Task, TaskFilter, TaskSource, TaskStatus
+from actors import NewTask, Task, TaskFilter, TaskSource, TaskStatus, Waiting
 
 T = TypeVar("T")
 
@@ -59,6 +59,9 @@ class Dialect:
     """A subquery giving the strings of the JSON array `{}` (a parameter or a column)."""
     starts_from_json: str
     """A subquery giving (task_id, start) of a JSON array parameter of [id, start] pairs."""
+    waits_from_json: str
+    """A subquery giving (task_id, due_at, remark) of a JSON array parameter of such
+    arrays."""
     deltas_from_json: str
     """A subquery giving (serial, script_name, source, status, n) of a JSON array parameter
     of such arrays, in their order."""
@@ -97,6 +100,8 @@ SQLITE = Dialect(
     json_strings="SELECT value FROM json_each({})",
     starts_from_json="SELECT json_extract(value, '$[0]') AS task_id,"
                      " json_extract(value, '$[1]') AS start FROM json_each(?)",
+    waits_from_json="SELECT json_extract(value, '$[0]') AS task_id, json_extract(value, '$[1]')"
+                    " AS due_at, json_extract(value, '$[2]') AS remark FROM json_each(?)",
     deltas_from_json="SELECT " + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(5))
                      + " FROM json_each(?) WHERE true ORDER BY key",  # WHERE: see upsert docs
     tasks_as_json="SELECT json_group_array(json_array("
@@ -114,6 +119,8 @@ POSTGRES = Dialect(
     json_strings="SELECT jsonb_array_elements_text({}::jsonb)",
     starts_from_json="SELECT (pair ->> 0)::bigint AS task_id, (pair ->> 1)::float8 AS start"
                      " FROM jsonb_array_elements(?::jsonb) AS pair",
+    waits_from_json="SELECT (w ->> 0)::bigint AS task_id, (w ->> 1)::float8 AS due_at,"
+                    " w ->> 2 AS remark FROM jsonb_array_elements(?::jsonb) AS w",
     deltas_from_json="SELECT d ->> 0, d ->> 1, d ->> 2, (d ->> 3)::integer, (d ->> 4)::bigint"
                      " FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS x (d, i)"
                      " ORDER BY i",
@@ -168,8 +175,9 @@ class Queries:
             finish=d.sql("UPDATE tasks SET status = ?, remark = ?, finished_at = ?, result = ?,"
                          " started_at = CASE WHEN ? THEN started_at END WHERE id = ?"
                          + returning),
-            note_waiting=d.sql("UPDATE tasks SET due_at = ?, remark = ? WHERE id = ?"
-                               " AND status = ?"),
+            note_waiting=d.sql("UPDATE tasks SET due_at = w.due_at, remark = w.remark"
+                               f" FROM ({d.waits_from_json}) AS w"
+                               " WHERE tasks.id = w.task_id AND +status = ?"),
             requeue_all=d.sql(requeue + returning),
             requeue=d.sql(f"{requeue} AND id IN ({d.ids_from_json}){returning}"),
             delete=d.sql(f"DELETE FROM tasks WHERE id IN ({d.ids_from_json})"
@@ -256,6 +264,12 @@ def ids_json(ids: Iterable[int]) -> str:
 def starts_json(starts: Mapping[int, float]) -> str:
     """`starts` as the JSON array of [task id, start] pairs `starts_from_json` reads."""
     return json.dumps([[int(task_id), float(start)] for task_id, start in starts.items()])
+
+
+def waits_json(waits: Mapping[int, Waiting]) -> str:
+    """`waits` as the JSON array of [task id, due_at, remark] `waits_from_json` reads."""
+    return json.dumps([[int(task_id), float(wait.due_at), wait.remark]
+                       for task_id, wait in sorted(waits.items())], ensure_ascii=False)
 
 
 def insert_row(new: NewTask, *, created_at: float) -> tuple[Any, ...]:

@@ -24,7 +24,7 @@ import trio
 
 from actors import (
     NewTask,
-    Retry,
+    Requeue,
     Task,
     TaskEnd,
     TaskFilter,
@@ -57,6 +57,7 @@ from ._sql import (
     task_from_new,
     task_from_row,
     to_json,
+    waits_json,
 )
 from ._stats import Executes, StatsMirror, stats_of
 from ._worker import Worker, open_worker
@@ -186,7 +187,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         return await self._write(mark)
 
     async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
-                           retries: Mapping[int, Retry]) -> list[Task]:
+                           retries: Mapping[int, Requeue]) -> list[Task]:
         def finish(cur: CursorT) -> list[Task]:
             changed: dict[int, Task] = {}
             deltas: Counter[CountKey] = Counter()  # the counts move once for them all
@@ -225,9 +226,8 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
 
     async def note_waiting(self, waits: Mapping[int, Waiting]) -> None:
         def note(cur: CursorT) -> None:
-            cur.executemany(self._q.note_waiting, [
-                (wait.due_at, wait.remark, task_id, int(TaskStatus.PENDING))
-                for task_id, wait in sorted(waits.items())])
+            # One statement: one per row would be a GIL hand-off each (`tasks_as_json`).
+            cur.execute(self._q.note_waiting, [waits_json(waits), int(TaskStatus.PENDING)])
 
         if not waits:
             await trio.lowlevel.checkpoint()

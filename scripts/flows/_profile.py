@@ -28,7 +28,10 @@ async def open_profile(ui: Ui, user: str, *, search: bool) -> UiElement:
         if ui.app.has("search_empty"):
             probes["none"] = "search_empty"
         found = await ui.wait_any(probes, SCREEN_WAIT)
-        if found is None or found[0] != "row":
+        if found is None:  # no results yet (a slow network): another try may see them
+            raise StepFailed(f"search results for @{user} did not appear in "
+                             f"{SCREEN_WAIT:g} s")
+        if found[0] != "row":
             raise missing
         await ui.driver.tap_element(found[1])
     else:

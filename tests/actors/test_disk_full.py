@@ -43,6 +43,7 @@ from orchestrator.simulator.apps import TIKTOK, SocialApp
 from orchestrator.store import open_sqlite_store
 from orchestrator.store._store import SqlTaskStore
 from scripts import HostFiles, MaterialLibrary, RunResult
+from scripts.driver import AdbDriver
 
 DEADLINE = 60  # seconds: only a hang reaches it
 SERIAL = "sim-0001"
@@ -178,7 +179,8 @@ def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterato
             device = await nursery.start(functools.partial(
                 supervise, f"device {SERIAL}", functools.partial(
                     run_device, serial=SERIAL, runner=script,
-                    answers=functools.partial(phone_answers, sim.host, sim.port, SERIAL),
+                    answers=functools.partial(phone_answers, AdbDriver(
+                        sim.host, sim.port, SERIAL, limiter=trio.CapacityLimiter(1))),
                     scheduler=scheduler, clock=clock)))
             await scheduler.send(DeviceUp(serial=SERIAL, model="Pixel 7", address=device))
             yield CoreAndPhone(sim, store, scheduler, script)

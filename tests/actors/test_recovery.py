@@ -8,7 +8,7 @@ from pathlib import Path
 from actors import (
     INTERRUPTED_REMARK,
     NewTask,
-    Retry,
+    Requeue,
     SchedulerSettings,
     TaskEnd,
     TaskStatus,
@@ -33,7 +33,7 @@ async def test_interrupted_tasks_are_retried_as_any_failure(tmp_path: Path) -> N
         await store.mark_running({first.id: 1, spent.id: 1})
         [again] = await store.finish_tasks({spent.id: TaskEnd(
             status=TaskStatus.FAILED, remark="x", finished_at=2)},
-            retries={spent.id: Retry(due_at=0)})
+            retries={spent.id: Requeue(due_at=0)})
         await store.mark_running({spent.id: 3})
         clock = WallClock()
         before = clock.now()

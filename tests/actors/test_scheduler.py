@@ -25,7 +25,7 @@ from actors import (
     Address,
     Failure,
     NewTask,
-    Retry,
+    Requeue,
     SchedulerSettings,
     Task,
     TaskEnd,
@@ -82,6 +82,9 @@ class FakeScript:
     failing: set[str] = attrs.Factory(set)  # serials whose tasks fail
     failure: Failure = Failure.TRANSIENT  # how they fail
     gone: set[str] = attrs.Factory(set)  # serials whose phones do not answer
+    quiet_after_loss: bool = False  # a phone a run lost does not answer the next question
+    answer_delay: float = 0.0  # seconds a phone takes to answer a question
+    quiet: set[str] = attrs.Factory(set)
     results: dict[str, dict[str, Any]] = attrs.Factory(dict)  # serial -> its tasks' data
     starts: list[tuple[int, str, float]] = attrs.Factory(list)
     active: set[str] = attrs.Factory(set)
@@ -100,12 +103,17 @@ class FakeScript:
         finally:
             self.active.discard(task.serial)
         if task.serial in self.failing:
+            if self.quiet_after_loss and self.failure is Failure.PHONE_LOST:
+                self.quiet.add(task.serial)
             raise TaskFailed(f"no luck on {task.serial}", self.failure)
         return RunResult(f"did {task.script_name}", self.results.get(task.serial))
 
     async def answers(self, serial: str) -> bool:
         """The `PhoneCheck` of phone `serial`."""
-        await trio.lowlevel.checkpoint()
+        await trio.sleep(self.answer_delay)
+        if serial in self.quiet:
+            self.quiet.discard(serial)
+            return False
         return serial not in self.gone
 
     def start_of(self, task_id: int) -> float:
@@ -176,7 +184,7 @@ class CountingEnds:
         return getattr(self.inner, name)
 
     async def finish_tasks(self, ends: Mapping[int, TaskEnd], *,
-                           retries: Mapping[int, Retry]) -> list[Task]:
+                           retries: Mapping[int, Requeue]) -> list[Task]:
         self.writes.append(len(ends))
         return await self.inner.finish_tasks(ends, retries=retries)
 
@@ -432,6 +440,54 @@ class TestWhyTasksWait:
                     (TaskStatus.COMPLETED, 0), (TaskStatus.COMPLETED, 0)]
                 assert farm.runner.starts[1][0] == first.id  # it went first, as before
 
+    async def test_a_task_that_loses_its_phone_each_time_spends_its_retries_then(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        settings = SchedulerSettings(auto_retry=True, max_retries=2)
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                farm.runner.failing.add("A")
+                farm.runner.failure = Failure.PHONE_LOST
+                farm.runner.quiet_after_loss = True  # back at the second question
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(3000)
+                assert len(farm.runner.starts) == 5  # 1 + 2 free runs + 2 retries
+                final = await farm.status(task.id)
+                assert (final.status, final.retry_count) == (TaskStatus.FAILED, 2)
+
+    async def test_a_stop_while_the_phone_is_asked_comes_too_late(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """The run is over when its phone is asked whether it is there: a stop then is
+        refused, as any stop that comes after the end."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=SchedulerSettings()) as farm:
+                farm.runner.failing.add("A")
+                farm.runner.failure = Failure.PHONE_LOST
+                farm.runner.gone.add("A")
+                farm.runner.answer_delay = 5
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(12)  # the run ended at 10; the question takes until 15
+                with pytest.raises(WrongTaskState):
+                    await farm.scheduler.request(
+                        lambda r: StopTask(task_id=task.id, reply=r), timeout=30)
+                waiting = await farm.status(task.id)
+                assert (waiting.status, waiting.retry_count) == (TaskStatus.PENDING, 0)
+
+    async def test_the_model_learnt_late_does_not_bring_a_lost_phone_back(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=SchedulerSettings()) as farm:
+                farm.runner.failing.add("A")
+                farm.runner.failure = Failure.PHONE_LOST
+                farm.runner.gone.add("A")
+                await farm.submit(new_tasks(["A"], 2))
+                await trio.sleep(15)
+                await farm.scheduler.send(DeviceUp(serial="A", model="Pixel 8",
+                                                   address=farm.devices["A"].clone()))
+                await trio.sleep(100)
+                assert len(farm.runner.starts) == 1
+                [row] = await farm.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
+                assert (row.state, row.model) == ("offline", "Pixel 8")
+
     async def test_a_connection_lost_with_the_phone_still_there_is_a_retry(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:
         settings = SchedulerSettings(auto_retry=True, retry_delay=(30, 30))
@@ -461,6 +517,25 @@ class TestWhyTasksWait:
                 await trio.sleep(200)
                 assert farm.runner.start_of(second.id) == pytest.approx(EPOCH + 130, abs=0.01)
 
+    async def test_what_a_task_shows_survives_a_restart(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """Until the watcher has listed the phones again, a pending task keeps what it
+        showed (no write of every remark to '' and back); then it shows what is true."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, []) as farm:
+                await farm.scheduler.send(DevicesListed())
+                [task] = await farm.submit(new_tasks(["Z"], 1))
+                await trio.sleep(1)
+            shown = "waiting: phone Z is not connected"
+            assert (await farm.status(task.id)).remark == shown
+            async with open_farm(store, []) as farm:
+                await trio.sleep(10)
+                assert (await farm.status(task.id)).remark == shown
+                await farm.scheduler.send(DevicesListed())
+                await farm.plug("Z")
+                await trio.sleep(1)
+                assert (await farm.status(task.id)).status == TaskStatus.RUNNING
+
     async def test_tasks_for_a_phone_not_connected_say_so_until_it_is(
             self, store: TaskStore, clock: trio.testing.MockClock,
             caplog: pytest.LogCaptureFixture) -> None:
@@ -469,8 +544,8 @@ class TestWhyTasksWait:
                 await farm.scheduler.send(DevicesListed())  # as the watcher does at start
                 with caplog.at_level(logging.WARNING, logger="actors"):
                     [task] = await farm.submit(new_tasks(["Z"], 1))
-                assert "1 of these phone(s) are not connected; their tasks wait for " \
-                       "them: Z" in caplog.text
+                assert "1 of these phone(s) are not ready (not connected, offline or " \
+                       "unauthorized); their tasks wait for them: Z" in caplog.text
                 await trio.sleep(1)
                 waiting = await farm.status(task.id)
                 assert waiting.remark == "waiting: phone Z is not connected"

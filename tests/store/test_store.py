@@ -19,7 +19,7 @@ import trio.testing
 
 from actors import (
     NewTask,
-    Retry,
+    Requeue,
     Task,
     TaskEnd,
     TaskFilter,
@@ -28,6 +28,7 @@ from actors import (
     TaskStats,
     TaskStatus,
     TaskStore,
+    Waiting,
 )
 from orchestrator.store import DATABASE_ERRORS, SchemaTooNew, open_sqlite_store
 from orchestrator.store._schema import MIGRATIONS, _filter_counts, migrate
@@ -346,8 +347,8 @@ class TestTransitions:
         changed = await store.finish_tasks(
             {a.id: failed, b.id: failed, over.id: failed, 999: failed,
              c.id: TaskEnd(status=TaskStatus.COMPLETED, remark="ok", finished_at=NOW + 1)},
-            retries={a.id: Retry(due_at=NOW + 30), c.id: Retry(due_at=NOW + 30),
-                     999: Retry(due_at=NOW)})
+            retries={a.id: Requeue(due_at=NOW + 30), c.id: Requeue(due_at=NOW + 30),
+                     999: Requeue(due_at=NOW)})
         assert [(t.id, t.status, t.retry_count) for t in changed] == [
             (a.id, TaskStatus.PENDING, 1), (b.id, TaskStatus.FAILED, 0),
             (c.id, TaskStatus.COMPLETED, 0)]
@@ -370,6 +371,44 @@ class TestTransitions:
         await finish(store, failed.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
         (manual,) = await store.requeue_tasks([failed.id], due_at=NOW, count_retry=False)
         assert manual.retry_count == 1
+
+    async def test_a_retry_and_a_requeue_carry_their_remark(self, store: TaskStore) -> None:
+        """A retry waits with its remark, counted or not; so does a task put back."""
+        a, b = await create(store, new(), new())
+        await store.mark_running(dict.fromkeys([a.id, b.id], NOW))
+        failed = TaskEnd(status=TaskStatus.FAILED, remark="gone", finished_at=NOW + 1)
+        again, lost = await store.finish_tasks({a.id: failed, b.id: failed}, retries={
+            a.id: Requeue(due_at=NOW + 30, remark="retry 1 of 3 at ..."),
+            b.id: Requeue(due_at=NOW + 1, remark="its last run stopped: gone", counted=False)})
+        assert (again.remark, again.retry_count) == ("retry 1 of 3 at ...", 1)
+        assert (lost.remark, lost.retry_count, lost.due_at) == (
+            "its last run stopped: gone", 0, NOW + 1)
+        [running] = await store.mark_running({a.id: NOW + 30})
+        assert running.remark == ""  # a running task's remark is its end's, once over
+        assert await store.get_task(a.id) == running
+        await finish(store, a.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
+        [put_back] = await store.requeue_tasks([a.id], due_at=NOW, count_retry=True,
+                                               remark="by hand")
+        assert put_back.remark == "by hand"
+
+    async def test_what_pending_tasks_show(self, store: TaskStore) -> None:
+        """`note_waiting` changes the due moment and remark of pending tasks only, in one
+        statement, exactly (a float's every digit, any text)."""
+        pending, other, running = await create(store, new(), new(), new())
+        await store.mark_running({running.id: NOW})
+        due = NOW + 61.123456789
+        await store.note_waiting({
+            pending.id: Waiting(due_at=due, remark="waiting: phone ü is not connected"),
+            running.id: Waiting(due_at=NOW + 5, remark="no"),
+            999: Waiting(due_at=NOW, remark="no one")})
+        shown = await store.get_task(pending.id)
+        assert shown is not None
+        assert (shown.due_at, shown.remark) == (due, "waiting: phone ü is not connected")
+        assert await store.get_task(other.id) == other
+        assert await store.get_task(running.id) == attrs.evolve(
+            running, status=TaskStatus.RUNNING, started_at=NOW)
+        await store.note_waiting({})
+        await assert_counts(store, pending=2, running=1)
 
     async def test_requeue_every_failed(self, store: TaskStore) -> None:
         """None means every failed task (retry-all), in id order."""
