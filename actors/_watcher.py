@@ -56,7 +56,7 @@ def phone_driver(adb_host: str, adb_port: int, serial: str) -> AdbDriver:
 
 
 def _follow(client: adbutils.AdbClient,
-            events: trio.MemorySendChannel[adbutils.DeviceEvent | None]) -> None:
+            events: trio.MemorySendChannel[adbutils.DeviceEvent | list[str] | None]) -> None:
     """Blocking: hand every track-devices event to the trio side until the server goes;
     a full channel holds this thread back (backpressure), never drops an event."""
     for event in client.track_devices():
@@ -80,12 +80,12 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
 
     async with trio.open_nursery() as nursery:
 
-        async def phone_up(serial: str, *, listed: bool = False) -> None:
+        async def phone_up(serial: str, *, quiet: bool = False) -> None:
             if serial in actors:
                 return
             actors[serial] = address = await nursery.start(
                 functools.partial(supervise, f"device {serial}", device_actor(serial)))
-            log.log(logging.DEBUG if listed else logging.INFO, "device %s connected", serial)
+            log.log(logging.DEBUG if quiet else logging.INFO, "device %s connected", serial)
             await scheduler.send(DeviceUp(serial=serial, address=address.clone()))
             nursery.start_soon(learn_model, serial, address)
 
@@ -115,7 +115,7 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
                     case list():
                         listed_again = set(event)
                     case _ if event.present and event.status == "device":
-                        await phone_up(event.serial, listed=event.serial in listed_again)
+                        await phone_up(event.serial, quiet=event.serial in listed_again)
                         listed_again.discard(event.serial)
                     case _:
                         await phone_down(event.serial,
@@ -134,7 +134,7 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
         except (adbutils.AdbError, OSError):
             present = []  # following retries until the server is there
         for serial in present:
-            await phone_up(serial, listed=True)
+            await phone_up(serial, quiet=True)
         log.info("%d phone(s) on the ADB server at %s:%d", len(present), adb_host, adb_port)
         await scheduler.send(DevicesListed())
         nursery.start_soon(handle_events)
