@@ -684,7 +684,7 @@ class _Scheduler:
             gap = self.rng.uniform(task.min_interval, task.max_interval) * 60.0
             self.hold_for_interval(dev, task.request_id, self.clock.now() + gap)
         if entry is not None:
-            log.info("task %d waits: %s", task.id, entry.remark)
+            log.info("task %d is pending again: %s", task.id, entry.remark)
         self.reschedule(dev)
 
     async def stop_running(self, dev: _Device, task_id: int, remark: str) -> _Stop:
