@@ -18,6 +18,7 @@ from ._errors import (
     TaskNotFound,
     WrongTaskState,
 )
+from ._events import Event, EventLog
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskFilter, TaskSource, TaskStats, TaskStatus
 from ._ports import (
@@ -50,6 +51,8 @@ __all__ = [
     "Address",
     "Backoff",
     "DeviceActorFactory",
+    "Event",
+    "EventLog",
     "Failure",
     "Inbox",
     "NewTask",

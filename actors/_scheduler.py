@@ -34,6 +34,7 @@ import trio
 from ._backoff import Backoff
 from ._clock import WallClock
 from ._errors import ActorClosed, TaskNotFound, WrongTaskState
+from ._events import EventLog
 from ._mailbox import Address, Inbox, Reply
 from ._model import NewTask, Task, TaskStatus
 from ._ports import Failure, Requeue, TaskEnd, TaskStore, Waiting
@@ -233,6 +234,12 @@ class _Device:
     def entries(self) -> list[_Entry]:
         return [entry for queue in self.requests.values() for entry in queue]
 
+    def snapshot(self) -> DeviceSnapshot:
+        """Its row in `GET /devices`."""
+        return DeviceSnapshot(serial=self.serial, state=self.shown_state, model=self.model,
+                              current_task_id=self.running,
+                              pending_count=self.pending_count())
+
     def pending_count(self) -> int:
         return sum(len(q) for q in self.requests.values())
 
@@ -285,8 +292,9 @@ class _Device:
 
 class _Scheduler:
     def __init__(self, store: TaskStore, clock: WallClock, settings: SchedulerSettings,
-                 rng: random.Random) -> None:
+                 rng: random.Random, events: EventLog) -> None:
         self.store = store
+        self.events = events
         self.clock = clock
         self.settings = settings
         self.rng = rng
@@ -353,6 +361,7 @@ class _Scheduler:
         dev.lost = True
         self.reschedule(dev)
         self.show(dev)
+        self.events.device_changed(dev.snapshot())
         with contextlib.suppress(ActorClosed):  # gone: its ADB server will say so
             await _send_now_or_wait(dev.address, AwaitPhone())
 
@@ -461,6 +470,7 @@ class _Scheduler:
             return
         if self.dispatch_held.taken():
             log.info("the store takes writes again: due tasks start again")
+        self.events.tasks_changed(marked)
         started = {task.id: task for task in marked}
         for dev, entry, start in picked:
             task = started.get(entry.task_id)
@@ -528,11 +538,13 @@ class _Scheduler:
                 dev.model, dev.state, dev.address = model, "device", address
                 self.reschedule(dev)
                 self.show(dev)
+                self.events.device_changed(dev.snapshot())
             case DeviceDown(serial=serial, state=state):
                 dev = self.device(serial)
                 dev.state, dev.address, dev.lost = state, None, False
                 self.reschedule(dev)
                 self.show(dev)
+                self.events.device_changed(dev.snapshot())
             case DeviceBack(serial=serial):
                 dev = self.device(serial)
                 if dev.lost:
@@ -540,6 +552,7 @@ class _Scheduler:
                     dev.lost = False
                     self.reschedule(dev)
                     self.show(dev)
+                    self.events.device_changed(dev.snapshot())
             case DevicesListed():
                 self.listed = True
                 for dev in self.devices.values():
@@ -552,11 +565,9 @@ class _Scheduler:
             case RetryTasks(task_ids=ids, reply=reply):
                 await self.retry(ids, reply)
             case ListDevices(reply=reply):
-                reply.answer([DeviceSnapshot(serial=d.serial, state=d.shown_state, model=d.model,
-                                           current_task_id=d.running,
-                                           pending_count=d.pending_count())
-                            for d in sorted(self.devices.values(), key=lambda d: d.serial)
-                            if d.state != "absent" or d.pending_count() or d.running])
+                reply.answer([d.snapshot()
+                              for d in sorted(self.devices.values(), key=lambda d: d.serial)
+                              if d.state != "absent" or d.pending_count() or d.running])
 
     async def submit(self, tasks: Sequence[NewTask], reply: Reply[list[Task]]) -> None:
         try:
@@ -579,6 +590,7 @@ class _Scheduler:
 
     def _enqueue_and_answer(self, tasks: list[Task], reply: Reply[list[Task]]) -> None:
         """Queue the tasks the store just wrote (new or requeued); answer with them."""
+        self.events.tasks_changed(tasks)
         for task in tasks:
             self.enqueue(task)
         reply.answer(tasks)
@@ -636,6 +648,7 @@ class _Scheduler:
                 self.hold_ends(held, error)
         if not self.ends and self.ends_held.taken():
             log.info("the store takes writes again: the task ends it refused are stored")
+        self.events.tasks_changed(stored)
         tasks = {task.id: task for task in stored}
         for task_id, end in ends.items():
             if task_id not in self.ends:
@@ -766,6 +779,7 @@ class _Scheduler:
                 continue
             for task_id in deleted:
                 self.forget(task_id)
+            self.events.tasks_deleted(deleted)
             delete.reply.answer(deleted)
 
     def forget(self, task_id: int) -> None:
@@ -846,7 +860,7 @@ CAPACITY = 1024
 
 
 async def serve_scheduler(*, store: TaskStore, clock: WallClock, settings: SchedulerSettings,
-                          rng: random.Random | None = None,
+                          rng: random.Random | None = None, events: EventLog | None = None,
                           task_status: trio.TaskStatus[Address[SchedulerMsg]] = (
                               trio.TASK_STATUS_IGNORED)) -> None:
     """The scheduler under its own supervision policy, until cancelled; started with its
@@ -859,14 +873,18 @@ async def serve_scheduler(*, store: TaskStore, clock: WallClock, settings: Sched
     (`recover_interrupted`).
     """
     await supervise("scheduler", functools.partial(
-        run_scheduler, store=store, clock=clock, settings=settings, rng=rng),
+        run_scheduler, store=store, clock=clock, settings=settings, rng=rng, events=events),
         capacity=CAPACITY, max_restarts=0, task_status=task_status)
 
 
 async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: WallClock,
-                        settings: SchedulerSettings, rng: random.Random | None = None) -> None:
-    """Run the scheduler until its inbox ends. Loads pending tasks from `store` first."""
-    sched = _Scheduler(store, clock, settings, rng or random.Random())
+                        settings: SchedulerSettings, rng: random.Random | None = None,
+                        events: EventLog | None = None) -> None:
+    """Run the scheduler until its inbox ends. Loads pending tasks from `store` first.
+    Every change it makes goes to `events` (a log of its own, which nobody reads, if
+    none is given)."""
+    sched = _Scheduler(store, clock, settings, rng or random.Random(),
+                       EventLog() if events is None else events)
     for task in await store.pending_tasks():
         sched.enqueue(task)
     while True:

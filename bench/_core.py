@@ -23,6 +23,7 @@ import trio
 
 from actors import (
     Address,
+    EventLog,
     NewTask,
     Reply,
     Requeue,
@@ -209,17 +210,18 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         store = await stack.enter_async_context(open_sqlite_store(path))
         timed = cast(TaskStore, TimedStore(store, probe))
         nursery = await stack.enter_async_context(trio.open_nursery())
+        events = EventLog()
         scheduler = await nursery.start(functools.partial(
             serve_core, store=timed, clock=clock, settings=SchedulerSettings(auto_retry=False),
-            adb_host="127.0.0.1", adb_port=adb_port,
+            events=events, adb_host="127.0.0.1", adb_port=adb_port,
             runner_for=lambda serial: ShellRunner(adb_port=adb_port, serial=serial,
                                                   clock=clock, probe=probe)))
         api_port: int | None = None
         if api:
             plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")
             host_files = HostFiles.of(data_dir, private=(path,))
-            app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
-                             materials=materials, host_files=host_files)
+            app = create_app(scheduler=scheduler, events=events, store=store, plan=plan,
+                             clock=clock, materials=materials, host_files=host_files)
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host="127.0.0.1", port=0, processes=api_processes,
                 process=ApiProcess(sqlite_path=path, postgres=None, plan=plan)))

@@ -12,7 +12,7 @@ import attrs
 import httpx
 import trio
 
-from actors import ScriptRunner, WallClock, recover_interrupted, serve_core
+from actors import EventLog, ScriptRunner, WallClock, recover_interrupted, serve_core
 from scripts import HostFiles, MaterialLibrary
 
 from .adb_server import never_started_behind_our_back, start_if_absent
@@ -94,14 +94,17 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
+        events = EventLog()
         scheduler = await nursery.start(functools.partial(
-            serve_core, store=store, clock=clock, settings=scheduling, adb_host=adb_host,
+            serve_core, store=store, clock=clock, settings=scheduling, events=events,
+            adb_host=adb_host,
             adb_port=adb_port, runner_for=lambda serial: ScriptRunner(
                 adb_host=adb_host, adb_port=adb_port, serial=serial,
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,
                 http=http)))
-        app = create_app(scheduler=scheduler, store=store, plan=settings.plan, clock=clock,
-                         materials=materials, access=access, host_files=host_files)
+        app = create_app(scheduler=scheduler, events=events, store=store, plan=settings.plan,
+                         clock=clock, materials=materials, access=access,
+                         host_files=host_files)
         with starting(f"listen on {settings.host} port {settings.port}"):
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host=settings.host, port=settings.port,

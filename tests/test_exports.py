@@ -21,13 +21,13 @@ NO_SURFACE = {"orchestrator"}
 
 PUBLIC: dict[str, list[str]] = {
     "actors": [
-        "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError",
-        "Address", "Backoff", "DeviceActorFactory", "Failure", "Inbox", "NewTask", "Refused",
-        "Reply", "Requeue", "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd", "TaskFailed",
-        "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource", "TaskStats",
-        "TaskStatus", "TaskStore", "Waiting",
-        "WallClock", "WrongTaskState", "phone_answers", "recover_interrupted", "run_device",
-        "run_scheduler", "run_watcher", "serve_core", "serve_scheduler", "supervise",
+        "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError", "Address",
+        "Backoff", "DeviceActorFactory", "Event", "EventLog", "Failure", "Inbox", "NewTask",
+        "Refused", "Reply", "Requeue", "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd",
+        "TaskFailed", "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource",
+        "TaskStats", "TaskStatus", "TaskStore", "Waiting", "WallClock", "WrongTaskState",
+        "phone_answers", "recover_interrupted", "run_device", "run_scheduler", "run_watcher",
+        "serve_core", "serve_scheduler", "supervise",
     ],
     "actors.messages": [
         "AwaitPhone", "CancelRun", "DeleteTasks", "DeviceBack", "DeviceDown", "DeviceMsg",

@@ -18,7 +18,7 @@ from quart import Blueprint, Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from actors import Address, TaskReads, WallClock
+from actors import Address, EventLog, TaskReads, WallClock
 from actors.messages import SchedulerMsg
 from scripts import NO_HOST_FILES, HostFiles, MaterialLibrary
 
@@ -29,6 +29,7 @@ from ._access import OPEN, Access, Guard
 from ._accounts import account_routes
 from ._body import LimitedRequest, limit_body
 from ._docs import docs_routes
+from ._events import event_routes
 from ._facade import Facade
 from ._forward import ForwardToCore, answered_here
 from ._hot import ASGIApp, HotRoutes
@@ -75,22 +76,23 @@ async def _answer_error(exc: Exception) -> Response:
     return answer
 
 
-def create_app(*, scheduler: Address[SchedulerMsg], store: Store, plan: Plan,
-               clock: WallClock, materials: MaterialLibrary, access: Access = OPEN,
+def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, store: Store,
+               plan: Plan, clock: WallClock, materials: MaterialLibrary, access: Access = OPEN,
                host_files: HostFiles = NO_HOST_FILES, queue_timeout: float = 10.0
                ) -> QuartTrio:
     """The core's API app, every route: changes go to `scheduler` (each taken from its
     queue within `queue_timeout` seconds, else refused with 50301), reads and accounts
-    go to `store`; `plan` gates `/api/v1`; `/materials` manages `materials`, the library
-    `post` draws from; `access` says who may ask (`_access`: ahead of everything); a new
-    task may name only host files `host_files` allows (default: none)."""
+    go to `store`; the event stream follows `events`, the log the scheduler writes;
+    `plan` gates `/api/v1`; `/materials` manages `materials`, the library `post` draws
+    from; `access` says who may ask (`_access`: ahead of everything); a new task may
+    name only host files `host_files` allows (default: none)."""
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     queue_timeout=queue_timeout, host_files=host_files)
     idempotent = Idempotency(store.answers, clock)
     return _app(plan, access, store, [
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
         account_routes(facade, idempotent), material_routes(materials, idempotent),
-        docs_routes()])
+        event_routes(events), docs_routes()])
 
 
 def create_reads_app(*, store: TaskReads, plan: Plan, core: httpx.AsyncClient,

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 import httpx
+import trio
 from hypercorn.typing import (
     ASGIReceiveCallable,
     ASGISendCallable,
@@ -96,17 +97,29 @@ class ForwardToCore:
                 error.data, code=error.code, message=error.message))
             return
         try:
-            await send(HTTPResponseStartEvent(
-                type="http.response.start", status=response.status_code,
-                headers=[(k, v) for k, v in response.headers.raw
-                         if k.lower() not in _NOT_PASSED_BACK]))
-            async for chunk in response.aiter_raw():
-                await send(HTTPResponseBodyEvent(type="http.response.body", body=chunk,
-                                                 more_body=True))
-            await send(HTTPResponseBodyEvent(type="http.response.body", body=b"",
-                                             more_body=False))
+            async with trio.open_nursery() as nursery:
+                if not has_body:  # its receive is free: it says when the client goes
+                    nursery.start_soon(_cancel_when_gone, receive, nursery.cancel_scope)
+                await send(HTTPResponseStartEvent(
+                    type="http.response.start", status=response.status_code,
+                    headers=[(k, v) for k, v in response.headers.raw
+                             if k.lower() not in _NOT_PASSED_BACK]))
+                async for chunk in response.aiter_raw():
+                    await send(HTTPResponseBodyEvent(type="http.response.body", body=chunk,
+                                                     more_body=True))
+                await send(HTTPResponseBodyEvent(type="http.response.body", body=b"",
+                                                 more_body=False))
+                nursery.cancel_scope.cancel()
         finally:
             await response.aclose()
+
+
+async def _cancel_when_gone(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:
+    """Cancel `scope` once the client has gone: an answer that never ends (the event
+    stream) stops being read from the core then, not at its next write."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
 
 
 async def _body(receive: ASGIReceiveCallable) -> AsyncIterator[bytes]:

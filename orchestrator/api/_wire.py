@@ -20,8 +20,8 @@ from ..converter import Range, make_converter
 from ..errors import InvalidParams
 from ._body import BadInput, check_value, parse_json
 
-__all__ = ["IdConverter", "NoSuchId", "Paging", "envelope", "envelope_body", "read_body",
-           "read_form", "read_object", "read_query"]
+__all__ = ["IdConverter", "NoSuchId", "Paging", "envelope", "envelope_body", "json_data",
+           "read_body", "read_form", "read_object", "read_query"]
 
 T = TypeVar("T")
 
@@ -83,6 +83,11 @@ def envelope_body(data: object = None, *, code: int = 0, message: str = "success
     """The envelope's JSON (UTF-8), for the routes answered ahead of Quart (`_hot`)."""
     body = {"code": code, "message": message, "data": _JSON.unstructure(data)}
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def json_data(data: object) -> str:
+    """`data` as the envelope carries it, alone (an event's data): one line of JSON."""
+    return json.dumps(_JSON.unstructure(data), ensure_ascii=False)
 
 
 def _load(converter: cattrs.Converter, raw: object, cls: type[T]) -> T:

@@ -15,6 +15,7 @@ from quart.typing import TestClientProtocol
 
 from actors import (
     Address,
+    EventLog,
     SchedulerSettings,
     Task,
     TaskFailed,
@@ -96,6 +97,7 @@ class AppAndCore:
     api: Api
     store: Store
     scheduler: Address[SchedulerMsg]
+    events: EventLog
     clock: WallClock
     materials: MaterialLibrary
     #: What tasks may read: `tmp_path` is the data folder (its database excluded).
@@ -144,14 +146,16 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[AppAndCore]:
     async with open_sqlite_store(tmp_path / "tasks.db") as store, \
             trio.open_nursery() as nursery:
         clock = WallClock()
+        events = EventLog()
         scheduler = await nursery.start(partial(
-            serve_scheduler, store=store, clock=clock,
+            serve_scheduler, store=store, clock=clock, events=events,
             settings=SchedulerSettings(auto_retry=False)))
         materials = MaterialLibrary(tmp_path / "materials")
         host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
-        app = create_app(scheduler=scheduler, store=store, plan=plan, clock=clock,
-                         materials=materials, host_files=host_files)
+        app = create_app(scheduler=scheduler, events=events, store=store, plan=plan,
+                         clock=clock, materials=materials, host_files=host_files)
         yield AppAndCore(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
+                         events=events,
                          clock=clock, materials=materials, host_files=host_files,
                          nursery=nursery)
         nursery.cancel_scope.cancel(reason="test over")

@@ -8,6 +8,9 @@ them to that server on a loopback port. Every answer must hold:
   the envelope (the document itself, the docs page and its files);
 - what the document says: a documented status, its media type, its schema.
 
+A stream (the event stream, `text/event-stream`) is read up to its head: its status and
+media type are checked, its body never ends.
+
 Bounded: `MAX_EXAMPLES` requests per operation and kind (valid, invalid), no shrinking,
 no deadlines (loopback timing is not what is tested), derandomized so that a run is the
 same run every time. Schemathesis is synchronous: it runs in a worker thread while trio
@@ -46,8 +49,9 @@ from .test_forward import serving_front
 
 #: Requests per operation and kind: about 1,400 in all, 15-30 s on two cores.
 MAX_EXAMPLES = 30
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+HEAD_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
+CHECKS = [*HEAD_CHECKS, response_schema_conformance]
+STREAM = "text/event-stream"
 
 
 @pytest.fixture(params=["api-here", "api-process"])
@@ -57,8 +61,8 @@ async def origin(farm: AppAndCore, tmp_path: Path, request: pytest.FixtureReques
     itself, or an API process's app forwarding to it over a Unix socket."""
     for serial in ("sim-0001", "sim-0002"):
         await farm.plug(serial)
-    app = create_app(scheduler=farm.scheduler, store=farm.store, plan=default_plan(),
-                     clock=farm.clock, materials=farm.materials)
+    app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
+                     plan=default_plan(), clock=farm.clock, materials=farm.materials)
     if request.param == "api-here":
         port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
         yield f"http://127.0.0.1:{port}"
@@ -99,8 +103,29 @@ def _envelope_problem(response: Response, raw_success: bool) -> str | None:
     return None
 
 
+def _streams(document: dict[str, Any]) -> set[str]:
+    """The operations (`METHOD /path`) whose success is a stream."""
+    return {f"{method.upper()} {path}" for path, operations in document["paths"].items()
+            for method, operation in operations.items()
+            if STREAM in operation["responses"]["200"]["content"]}
+
+
+def _call_head(case: Case, origin: str) -> Response:
+    """`case` sent, its answer read up to its head if it is a stream (its body never
+    ends), else whole."""
+    kwargs = case.as_transport_kwargs(base_url=origin)
+    with requests.request(**kwargs, stream=True, timeout=DEADLINE) as raw:
+        content = b"" if raw.headers.get("content-type", "").startswith(STREAM) \
+            else raw.content
+        return Response(status_code=raw.status_code, content=content, request=raw.request,
+                        headers={name: raw.raw.headers.getlist(name) for name in raw.headers},
+                        elapsed=raw.elapsed.total_seconds(), message=raw.reason,
+                        encoding=raw.encoding, verify=True)
+
+
 def _fuzz_operation(operation: APIOperation, mode: GenerationMode, origin: str, *,
-                    raw_success: bool, found: dict[tuple[str, str], str]) -> None:
+                    raw_success: bool, stream: bool,
+                    found: dict[tuple[str, str], str]) -> None:
     """Send `operation`'s requests of kind `mode`; add each kind of failure once to
     `found`: the request as curl, the answer, what is wrong."""
 
@@ -110,24 +135,27 @@ def _fuzz_operation(operation: APIOperation, mode: GenerationMode, origin: str, 
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: Case) -> None:
         try:
-            response = case.call(base_url=origin, timeout=DEADLINE)
+            response = (_call_head(case, origin) if stream
+                        else case.call(base_url=origin, timeout=DEADLINE))
         except requests.RequestException as exc:  # no answer in time, or a dropped one
             found.setdefault((operation.label, type(exc).__name__), (
                 f"{operation.label} ({mode.value}): {case.as_curl_command(base_url=origin)}\n"
                 f"  -> no answer: {exc}"))
             return
         problems = []
+        streaming = stream and response.status_code == 200
         if (problem := _envelope_problem(response, raw_success)) is not None:
             problems.append(problem)
         try:
-            case.validate_response(response, checks=CHECKS)
+            case.validate_response(response, checks=HEAD_CHECKS if streaming else CHECKS)
         except FailureGroup as failures:
             problems += [f"{failure.title}: {failure.message.strip()[:500]}"
                          for failure in failures.exceptions]
         for problem in problems:
             found.setdefault((operation.label, problem.partition(":")[0]), (
                 f"{operation.label} ({mode.value}): {case.as_curl_command(base_url=origin)}\n"
-                f"  -> {response.status_code} {response.text[:300]}\n  {problem}"))
+                f"  -> {response.status_code} "
+                f"{'(a stream)' if streaming else response.text[:300]}\n  {problem}"))
 
     try:
         check()
@@ -138,13 +166,13 @@ def _fuzz_operation(operation: APIOperation, mode: GenerationMode, origin: str, 
 def _fuzz(origin: str) -> list[str]:
     """Every kind of failure found, once per operation (see `_fuzz_operation`)."""
     document = requests.get(f"{origin}/api/v1/openapi.json", timeout=DEADLINE).json()
-    raw = _not_enveloped(document)
+    raw, streams = _not_enveloped(document), _streams(document)
     found: dict[tuple[str, str], str] = {}
     for result in schemathesis.openapi.from_dict(document).get_all_operations():
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz_operation(operation, mode, origin, raw_success=operation.label in raw,
-                            found=found)
+                            stream=operation.label in streams, found=found)
     return list(found.values())
 
 

@@ -1,0 +1,106 @@
+"""`GET /events`: the farm's changes as Server-Sent Events, from the scheduler's log.
+
+Each event is `id: N`, `event: task` (the task object, when it is created or changes
+status), `task_deleted` (`{"id"}`) or `device` (the device object, when a phone appears,
+goes or changes state), and `data:` its JSON. A client that reconnects with
+`Last-Event-ID` gets what it missed, as far as the log still keeps it (`EventLog`); a
+comment line at least every `HEARTBEAT` seconds keeps proxies from closing a quiet
+stream and tells the client it is alive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+
+import attrs
+import trio
+from quart import Blueprint, Response, request
+
+from actors import Event, EventLog, Task
+from actors.messages import DeviceSnapshot
+
+from ..errors import InvalidParams
+from ._openapi import Doc
+from ._render import TaskView
+from ._wire import json_data, read_query
+
+__all__ = ["HEARTBEAT", "event_routes"]
+
+#: Seconds a stream may be quiet before a comment line says it is alive.
+HEARTBEAT = 15.0
+#: Seconds a browser waits before it reconnects (the stream's `retry:`).
+RECONNECT_MS = 2000
+
+
+@attrs.frozen(kw_only=True)
+class EventsQuery:
+    """Only the events about one phone (a deleted task's passes: its phone is not
+    kept), or one task."""
+
+    serial: str | None = None
+    task_id: int | None = None
+
+    def wants(self, event: Event) -> bool:
+        return ((self.serial is None or event.serial in (None, self.serial))
+                and (self.task_id is None or event.task_id == self.task_id))
+
+
+def event_routes(events: EventLog) -> Blueprint:
+    routes = Blueprint("events", __name__)
+
+    @routes.get("/events")
+    @Doc(summary="The farm's changes, as they happen (Server-Sent Events)",
+         query=EventsQuery, raw=("text/event-stream",))
+    async def stream() -> Response:
+        """`event: task` with the task object whenever a task is created or changes
+        status; `event: task_deleted` with `{"id"}`; `event: device` with the device
+        object when a phone appears, goes or changes state. Ids increase; send the last
+        one seen as `Last-Event-ID` to resume from it. A comment line comes at least
+        every 15 s."""
+        query = read_query(EventsQuery)
+        seen = _last_seen(request.headers.getlist("Last-Event-ID"), events.last_id)
+        response = Response(_frames(events, seen, query), mimetype="text/event-stream")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+        response.timeout = None  # a stream has no end
+        return response
+
+    return routes
+
+
+def _last_seen(given: Sequence[str], last: int) -> int:
+    """The id after which the stream starts: `Last-Event-ID`, else now."""
+    if not given:
+        return last
+    if len(given) > 1 or not given[0].isascii() or not given[0].isdigit() \
+            or len(given[0]) > 19:
+        raise InvalidParams("Last-Event-ID must be one event id (digits)")
+    return min(int(given[0]), last)
+
+
+async def _frames(events: EventLog, seen: int, query: EventsQuery) -> AsyncIterator[bytes]:
+    yield f"retry: {RECONNECT_MS}\n\n".encode()
+    while True:
+        news = events.since(seen)
+        if news:
+            seen = news[-1].id
+            frames = [_frame(event) for event in news if query.wants(event)]
+            if frames:
+                yield b"".join(frames)
+            continue
+        with trio.move_on_after(HEARTBEAT) as quiet:
+            await events.wait_after(seen)
+        if quiet.cancelled_caught:
+            yield b": alive\n\n"
+
+
+def _frame(event: Event) -> bytes:
+    match event.subject:
+        case Task() as task:
+            name, data = "task", json_data(TaskView.from_task(task))
+        case int(task_id):
+            name, data = "task_deleted", json.dumps({"id": task_id})
+        case DeviceSnapshot() as device:
+            name, data = "device", json_data(device)
+    return f"id: {event.id}\nevent: {name}\ndata: {data}\n\n".encode()
