@@ -37,7 +37,7 @@ from actors import (
     serve_core,
 )
 from actors.messages import DeviceSnapshot, ListDevices, SchedulerMsg, SubmitTasks
-from orchestrator.api import ApiProcess, create_app, serve_api
+from orchestrator.api import ApiProcess, Phones, create_app, serve_api
 from orchestrator.plans import plan_named
 from orchestrator.runtime import start_up_frozen, switch_interval
 from orchestrator.store import Store, open_sqlite_store
@@ -220,7 +220,8 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         if api:
             plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")
             host_files = HostFiles.of(data_dir, private=(path,))
-            app = create_app(scheduler=scheduler, events=events, store=store, plan=plan,
+            app = create_app(scheduler=scheduler, events=events,
+                             phones=Phones("127.0.0.1", adb_port), store=store, plan=plan,
                              clock=clock, materials=materials, host_files=host_files)
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host="127.0.0.1", port=0, processes=api_processes,

@@ -16,7 +16,7 @@ from actors import EventLog, ScriptRunner, WallClock, recover_interrupted, serve
 from scripts import HostFiles, MaterialLibrary
 
 from .adb_server import never_started_behind_our_back, start_if_absent
-from .api import Access, ApiProcess, create_app, serve_api
+from .api import Access, ApiProcess, Phones, create_app, serve_api
 from .runtime import start_up_frozen, switch_interval
 from .settings import Settings
 from .simulator import open_simulator
@@ -102,7 +102,8 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 adb_host=adb_host, adb_port=adb_port, serial=serial,
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,
                 http=http)))
-        app = create_app(scheduler=scheduler, events=events, store=store, plan=settings.plan,
+        app = create_app(scheduler=scheduler, events=events,
+                         phones=Phones(adb_host, adb_port), store=store, plan=settings.plan,
                          clock=clock, materials=materials, access=access,
                          host_files=host_files)
         with starting(f"listen on {settings.host} port {settings.port}"):

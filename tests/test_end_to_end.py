@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import io
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ import attrs
 import httpx
 import pytest
 import trio
+from PIL import Image
 
 from actors import NewTask, SchedulerSettings, TaskStatus
 from orchestrator.service import Running, run_orchestrator
@@ -271,3 +273,55 @@ async def test_the_phones_there_at_start_are_known_once_started(tmp_path: Path) 
             devices = (await api.get("/api/v1/devices")).json()["data"]
         assert devices["total"] == 3
         nursery.cancel_scope.cancel()
+
+
+async def test_a_phone_seen_and_touched_by_hand(farm: ServiceAndPhones) -> None:
+    """One phone's row, its screen (whole, and as a thumbnail), and input: a tap on the
+    launcher's TikTok icon opens the app, home closes it, and the same tap goes to every
+    phone named at once (sync control)."""
+    phone = farm.phone("sim-0001")
+    with trio.fail_after(DEADLINE):
+        device = await farm.call("GET", "/devices/sim-0001")
+        assert (device["serial"], device["state"]) == ("sim-0001", "device")
+        assert {"model", "current_task_id", "pending_count"} <= set(device)
+        missing = (await farm.api.get("/api/v1/devices/nobody")).json()
+        assert (missing["code"], missing["message"]) == (40401, "no phone nobody")
+
+        whole = await farm.api.get("/api/v1/devices/sim-0001/screenshot")
+        assert whole.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(whole.content)).size == (phone.width, phone.height)
+        thumb = await farm.api.get("/api/v1/devices/sim-0001/screenshot",
+                                   params={"format": "jpeg", "max_width": 120})
+        assert thumb.headers["content-type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(thumb.content)).width == 120
+
+        icon = next(node for node in phone.screen().walk()
+                    if node.action == f"launch:{TIKTOK}")
+        x, y = icon.bounds.center
+        sent = await farm.call("POST", "/devices/sim-0001/input",
+                               json={"action": "tap", "x": x, "y": y})
+        assert sent == {"sent": ["sim-0001"], "failed": []}
+        assert phone.foreground is not None
+        assert phone.foreground.package == TIKTOK
+        await farm.call("POST", "/devices/sim-0001/input", json={"action": "key", "key": "home"})
+        assert phone.foreground is None
+
+        both = await farm.call("POST", "/devices/input", json={
+            "serials": ["sim-0001", "sim-0002"], "action": "tap", "x": x, "y": y})
+        assert sorted(both["sent"]) == ["sim-0001", "sim-0002"]
+        for serial in ("sim-0001", "sim-0002"):
+            front = farm.phone(serial).foreground
+            assert front is not None
+            assert front.package == TIKTOK
+
+        wrong = (await farm.api.post("/api/v1/devices/sim-0001/input",
+                                     json={"action": "swipe", "x1": 1})).json()
+        assert (wrong["code"], wrong["message"]) == (40001, "action swipe needs y1, x2, y2")
+        farm.phone("sim-0003").state = "offline"
+        while True:  # until the watcher has heard of it
+            seen = (await farm.api.get("/api/v1/devices/sim-0003")).json()["data"] or {}
+            if seen.get("state") == "offline":
+                break
+            await trio.sleep(0.02)
+        offline = (await farm.api.get("/api/v1/devices/sim-0003/screenshot")).json()
+        assert (offline["code"], offline["message"]) == (40001, "phone sim-0003 is offline")

@@ -71,7 +71,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "orchestrator.api": [
         "ACCESS_LOG", "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
-        "create_app", "is_loopback", "is_origin", "run_api_process", "serve_api",
+        "Phones", "create_app", "is_loopback", "is_origin", "run_api_process", "serve_api",
     ],
     "orchestrator.converter": ["Range", "make_converter"],
     "orchestrator.errors": [

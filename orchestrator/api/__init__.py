@@ -4,6 +4,7 @@ from ._access import Access, is_loopback, is_origin
 from ._api_process import POSTGRES_VARIABLE, TOKEN_VARIABLE, ApiProcess, run_api_process
 from ._app import API_PREFIX, create_app
 from ._hypercorn import ACCESS_LOG
+from ._phones import Phones
 from ._serve import serve_api
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "TOKEN_VARIABLE",
     "Access",
     "ApiProcess",
+    "Phones",
     "create_app",
     "is_loopback",
     "is_origin",

@@ -28,6 +28,7 @@ from ..store import DATABASE_ERRORS, Store
 from ._access import OPEN, Access, Guard
 from ._accounts import account_routes
 from ._body import LimitedRequest, limit_body
+from ._devices import device_routes
 from ._docs import docs_routes
 from ._events import event_routes
 from ._facade import Facade
@@ -37,6 +38,7 @@ from ._idempotency import Idempotency
 from ._keepalive import CloseUnread
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
+from ._phones import Phones
 from ._render import License
 from ._tasks import task_commands, task_reads
 from ._wire import IdConverter, NoSuchId, envelope, envelope_body
@@ -76,13 +78,15 @@ async def _answer_error(exc: Exception) -> Response:
     return answer
 
 
-def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, store: Store,
-               plan: Plan, clock: WallClock, materials: MaterialLibrary, access: Access = OPEN,
+def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, phones: Phones,
+               store: Store, plan: Plan, clock: WallClock, materials: MaterialLibrary,
+               access: Access = OPEN,
                host_files: HostFiles = NO_HOST_FILES, queue_timeout: float = 10.0
                ) -> QuartTrio:
     """The core's API app, every route: changes go to `scheduler` (each taken from its
     queue within `queue_timeout` seconds, else refused with 50301), reads and accounts
-    go to `store`; the event stream follows `events`, the log the scheduler writes;
+    go to `store`; the event stream follows `events`, the log the scheduler writes; the
+    phones' screens and input go to `phones`;
     `plan` gates `/api/v1`; `/materials` manages `materials`, the library `post` draws
     from; `access` says who may ask (`_access`: ahead of everything); a new task may
     name only host files `host_files` allows (default: none)."""
@@ -91,6 +95,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, store: Sto
     idempotent = Idempotency(store.answers, clock)
     return _app(plan, access, store, [
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
+        device_routes(facade, phones),
         account_routes(facade, idempotent), material_routes(materials, idempotent),
         event_routes(events), docs_routes()])
 

@@ -53,6 +53,8 @@ _LOST_WORDS = (
 
 log = logging.getLogger(__name__)
 
+_PNG = b"\x89PNG\r\n\x1a\n"  # how every PNG file begins
+
 
 class _BoundedClient(adbutils.AdbClient):  # type: ignore[misc]
     """An adbutils client that bounds every socket and closes what a call leaves open.
@@ -284,6 +286,14 @@ class AdbDriver:
             return UiTree.from_xml(xml)
         except ValueError as error:
             raise CommandFailed(self._serial, "uiautomator dump", str(error)) from None
+
+    async def screenshot(self) -> bytes:
+        png: bytes = await self._call(
+            "screencap -p", lambda: self._device.shell(["screencap", "-p"], encoding=None))
+        if not png.startswith(_PNG):
+            raise CommandFailed(self._serial, "screencap -p",
+                                png[:200].decode(errors="replace") or "no image")
+        return png
 
     async def tap(self, x: int, y: int) -> None:
         await self.shell("input", "tap", str(x), str(y))

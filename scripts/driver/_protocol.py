@@ -74,6 +74,10 @@ class DeviceDriver(Protocol):
         """The screen's current UI hierarchy. Raises CommandFailed if the dump failed."""
         ...
 
+    async def screenshot(self) -> bytes:
+        """The screen as a PNG. Raises CommandFailed if the phone gave no image."""
+        ...
+
     async def tap(self, x: int, y: int) -> None: ...
 
     async def tap_element(self, element: UiElement) -> None:

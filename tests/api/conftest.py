@@ -26,7 +26,7 @@ from actors import (
     supervise,
 )
 from actors.messages import DeviceUp, SchedulerMsg
-from orchestrator.api import API_PREFIX, create_app
+from orchestrator.api import API_PREFIX, Phones, create_app
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import Store, open_sqlite_store
 from scripts import HostFiles, MaterialLibrary, RunResult
@@ -98,6 +98,9 @@ class AppAndCore:
     store: Store
     scheduler: Address[SchedulerMsg]
     events: EventLog
+    #: Screens and input: of an ADB server that is not there (these phones are actors
+    #: alone); tests of screens run a simulator.
+    phones: Phones
     clock: WallClock
     materials: MaterialLibrary
     #: What tasks may read: `tmp_path` is the data folder (its database excluded).
@@ -152,10 +155,11 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[AppAndCore]:
             settings=SchedulerSettings(auto_retry=False)))
         materials = MaterialLibrary(tmp_path / "materials")
         host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
-        app = create_app(scheduler=scheduler, events=events, store=store, plan=plan,
-                         clock=clock, materials=materials, host_files=host_files)
+        phones = Phones("127.0.0.1", 9)  # the discard port: nothing answers ADB there
+        app = create_app(scheduler=scheduler, events=events, phones=phones, store=store,
+                         plan=plan, clock=clock, materials=materials, host_files=host_files)
         yield AppAndCore(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
-                         events=events,
+                         events=events, phones=phones,
                          clock=clock, materials=materials, host_files=host_files,
                          nursery=nursery)
         nursery.cancel_scope.cancel(reason="test over")

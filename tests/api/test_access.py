@@ -18,8 +18,9 @@ TOKEN = "t0ken-for-tests"
 
 
 async def _serve(farm: AppAndCore, access: Access) -> str:
-    app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                     plan=default_plan(), clock=farm.clock, materials=farm.materials, access=access)
+    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                     store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials, access=access)
     port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
     return f"http://127.0.0.1:{port}"
 

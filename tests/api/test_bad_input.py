@@ -44,8 +44,9 @@ class Client:
 @pytest.fixture
 async def api(farm: AppAndCore, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Client]:
     """The API on a free port; no request may log an error (a traceback)."""
-    app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                     plan=default_plan(), clock=farm.clock, materials=farm.materials)
+    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                     store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials)
     port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
     with caplog.at_level(logging.ERROR):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1/",

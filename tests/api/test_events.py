@@ -101,8 +101,9 @@ async def following(base: str, *, headers: dict[str, str] | None = None,
 @pytest.fixture
 async def base(farm: AppAndCore) -> str:
     """The real server on a loopback port."""
-    app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                     plan=default_plan(), clock=farm.clock, materials=farm.materials)
+    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                     store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials)
     port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
     return f"http://127.0.0.1:{port}"
 
@@ -194,8 +195,9 @@ async def test_through_an_api_process_and_gone_with_its_client(
         farm: AppAndCore, tmp_path: Path) -> None:
     """An API process forwards the stream as it comes; when the client goes, so does the
     core's stream (nobody is left waiting on the log)."""
-    core_app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                          plan=default_plan(), clock=farm.clock, materials=farm.materials)
+    core_app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                          store=farm.store, plan=default_plan(), clock=farm.clock,
+                          materials=farm.materials)
     await farm.nursery.start(serve_on, core_app, [f"unix:{tmp_path / 'core.sock'}"])
     await farm.plug("p1")
     async with serving_front(farm, tmp_path / "core.sock") as front:

@@ -61,8 +61,9 @@ async def origin(farm: AppAndCore, tmp_path: Path, request: pytest.FixtureReques
     itself, or an API process's app forwarding to it over a Unix socket."""
     for serial in ("sim-0001", "sim-0002"):
         await farm.plug(serial)
-    app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                     plan=default_plan(), clock=farm.clock, materials=farm.materials)
+    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                     store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials)
     if request.param == "api-here":
         port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
         yield f"http://127.0.0.1:{port}"

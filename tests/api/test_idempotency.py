@@ -49,8 +49,8 @@ async def app_at(farm: AppAndCore, *, wall: float | None = None, store: Store | 
     """Another app of the farm (another process, as a restart makes one), its wall clock
     at `wall` (default: now), on `store` and `scheduler` (default: the farm's)."""
     app = create_app(scheduler=scheduler or farm.scheduler, events=farm.events,
-                     store=store or farm.store,
-                     plan=default_plan(), clock=WallClock(wall), materials=farm.materials)
+                     phones=farm.phones, store=store or farm.store, plan=default_plan(),
+                     clock=WallClock(wall), materials=farm.materials)
     yield Api(client=app.test_client())
 
 

@@ -153,8 +153,9 @@ class TestUpload:
                                      processes: int) -> None:
         """A real client over a real socket, as curl -F would send it; with an API
         process, the upload streams through it to the core."""
-        app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                         plan=default_plan(), clock=farm.clock, materials=farm.materials)
+        app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                         store=farm.store, plan=default_plan(), clock=farm.clock,
+                         materials=farm.materials)
         process = ApiProcess(sqlite_path=tmp_path / "tasks.db", postgres=None,
                              plan=default_plan())
         port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0,

@@ -31,9 +31,9 @@ TOKEN = "t0ken-for-docs"
 
 async def _serve(farm: AppAndCore, *, plan: Plan | None = None,
                  access: Access | None = None) -> str:
-    app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                     plan=plan or default_plan(),
-                     clock=farm.clock, materials=farm.materials, access=access or Access())
+    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                     store=farm.store, plan=plan or default_plan(), clock=farm.clock,
+                     materials=farm.materials, access=access or Access())
     port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
     return f"http://127.0.0.1:{port}/api/v1"
 
@@ -85,8 +85,9 @@ class TestDocument:
     async def test_every_route_is_in_it(self, farm: AppAndCore, document: dict[str, Any]) -> None:
         """Every route of the app but Quart's own `static` declares itself, and is in the
         document with each of its methods (HEAD and OPTIONS are Quart's)."""
-        app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                         plan=default_plan(), clock=farm.clock, materials=farm.materials)
+        app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                         store=farm.store, plan=default_plan(), clock=farm.clock,
+                         materials=farm.materials)
         seen = set()
         for rule in app.url_map.iter_rules():
             if rule.endpoint == "static":

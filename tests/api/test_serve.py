@@ -30,8 +30,9 @@ def _fetch(url: str, method: str, body: bytes | None,
 
 @pytest.fixture
 async def base_url(farm: AppAndCore) -> str:
-    app = create_app(scheduler=farm.scheduler, events=farm.events, store=farm.store,
-                     plan=default_plan(), clock=farm.clock, materials=farm.materials)
+    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
+                     store=farm.store, plan=default_plan(), clock=farm.clock,
+                     materials=farm.materials)
     port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
     return f"http://127.0.0.1:{port}/api/v1"
 

@@ -1,0 +1,221 @@
+"""The `/devices` routes: the phones this host sees, one phone, its screen, and input.
+
+A phone's screen and input go through `Phones` (a connection of their own, bounded on
+the host), never through the phone's task. A phone must be online for them: one the
+scheduler does not know is 40401, one offline or unauthorized 40001; one that does not
+answer in time is 50301 (try again).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import Annotated, TypeVar
+
+import attrs
+import trio
+from quart import Blueprint, Response
+
+from actors.messages import DeviceSnapshot, ListDevices
+from scripts.driver import AdbDriver, DriverError
+
+from ..converter import Range
+from ..errors import InvalidParams, NotFound, Unavailable
+from ._facade import Facade
+from ._openapi import Doc
+from ._phones import Phones
+from ._render import Devices
+from ._wire import envelope, read_body, read_query
+
+__all__ = ["device_routes"]
+
+T = TypeVar("T")
+
+
+class ImageFormat(enum.StrEnum):
+    PNG = "png"
+    JPEG = "jpeg"
+
+
+@attrs.frozen(kw_only=True)
+class ScreenshotQuery:
+    """`format=jpeg` and `max_width` make a thumbnail (the console's wall)."""
+
+    format: ImageFormat = ImageFormat.PNG
+    max_width: Annotated[int, Range(16, 4096)] | None = None
+
+
+class Action(enum.StrEnum):
+    TAP = "tap"
+    SWIPE = "swipe"
+    TEXT = "text"
+    KEY = "key"
+
+
+class Key(enum.StrEnum):
+    BACK = "back"
+    HOME = "home"
+    RECENTS = "recents"
+    ENTER = "enter"
+
+    @property
+    def code(self) -> int:
+        """Android's key code."""
+        return {Key.BACK: 4, Key.HOME: 3, Key.RECENTS: 187, Key.ENTER: 66}[self]
+
+
+Coordinate = Annotated[int, Range(0, 100_000)]
+
+#: The fields each action needs.
+_NEEDS: dict[Action, tuple[str, ...]] = {
+    Action.TAP: ("x", "y"), Action.SWIPE: ("x1", "y1", "x2", "y2"),
+    Action.TEXT: ("text",), Action.KEY: ("key",)}
+
+
+@attrs.frozen(kw_only=True)
+class Input:
+    """One touch, text or key, at a point of the real screen (pixels)."""
+
+    action: Action
+    x: Coordinate | None = None
+    y: Coordinate | None = None
+    x1: Coordinate | None = None
+    y1: Coordinate | None = None
+    x2: Coordinate | None = None
+    y2: Coordinate | None = None
+    duration_ms: Annotated[int, Range(1, 10_000)] = 300
+    text: str | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.max_len(10_000)))
+    key: Key | None = None
+
+    def check(self) -> None:
+        """Raises InvalidParams naming the fields the action lacks."""
+        missing = [name for name in _NEEDS[self.action] if getattr(self, name) is None]
+        if missing:
+            raise InvalidParams(f"action {self.action} needs {', '.join(missing)}")
+
+    async def send(self, driver: AdbDriver) -> None:
+        match self.action:
+            case Action.TAP:
+                await driver.tap(_given(self.x), _given(self.y))
+            case Action.SWIPE:
+                await driver.swipe(_given(self.x1), _given(self.y1), _given(self.x2),
+                                   _given(self.y2), self.duration_ms / 1000)
+            case Action.TEXT:
+                await driver.type_text(_given(self.text))
+            case Action.KEY:
+                await driver.key(_given(self.key).code)
+
+
+@attrs.frozen(kw_only=True)
+class ManyInput(Input):
+    """The same input to each of `serials`."""
+
+    serials: list[str] = attrs.field(validator=attrs.validators.min_len(1))
+
+
+@attrs.frozen(kw_only=True)
+class InputFailed:
+    serial: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class InputSent:
+    """Which phones took the input, and why the others did not."""
+
+    sent: Sequence[str]
+    failed: Sequence[InputFailed]
+
+
+def _given(value: T | None) -> T:
+    assert value is not None  # `Input.check` has made sure
+    return value
+
+
+def device_routes(facade: Facade, phones: Phones) -> Blueprint:
+    routes = Blueprint("devices", __name__)
+
+    async def known() -> dict[str, DeviceSnapshot]:
+        found: list[DeviceSnapshot] = await facade.ask(lambda reply: ListDevices(reply=reply))
+        return {device.serial: device for device in found}
+
+    async def online(serial: str) -> DeviceSnapshot:
+        device = (await known()).get(serial)
+        if device is None:
+            raise NotFound(f"no phone {serial}")
+        if device.state != "device":
+            raise InvalidParams(f"phone {serial} is {device.state}")
+        return device
+
+    @routes.get("/devices")
+    @Doc(summary="The phones this host sees", answer=Devices, errors=(Unavailable,))
+    async def listed() -> Response:
+        found = list((await known()).values())
+        return envelope(Devices(devices=found, total=len(found)))
+
+    @routes.get("/devices/<serial>")
+    @Doc(summary="One phone", answer=DeviceSnapshot, errors=(Unavailable,))
+    async def one(serial: str) -> Response:
+        device = (await known()).get(serial)
+        if device is None:
+            raise NotFound(f"no phone {serial}")
+        return envelope(device)
+
+    @routes.get("/devices/<serial>/screenshot")
+    @Doc(summary="The phone's screen, as PNG (or a JPEG thumbnail)", query=ScreenshotQuery,
+         raw=("image/png", "image/jpeg"), errors=(Unavailable,))
+    async def screenshot(serial: str) -> Response:
+        query = read_query(ScreenshotQuery)
+        await online(serial)
+        jpeg = query.format is ImageFormat.JPEG
+        try:
+            image = await phones.screenshot(serial, jpeg=jpeg, max_width=query.max_width)
+        except DriverError as exc:
+            raise Unavailable(f"phone {serial} gave no screen: {exc.reason}") from None
+        answer = Response(image, mimetype="image/jpeg" if jpeg else "image/png")
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
+
+    @routes.post("/devices/<serial>/input")
+    @Doc(summary="A tap, swipe, text or key on the phone", body=Input, answer=InputSent,
+         errors=(Unavailable,))
+    async def input_one(serial: str) -> Response:
+        given = await read_body(Input)
+        given.check()
+        await online(serial)
+        sent = await _send(phones, given, [serial])
+        if sent.failed:
+            raise Unavailable(f"phone {serial} did not take it: {sent.failed[0].reason}")
+        return envelope(sent)
+
+    @routes.post("/devices/input")
+    @Doc(summary="The same input on many phones (sync control)", body=ManyInput,
+         answer=InputSent, errors=(Unavailable,))
+    async def input_many() -> Response:
+        given = await read_body(ManyInput)
+        given.check()
+        devices = await known()
+        unknown = [serial for serial in given.serials if serial not in devices]
+        if unknown:
+            raise NotFound(f"no phone {', '.join(unknown)}")
+        return envelope(await _send(phones, given, list(dict.fromkeys(given.serials))))
+
+    return routes
+
+
+async def _send(phones: Phones, given: Input, serials: Sequence[str]) -> InputSent:
+    """`given` to every one of `serials` at once; which took it."""
+    failed: dict[str, str] = {}
+
+    async def one(serial: str) -> None:
+        try:
+            await phones.call(serial, given.send)
+        except DriverError as exc:
+            failed[serial] = exc.reason
+
+    async with trio.open_nursery() as nursery:
+        for serial in serials:
+            nursery.start_soon(one, serial)
+    return InputSent(sent=[s for s in serials if s not in failed],
+                     failed=[InputFailed(serial=s, reason=r) for s, r in failed.items()])
