@@ -339,16 +339,22 @@ class _Scheduler:
         phone first, its `start_time` and the phone's own row tell. A phone not seen
         yet at start is not said to be away until the watcher has listed the phones."""
         if not dev.online:
-            if dev.state == "absent" and not self.listed:
-                return entry.remark
-            state = "is not connected" if dev.state == "absent" else f"is {dev.shown_state}"
-            return _joined(f"{WAITING}phone {dev.serial} {state}", entry.reason)
+            away = self.away(dev)
+            return entry.remark if away is None else _joined(away, entry.reason)
         gap_until = dev.not_before.get(entry.request_id, -math.inf)
         if gap_until >= entry.due_at:
             return _joined(f"{WAITING}the {entry.min_interval}-{entry.max_interval} min "
                            "interval between the tasks of its request, until "
                            f"{self.clock.time_of_day(gap_until)}", entry.reason)
         return entry.reason
+
+    def away(self, dev: _Device) -> str | None:
+        """Why the tasks of `dev`, which is not online, wait: its phone is not there
+        (None: not known yet, the watcher has not listed the phones)."""
+        if dev.state == "absent" and not self.listed:
+            return None
+        state = "is not connected" if dev.state == "absent" else f"is {dev.shown_state}"
+        return f"{WAITING}phone {dev.serial} {state}"
 
     async def hold_lost(self, dev: _Device, why: str) -> None:
         """A task lost `dev`'s phone (`why`): nothing more is sent to it until its actor
@@ -527,10 +533,10 @@ class _Scheduler:
                 dev = self.device(serial)
                 ran_on = dev.running_on
                 self.release(dev, task.id)
-                self.ended(serial, task, end, stopped=stopped)
                 if (end.failure is Failure.PHONE_LOST and end.status == TaskStatus.FAILED
                         and ran_on == dev.address):  # not an actor retired meanwhile
                     await self.hold_lost(dev, end.remark)
+                self.ended(serial, task, end, stopped=stopped)
             case DeviceUp(serial=serial, model=model, address=address):
                 dev = self.device(serial)
                 if address != dev.address:  # a new actor (not the model of this one)
@@ -601,29 +607,32 @@ class _Scheduler:
         by a user's stop (or delete) or not: if not, a failure is retried when
         `may_retry` says so. Stored with the other ends of this loop turn."""
         stopped = stopped and task.id in self.stops
-        again = (self.again(task, end)
+        again = (self.again(self.device(serial), task, end)
                  if not stopped and end.status == TaskStatus.FAILED else None)
         self.ends[task.id] = _End(serial, end, again, stopped)
 
-    def again(self, task: Task, end: TaskEnd) -> Requeue | None:
-        """Whether and when the failed `task` runs again, as auto-retry allows: never if
-        it would fail the same way (`Failure.PERMANENT`); once its phone is back, no retry
-        spent, if the phone went away under it (`hold_lost`), up to `max_retries` times
-        (a task that loses its phone each time it runs spends its retries then); after
-        a retry delay otherwise (`may_retry`)."""
+    def again(self, dev: _Device, task: Task, end: TaskEnd) -> Requeue | None:
+        """Whether and when the failed `task` runs again on `dev`, as auto-retry allows:
+        never if it would fail the same way (`Failure.PERMANENT`); once its phone is back,
+        no retry spent, if the phone went away under it (`hold_lost`), up to
+        `max_retries` times (a task that loses its phone each time it runs spends its
+        retries then); after a retry delay otherwise (`may_retry`). Its remark is what it
+        shows once pending (`waiting_remark`), so no reader sees another first."""
         if end.failure is Failure.PERMANENT or not self.settings.auto_retry:
             return None
         now = self.clock.now()
         if (end.failure is Failure.PHONE_LOST
                 and self.lost_runs[task.id] < self.settings.max_retries):
             self.lost_runs[task.id] += 1
-            return Requeue(due_at=now, remark=f"its last run stopped: {end.remark}",
-                         counted=False)
-        if not self.settings.may_retry(attrs.evolve(task, status=TaskStatus.FAILED)):
+            at, reason, counted = now, f"its last run stopped: {end.remark}", False
+        elif self.settings.may_retry(attrs.evolve(task, status=TaskStatus.FAILED)):
+            at = now + self.settings.retry_delay_from(self.rng)
+            reason = self.settings.retry_remark(task.retry_count, at, end.remark)
+            counted = True
+        else:
             return None
-        at = now + self.settings.retry_delay_from(self.rng)
-        return Requeue(due_at=at,
-                     remark=self.settings.retry_remark(task.retry_count, at, end.remark))
+        away = None if dev.online else self.away(dev)
+        return Requeue(due_at=at, remark=_joined(away or "", reason), counted=counted)
 
     async def write_ends(self) -> None:
         """Store every end not stored yet, with the retries they call for, unless the
@@ -888,8 +897,11 @@ async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: 
     for task in await store.pending_tasks():
         sched.enqueue(task)
     while True:
-        await sched.write_ends()
+        # What waiting tasks show first: a reader who sees an end (a phone lost, say) sees
+        # what it made the others show too. What the ends make them show comes at once
+        # (`sleep_deadline`: a note to write is due now).
         await sched.write_waits()
+        await sched.write_ends()
         await sched.finish_deletes()
         await sched.dispatch_due()
         msg: SchedulerMsg | None = None
