@@ -49,6 +49,7 @@ from .messages import (
     DevicesListed,
     DeviceSnapshot,
     DeviceUp,
+    GetDevice,
     ListDevices,
     RetryTasks,
     RunTask,
@@ -230,6 +231,11 @@ class _Device:
     def shown_state(self) -> str:
         """Its state as the API shows it: a phone a task lost is offline to the farm."""
         return "offline" if self.lost and self.state == "device" else self.state
+
+    @property
+    def listed(self) -> bool:
+        """Whether `GET /devices` shows it: there, or work waits for it."""
+        return self.state != "absent" or self.running is not None or bool(self.requests)
 
     def entries(self) -> list[_Entry]:
         return [entry for queue in self.requests.values() for entry in queue]
@@ -573,7 +579,10 @@ class _Scheduler:
             case ListDevices(reply=reply):
                 reply.answer([d.snapshot()
                               for d in sorted(self.devices.values(), key=lambda d: d.serial)
-                              if d.state != "absent" or d.pending_count() or d.running])
+                              if d.listed])
+            case GetDevice(serial=serial, reply=reply):
+                found = self.devices.get(serial)
+                reply.answer(found.snapshot() if found is not None and found.listed else None)
 
     async def submit(self, tasks: Sequence[NewTask], reply: Reply[list[Task]]) -> None:
         try:

@@ -25,6 +25,7 @@ __all__ = [
     "DeviceSnapshot",
     "DeviceUp",
     "DevicesListed",
+    "GetDevice",
     "ListDevices",
     "RetryTasks",
     "RunTask",
@@ -139,8 +140,16 @@ class ListDevices:
     reply: Reply[list[DeviceSnapshot]]
 
 
+@attrs.frozen(kw_only=True)
+class GetDevice:
+    """One row of `GET /devices` (None: no such phone), without making them all."""
+
+    serial: str
+    reply: Reply[DeviceSnapshot | None]
+
+
 SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | DeviceDown
-                | DevicesListed | DeviceBack | TaskEnded | ListDevices)
+                | DevicesListed | DeviceBack | TaskEnded | ListDevices | GetDevice)
 
 
 # --- to a device actor ------------------------------------------------------------

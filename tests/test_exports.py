@@ -31,8 +31,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "actors.messages": [
         "AwaitPhone", "CancelRun", "DeleteTasks", "DeviceBack", "DeviceDown", "DeviceMsg",
-        "DeviceSnapshot", "DeviceUp", "DevicesListed", "ListDevices", "RetryTasks", "RunTask",
-        "SchedulerMsg", "StopTask", "SubmitTasks", "TaskEnded",
+        "DeviceSnapshot", "DeviceUp", "DevicesListed", "GetDevice", "ListDevices", "RetryTasks",
+        "RunTask", "SchedulerMsg", "StopTask", "SubmitTasks", "TaskEnded",
     ],
     "scripts": [
         "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",

@@ -16,7 +16,7 @@ import attrs
 import trio
 from quart import Blueprint, Response
 
-from actors.messages import DeviceSnapshot, ListDevices
+from actors.messages import DeviceSnapshot, GetDevice, ListDevices
 from scripts.driver import AdbDriver, DriverError
 
 from ..converter import Range
@@ -140,10 +140,16 @@ def device_routes(facade: Facade, phones: Phones) -> Blueprint:
         found: list[DeviceSnapshot] = await facade.ask(lambda reply: ListDevices(reply=reply))
         return {device.serial: device for device in found}
 
-    async def online(serial: str) -> DeviceSnapshot:
-        device = (await known()).get(serial)
+    async def one_known(serial: str) -> DeviceSnapshot:
+        """Its row (asked alone: a wall of screens asks for one each second per tile)."""
+        device: DeviceSnapshot | None = await facade.ask(
+            lambda reply: GetDevice(serial=serial, reply=reply))
         if device is None:
             raise NotFound(f"no phone {serial}")
+        return device
+
+    async def online(serial: str) -> DeviceSnapshot:
+        device = await one_known(serial)
         if device.state != "device":
             raise InvalidParams(f"phone {serial} is {device.state}")
         return device
@@ -157,10 +163,7 @@ def device_routes(facade: Facade, phones: Phones) -> Blueprint:
     @routes.get("/devices/<serial>")
     @Doc(summary="One phone", answer=DeviceSnapshot, errors=(Unavailable,))
     async def one(serial: str) -> Response:
-        device = (await known()).get(serial)
-        if device is None:
-            raise NotFound(f"no phone {serial}")
-        return envelope(device)
+        return envelope(await one_known(serial))
 
     @routes.get("/devices/<serial>/screenshot")
     @Doc(summary="The phone's screen, as PNG (or a JPEG thumbnail)", query=ScreenshotQuery,

@@ -14,6 +14,7 @@ import actors
 from actors import Inbox, Refused, TaskNotFound, WallClock, WrongTaskState, supervise
 from actors.messages import (
     DeleteTasks,
+    GetDevice,
     ListDevices,
     RetryTasks,
     SchedulerMsg,
@@ -123,13 +124,15 @@ async def _failing(error: Exception, inbox: Inbox[SchedulerMsg]) -> None:
     async for msg in inbox:
         match msg:
             case (StopTask(reply=reply) | RetryTasks(reply=reply) | DeleteTasks(reply=reply)
-                  | SubmitTasks(reply=reply) | ListDevices(reply=reply)):
+                  | SubmitTasks(reply=reply) | ListDevices(reply=reply)
+                  | GetDevice(reply=reply)):
                 reply.fail(error)
 
 
 SCHEDULER_ROUTES = [("POST", "task/1/stop", None), ("POST", "task/1/retry", None),
                     ("POST", "task/retry-all", None), ("DELETE", "task/1", None),
                     ("DELETE", "task/batch", {"task_ids": [1, 2]}), ("GET", "devices", None),
+                    ("GET", "devices/p1", None),
                     ("POST", "task", {"serials": ["p1"], "script_name": "follow",
                                       "script_config": {"target_user": "ann"}})]
 
