@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import gc
 import io
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -275,10 +276,12 @@ async def test_the_phones_there_at_start_are_known_once_started(tmp_path: Path) 
         nursery.cancel_scope.cancel()
 
 
-async def test_a_phone_seen_and_touched_by_hand(farm: ServiceAndPhones) -> None:
+async def test_a_phone_seen_and_touched_by_hand(farm: ServiceAndPhones,
+                                                caplog: pytest.LogCaptureFixture) -> None:
     """One phone's row, its screen (whole, and as a thumbnail), and input: a tap on the
     launcher's TikTok icon opens the app, home closes it, and the same tap goes to every
-    phone named at once (sync control)."""
+    phone named at once (sync control). Each input is logged, text without its text."""
+    caplog.set_level(logging.INFO, logger="orchestrator.api")
     phone = farm.phone("sim-0001")
     with trio.fail_after(DEADLINE):
         device = await farm.call("GET", "/devices/sim-0001")
@@ -305,6 +308,12 @@ async def test_a_phone_seen_and_touched_by_hand(farm: ServiceAndPhones) -> None:
         assert phone.foreground.package == TIKTOK
         await farm.call("POST", "/devices/sim-0001/input", json={"action": "key", "key": "home"})
         assert phone.foreground is None
+        await farm.call("POST", "/devices/sim-0001/input",
+                        json={"action": "text", "text": "s3cret"})
+        assert phone.typed_text_log[-1] == "s3cret"
+        assert f"tap at {x},{y} on sim-0001 (asked from 127.0.0.1)" in caplog.text
+        assert "text of 6 character(s) on sim-0001" in caplog.text
+        assert "s3cret" not in caplog.text
 
         both = await farm.call("POST", "/devices/input", json={
             "serials": ["sim-0001", "sim-0002"], "action": "tap", "x": x, "y": y})

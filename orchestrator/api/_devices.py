@@ -3,12 +3,14 @@
 A phone's screen and input go through `Phones` (a connection of their own, bounded on
 the host), never through the phone's task. A phone must be online for them: one the
 scheduler does not know is 40401, one offline or unauthorized 40001; one that does not
-answer in time is 50301 (try again).
+answer in time is 50301 (try again). Each input is logged, with who asked (never the
+text typed: it may be a password).
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Sequence
 from typing import Annotated, TypeVar
 
@@ -22,6 +24,7 @@ from scripts.driver import AdbDriver, DriverError
 from ..converter import Range
 from ..errors import InvalidParams, NotFound, Unavailable
 from ._facade import Facade
+from ._forward import asked_from
 from ._openapi import Doc
 from ._phones import Phones
 from ._render import Devices
@@ -30,6 +33,8 @@ from ._wire import envelope, read_body, read_query
 __all__ = ["device_routes"]
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class ImageFormat(enum.StrEnum):
@@ -93,6 +98,19 @@ class Input:
         missing = [name for name in _NEEDS[self.action] if getattr(self, name) is None]
         if missing:
             raise InvalidParams(f"action {self.action} needs {', '.join(missing)}")
+
+    def summary(self) -> str:
+        """What it does, for the log: never the text itself."""
+        match self.action:
+            case Action.TAP:
+                return f"tap at {self.x},{self.y}"
+            case Action.SWIPE:
+                return (f"swipe {self.x1},{self.y1} -> {self.x2},{self.y2} in "
+                        f"{self.duration_ms} ms")
+            case Action.TEXT:
+                return f"text of {len(_given(self.text))} character(s)"
+            case Action.KEY:
+                return f"key {self.key}"
 
     async def send(self, driver: AdbDriver) -> None:
         match self.action:
@@ -209,6 +227,9 @@ def device_routes(facade: Facade, phones: Phones) -> Blueprint:
 
 async def _send(phones: Phones, given: Input, serials: Sequence[str]) -> InputSent:
     """`given` to every one of `serials` at once; which took it."""
+    log.info("%s on %s (asked from %s)", given.summary(), ", ".join(serials[:10])
+             + (f" and {len(serials) - 10} more" if len(serials) > 10 else ""),
+             asked_from())
     failed: dict[str, str] = {}
 
     async def one(serial: str) -> None:

@@ -22,6 +22,7 @@ from hypercorn.typing import (
     HTTPResponseStartEvent,
     Scope,
 )
+from quart import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, RoutingException
 
@@ -30,7 +31,7 @@ from ._hot import ASGIApp, send_json
 from ._keepalive import announces_body
 from ._wire import envelope_body
 
-__all__ = ["ForwardToCore", "answered_here"]
+__all__ = ["ForwardToCore", "answered_here", "asked_from"]
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,20 @@ _HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te
 #: to every answer (the core's would come twice).
 _NOT_PASSED_BACK = _HOP_BY_HOP | {b"date", b"server"}
 _BODILESS = frozenset({"GET", "HEAD"})
+#: The header that tells the core who asked an API process (any a client sent is dropped).
+_CLIENT = b"x-forwarded-for"
 
 
 class _ClientGone(Exception):
     """The client went away while its request's body was on its way to the core."""
+
+
+def asked_from() -> str:
+    """Who sent the request being answered: its client's address, or, for a request an
+    API process forwarded (over the core's private Unix socket), the client it names."""
+    if request.remote_addr == "<local>":
+        return request.headers.get(_CLIENT.decode(), "an API process")
+    return request.remote_addr or "unknown"
 
 
 def answered_here(url_map: Map) -> Callable[[str, str], bool]:
@@ -77,7 +88,10 @@ class ForwardToCore:
         if scope["type"] != "http" or self._here(scope["method"], scope["path"]):
             await self._app(scope, receive, send)
             return
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
+        client = scope.get("client")
+        headers = [(k, v) for k, v in scope["headers"]
+                   if k.lower() not in _HOP_BY_HOP and k.lower() != _CLIENT]
+        headers.append((_CLIENT, (client[0] if client else "unknown").encode()))
         # A body comes with a length or in chunks (sent on in chunks, by httpx), or, over
         # HTTP/2, with neither: every method but GET and HEAD may have one.
         has_body = scope["method"] not in _BODILESS or announces_body(scope)
