@@ -80,16 +80,15 @@ async def _answer_error(exc: Exception) -> Response:
 
 def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, phones: Phones,
                store: Store, plan: Plan, clock: WallClock, materials: MaterialLibrary,
-               access: Access = OPEN,
-               host_files: HostFiles = NO_HOST_FILES, queue_timeout: float = 10.0
-               ) -> QuartTrio:
+               access: Access = OPEN, host_files: HostFiles = NO_HOST_FILES,
+               queue_timeout: float = 10.0) -> QuartTrio:
     """The core's API app, every route: changes go to `scheduler` (each taken from its
     queue within `queue_timeout` seconds, else refused with 50301), reads and accounts
     go to `store`; the event stream follows `events`, the log the scheduler writes; the
-    phones' screens and input go to `phones`;
-    `plan` gates `/api/v1`; `/materials` manages `materials`, the library `post` draws
-    from; `access` says who may ask (`_access`: ahead of everything); a new task may
-    name only host files `host_files` allows (default: none)."""
+    phones' screens and input go to `phones`; `plan` gates `/api/v1`; `/materials`
+    manages `materials`, the library `post` draws from; `access` says who may ask
+    (`_access`: ahead of everything); a new task may name only host files `host_files`
+    allows (default: none)."""
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     queue_timeout=queue_timeout, host_files=host_files)
     idempotent = Idempotency(store.answers, clock)
