@@ -12,6 +12,7 @@ import attrs
 import pytest
 import trio
 from quart.typing import TestClientProtocol
+from quart_trio import QuartTrio
 
 from actors import (
     Address,
@@ -26,7 +27,7 @@ from actors import (
     supervise,
 )
 from actors.messages import DeviceUp, SchedulerMsg
-from orchestrator.api import API_PREFIX, Phones, create_app
+from orchestrator.api import API_PREFIX, Phones, create_app, serve_api
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import Store, open_sqlite_store
 from scripts import HostFiles, MaterialLibrary, RunResult
@@ -106,6 +107,20 @@ class AppAndCore:
     #: What tasks may read: `tmp_path` is the data folder (its database excluded).
     host_files: HostFiles
     nursery: trio.Nursery
+
+    def app(self, **changes: Any) -> QuartTrio:
+        """Another app on this core, as the service makes one (the default plan), with
+        `changes` to what it is given (another scheduler, store, plan, clock, access)."""
+        given: dict[str, Any] = {
+            "scheduler": self.scheduler, "events": self.events, "phones": self.phones,
+            "store": self.store, "plan": default_plan(), "clock": self.clock,
+            "materials": self.materials}
+        return create_app(**(given | changes))
+
+    async def serve(self, app: QuartTrio) -> str:
+        """`app` on a loopback port of its own, until the test ends; its URL."""
+        port = await self.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
+        return f"http://127.0.0.1:{port}"
 
     async def plug(self, serial: str, model: str = "Pixel 7") -> None:
         """A phone comes online: its device actor starts and the scheduler hears of it."""

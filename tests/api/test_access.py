@@ -4,13 +4,11 @@ browser's `Origin`, the `Host` header (`orchestrator.api._access`)."""
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 import httpx
 import pytest
 
-from orchestrator.api import Access, create_app, is_loopback, serve_api
-from orchestrator.plans import default_plan
+from orchestrator.api import Access, is_loopback
 
 from .conftest import DEADLINE, AppAndCore, answer_head
 
@@ -18,11 +16,7 @@ TOKEN = "t0ken-for-tests"
 
 
 async def _serve(farm: AppAndCore, access: Access) -> str:
-    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                     store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials, access=access)
-    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
-    return f"http://127.0.0.1:{port}"
+    return await farm.serve(farm.app(access=access))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Any
 
 import attrs
@@ -15,9 +14,6 @@ import httpx
 import pytest
 import trio
 import trio.testing
-
-from orchestrator.api import create_app, serve_api
-from orchestrator.plans import default_plan
 
 from .conftest import DEADLINE, Answer, AppAndCore
 
@@ -44,12 +40,9 @@ class Client:
 @pytest.fixture
 async def api(farm: AppAndCore, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Client]:
     """The API on a free port; no request may log an error (a traceback)."""
-    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                     store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials)
-    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
+    url = await farm.serve(farm.app())
     with caplog.at_level(logging.ERROR):
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1/",
+        async with httpx.AsyncClient(base_url=f"{url}/api/v1/",
                                      timeout=DEADLINE) as http:
             yield Client(http=http)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

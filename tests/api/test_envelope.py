@@ -21,10 +21,8 @@ from actors.messages import (
     StopTask,
     SubmitTasks,
 )
-from orchestrator.api import create_app
 from orchestrator.api._facade import REFUSALS
 from orchestrator.errors import InvalidParams, NotFound
-from orchestrator.plans import default_plan
 from orchestrator.store import open_sqlite_store
 
 from ..actors.test_disk_full import BULKY_NOTE, fill_disk, free_disk
@@ -104,9 +102,7 @@ async def test_a_scheduler_too_far_behind_is_50301_and_nothing_is_done(farm: App
     woken, took = trio.Event(), list[SchedulerMsg]()
     behind = await farm.nursery.start(partial(supervise, "scheduler",
                                               partial(_behind, woken, took)))
-    app = create_app(scheduler=behind, events=farm.events, phones=farm.phones, store=farm.store,
-                     plan=default_plan(), clock=farm.clock, materials=farm.materials,
-                     queue_timeout=0.05)
+    app = farm.app(scheduler=behind, queue_timeout=0.05)
     api = Api(client=app.test_client())
     for method, path, body in SCHEDULER_ROUTES:
         answer = await api(method, path, body)
@@ -149,8 +145,7 @@ async def test_a_fault_in_the_scheduler_is_internal_error(
     its traceback on every route that asks the scheduler, not 40001 or 40401."""
     failing = await farm.nursery.start(partial(supervise, "scheduler",
                                                partial(_failing, error)))
-    app = create_app(scheduler=failing, events=farm.events, phones=farm.phones, store=farm.store,
-                     plan=default_plan(), clock=farm.clock, materials=farm.materials)
+    app = farm.app(scheduler=failing)
     api = Api(client=app.test_client())
     for method, path, body in SCHEDULER_ROUTES:
         caplog.clear()
@@ -177,8 +172,7 @@ def test_every_refusal_has_an_answer() -> None:
 async def test_gone_scheduler_is_internal_error(farm: AppAndCore) -> None:
     address = await farm.nursery.start(partial(supervise, "scheduler", _deaf))
     address.stop()
-    app = create_app(scheduler=address, events=farm.events, phones=farm.phones, store=farm.store,
-                     plan=default_plan(), clock=farm.clock, materials=farm.materials)
+    app = farm.app(scheduler=address)
     answer = await Api(client=app.test_client())("GET", "devices")
     assert (answer.code, answer.message) == (50001, "internal error: actor 'scheduler' is closed")
 
@@ -188,8 +182,7 @@ async def test_unexpected_exception_is_logged(farm: AppAndCore, tmp_path: Path,
     """An exception nobody expected (here: a closed store) is 50001, logged with traceback."""
     async with open_sqlite_store(tmp_path / "closed.db") as store:
         pass
-    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones, store=store,
-                     plan=default_plan(), clock=WallClock(), materials=farm.materials)
+    app = farm.app(store=store, clock=WallClock())
     with caplog.at_level(logging.ERROR, logger="orchestrator.api"):
         answer = await Api(client=app.test_client())("GET", "task/stats")
     assert (answer.status, answer.code, answer.data) == (500, 50001, None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,7 @@ import pytest
 import trio
 
 from orchestrator.api import _events as events_module
-from orchestrator.api import create_app, serve_api
 from orchestrator.api._hypercorn import serve_on
-from orchestrator.plans import default_plan
 
 from .conftest import DEADLINE, AppAndCore
 from .test_forward import serving_front
@@ -101,11 +98,7 @@ async def following(base: str, *, headers: dict[str, str] | None = None,
 @pytest.fixture
 async def base(farm: AppAndCore) -> str:
     """The real server on a loopback port."""
-    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                     store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials)
-    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
-    return f"http://127.0.0.1:{port}"
+    return await farm.serve(farm.app())
 
 
 async def create(base: str, serials: list[str], **config: Any) -> list[int]:
@@ -195,10 +188,7 @@ async def test_through_an_api_process_and_gone_with_its_client(
         farm: AppAndCore, tmp_path: Path) -> None:
     """An API process forwards the stream as it comes; when the client goes, so does the
     core's stream (nobody is left waiting on the log)."""
-    core_app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                          store=farm.store, plan=default_plan(), clock=farm.clock,
-                          materials=farm.materials)
-    await farm.nursery.start(serve_on, core_app, [f"unix:{tmp_path / 'core.sock'}"])
+    await farm.nursery.start(serve_on, farm.app(), [f"unix:{tmp_path / 'core.sock'}"])
     await farm.plug("p1")
     async with serving_front(farm, tmp_path / "core.sock") as front:
         async with following(front) as stream:

@@ -13,7 +13,6 @@ import pytest
 import trio
 from trio.testing import wait_all_tasks_blocked
 
-from orchestrator.api import create_app
 from orchestrator.api._app import create_reads_app
 from orchestrator.api._forward import answered_here
 from orchestrator.api._hypercorn import serve_on, tcp_bind
@@ -76,9 +75,7 @@ async def test_core_gone(farm: AppAndCore, tmp_path: Path) -> None:
 
 
 async def test_processes_need_to_know_what_to_open(farm: AppAndCore) -> None:
-    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                     store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials)
+    app = farm.app()
     with pytest.raises(ValueError, match="API processes need `process`"):
         await serve_api(app, host="127.0.0.1", port=0, processes=1)
 
@@ -87,10 +84,7 @@ async def test_processes_need_to_know_what_to_open(farm: AppAndCore) -> None:
 async def front(farm: AppAndCore, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of an API process's app, in this process: the middleware forwards to the
     core's app on a Unix socket."""
-    core_app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                          store=farm.store, plan=default_plan(), clock=farm.clock,
-                          materials=farm.materials)
-    await farm.nursery.start(serve_on, core_app, [f"unix:{tmp_path / 'core.sock'}"])
+    await farm.nursery.start(serve_on, farm.app(), [f"unix:{tmp_path / 'core.sock'}"])
     async with serving_front(farm, tmp_path / "core.sock") as bound:
         yield bound
 

@@ -20,7 +20,6 @@ serves the app in this one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +39,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from orchestrator.api import create_app, serve_api
 from orchestrator.api._hypercorn import serve_on
-from orchestrator.plans import default_plan
 
 from .conftest import DEADLINE, AppAndCore
 from .test_forward import serving_front
@@ -61,12 +58,9 @@ async def origin(farm: AppAndCore, tmp_path: Path, request: pytest.FixtureReques
     itself, or an API process's app forwarding to it over a Unix socket."""
     for serial in ("sim-0001", "sim-0002"):
         await farm.plug(serial)
-    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                     store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials)
+    app = farm.app()
     if request.param == "api-here":
-        port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
-        yield f"http://127.0.0.1:{port}"
+        yield await farm.serve(app)
         return
     await farm.nursery.start(serve_on, app, [f"unix:{tmp_path / 'core.sock'}"])
     async with serving_front(farm, tmp_path / "core.sock") as front:

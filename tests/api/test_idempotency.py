@@ -25,9 +25,7 @@ from actors import (
 )
 from actors.messages import SchedulerMsg
 from orchestrator.accounts import AccountFilter
-from orchestrator.api import create_app
 from orchestrator.api._idempotency import KEEP_SECONDS, MAX_KEY_LENGTH
-from orchestrator.plans import default_plan
 from orchestrator.store import Store, open_sqlite_store
 
 from .conftest import DEADLINE, Answer, Api, AppAndCore
@@ -48,9 +46,8 @@ async def app_at(farm: AppAndCore, *, wall: float | None = None, store: Store | 
                  scheduler: Address[SchedulerMsg] | None = None) -> AsyncIterator[Api]:
     """Another app of the farm (another process, as a restart makes one), its wall clock
     at `wall` (default: now), on `store` and `scheduler` (default: the farm's)."""
-    app = create_app(scheduler=scheduler or farm.scheduler, events=farm.events,
-                     phones=farm.phones, store=store or farm.store, plan=default_plan(),
-                     clock=WallClock(wall), materials=farm.materials)
+    app = farm.app(scheduler=scheduler or farm.scheduler, store=store or farm.store,
+                   clock=WallClock(wall))
     yield Api(client=app.test_client())
 
 

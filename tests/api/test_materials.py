@@ -14,7 +14,7 @@ import pytest
 import trio
 from quart.datastructures import FileStorage
 
-from orchestrator.api import ApiProcess, create_app, serve_api
+from orchestrator.api import ApiProcess, serve_api
 from orchestrator.plans import default_plan
 from orchestrator.simulator import Simulator
 from scripts.errors import StepFailed
@@ -153,9 +153,7 @@ class TestUpload:
                                      processes: int) -> None:
         """A real client over a real socket, as curl -F would send it; with an API
         process, the upload streams through it to the core."""
-        app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                         store=farm.store, plan=default_plan(), clock=farm.clock,
-                         materials=farm.materials)
+        app = farm.app()
         process = ApiProcess(sqlite_path=tmp_path / "tasks.db", postgres=None,
                              plan=default_plan())
         port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0,

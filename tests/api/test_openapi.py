@@ -6,7 +6,6 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping, Sequence
-from functools import partial
 from typing import Annotated, Any, Literal
 
 import attrs
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from orchestrator.api import Access, create_app, serve_api
+from orchestrator.api import Access
 from orchestrator.api._accounts import AccountQuery
 from orchestrator.api._create import CreateTasks
 from orchestrator.api._openapi import declaration
@@ -31,11 +30,8 @@ TOKEN = "t0ken-for-docs"
 
 async def _serve(farm: AppAndCore, *, plan: Plan | None = None,
                  access: Access | None = None) -> str:
-    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                     store=farm.store, plan=plan or default_plan(), clock=farm.clock,
-                     materials=farm.materials, access=access or Access())
-    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
-    return f"http://127.0.0.1:{port}/api/v1"
+    app = farm.app(plan=plan or default_plan(), access=access or Access())
+    return f"{await farm.serve(app)}/api/v1"
 
 
 @pytest.fixture
@@ -85,9 +81,7 @@ class TestDocument:
     async def test_every_route_is_in_it(self, farm: AppAndCore, document: dict[str, Any]) -> None:
         """Every route of the app but Quart's own `static` declares itself, and is in the
         document with each of its methods (HEAD and OPTIONS are Quart's)."""
-        app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                         store=farm.store, plan=default_plan(), clock=farm.clock,
-                         materials=farm.materials)
+        app = farm.app()
         seen = set()
         for rule in app.url_map.iter_rules():
             if rule.endpoint == "static":

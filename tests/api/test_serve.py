@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from functools import partial
 from typing import Any
 
 import pytest
 import trio
-
-from orchestrator.api import create_app, serve_api
-from orchestrator.plans import default_plan
 
 from .conftest import DEADLINE, AppAndCore, answer_head
 
@@ -30,11 +26,7 @@ def _fetch(url: str, method: str, body: bytes | None,
 
 @pytest.fixture
 async def base_url(farm: AppAndCore) -> str:
-    app = create_app(scheduler=farm.scheduler, events=farm.events, phones=farm.phones,
-                     store=farm.store, plan=default_plan(), clock=farm.clock,
-                     materials=farm.materials)
-    port = await farm.nursery.start(partial(serve_api, app, host="127.0.0.1", port=0))
-    return f"http://127.0.0.1:{port}/api/v1"
+    return f"{await farm.serve(farm.app())}/api/v1"
 
 
 async def curl(url: str, method: str = "GET", body: bytes | None = None,
