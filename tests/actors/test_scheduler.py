@@ -44,6 +44,7 @@ from actors.messages import (
     DeviceDown,
     DeviceMsg,
     DevicesListed,
+    DeviceSnapshot,
     DeviceUp,
     ListDevices,
     RetryTasks,
@@ -108,6 +109,14 @@ class FakeScript:
             raise TaskFailed(f"no luck on {task.serial}", self.failure)
         return RunResult(f"did {task.script_name}", self.results.get(task.serial))
 
+    def lose_phone(self, serial: str, *, gone: bool = True) -> None:
+        """From now on, tasks on `serial` lose their phone, which answers no question
+        afterwards if `gone`."""
+        self.failing.add(serial)
+        self.failure = Failure.PHONE_LOST
+        if gone:
+            self.gone.add(serial)
+
     async def answers(self, serial: str) -> bool:
         """The `PhoneCheck` of phone `serial`."""
         await trio.sleep(self.answer_delay)
@@ -140,6 +149,10 @@ class SchedulerAndDevices:
                 answers=functools.partial(self.runner.answers, serial),
                 scheduler=self.scheduler, clock=self.wall)))
         await self.scheduler.send(DeviceUp(serial=serial, model="Pixel 7", address=address))
+
+    async def rows(self) -> list[DeviceSnapshot]:
+        """`GET /devices`, as the scheduler answers it."""
+        return await self.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
 
     async def unplug(self, serial: str) -> None:
         self.devices.pop(serial).stop()
@@ -419,13 +432,11 @@ class TestWhyTasksWait:
         settings = SchedulerSettings(auto_retry=True)
         with trio.fail_after(VIRTUAL_DEADLINE):
             async with open_farm(store, ["A"], settings=settings) as farm:
-                farm.runner.failing.add("A")
-                farm.runner.failure = Failure.PHONE_LOST
-                farm.runner.gone.add("A")
+                farm.runner.lose_phone("A")
                 first, second = await farm.submit(new_tasks(["A"], 2))
                 await trio.sleep(100)
                 assert len(farm.runner.starts) == 1  # nothing more sent to the lost phone
-                [row] = await farm.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
+                [row] = await farm.rows()
                 assert (row.state, row.pending_count) == ("offline", 2)
                 waiting = await farm.status(first.id)
                 assert (waiting.status, waiting.retry_count) == (TaskStatus.PENDING, 0)
@@ -445,8 +456,7 @@ class TestWhyTasksWait:
         settings = SchedulerSettings(auto_retry=True, max_retries=2)
         with trio.fail_after(VIRTUAL_DEADLINE):
             async with open_farm(store, ["A"], settings=settings) as farm:
-                farm.runner.failing.add("A")
-                farm.runner.failure = Failure.PHONE_LOST
+                farm.runner.lose_phone("A", gone=False)
                 farm.runner.quiet_after_loss = True  # back at the second question
                 [task] = await farm.submit(new_tasks(["A"], 1))
                 await trio.sleep(3000)
@@ -460,9 +470,7 @@ class TestWhyTasksWait:
         refused, as any stop that comes after the end."""
         with trio.fail_after(VIRTUAL_DEADLINE):
             async with open_farm(store, ["A"], settings=SchedulerSettings()) as farm:
-                farm.runner.failing.add("A")
-                farm.runner.failure = Failure.PHONE_LOST
-                farm.runner.gone.add("A")
+                farm.runner.lose_phone("A")
                 farm.runner.answer_delay = 5
                 [task] = await farm.submit(new_tasks(["A"], 1))
                 await trio.sleep(12)  # the run ended at 10; the question takes until 15
@@ -476,16 +484,14 @@ class TestWhyTasksWait:
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:
         with trio.fail_after(VIRTUAL_DEADLINE):
             async with open_farm(store, ["A"], settings=SchedulerSettings()) as farm:
-                farm.runner.failing.add("A")
-                farm.runner.failure = Failure.PHONE_LOST
-                farm.runner.gone.add("A")
+                farm.runner.lose_phone("A")
                 await farm.submit(new_tasks(["A"], 2))
                 await trio.sleep(15)
                 await farm.scheduler.send(DeviceUp(serial="A", model="Pixel 8",
                                                    address=farm.devices["A"].clone()))
                 await trio.sleep(100)
                 assert len(farm.runner.starts) == 1
-                [row] = await farm.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
+                [row] = await farm.rows()
                 assert (row.state, row.model) == ("offline", "Pixel 8")
 
     async def test_a_connection_lost_with_the_phone_still_there_is_a_retry(
@@ -493,13 +499,12 @@ class TestWhyTasksWait:
         settings = SchedulerSettings(auto_retry=True, retry_delay=(30, 30))
         with trio.fail_after(VIRTUAL_DEADLINE):
             async with open_farm(store, ["A"], settings=settings) as farm:
-                farm.runner.failing.add("A")
-                farm.runner.failure = Failure.PHONE_LOST  # but it answers at once
+                farm.runner.lose_phone("A", gone=False)  # but it answers at once
                 [task] = await farm.submit(new_tasks(["A"], 1))
                 await trio.sleep(15)
                 again = await farm.status(task.id)
                 assert (again.status, again.retry_count) == (TaskStatus.PENDING, 1)
-                [row] = await farm.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
+                [row] = await farm.rows()
                 assert row.state == "device"
 
     async def test_the_interval_moves_the_start_time_and_says_so(
@@ -692,7 +697,7 @@ class TestDevices:
                 assert failed.status == TaskStatus.FAILED
                 assert failed.remark == "device A disconnected"
                 assert (await farm.status(second.id)).status == TaskStatus.PENDING
-                [row] = await farm.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
+                [row] = await farm.rows()
                 assert (row.serial, row.state, row.pending_count) == ("A", "absent", 1)
                 await farm.plug("A")
                 await trio.sleep(200)
