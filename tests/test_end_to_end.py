@@ -56,6 +56,14 @@ class ServiceAndPhones:
         assert body["code"] == 0, body
         return body["data"]
 
+    async def follow(self, serial: str, *targets: str) -> list[int]:
+        """Create a follow task on `serial` for each of `targets`; their ids."""
+        created = await self.call("POST", "/task", json={
+            "serials": [serial], "script_name": "follow",
+            "script_config": {"target_users": list(targets)}})
+        ids: list[int] = created["task_ids"]
+        return ids
+
     async def wait_for(self, task_id: int, done: Callable[[dict[str, Any]], bool]
                        ) -> dict[str, Any]:
         """Poll one task until `done(task)`; bounded by the test's deadline."""
@@ -142,9 +150,7 @@ async def test_stop_frees_a_hung_phone_within_a_second(farm: ServiceAndPhones) -
     phone = farm.phone("sim-0001")
     phone.faults.hang = "uiautomator"
     with trio.fail_after(DEADLINE):
-        first, second = (await farm.call("POST", "/task", json={
-            "serials": ["sim-0001"], "script_name": "follow",
-            "script_config": {"target_users": ["carol", "dave"]}}))["task_ids"]
+        first, second = await farm.follow("sim-0001", "carol", "dave")
         await farm.wait_for(first, lambda t: t["status_text"] == "running")
         await trio.sleep(0.3)  # well inside the hung dump
         phone.faults.hang = None
@@ -163,9 +169,7 @@ async def test_a_phone_pulled_mid_task(farm: ServiceAndPhones) -> None:
     phone = farm.phone("sim-0002")
     phone.faults.hang = "uiautomator"
     with trio.fail_after(DEADLINE):
-        first, second = (await farm.call("POST", "/task", json={
-            "serials": ["sim-0002"], "script_name": "follow",
-            "script_config": {"target_users": ["erin", "frank"]}}))["task_ids"]
+        first, second = await farm.follow("sim-0002", "erin", "frank")
         await farm.wait_for(first, lambda t: t["status_text"] == "running")
         farm.sim.farm.unplug("sim-0002")
         failed = await farm.wait_for(first, ended)
@@ -188,9 +192,7 @@ async def test_a_phone_that_dies_but_stays_listed(tmp_path: Path) -> None:
         phone = farm.phone("sim-0001")
         phone.faults.hang = "uiautomator"
         with trio.fail_after(DEADLINE):
-            first, second = (await farm.call("POST", "/task", json={
-                "serials": ["sim-0001"], "script_name": "follow",
-                "script_config": {"target_users": ["erin", "frank"]}}))["task_ids"]
+            first, second = await farm.follow("sim-0001", "erin", "frank")
             await farm.wait_for(first, lambda t: t["status_text"] == "running")
             phone.faults.unreachable = True
             phone.cut_streams()
@@ -217,16 +219,12 @@ async def test_only_a_failure_that_may_pass_is_retried(tmp_path: Path) -> None:
             SchedulerSettings(auto_retry=True, retry_delay=(60, 60)))) as farm:
         farm.tiktok("sim-0001").world.remove_user("ghost_user")
         with trio.fail_after(DEADLINE):
-            [gone] = (await farm.call("POST", "/task", json={
-                "serials": ["sim-0001"], "script_name": "follow",
-                "script_config": {"target_user": "ghost_user"}}))["task_ids"]
+            [gone] = await farm.follow("sim-0001", "ghost_user")
             failed = await farm.wait_for(gone, ended)
             assert (failed["status_text"], failed["retry_count"], failed["remark"]) == (
                 "failed", 0, "profile @ghost_user not found")
             farm.phone("sim-0001").faults.dump_fails = True
-            [slow] = (await farm.call("POST", "/task", json={
-                "serials": ["sim-0001"], "script_name": "follow",
-                "script_config": {"target_user": "erin"}}))["task_ids"]
+            [slow] = await farm.follow("sim-0001", "erin")
             await farm.wait_for(slow, lambda t: t["status_text"] == "running")
             again = await farm.wait_for(slow, lambda t: t["status_text"] == "pending")
         assert again["retry_count"] == 1
