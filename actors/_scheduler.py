@@ -312,7 +312,7 @@ class _Scheduler:
         self.stops: dict[int, _Stop] = {}  # task id -> the stop of it, until its end is stored
         self.deletes: list[_Delete] = []
         self.waits: dict[int, Waiting] = {}  # task id -> what it shows, not stored yet
-        self.listed = False  # the watcher has shown the phones present at start
+        self.phones_known = False  # the watcher has listed the phones there at start
         self.lost_runs: Counter[int] = Counter()  # task id -> its runs a phone loss ended
         self.ends_held = _Held(Backoff(*settings.store_retry))
         self.dispatch_held = _Held(Backoff(*settings.store_retry))
@@ -357,7 +357,7 @@ class _Scheduler:
     def away(self, dev: _Device) -> str | None:
         """Why the tasks of `dev`, which is not online, wait: its phone is not there
         (None: not known yet, the watcher has not listed the phones)."""
-        if dev.state == "absent" and not self.listed:
+        if dev.state == "absent" and not self.phones_known:
             return None
         state = "is not connected" if dev.state == "absent" else f"is {dev.shown_state}"
         return f"{WAITING}phone {dev.serial} {state}"
@@ -566,7 +566,7 @@ class _Scheduler:
                     self.show(dev)
                     self.events.device_changed(dev.snapshot())
             case DevicesListed():
-                self.listed = True
+                self.phones_known = True
                 for dev in self.devices.values():
                     if not dev.online:
                         self.show(dev)
@@ -597,7 +597,7 @@ class _Scheduler:
         self._enqueue_and_answer(stored, reply)
         away = sorted({task.serial for task in stored
                        if not self.devices[task.serial].online})
-        if away and self.listed:
+        if away and self.phones_known:
             log.warning("%d of these phone(s) are not ready (not connected, offline or "
                         "unauthorized); their tasks wait for them: %s", len(away),
                         ", ".join(away[:10])
