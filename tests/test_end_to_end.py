@@ -324,6 +324,13 @@ async def test_a_phone_seen_and_touched_by_hand(farm: ServiceAndPhones,
         wrong = (await farm.api.post("/api/v1/devices/sim-0001/input",
                                      json={"action": "swipe", "x1": 1})).json()
         assert (wrong["code"], wrong["message"]) == (40001, "action swipe needs y1, x2, y2")
+        long = (await farm.api.post("/api/v1/devices/sim-0001/input",
+                                    json={"action": "text", "text": "a" * 10_001})).json()
+        assert (long["code"], long["message"]) == (
+            40001, "text: at most 10000 characters, got 10001")
+        nobody = (await farm.api.post("/api/v1/devices/input", json={
+            "serials": [], "action": "key", "key": "home"})).json()
+        assert (nobody["code"], nobody["message"]) == (40001, "serials: name at least one phone")
         farm.phone("sim-0003").state = "offline"
         while True:  # until the watcher has heard of it
             seen = (await farm.api.get("/api/v1/devices/sim-0003")).json()["data"] or {}

@@ -70,6 +70,8 @@ class Key(enum.StrEnum):
 
 
 Coordinate = Annotated[int, Range(0, 100_000)]
+#: Characters one `text` input may type, at most.
+MAX_TEXT = 10_000
 
 #: The fields each action needs.
 _NEEDS: dict[Action, tuple[str, ...]] = {
@@ -89,15 +91,16 @@ class Input:
     x2: Coordinate | None = None
     y2: Coordinate | None = None
     duration_ms: Annotated[int, Range(1, 10_000)] = 300
-    text: str | None = attrs.field(default=None, validator=attrs.validators.optional(
-        attrs.validators.max_len(10_000)))
+    text: str | None = None
     key: Key | None = None
 
     def check(self) -> None:
-        """Raises InvalidParams naming the fields the action lacks."""
+        """Raises InvalidParams naming the fields the action lacks, or the one at fault."""
         missing = [name for name in _NEEDS[self.action] if getattr(self, name) is None]
         if missing:
             raise InvalidParams(f"action {self.action} needs {', '.join(missing)}")
+        if self.text is not None and len(self.text) > MAX_TEXT:
+            raise InvalidParams(f"text: at most {MAX_TEXT} characters, got {len(self.text)}")
 
     def summary(self) -> str:
         """What it does, for the log: never the text itself."""
@@ -129,7 +132,12 @@ class Input:
 class ManyInput(Input):
     """The same input to each of `serials`."""
 
-    serials: list[str] = attrs.field(validator=attrs.validators.min_len(1))
+    serials: list[str]
+
+    def check(self) -> None:
+        super().check()
+        if not self.serials:
+            raise InvalidParams("serials: name at least one phone")
 
 
 @attrs.frozen(kw_only=True)
