@@ -32,7 +32,7 @@ ALLOWED_WITHIN = {"orchestrator.simulator": "orchestrator.simulator"}
 # Our code uses Pillow only to draw a simulated phone's screenshot or to scale a screen
 # down to a thumbnail, and only when one is made, so importing the orchestrator does not
 # import Pillow on our account.
-PILLOW_MODULES = ("orchestrator.simulator.commands._screen", "orchestrator.api._phones")
+PILLOW_MODULES = ("orchestrator.simulator._paint", "orchestrator.api._phones")
 
 
 def _module_name(path: Path) -> str:
@@ -45,11 +45,14 @@ def _files(prefix: str) -> list[Path]:
 
 
 def _nodes(node: ast.AST, in_function: bool = False) -> Iterator[tuple[ast.AST, bool]]:
-    """Every node under `node`, and whether it runs only when a function is called."""
+    """Every node under `node`, and whether it runs only when a function is called (or
+    never: `if TYPE_CHECKING:`)."""
     for child in ast.iter_child_nodes(node):
         yield child, in_function
         yield from _nodes(child, in_function or isinstance(
-            child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda))
+            child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) or (
+            isinstance(child, ast.If) and isinstance(child.test, ast.Name)
+            and child.test.id == "TYPE_CHECKING"))
 
 
 def _imports(path: Path) -> Iterator[tuple[int, str, bool]]:

@@ -353,6 +353,28 @@ class TestScreen:
         assert (await sh(phone, "screencap -p")).stdout != png
 
 
+async def test_a_screenshot_shows_what_a_tap_there_presses() -> None:
+    """The screen is drawn from its UI tree: the "Edit profile" button is painted where
+    the tree has it, and `input tap` at that painted place opens the screen it names."""
+    phone = Phone("sim-9", apps=default_apps())
+    phone.launch(TIKTOK)
+    phone.tap(*phone.screen().find(resource_id=f"{TIKTOK}:id/tab_profile").bounds.center)
+    button = phone.screen().find(text="Edit profile")
+    assert button is not None
+    png = (await sh(phone, "screencap -p")).stdout
+    shot = Image.open(io.BytesIO(png)).convert("RGB")
+    inside = shot.getpixel((button.bounds.left + 8, button.bounds.center[1]))
+    above = shot.getpixel((button.bounds.left + 8, button.bounds.top - 8))
+    assert inside != above  # the button is there, in its colour over the page's
+
+    await sh(phone, "input tap {} {}".format(*button.bounds.center))
+    fields = [n for n in phone.screen().walk() if n.cls == "android.widget.EditText"]
+    assert fields  # the Edit profile screen
+    assert (await sh(phone, "screencap -p")).stdout != png
+    raw = (await sh(phone, "screencap")).stdout
+    assert len(raw) == 16 + 1080 * 2400 * 4
+
+
 async def test_round_trips_in_a_row(phone: Phone) -> None:
     """The benchmark's hot path, a tap and its exit status as adbutils' v1 shell asks,
     2,000 times on one phone: every one is answered, and answered alike.

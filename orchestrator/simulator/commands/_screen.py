@@ -1,18 +1,13 @@
 """What is on screen, as files and bytes: `uiautomator dump` and `screencap`.
 
-Screenshots are a solid colour per app in front (a real PNG of the real size),
-memoised per (size, colour) so a farm of phones taking screenshots stays cheap.
+Screenshots are the screen's UI tree drawn (`_paint`), at the phone's size.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import struct
-import zlib
-
 import trio
 
+from .. import _paint as paint
 from .._shell import ShellResult
 from .._ui import hierarchy_xml
 from ._base import Call, Handler, abspath, fail, ok, subcommand
@@ -21,7 +16,6 @@ __all__ = ["COMMANDS"]
 
 DEFAULT_DUMP = "/sdcard/window_dump.xml"
 _TTY = "/dev/tty"
-_RGBA_8888 = 1
 
 
 async def dump(call: Call) -> ShellResult:
@@ -48,32 +42,6 @@ async def dump(call: Call) -> ShellResult:
     return ok(done)
 
 
-@functools.lru_cache(maxsize=32)
-def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A PNG of one colour, drawn by Pillow.
-
-    Pillow is imported here, where a screenshot is made, so that importing the simulator
-    (and so the orchestrator) does not import it on our account.
-    """
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), rgb).save(out, format="PNG", compress_level=1)
-    return out.getvalue()
-
-
-@functools.lru_cache(maxsize=8)
-def _raw(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """`screencap` without `-p`: width, height, format, colour space, then RGBA pixels."""
-    return struct.pack("<4I", width, height, _RGBA_8888, 0) + bytes((*rgb, 255)) * (
-        width * height)
-
-
-def _colour(package: str) -> tuple[int, int, int]:
-    code = zlib.crc32(package.encode())
-    return 64 + code % 160, 64 + (code >> 8) % 160, 64 + (code >> 16) % 160
-
-
 async def screencap(call: Call) -> ShellResult:
     """`screencap [-p] [-d ID] [FILE]`: a PNG with `-p` or a `.png` file, else raw."""
     phone = call.phone
@@ -82,10 +50,10 @@ async def screencap(call: Call) -> ShellResult:
         del args[args.index("-d"):args.index("-d") + 2]
     target = next((a for a in args if not a.startswith("-")), None)
     png = "-p" in args or (target or "").endswith(".png")
-    width, height = (phone.height, phone.width) if phone.rotation % 2 else \
-        (phone.width, phone.height)
-    colour = _colour(phone.current_focus().split("/")[0])
-    image = _png(width, height, colour) if png else _raw(width, height, colour)
+    draw = paint.png if png else paint.raw
+    # drawn in a thread: a new screen takes tens of milliseconds, the phones' loop none
+    image = await trio.to_thread.run_sync(
+        draw, phone.screen(), phone.width, phone.height, phone.rotation)
     if target is None:
         return ok(image)
     try:
