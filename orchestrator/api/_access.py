@@ -11,14 +11,21 @@ Quart), in this order, each refusal the envelope:
 - `Origin` (a page of another site posting `text/plain`, which needs no CORS preflight):
   when a browser sends one, it is the server's own (`scheme://Host`) or an
   `--allow-origin` one. Clients that send none (curl, requests) are unaffected. Else 40301.
-- The token, when one is set: `Authorization: Bearer T`, else 40101 with
-  `WWW-Authenticate: Bearer`. It is compared in constant time, and never logged.
+- The token, when one is set: `Authorization: Bearer T`, or the console's session
+  cookie (`SESSION_COOKIE`: an HMAC of the token, HttpOnly and SameSite=Strict, set by
+  `POST /console/session` once the token is given there), else 40101 with
+  `WWW-Authenticate: Bearer`. It is compared in constant time, and never logged. Two
+  requests pass without it: that `POST /console/session`, which checks the token it is
+  given, and a browser's `GET /` (the console), answered with the page that asks for the
+  token (`Guard`'s `login_page`) and nothing of the console.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 import attrs
@@ -34,7 +41,12 @@ from ..errors import Forbidden, OrchestratorError, Unauthorized
 from ._hot import ASGIApp, send_json
 from ._wire import envelope_body
 
-__all__ = ["OPEN", "Access", "Guard", "is_loopback", "is_origin"]
+__all__ = ["OPEN", "SESSION_COOKIE", "SESSION_PATH", "Access", "Guard", "is_loopback",
+           "is_origin"]
+
+#: The console's cookie, and the route that sets it (`_console`).
+SESSION_COOKIE = "orchestrator_session"
+SESSION_PATH = "/console/session"
 
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -130,12 +142,28 @@ class Access:
         return (f"requests from the page at {origin!r} are not allowed; start the server "
                 "with --allow-origin ORIGIN to allow that page")
 
-    def _has_token(self, authorization: str | None) -> bool:
+    def admits(self, token: str) -> bool:
+        """Whether `token` is the server's token (or none is needed)."""
+        return self.token is None or hmac.compare_digest(token.encode(), self.token.encode())
+
+    def session(self) -> str:
+        """The console cookie's value: the token's HMAC, so the cookie is not the token,
+        and a new token ends every session."""
+        assert self.token is not None
+        return hmac.new(self.token.encode(), b"console session", hashlib.sha256).hexdigest()
+
+    def _has_token(self, authorization: str | None, cookie: str | None) -> bool:
         if self.token is None:
             return True
         scheme, _, given = (authorization or "").strip().partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            given.strip().encode(), self.token.encode())
+        if scheme.lower() == "bearer" and self.admits(given.strip()):
+            return True
+        try:
+            session = SimpleCookie(cookie or "").get(SESSION_COOKIE)
+        except CookieError:
+            return False
+        return session is not None and hmac.compare_digest(
+            session.value.encode(), self.session().encode())
 
     def refusal(self, scope: HTTPScope) -> OrchestratorError | None:
         """Why the request of `scope` is refused, or None."""
@@ -148,7 +176,9 @@ class Access:
         origin = headers.get("origin")
         if origin is not None and (why := self._origin_refused(origin, scope["scheme"], host)):
             return Forbidden(why)
-        if not self._has_token(headers.get("authorization")):
+        if (scope["path"], scope["method"]) == (SESSION_PATH, "POST"):
+            return None  # the token is in its body, and checked there
+        if not self._has_token(headers.get("authorization"), headers.get("cookie")):
             return Unauthorized("this server needs a token: send the header "
                                 "`Authorization: Bearer <token>`")
         return None
@@ -159,15 +189,17 @@ OPEN = Access()
 
 
 class Guard:
-    """ASGI middleware: a request `access` refuses is answered here, with the envelope.
+    """ASGI middleware: a request `access` refuses is answered here, with the envelope;
+    but a `GET /` without the token goes to `login`, which asks for it (the console's).
 
     No route speaks WebSocket: an upgrade is refused here (HTTP 403 from hypercorn),
     before anything else could take it unchecked.
     """
 
-    def __init__(self, app: ASGIApp, access: Access) -> None:
+    def __init__(self, app: ASGIApp, access: Access, login: ASGIApp) -> None:
         self._app = app
         self._access = access
+        self._login = login
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
@@ -178,6 +210,10 @@ class Guard:
         error = self._access.refusal(scope) if scope["type"] == "http" else None
         if error is None:
             await self._app(scope, receive, send)
+            return
+        if isinstance(error, Unauthorized) and scope["path"] == "/" \
+                and scope["method"] in ("GET", "HEAD"):
+            await self._login(scope, receive, send)
             return
         await send_json(send, error.http_status,
                         envelope_body(error.data, code=error.code, message=error.message),

@@ -28,6 +28,7 @@ from ..store import DATABASE_ERRORS, Store
 from ._access import OPEN, Access, Guard
 from ._accounts import account_routes
 from ._body import LimitedRequest, limit_body
+from ._console import console_routes, login
 from ._devices import device_routes
 from ._docs import docs_routes
 from ._events import event_routes
@@ -88,15 +89,17 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, phones: Ph
     phones' screens and input go to `phones`; `plan` gates `/api/v1`; `/materials`
     manages `materials`, the library `post` draws from; `access` says who may ask
     (`_access`: ahead of everything); a new task may name only host files `host_files`
-    allows (default: none)."""
+    allows (default: none). The console (`_console`) is at `/`."""
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     queue_timeout=queue_timeout, host_files=host_files)
     idempotent = Idempotency(store.answers, clock)
-    return _app(plan, access, store, [
+    app = _app(plan, access, store, [
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
         device_routes(facade, phones),
         account_routes(facade, idempotent), material_routes(materials, idempotent),
         event_routes(events), docs_routes()])
+    app.register_blueprint(console_routes(access))
+    return app
 
 
 def create_reads_app(*, store: TaskReads, plan: Plan, core: httpx.AsyncClient,
@@ -147,5 +150,5 @@ def _app(plan: Plan, access: Access, store: TaskReads, blueprints: Sequence[Blue
     answered: ASGIApp = HotRoutes(app.asgi_app, {f"{API_PREFIX}/task/stats": stats})
     if core is not None:
         answered = ForwardToCore(answered, core, answered_here(app.url_map))
-    app.asgi_app = CloseUnread(Guard(answered, access))  # type: ignore[method-assign]
+    app.asgi_app = CloseUnread(Guard(answered, access, login))  # type: ignore[method-assign]
     return app

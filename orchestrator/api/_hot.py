@@ -20,7 +20,7 @@ from hypercorn.typing import (
     Scope,
 )
 
-__all__ = ["ASGIApp", "HotRoutes", "send_json"]
+__all__ = ["ASGIApp", "HotRoutes", "send_body", "send_json"]
 
 ASGIApp = Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
 #: A hot route's answer as JSON bytes, or None to leave the request to Quart.
@@ -49,8 +49,14 @@ async def send_json(send: ASGISendCallable, status: int, body: bytes,
                     headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
     """Answer `body` (JSON) with `status` at the ASGI layer, with Quart's headers (and
     `headers`)."""
+    await send_body(send, status, body, "application/json", headers)
+
+
+async def send_body(send: ASGISendCallable, status: int, body: bytes, media: str,
+                    headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    """Answer `body` of type `media` with `status` at the ASGI layer (and `headers`)."""
     await send(HTTPResponseStartEvent(
         type="http.response.start", status=status,
-        headers=[(b"content-type", b"application/json"),
+        headers=[(b"content-type", media.encode()),
                  (b"content-length", str(len(body)).encode()), *headers]))
     await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))

@@ -38,16 +38,66 @@ async def _ask(method: str, url: str, **options: object) -> httpx.Response:
 
 class TestToken:
     async def test_every_route_needs_it(self, token_url: str) -> None:
-        """The hot stats route, a read, a change, an unknown route: 40101 without the
-        token, with `WWW-Authenticate: Bearer`."""
+        """The hot stats route, a read, a change, an unknown route, the console's files
+        and the end of its session: 40101 without the token, with `WWW-Authenticate:
+        Bearer`."""
         for method, path in [("GET", "/api/v1/task/stats"), ("GET", "/api/v1/task"),
                              ("POST", "/api/v1/task/retry-all"), ("GET", "/api/v1/nope"),
-                             ("GET", "/")]:
+                             ("GET", "/console/main.js"), ("GET", "/console/style.css"),
+                             ("DELETE", "/console/session")]:
             answer = await _ask(method, token_url + path)
             assert answer.status_code == 401, (method, path)
             assert answer.headers["www-authenticate"] == "Bearer"
             assert answer.json()["code"] == 40101
             assert TOKEN not in answer.text
+
+    async def test_the_console_asks_for_it_once(self, token_url: str) -> None:
+        """`GET /` without the token is the page that asks for it, and nothing of the
+        console; given there, it becomes an HttpOnly, SameSite=Strict cookie that is not
+        the token, which then opens the console, the API and the event stream, until the
+        session ends."""
+        page = await _ask("GET", token_url + "/")
+        assert page.status_code == 401
+        assert page.headers["content-type"].startswith("text/html")
+        assert 'action="/console/session"' in page.text
+        assert "main.js" not in page.text
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+        wrong = await _ask("POST", token_url + "/console/session", data={"token": "guess"})
+        assert wrong.status_code == 401
+        assert "That is not the token this server was given." in wrong.text
+        assert "set-cookie" not in wrong.headers
+        missing = await _ask("POST", token_url + "/console/session", data={})
+        assert missing.json()["code"] == 40001
+
+        given = await _ask("POST", token_url + "/console/session", data={"token": TOKEN})
+        assert (given.status_code, given.headers["location"]) == (303, "/")
+        cookie = given.headers["set-cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=Strict" in cookie
+        assert TOKEN not in cookie
+        async with httpx.AsyncClient(timeout=DEADLINE, cookies=given.cookies) as browser:
+            console = await browser.get(token_url + "/")
+            assert console.status_code == 200
+            assert "/console/main.js" in console.text
+            assert (await browser.get(token_url + "/console/main.js")).status_code == 200
+            assert (await browser.get(token_url + "/api/v1/task/stats")).json()["code"] == 0
+            ended = await browser.delete(token_url + "/console/session")
+            assert ended.json()["code"] == 0
+            assert "Max-Age=0" in ended.headers["set-cookie"]
+            assert (await browser.get(token_url + "/api/v1/task/stats")).status_code == 401
+
+        forged = {"cookie": "orchestrator_session=" + "0" * 64}
+        answer = await _ask("GET", token_url + "/api/v1/task/stats", headers=forged)
+        assert answer.status_code == 401
+
+    async def test_no_other_page_starts_a_session(self, token_url: str) -> None:
+        """The session route is outside the token, not outside the browser rules: a page
+        of another site cannot post the token there."""
+        answer = await _ask("POST", token_url + "/console/session", data={"token": TOKEN},
+                            headers={"Origin": "http://evil.example"})
+        assert answer.json()["code"] == 40301
+        assert "set-cookie" not in answer.headers
 
     async def test_a_wrong_token_or_scheme_is_refused(self, token_url: str) -> None:
         for header in [f"Bearer {TOKEN}x", f"Basic {TOKEN}", TOKEN, "Bearer", ""]:

@@ -29,7 +29,7 @@ from ..actors.test_disk_full import BULKY_NOTE, fill_disk, free_disk
 from .conftest import Api, AppAndCore
 
 
-@pytest.mark.parametrize("path", ["/", "/api/v1", "/api/v2/task", "/api/v1/tasks",
+@pytest.mark.parametrize("path", ["/nothing", "/api/v1", "/api/v2/task", "/api/v1/tasks",
                                   "/api/v1/task/1/pause", "/favicon.ico"])
 async def test_unknown_route(api: Api, path: str) -> None:
     answer = await api("GET", path)

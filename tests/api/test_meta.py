@@ -58,7 +58,7 @@ class TestStarter:
                                "device_limit": 5, "message": answer.message}
 
     async def test_outside_the_api(self, api: Api) -> None:
-        assert (await api("GET", "/")).code == 40401
+        assert (await api("GET", "/nothing")).code == 40401
 
 
 async def test_devices(farm: AppAndCore) -> None:

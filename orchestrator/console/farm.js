@@ -1,0 +1,100 @@
+// The farm as it changes: the phones, kept from GET /devices and the event stream, and
+// each task event passed to whoever listens (a table patches the rows it shows).
+
+import { useEffect, useState } from "./vendor/htm-preact.js";
+import { API, call } from "./api.js";
+
+const phones = new Map();
+const listeners = new Set();
+let connected = false;
+
+function tell(kind, data) {
+  for (const listener of listeners) listener(kind, data);
+}
+
+async function loadPhones() {
+  const { devices } = await call("GET", "/devices");
+  phones.clear();
+  for (const device of devices) phones.set(device.serial, device);
+  tell("phones", null);
+}
+
+function follow() {
+  const stream = new EventSource(`${API}/events`);
+  stream.addEventListener("device", (e) => {
+    const device = JSON.parse(e.data);
+    phones.set(device.serial, device);
+    tell("device", device);
+  });
+  stream.addEventListener("task", (e) => tell("task", JSON.parse(e.data)));
+  stream.addEventListener("task_deleted", (e) => tell("task_deleted", JSON.parse(e.data)));
+  // After a break the stream resumes from Last-Event-ID, but what fell out of the
+  // server's buffer is lost: whoever shows a list loads it again ("reload").
+  stream.addEventListener("open", () => {
+    const again = connected;
+    connected = true;
+    tell("connected", true);
+    if (again) loadPhones().then(() => tell("reload", null), () => {});
+  });
+  stream.addEventListener("error", () => {
+    if (connected) tell("connected", false);
+    connected = false;
+  });
+}
+
+let started = false;
+/** Start following the farm, once. */
+export function start() {
+  if (started) return;
+  started = true;
+  follow();
+  loadPhones().catch(() => {});
+}
+
+/** Calls `listener(kind, data)` for every change while the calling component is mounted. */
+export function useFarmEvents(listener, deps = []) {
+  useEffect(() => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }, deps);
+}
+
+/** The phones, sorted by serial, kept current. */
+export function usePhones() {
+  const [list, setList] = useState(() => sorted());
+  useFarmEvents((kind) => {
+    if (kind === "phones" || kind === "device") setList(sorted());
+  });
+  return list;
+}
+
+/** Whether the event stream is up. */
+export function useConnected() {
+  const [up, setUp] = useState(connected);
+  useFarmEvents((kind, data) => kind === "connected" && setUp(data));
+  return up;
+}
+
+function sorted() {
+  return [...phones.values()].sort((a, b) => a.serial.localeCompare(b.serial));
+}
+
+// The phones an operator ticked: sync control sends them the same input.
+const ticked = new Set();
+const tickListeners = new Set();
+
+/** The ticked serials and a function to tick or untick one. */
+export function useTicked() {
+  const [, setVersion] = useState(0);
+  useEffect(() => {
+    const listener = () => setVersion((v) => v + 1);
+    tickListeners.add(listener);
+    return () => tickListeners.delete(listener);
+  }, []);
+  const tick = (serial, on) => {
+    if (on) ticked.add(serial);
+    else ticked.delete(serial);
+    for (const listener of tickListeners) listener();
+  };
+  return [ticked, tick];
+}

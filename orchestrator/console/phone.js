@@ -1,0 +1,111 @@
+// One phone, big: its screen live at several frames a second; a click is a tap there, a
+// drag a swipe, typing sends text, and the keys; sync control sends the same input to the
+// ticked phones too.
+
+import { html, useRef, useState } from "./vendor/htm-preact.js";
+import { call } from "./api.js";
+import { usePhones, useTicked } from "./farm.js";
+import { Problem, StateBadge } from "./parts.js";
+import { Screen } from "./screen.js";
+
+/** The big screen is read again this long after the last read ends. */
+const BIG_EVERY_MS = 100;
+/** A press that moves less than this many screen pixels is a tap, not a swipe. */
+const TAP_SLOP = 12;
+const KEYS = ["back", "home", "recents", "enter"];
+
+/** The point of the phone's real screen under the pointer event `e` on the image. */
+function phonePoint(e) {
+  const image = e.currentTarget;
+  const box = image.getBoundingClientRect();
+  const scale = image.naturalWidth / box.width;
+  return [Math.round((e.clientX - box.left) * scale), Math.round((e.clientY - box.top) * scale)];
+}
+
+export function PhoneView({ serial }) {
+  const phones = usePhones();
+  const [ticked, tick] = useTicked();
+  const [text, setText] = useState("");
+  const [outcome, setOutcome] = useState(null);
+  const [error, setError] = useState(null);
+  const press = useRef(null);
+  const phone = phones.find((p) => p.serial === serial);
+  const others = [...ticked].filter((s) => s !== serial);
+
+  async function send(input) {
+    setError(null);
+    try {
+      const answer = others.length
+        ? await call("POST", "/devices/input", { ...input, serials: [serial, ...others] })
+        : await call("POST", `/devices/${encodeURIComponent(serial)}/input`, input);
+      setOutcome(answer);
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  function down(e) {
+    e.preventDefault();
+    e.currentTarget.setPointerCapture(e.pointerId); // a drag off the image still ends here
+    press.current = { at: phonePoint(e), time: performance.now() };
+  }
+
+  function up(e) {
+    if (!press.current) return;
+    const [x1, y1] = press.current.at;
+    const [x2, y2] = phonePoint(e);
+    const held = performance.now() - press.current.time;
+    press.current = null;
+    if (Math.hypot(x2 - x1, y2 - y1) < TAP_SLOP) {
+      send({ action: "tap", x: x1, y: y1 });
+    } else {
+      send({ action: "swipe", x1, y1, x2, y2,
+             duration_ms: Math.min(5000, Math.max(50, Math.round(held))) });
+    }
+  }
+
+  function typed(e) {
+    e.preventDefault();
+    if (!text) return;
+    send({ action: "text", text });
+    setText("");
+  }
+
+  return html`<section class="phone-view">
+    <div class="big-screen">
+      ${phone && phone.state !== "device"
+        ? html`<div class="screen"><p class="screen-error">${serial} is ${phone.state}</p></div>`
+        : html`<${Screen} serial=${serial} every=${BIG_EVERY_MS} class="touch"
+                          onPointerDown=${down} onPointerUp=${up} />`}
+    </div>
+    <aside>
+      <h2>${serial} ${phone && html`<${StateBadge} state=${phone.state} />`}</h2>
+      <p class="muted">${phone ? phone.model : "not seen by this host"}
+        ${phone && phone.current_task_id != null
+          && html` · running <a href=${`#/task/${phone.current_task_id}`}>task
+             ${phone.current_task_id}</a>`}</p>
+      <p class="hint">Click the screen to tap, drag to swipe.</p>
+      <div class="keys">
+        ${KEYS.map((key) => html`<button type="button"
+          onClick=${() => send({ action: "key", key })}>${key}</button>`)}
+      </div>
+      <form class="typing" onSubmit=${typed}>
+        <input aria-label="Text to type" placeholder="text to type on the phone"
+               value=${text} onInput=${(e) => setText(e.currentTarget.value)} />
+        <button type="submit">Type</button>
+      </form>
+      <${Problem} error=${error} />
+      ${outcome && html`<p class="outcome">Sent to ${outcome.sent.length}
+        ${outcome.sent.length === 1 ? "phone" : "phones"}${outcome.failed.length
+          ? html`; failed on ${outcome.failed.map((f) => `${f.serial} (${f.reason})`).join(", ")}`
+          : ""}.</p>`}
+      <fieldset class="sync">
+        <legend>Sync control: the same input also goes to</legend>
+        ${phones.filter((p) => p.serial !== serial).map((p) => html`<label key=${p.serial}>
+          <input type="checkbox" checked=${ticked.has(p.serial)}
+                 onChange=${(e) => tick(p.serial, e.currentTarget.checked)} />
+          ${p.serial}</label>`)}
+      </fieldset>
+    </aside>
+  </section>`;
+}
