@@ -207,7 +207,10 @@ class Guard:
             await send(WebsocketCloseEvent(type="websocket.close", code=1008,
                                            reason="no WebSocket here"))
             return
-        error = self._access.refusal(scope) if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        error = self._access.refusal(scope)
         if error is None:
             await self._app(scope, receive, send)
             return

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import attrs
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
-from quart import Blueprint, Response, redirect, request, send_from_directory
+from quart import Blueprint, Response, request, send_from_directory
 
 from ..errors import NotFound
 from ._access import SESSION_COOKIE, SESSION_PATH, Access
@@ -97,7 +97,7 @@ def console_routes(access: Access) -> Blueprint:
         if not access.admits(given.token):
             return Response(_login_page("That is not the token this server was given."), status=401,
                             mimetype="text/html", headers=_LOGIN_POLICY)
-        answer = redirect("/", 303)
+        answer = Response("", status=303, headers={"location": "/"})
         if access.token is not None:
             answer.set_cookie(SESSION_COOKIE, access.session(), httponly=True,
                               samesite="Strict", secure=request.scheme == "https")
