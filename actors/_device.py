@@ -17,7 +17,7 @@ import logging
 import attrs
 import trio
 
-from scripts import RunResult
+from scripts import RunResult, StepLog
 from scripts.driver import DeviceDriver, DriverError
 
 from ._backoff import Backoff
@@ -144,12 +144,15 @@ async def _run_task(run: _Run, *, serial: str, runner: TaskRunner,
     """Run `run`'s task (until it ends or is stopped); how it ended."""
     task = run.task
     status, remark, data, failure = TaskStatus.FAILED, "", None, Failure.TRANSIENT
+    steps = StepLog(clock.now)
     with run.scope:
         try:
             await trio.sleep_until(clock.deadline(run.start_at))
             run.started = True
             log.info("task %d (%s) started on %s", task.id, task.script_name, serial)
-            result: RunResult = await runner(task)
+            steps.add(f"started {task.script_name} on {serial}"
+                      + (f" as @{task.username}" if task.username else ""))
+            result: RunResult = await runner(task, steps)
             status, remark, data = TaskStatus.COMPLETED, result.remark, result.data
         except TaskFailed as exc:
             remark, failure = str(exc), exc.failure
@@ -161,7 +164,10 @@ async def _run_task(run: _Run, *, serial: str, runner: TaskRunner,
         failure = Failure.TRANSIENT if run.stopped else Failure.PHONE_LOST
     if status == TaskStatus.COMPLETED:
         log.info("task %d finished on %s: %s", task.id, serial, remark)
+        steps.add(f"completed: {remark}")
     else:
         log.warning("task %d failed on %s: %s", task.id, serial, remark)
+        steps.add(f"failed: {remark}", "ERROR")
     return TaskEnd(status=status, remark=remark, finished_at=clock.now(), result=data,
-                   started=run.started, failure=failure)
+                   started=run.started, failure=failure,
+                   steps=steps.steps if run.started else (), screenshot=steps.screenshot)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from scripts import RunResult
+from scripts import RunResult, Step, StepLog
 
 from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
 
@@ -114,6 +114,8 @@ class TaskEnd:
     result: Mapping[str, Any] | None = None
     started: bool = True
     failure: Failure = Failure.TRANSIENT  # what a failed end says about trying again
+    steps: tuple[Step, ...] = ()  # what its run did (`GET /task/{id}/log`)
+    screenshot: bytes | None = attrs.field(default=None, repr=False)  # the screen it failed on
 
 
 @attrs.frozen(kw_only=True)
@@ -141,12 +143,13 @@ class TaskFailed(Exception):
 
 
 class TaskRunner(Protocol):
-    """Runs one task's script on its device. Raises TaskFailed with a clear remark.
+    """Runs one task's script on its device, writing what it does in `steps` (and the
+    screen, when it fails and one can be taken). Raises TaskFailed with a clear remark.
 
     Cancellation: a stop cancels the call; cleanup on the phone runs in `finally`.
     """
 
-    async def __call__(self, task: Task) -> RunResult: ...
+    async def __call__(self, task: Task, steps: StepLog) -> RunResult: ...
 
 
 #: Whether a phone answers ADB now (after a task lost it: is it back?).

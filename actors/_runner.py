@@ -20,14 +20,18 @@ from scripts import (
     ScriptContext,
     ScriptError,
     StepFailed,
+    StepLog,
     run_task,
 )
-from scripts.driver import AdbDriver, DeviceLost, DriverError, DriverTimeout
+from scripts.driver import AdbDriver, DeviceLost, DriverError, DriverTimeout, Recorded
 
 from ._model import Task
 from ._ports import Failure, TaskFailed
 
 __all__ = ["ScriptRunner"]
+
+#: Seconds the screen of a failure may take to arrive; past them the task ends without.
+SCREENSHOT_TIMEOUT = 5.0
 
 
 class ScriptRunner:
@@ -46,7 +50,7 @@ class ScriptRunner:
         self._host_files = host_files
         self._http = http
 
-    async def __call__(self, task: Task) -> RunResult:
+    async def __call__(self, task: Task, steps: StepLog) -> RunResult:
         try:
             ctx = ScriptContext.for_task(serial=self.serial, task_id=task.id,
                                          script_config=task.script_config,
@@ -54,17 +58,35 @@ class ScriptRunner:
                                          rng=random.Random(), http=self._http,
                                          materials=self._materials,
                                          host_files=self._host_files)
-            return await run_task(self._driver, task.script_name, task.script_config, ctx)
-        except StepFailed as exc:
-            raise TaskFailed(exc.remark, Failure.PERMANENT if exc.permanent
-                             else Failure.TRANSIENT) from exc
-        except ScriptError as exc:  # its config, checked again as it runs
-            raise TaskFailed(f"cannot run {task.script_name}: {exc}",
-                             Failure.PERMANENT) from exc
-        except DeviceLost as exc:
-            raise TaskFailed(f"lost phone {self.serial}: {exc.reason}",
-                             Failure.PHONE_LOST) from exc
-        except DriverTimeout as exc:
-            raise TaskFailed(f"phone {self.serial} stopped answering: {exc.reason}") from exc
-        except DriverError as exc:
-            raise TaskFailed(f"on phone {self.serial}: {exc.reason}") from exc
+            return await run_task(Recorded(self._driver, steps), task.script_name,
+                                  task.script_config, ctx)
+        except (StepFailed, ScriptError, DriverError) as exc:
+            failed = self._failed(task, exc)
+            if failed.failure is not Failure.PHONE_LOST:
+                await self._keep_screen(steps)
+            raise failed from exc
+
+    def _failed(self, task: Task, exc: StepFailed | ScriptError | DriverError) -> TaskFailed:
+        match exc:
+            case StepFailed():
+                return TaskFailed(exc.remark, Failure.PERMANENT if exc.permanent
+                                  else Failure.TRANSIENT)
+            case ScriptError():  # its config, checked again as it runs
+                return TaskFailed(f"cannot run {task.script_name}: {exc}", Failure.PERMANENT)
+            case DeviceLost():
+                return TaskFailed(f"lost phone {self.serial}: {exc.reason}",
+                                  Failure.PHONE_LOST)
+            case DriverTimeout():
+                return TaskFailed(f"phone {self.serial} stopped answering: {exc.reason}")
+        return TaskFailed(f"on phone {self.serial}: {exc.reason}")
+
+    async def _keep_screen(self, steps: StepLog) -> None:
+        """The screen the task failed on, in `steps`, if the phone gives it in time."""
+        with trio.move_on_after(SCREENSHOT_TIMEOUT):
+            try:
+                steps.screenshot = await self._driver.screenshot()
+                return
+            except DriverError as exc:
+                steps.add(f"no screenshot of the failure: {exc.reason}", "WARNING")
+                return
+        steps.add(f"no screenshot of the failure: none in {SCREENSHOT_TIMEOUT:g} s", "WARNING")

@@ -41,7 +41,7 @@ from orchestrator.api import ApiProcess, Phones, create_app, serve_api
 from orchestrator.plans import plan_named
 from orchestrator.runtime import start_up_frozen, switch_interval
 from orchestrator.store import Store, open_sqlite_store
-from scripts import HostFiles, MaterialLibrary, RunResult
+from scripts import HostFiles, MaterialLibrary, RunResult, StepLog
 from scripts.driver import AdbDriver
 
 #: The script name the benchmark's tasks carry (the bench runner ignores it).
@@ -96,7 +96,7 @@ class ShellRunner:
         self._driver = AdbDriver("127.0.0.1", adb_port, serial,
                                  limiter=trio.CapacityLimiter(1), timeout=20.0)
 
-    async def __call__(self, task: Task) -> RunResult:
+    async def __call__(self, task: Task, steps: StepLog) -> RunResult:
         probe = self._probe
         late = self._clock.now() - task.due_at  # first thing: when the script starts
         probe.lateness.setdefault(task.request_id.partition(":")[0], []).append(late)

@@ -9,6 +9,7 @@ from ._host_files import NO_HOST_FILES, HostFiles
 from ._materials import MaterialLibrary
 from ._registry import SCRIPTS, api_script, plan_tasks, public_config, run_task, validate
 from ._spec import FanOut, Script, ScriptSpec
+from ._steps import Step, StepLog
 from .account_warmup import AccountWarmupConfig, ChatGPTSettings
 from .comment import CommentConfig
 from .errors import (
@@ -51,7 +52,9 @@ __all__ = [
     "ScriptError",
     "ScriptNotEnabled",
     "ScriptSpec",
+    "Step",
     "StepFailed",
+    "StepLog",
     "SuperMarketingConfig",
     "UnfollowConfig",
     "UnknownScript",

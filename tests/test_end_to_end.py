@@ -234,6 +234,36 @@ async def test_only_a_failure_that_may_pass_is_retried(tmp_path: Path) -> None:
         assert again["start_time"].endswith(said[1])  # the moment it is due again
 
 
+async def test_what_a_task_did_and_the_screen_it_failed_on(farm: ServiceAndPhones) -> None:
+    """A task's log is the steps its script took on the phone, in words, the start and
+    the end; a failure keeps the screen it left, drawn as the phone showed it."""
+    farm.tiktok("sim-0001").world.remove_user("ghost_user")
+    with trio.fail_after(DEADLINE):
+        [done, gone] = await farm.follow("sim-0001", "alice", "ghost_user")
+        for task_id in (done, gone):
+            await farm.wait_for(task_id, ended)
+        lines = (await farm.call("GET", f"/task/{done}/log"))["lines"]
+        said = [line["message"] for line in lines]
+        assert said[0] == "started follow on sim-0001"
+        assert "opened https://www.tiktok.com/@alice in com.zhiliaoapp.musically" in said
+        assert any(message.startswith("tapped “Follow” at ") for message in said)
+        assert said[-1] == "completed: followed @alice"
+        assert {line["level"] for line in lines} == {"INFO"}
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[0]["at"])
+        no_shot = (await farm.api.get(f"/api/v1/task/{done}/screenshot")).json()
+        assert no_shot["code"] == 40401
+
+        failed = (await farm.call("GET", f"/task/{gone}/log"))["lines"]
+        assert failed[-1] == {"at": failed[-1]["at"], "level": "ERROR",
+                              "message": "failed: profile @ghost_user not found"}
+        shot = await farm.api.get(f"/api/v1/task/{gone}/screenshot")
+        assert shot.headers["content-type"] == "image/png"
+        phone = farm.phone("sim-0001")
+        assert Image.open(io.BytesIO(shot.content)).size == (phone.width, phone.height)
+        missing = (await farm.api.get("/api/v1/task/999999/log")).json()
+        assert (missing["code"], missing["message"]) == (40401, "task 999999 not found")
+
+
 async def test_a_task_running_at_shutdown_is_failed_then_retried(tmp_path: Path) -> None:
     """A task left running by a dead process fails with 'interrupted' on start-up, and
     auto-retry runs it again."""

@@ -39,7 +39,7 @@ PUBLIC: dict[str, list[str]] = {
         "FanOut", "FieldError", "FollowConfig", "HostFiles", "InvalidConfig", "LikeConfig",
         "MaterialLibrary", "MessageConfig", "PostConfig", "ProfileConfig", "RunResult",
         "ScrapeUserConfig", "Script", "ScriptContext", "ScriptError", "ScriptNotEnabled",
-        "ScriptSpec", "StepFailed", "SuperMarketingConfig", "UnfollowConfig", "UnknownScript",
+        "ScriptSpec", "Step", "StepFailed", "StepLog", "SuperMarketingConfig", "UnfollowConfig", "UnknownScript",
         "api_script", "plan_tasks", "public_config", "run_task", "validate",
     ],
     "scripts.convert": [
@@ -49,7 +49,8 @@ PUBLIC: dict[str, list[str]] = {
     "scripts.apps": ["OPTIONAL", "PLATFORMS", "REQUIRED", "AppData", "load_app"],
     "scripts.driver": [
         "AdbDriver", "Bounds", "CommandFailed", "DeviceDriver", "DeviceLost", "DriverError",
-        "DriverTimeout", "ElementNotFound", "Selector", "ShellOutput", "UiElement", "UiTree",
+        "DriverTimeout", "ElementNotFound", "Recorded", "Selector", "ShellOutput", "UiElement",
+        "UiTree",
     ],
     "scripts.errors": [
         "FieldError", "InvalidConfig", "ScriptError", "ScriptNotEnabled", "StepFailed",

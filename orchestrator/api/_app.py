@@ -40,6 +40,7 @@ from ._keepalive import CloseUnread
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
 from ._phones import Phones
+from ._records import task_records
 from ._render import License
 from ._tasks import task_commands, task_reads
 from ._wire import IdConverter, NoSuchId, envelope, envelope_body
@@ -97,7 +98,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, phones: Ph
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
         device_routes(facade, phones),
         account_routes(facade, idempotent), material_routes(materials, idempotent),
-        event_routes(events), docs_routes()])
+        task_records(store), event_routes(events), docs_routes()])
     app.register_blueprint(console_routes(access))
     return app
 

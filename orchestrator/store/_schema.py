@@ -126,8 +126,27 @@ def _idempotency_keys(d: Dialect) -> Sequence[str]:
     ]
 
 
+def _task_records(d: Dialect) -> Sequence[str]:
+    """What each run of a task did (its steps, as a JSON array of [at, level, message]),
+    and the screen its last failure left (PNG); both go with their task."""
+    return [
+        """CREATE TABLE task_logs (
+            task_id BIGINT NOT NULL,
+            finished_at DOUBLE PRECISION NOT NULL,
+            steps TEXT NOT NULL
+        )""",
+        "CREATE INDEX task_logs_by_task ON task_logs (task_id, finished_at)",
+        f"""CREATE TABLE task_screenshots (
+            task_id BIGINT PRIMARY KEY,
+            taken_at DOUBLE PRECISION NOT NULL,
+            png {d.bytes_column} NOT NULL
+        )""",
+        "CREATE INDEX task_screenshots_by_age ON task_screenshots (taken_at)",
+    ]
+
+
 MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts,
-                                   _idempotency_keys)
+                                   _idempotency_keys, _task_records)
 
 
 class SchemaTooNew(RuntimeError):

@@ -34,6 +34,7 @@ from actors import (
     TaskStore,
     Waiting,
 )
+from scripts import Step
 
 from ..accounts import AccountStore
 from ._accounts import SqlAccountStore
@@ -68,11 +69,19 @@ CursorT = TypeVar("CursorT", bound=Cursor)
 StoreT = TypeVar("StoreT", bound="SqlTaskStore[Any, Any]")
 
 _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
+#: Failure screenshots kept, the newest (a PNG of a phone is about 100 KB).
+FAILURE_SCREENSHOTS_KEPT = 1000
 
 
 class Store(TaskStore, Protocol):
     """What the `open_*_store` functions yield: the tasks, and beside them in the same
     database the accounts and the API's kept answers."""
+
+    async def task_log(self, task_id: int) -> list[Step] | None:
+        """The steps of every run of the task, oldest first (None: no such task)."""
+
+    async def failure_screenshot(self, task_id: int) -> bytes | None:
+        """The screen the task's last failure left, if one was kept."""
 
     @property
     def accounts(self) -> AccountStore: ...
@@ -199,6 +208,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
                 cur.execute(self._q.finish, [int(end.status), end.remark, end.finished_at,
                                              to_json(end.result), end.started, task_id])
                 task = changed[task_id] = task_from_row(cur.fetchone())
+                self._record(cur, task_id, end)
                 deltas.update(moved_counts([task], before=TaskStatus(row[0])))
             for task_id, retry in sorted(retries.items()):
                 if task_id in changed:
@@ -234,8 +244,29 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
             return
         await self._write(note)
 
+    async def task_log(self, task_id: int) -> list[Step] | None:
+        def log(cur: CursorT) -> list[Step] | None:
+            cur.execute(self._q.get, [task_id])
+            if cur.fetchone() is None:
+                return None
+            cur.execute(self._q.logs_of, [task_id])
+            return [Step(at, level, message) for (steps,) in cur.fetchall()
+                    for at, level, message in json.loads(steps)]
+
+        return await self._read(log)
+
+    async def failure_screenshot(self, task_id: int) -> bytes | None:
+        def screenshot(cur: CursorT) -> bytes | None:
+            cur.execute(self._q.screenshot_of, [task_id])
+            row = cur.fetchone()
+            return None if row is None else bytes(row[0])
+
+        return await self._read(screenshot)
+
     async def delete_tasks(self, task_ids: Sequence[int]) -> list[int]:
         def delete(cur: CursorT) -> list[int]:
+            cur.execute(self._q.delete_logs, [ids_json(task_ids)])
+            cur.execute(self._q.delete_screenshots, [ids_json(task_ids)])
             cur.execute(self._q.delete, [ids_json(task_ids)])
             deleted = cur.fetchall()
             self._add_counts(cur, Counter(
@@ -276,6 +307,15 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         else:
             cur.execute(self._q.requeue, [*params, ids_json(task_ids)])
         return sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
+
+    def _record(self, cur: CursorT, task_id: int, end: TaskEnd) -> None:
+        """What the run of `end` did, and the screen it failed on, kept with its task."""
+        if end.steps:
+            cur.execute(self._q.add_log, [task_id, end.finished_at, json.dumps(
+                [[s.at, s.level, s.message] for s in end.steps], ensure_ascii=False)])
+        if end.screenshot is not None:
+            cur.execute(self._q.keep_screenshot, [task_id, end.finished_at, end.screenshot])
+            cur.execute(self._q.forget_old_screenshots, [FAILURE_SCREENSHOTS_KEPT - 1])
 
     def _add_counts(self, cur: CursorT, deltas: Mapping[CountKey, int]) -> None:
         """Change both kept counts by `deltas`: one upsert of all keys, one update per status.

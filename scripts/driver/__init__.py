@@ -8,6 +8,7 @@ data files describe (`Selector.from_mapping`).
 from ._adb import AdbDriver
 from ._errors import CommandFailed, DeviceLost, DriverError, DriverTimeout, ElementNotFound
 from ._protocol import DeviceDriver, ShellOutput
+from ._recorded import Recorded
 from ._selector import Bounds, Selector, UiElement, UiTree
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "DriverError",
     "DriverTimeout",
     "ElementNotFound",
+    "Recorded",
     "Selector",
     "ShellOutput",
     "UiElement",

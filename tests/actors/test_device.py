@@ -20,7 +20,7 @@ from actors import (
 )
 from actors.messages import CancelRun, DeviceUp, SubmitTasks
 from orchestrator.store import open_sqlite_store
-from scripts import RunResult
+from scripts import RunResult, StepLog
 from tests._phones import answering
 
 DEADLINE = 10.0
@@ -32,7 +32,7 @@ async def test_a_phone_outlives_the_scheduler_it_reports_to(tmp_path: Path) -> N
     crashed)."""
     holding = trio.Event()
 
-    async def holds(task: Task) -> RunResult:
+    async def holds(task: Task, steps: StepLog) -> RunResult:
         holding.set()
         await trio.sleep_forever()
         raise AssertionError("never")

@@ -42,7 +42,7 @@ from orchestrator.simulator import Simulator, open_simulator
 from orchestrator.simulator.apps import TIKTOK, SocialApp
 from orchestrator.store import open_sqlite_store
 from orchestrator.store._store import SqlTaskStore
-from scripts import HostFiles, MaterialLibrary, RunResult
+from scripts import HostFiles, MaterialLibrary, RunResult, StepLog
 from scripts.driver import AdbDriver
 
 DEADLINE = 60  # seconds: only a hang reaches it
@@ -100,12 +100,12 @@ class Gated:
     """The phone's real script runner, each run held until `go` is set: the test fills
     the disk while the task is marked running but before it ends."""
 
-    runner: Callable[[Task], Awaitable[RunResult]]
+    runner: Callable[[Task, StepLog], Awaitable[RunResult]]
     go: trio.Event = attrs.Factory(trio.Event)
 
-    async def __call__(self, task: Task) -> RunResult:
+    async def __call__(self, task: Task, steps: StepLog) -> RunResult:
         await self.go.wait()
-        return await self.runner(task)
+        return await self.runner(task, steps)
 
 
 @attrs.frozen

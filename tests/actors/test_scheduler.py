@@ -53,7 +53,7 @@ from actors.messages import (
     SubmitTasks,
 )
 from orchestrator.store import open_sqlite_store
-from scripts import RunResult
+from scripts import RunResult, StepLog
 
 EPOCH = 1_800_000_000.0  # a fixed wall time for trio's time 0
 VIRTUAL_DEADLINE = 100_000  # virtual seconds: reached at once by autojump if a test hangs
@@ -91,7 +91,7 @@ class FakeScript:
     active: set[str] = attrs.Factory(set)
     most_at_once: int = 0
 
-    async def __call__(self, task: Task) -> RunResult:
+    async def __call__(self, task: Task, steps: StepLog) -> RunResult:
         assert task.serial not in self.active, "two tasks at once on one device"
         self.starts.append((task.id, task.serial, self.wall.now()))
         self.active.add(task.serial)

@@ -30,13 +30,13 @@ from actors.messages import DeviceUp, SchedulerMsg
 from orchestrator.api import API_PREFIX, Phones, create_app, serve_api
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import Store, open_sqlite_store
-from scripts import HostFiles, MaterialLibrary, RunResult
+from scripts import HostFiles, MaterialLibrary, RunResult, StepLog
 from tests._phones import answering
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
 
 
-async def run_task(task: Task) -> RunResult:
+async def run_task(task: Task, steps: StepLog) -> RunResult:
     """The test phones' script: `outcome` "hold" runs until stopped, "fail" fails."""
     match task.script_config.get("outcome"):
         case "hold":

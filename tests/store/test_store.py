@@ -30,7 +30,7 @@ from actors import (
     TaskStore,
     Waiting,
 )
-from orchestrator.store import DATABASE_ERRORS, SchemaTooNew, open_sqlite_store
+from orchestrator.store import DATABASE_ERRORS, SchemaTooNew, Store, open_sqlite_store
 from orchestrator.store._schema import MIGRATIONS, _filter_counts, migrate
 from orchestrator.store._sql import (
     SQLITE,
@@ -42,6 +42,7 @@ from orchestrator.store._sql import (
     task_from_new,
 )
 from orchestrator.store._store import SqlTaskStore
+from scripts import Step
 
 from .conftest import Backend, OpenStore
 
@@ -429,6 +430,38 @@ class TestTransitions:
         assert await store.delete_tasks([b.id]) == []
         assert await store.get_task(a.id) == a
         await assert_counts(store, pending=1)
+
+    async def test_what_runs_leave(self, store: Store,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        """Each run's steps are kept with its task, in order, exactly; the last failure's
+        screenshot replaces the one before; only the newest screenshots are kept; both
+        go with their task."""
+        monkeypatch.setattr("orchestrator.store._store.FAILURE_SCREENSHOTS_KEPT", 2)
+        a, b, c = await create(store, new(), new(), new())
+        assert await store.task_log(a.id) == []
+        assert await store.task_log(999) is None
+        first = (Step(NOW + 0.123456789, "INFO", "tapped “Follow” ✓"),
+                 Step(NOW + 1, "ERROR", "failed: no button"))
+        png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+        await store.finish_tasks({a.id: TaskEnd(
+            status=TaskStatus.FAILED, remark="r", finished_at=NOW + 1, steps=first,
+            screenshot=png)}, retries={a.id: Requeue(due_at=NOW + 5)})
+        second = (Step(NOW + 6, "INFO", "completed: done"),)
+        await store.finish_tasks({a.id: TaskEnd(
+            status=TaskStatus.COMPLETED, remark="done", finished_at=NOW + 6, steps=second)},
+            retries={})
+        assert await store.task_log(a.id) == [*first, *second]
+        assert await store.failure_screenshot(a.id) == png
+        for n, task in enumerate((b, c), start=2):
+            await store.finish_tasks({task.id: TaskEnd(
+                status=TaskStatus.FAILED, remark="r", finished_at=NOW + 10 * n,
+                screenshot=b"shot %d" % n)}, retries={})
+        assert await store.failure_screenshot(a.id) is None  # the oldest of three
+        assert await store.failure_screenshot(c.id) == b"shot 3"
+        assert await store.delete_tasks([a.id, c.id]) == [a.id, c.id]
+        assert await store.task_log(a.id) is None
+        assert await store.failure_screenshot(c.id) is None
+        assert await store.failure_screenshot(b.id) == b"shot 2"
 
     async def test_fail_interrupted(self, store: TaskStore) -> None:
         """At start-up every running task fails with the remark, except one handed over
