@@ -81,14 +81,17 @@ def ended(task: dict[str, Any]) -> bool:
 @asynccontextmanager
 async def open_farm(sim: Simulator, data_dir: Path, *,
                     scheduling: SchedulerSettings | None = None,
-                    api_processes: int = 0) -> AsyncIterator[ServiceAndPhones]:
+                    api_processes: int = 0, token: str | None = None,
+                    ) -> AsyncIterator[ServiceAndPhones]:
     """The orchestrator on `sim`'s ADB server, once its watcher reports every phone."""
     async with trio.open_nursery() as nursery:
         settings = Settings(port=0, data_dir=data_dir, adb_host=sim.host, adb_port=sim.port,
                             scheduling=scheduling or SchedulerSettings(auto_retry=False),
-                            api_processes=api_processes)
+                            api_processes=api_processes, token=token)
         running = await nursery.start(functools.partial(run_orchestrator, settings))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}",
+                                     headers=headers) as api:
             farm = ServiceAndPhones(sim, api, running)
             with trio.fail_after(DEADLINE):
                 while True:

@@ -36,7 +36,8 @@ _POLICY = {
     "content-security-policy": "default-src 'self'; img-src 'self' blob: data:; "
                                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # not `no-referrer`: a form's post would then carry `Origin: null`, refused (`_access`)
+    "referrer-policy": "same-origin",
 }
 _LOGIN_POLICY = {**_POLICY, "content-security-policy":
                  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "

@@ -108,8 +108,8 @@ export function CreateTasks() {
       <${FieldError} error=${error} name="script_config" />
     </fieldset>
     ${!atAField && html`<${Problem} error=${error} />`}
-    ${created && html`<p class="outcome" role="status">Created ${created.created_count}
-      task(s): ${created.task_ids.map((id) => html` <a href=${`#/task/${id}`}>${id}</a>`)}.</p>`}
+    ${created && html`<p class="outcome" role="status">${`Created ${created.created_count} task(s):`}${
+      created.task_ids.map((id) => html` <a href=${`#/task/${id}`}>${id}</a>`)}.</p>`}
     <button type="submit" class="primary">Create</button>
   </form>`;
 }

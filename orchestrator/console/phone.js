@@ -22,6 +22,13 @@ function phonePoint(e) {
   return [Math.round((e.clientX - box.left) * scale), Math.round((e.clientY - box.top) * scale)];
 }
 
+/** What an input's answer says, in words. */
+function said({ sent, failed }) {
+  const to = `Sent to ${sent.length} ${sent.length === 1 ? "phone" : "phones"}`;
+  const not = failed.map((f) => `${f.serial} (${f.reason})`).join(", ");
+  return failed.length ? `${to}; failed on ${not}.` : `${to}.`;
+}
+
 export function PhoneView({ serial }) {
   const phones = usePhones();
   const [ticked, tick] = useTicked();
@@ -80,10 +87,9 @@ export function PhoneView({ serial }) {
     </div>
     <aside>
       <h2>${serial} ${phone && html`<${StateBadge} state=${phone.state} />`}</h2>
-      <p class="muted">${phone ? phone.model : "not seen by this host"}
-        ${phone && phone.current_task_id != null
-          && html` · running <a href=${`#/task/${phone.current_task_id}`}>task
-             ${phone.current_task_id}</a>`}</p>
+      <p class="muted">${phone ? phone.model : "not seen by this host"}${
+        phone && phone.current_task_id != null && html` · running <a
+          href=${`#/task/${phone.current_task_id}`}>task ${phone.current_task_id}</a>`}</p>
       <p class="hint">Click the screen to tap, drag to swipe.</p>
       <div class="keys">
         ${KEYS.map((key) => html`<button type="button"
@@ -95,10 +101,7 @@ export function PhoneView({ serial }) {
         <button type="submit">Type</button>
       </form>
       <${Problem} error=${error} />
-      ${outcome && html`<p class="outcome">Sent to ${outcome.sent.length}
-        ${outcome.sent.length === 1 ? "phone" : "phones"}${outcome.failed.length
-          ? html`; failed on ${outcome.failed.map((f) => `${f.serial} (${f.reason})`).join(", ")}`
-          : ""}.</p>`}
+      ${outcome && html`<p class="outcome">${said(outcome)}</p>`}
       <fieldset class="sync">
         <legend>Sync control: the same input also goes to</legend>
         ${phones.filter((p) => p.serial !== serial).map((p) => html`<label key=${p.serial}>

@@ -26,11 +26,9 @@ function Tile({ phone, ticked, onTick }) {
       </label>
       <${StateBadge} state=${phone.state} />
     </header>
-    <p class="tile-line">${phone.model || "unknown model"}
-      ${phone.current_task_id != null
-        ? html` · <a href=${`#/task/${phone.current_task_id}`}>task ${phone.current_task_id}</a>`
-        : " · idle"}
-      ${phone.pending_count ? ` · ${phone.pending_count} waiting` : ""}</p>
+    <p class="tile-line">${phone.model || "unknown model"}${phone.current_task_id != null
+      ? html` · <a href=${`#/task/${phone.current_task_id}`}>task ${phone.current_task_id}</a>`
+      : " · idle"}${phone.pending_count ? ` · ${phone.pending_count} waiting` : ""}</p>
   </article>`;
 }
 
@@ -54,8 +52,8 @@ export function Wall() {
       <select aria-label="State" value=${state}
               onChange=${(e) => { setState(e.currentTarget.value); setPage(1); }}>
         <option value="">every state (${phones.length})</option>
-        ${states.map((s) => html`<option value=${s}>${s}
-          (${phones.filter((p) => p.state === s).length})</option>`)}
+        ${states.map((s) => html`<option value=${s}>${
+          `${s} (${phones.filter((p) => p.state === s).length})`}</option>`)}
       </select>
       <input type="search" placeholder="serial or model" aria-label="Find a phone"
              value=${text} onInput=${(e) => { setText(e.currentTarget.value); setPage(1); }} />

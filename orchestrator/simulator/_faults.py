@@ -12,7 +12,8 @@ class Faults:
     """Per-phone fault knobs; change them at any time, they apply to the next command.
 
     - `latency`: seconds added before every shell command and sync request is answered.
-    - `hang`: a shell command whose text contains this never answers ("" hangs every one).
+    - `hang`: a shell command whose text contains this does not answer while this is set
+      ("" hangs every one); cleared, the commands it held run.
     - `dump_delay`: extra seconds `uiautomator dump` takes.
     - `dump_fails`: `uiautomator dump` fails as it does on a busy screen.
     - `disconnect_on`: the phone drops off the bus in the middle of the next shell

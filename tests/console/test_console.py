@@ -1,0 +1,193 @@
+"""What an operator does in the console, in a real browser, on the real service with
+simulated phones: the wall, one phone taken over, sync control, tasks created, watched
+and stopped, and the token prompt."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from orchestrator.simulator.apps import TIKTOK
+
+from .conftest import Console, eventually, on_trio, open_console
+
+TOKEN = "console-t0ken"
+
+
+def _screens_shown(page: Page) -> int:
+    return int(page.evaluate("""() => [...document.querySelectorAll('.tile img')]
+        .filter((image) => image.complete && image.naturalWidth > 0).length"""))
+
+
+async def test_the_wall_shows_every_phone_with_its_screen(tmp_path: Path) -> None:
+    """5 phones, 5 tiles, each with its serial, model, state and live screen; the text
+    filter narrows the wall; tiles off screen read no screen at all."""
+    async with open_console(tmp_path, 5) as console:
+        def scenario(page: Page) -> None:
+            page.goto(console.url + "/")
+            expect(page.locator(".tile")).to_have_count(5)
+            page.wait_for_function("""() => [...document.querySelectorAll('.tile img')]
+                .filter((image) => image.complete && image.naturalWidth > 0).length === 5""")
+            first = page.locator(".tile").first
+            expect(first).to_contain_text("sim-0001")
+            expect(first).to_contain_text("Pixel 7")
+            expect(first.locator(".badge")).to_have_text("device")
+            page.get_by_label("Find a phone").fill("0003")
+            expect(page.locator(".tile")).to_have_count(1)
+            expect(page.locator(".tile")).to_contain_text("sim-0003")
+
+        await console.browse(scenario)
+
+        def off_screen(page: Page) -> None:
+            page.goto(console.url + "/")
+            expect(page.locator(".tile")).to_have_count(5)
+            page.wait_for_function("() => document.querySelector('.tile img')?.complete")
+            # the page is one tile high: the tiles below never ask for their screen
+            assert page.locator(".tile").last.locator("img").count() == 0
+
+        await console.browse(off_screen, viewport=(240, 420))
+
+
+def _tap_in_picture(page: Page, console: Console, serial: str, x: int, y: int) -> None:
+    """Click the big screen where the phone's pixel (x, y) is shown."""
+    image = page.locator(".big-screen img")
+    expect(image).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('.big-screen img')?.naturalWidth > 0")
+    box = image.bounding_box()
+    assert box is not None
+    width = on_trio(lambda: console.farm.phone(serial).width)
+    scale = box["width"] / width
+    page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
+
+
+def _tiktok_icon(console: Console, serial: str) -> tuple[int, int]:
+    phone = console.farm.phone(serial)
+    icon = next(node for node in phone.screen().walk() if node.action == f"launch:{TIKTOK}")
+    return icon.bounds.center
+
+
+def _in_front(console: Console, serial: str) -> str | None:
+    front = console.farm.phone(serial).foreground
+    return None if front is None else front.package
+
+
+async def test_a_click_on_the_big_screen_is_a_tap_on_the_phone(tmp_path: Path) -> None:
+    """A click where the launcher draws TikTok opens TikTok on that phone, and on no
+    other; a key goes home; text typed reaches the phone."""
+    async with open_console(tmp_path, 2) as console:
+        def scenario(page: Page) -> None:
+            page.goto(console.url + "/#/phone/sim-0001")
+            x, y = on_trio(lambda: _tiktok_icon(console, "sim-0001"))
+            _tap_in_picture(page, console, "sim-0001", x, y)
+            eventually(lambda: _in_front(console, "sim-0001") == TIKTOK)
+            expect(page.locator(".outcome")).to_have_text("Sent to 1 phone.")
+            assert on_trio(lambda: _in_front(console, "sim-0002")) is None
+            page.get_by_role("button", name="home").click()
+            eventually(lambda: _in_front(console, "sim-0001") is None)
+            page.get_by_label("Text to type").fill("hello phone")
+            page.get_by_role("button", name="Type").click()
+            eventually(lambda: console.farm.phone("sim-0001").typed_text_log[-1:]
+                       == ["hello phone"])
+
+        await console.browse(scenario)
+
+
+async def test_sync_control_sends_the_input_to_every_ticked_phone(tmp_path: Path) -> None:
+    """With two phones ticked, a click on the first phone's screen taps all three; the
+    phone not ticked is left alone."""
+    async with open_console(tmp_path, 4) as console:
+        def scenario(page: Page) -> None:
+            page.goto(console.url + "/#/phone/sim-0001")
+            sync = page.locator(".sync")
+            sync.get_by_label("sim-0002").check()
+            sync.get_by_label("sim-0003").check()
+            x, y = on_trio(lambda: _tiktok_icon(console, "sim-0001"))
+            _tap_in_picture(page, console, "sim-0001", x, y)
+            expect(page.locator(".outcome")).to_have_text("Sent to 3 phones.")
+            for serial in ("sim-0001", "sim-0002", "sim-0003"):
+                eventually(lambda serial=serial: _in_front(console, serial) == TIKTOK)
+            assert on_trio(lambda: _in_front(console, "sim-0004")) is None
+
+        await console.browse(scenario)
+
+
+async def test_a_task_from_the_form_runs_and_completes_on_the_page(tmp_path: Path) -> None:
+    """The form shows the API's 40001 at its field; once fixed it creates the task, and
+    the task table shows it running, then completed, from the event stream: the page is
+    never loaded again."""
+    async with open_console(tmp_path, 2) as console:
+        phone = console.farm.phone("sim-0001")
+        phone.faults.hang = "uiautomator"  # the task runs until the test lets it go on
+
+        def scenario(page: Page) -> None:
+            page.goto(console.url + "/#/create")
+            page.get_by_label("script").select_option("follow")
+            page.locator(".phones-pick").get_by_label("sim-0001").check()
+            page.get_by_role("button", name="Create").click()
+            field = page.locator("[data-field='script_config.target_users']")
+            expect(field.locator(".field-error")).to_contain_text("required: target_users")
+
+            field.locator("textarea").fill("alice")
+            page.get_by_role("button", name="Create").click()
+            expect(page.locator(".outcome")).to_contain_text("Created 1 task(s)")
+            page.evaluate("window.loadedOnce = true")
+            page.get_by_role("link", name="Tasks", exact=True).click()
+            row = page.locator("tr[data-task='1']")
+            expect(row.locator(".badge")).to_have_text("running")
+            on_trio(lambda: setattr(phone.faults, "hang", None))
+            expect(row.locator(".badge")).to_have_text("completed")
+            expect(row.locator(".remark")).to_have_text("followed @alice")
+            assert page.evaluate("window.loadedOnce") is True
+
+            row.get_by_role("link", name="1", exact=True).click()
+            expect(page.locator(".log li").last).to_contain_text("completed: followed @alice")
+
+        await console.browse(scenario)
+        assert phone.apps[TIKTOK].current.follows("alice")  # type: ignore[attr-defined]
+
+
+async def test_a_running_task_stopped_from_the_page(tmp_path: Path) -> None:
+    """Stop on a running task's row fails it as stopped; the phone is free again."""
+    async with open_console(tmp_path, 1) as console:
+        phone = console.farm.phone("sim-0001")
+        phone.faults.hang = "uiautomator"
+        [task_id] = await console.farm.follow("sim-0001", "alice")
+
+        def scenario(page: Page) -> None:
+            page.goto(console.url + "/#/tasks")
+            row = page.locator(f"tr[data-task='{task_id}']")
+            expect(row.locator(".badge")).to_have_text("running")
+            row.get_by_role("button", name="Stop").click()
+            expect(row.locator(".badge")).to_have_text("failed")
+            expect(row.locator(".remark")).to_have_text(re.compile("stopped"))
+            expect(row.get_by_role("button", name="Retry")).to_be_visible()
+
+        await console.browse(scenario)
+        devices = await console.farm.call("GET", "/devices/sim-0001")
+        assert devices["current_task_id"] is None
+
+
+async def test_the_token_is_asked_once(tmp_path: Path) -> None:
+    """With a token set, the console asks for it; a wrong one is said so; the right one
+    opens the console, kept in a cookie no script can read, across a reload."""
+    async with open_console(tmp_path, 2, token=TOKEN) as console:
+        def scenario(page: Page) -> None:
+            page.goto(console.url + "/")
+            expect(page.locator(".tile")).to_have_count(0)
+            page.get_by_label(re.compile("needs its token")).fill("wrong")
+            page.get_by_role("button", name="Open the console").click()
+            expect(page.locator(".error")).to_have_text(
+                "That is not the token this server was given.")
+            page.get_by_label(re.compile("needs its token")).fill(TOKEN)
+            page.get_by_role("button", name="Open the console").click()
+            expect(page.locator(".tile")).to_have_count(2)
+            assert page.evaluate("document.cookie") == ""
+            page.reload()
+            expect(page.locator(".tile")).to_have_count(2)
+            page.wait_for_function("""() => [...document.querySelectorAll('.tile img')]
+                .filter((image) => image.naturalWidth > 0).length === 2""")
+
+        await console.browse(scenario)
