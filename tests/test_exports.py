@@ -39,7 +39,8 @@ PUBLIC: dict[str, list[str]] = {
         "FanOut", "FieldError", "FollowConfig", "HostFiles", "InvalidConfig", "LikeConfig",
         "MaterialLibrary", "MessageConfig", "PostConfig", "ProfileConfig", "RunResult",
         "ScrapeUserConfig", "Script", "ScriptContext", "ScriptError", "ScriptNotEnabled",
-        "ScriptSpec", "Step", "StepFailed", "StepLog", "SuperMarketingConfig", "UnfollowConfig", "UnknownScript",
+        "ScriptSpec", "Step", "StepFailed", "StepLog", "SuperMarketingConfig", "UnfollowConfig",
+        "UnknownScript",
         "api_script", "plan_tasks", "public_config", "run_task", "validate",
     ],
     "scripts.convert": [

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import attrs
+import trio
 
 __all__ = ["Faults"]
+
+
+def _wake_the_hung(faults: Faults, _: attrs.Attribute[str | None], value: str | None
+                   ) -> str | None:
+    faults._hang_changed.set()  # the hung commands look again, once this value is set
+    faults._hang_changed = trio.Event()
+    return value
 
 
 @attrs.define(kw_only=True)
@@ -26,15 +34,22 @@ class Faults:
     """
 
     latency: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
-    hang: str | None = None
+    hang: str | None = attrs.field(default=None, on_setattr=_wake_the_hung)
     dump_delay: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
     dump_fails: bool = False
     disconnect_on: str | None = None
     crash_on: str | None = None
     unreachable: bool = False
+    _hang_changed: trio.Event = attrs.field(factory=trio.Event, init=False, repr=False,
+                                            eq=False)
 
     def hangs(self, command: str) -> bool:
         return self.hang is not None and self.hang in command
+
+    async def hold(self, command: str) -> None:
+        """Return once `command` does not hang (at once, if it does not)."""
+        while self.hangs(command):
+            await self._hang_changed.wait()
 
     def disconnects(self, command: str) -> bool:
         return self.disconnect_on is not None and self.disconnect_on in command

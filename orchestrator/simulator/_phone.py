@@ -39,10 +39,6 @@ LAUNCHER_PACKAGE = "com.google.android.apps.nexuslauncher"
 LAUNCHER_ACTIVITY = "com.google.android.apps.nexuslauncher.NexusLauncherActivity"
 
 
-#: Seconds between two looks at whether a hung command may answer now.
-HANG_CHECK = 0.05
-
-
 class PhoneUnplugged(Exception):
     """The phone dropped off the bus while serving a command."""
 
@@ -152,8 +148,7 @@ class Phone:
         """Run one `shell:` command line, applying this phone's faults."""
         if self.faults.latency:
             await trio.sleep(self.faults.latency)
-        while self.faults.hangs(command):  # a fault set from outside: looked at again
-            await trio.sleep(HANG_CHECK)
+        await self.faults.hold(command)
         if self.faults.disconnects(command):
             self.faults.disconnect_on = None
             await self.fail_midway()
