@@ -77,9 +77,10 @@ class TaskStore(TaskReads, Protocol):
         one to retry_count.
         """
 
-    async def note_waiting(self, waits: Mapping[int, Waiting]) -> None:
+    async def note_waiting(self, waits: Mapping[int, Waiting]) -> list[Task]:
         """Of `waits` (task id -> when it is due and why it waits), those still pending
-        show it: what the API lists while the scheduler holds them back."""
+        show it: what the API lists while the scheduler holds them back; those tasks, by
+        id, as they are now."""
 
     async def delete_tasks(self, task_ids: Sequence[int]) -> list[int]:
         """Delete the tasks that exist among `task_ids`; return their ids."""

@@ -403,7 +403,7 @@ class _Scheduler:
             return
         waits, self.waits = self.waits, {}
         try:
-            await self.store.note_waiting(waits)
+            shown = await self.store.note_waiting(waits)
         except Exception as exc:
             self.waits = waits | self.waits
             if self.waits_held.refused():
@@ -411,6 +411,7 @@ class _Scheduler:
                             "again and again until it takes it", len(waits), exc)
             return
         self.waits_held.taken()
+        self.events.tasks_changed(shown)  # not a status: a table shows the remark anyway
 
     def dequeue(self, dev: _Device, task_id: int) -> _Entry | None:
         """Take the pending `task_id` out of `dev`'s queue: its entry, or None if it was

@@ -234,15 +234,19 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
 
         return await self._write(requeue)
 
-    async def note_waiting(self, waits: Mapping[int, Waiting]) -> None:
-        def note(cur: CursorT) -> None:
-            # One statement: one per row would be a GIL hand-off each (`tasks_as_json`).
-            cur.execute(self._q.note_waiting, [waits_json(waits), int(TaskStatus.PENDING)])
+    async def note_waiting(self, waits: Mapping[int, Waiting]) -> list[Task]:
+        def note(cur: CursorT) -> list[Task]:
+            # One statement each: one per row would be a GIL hand-off each (`tasks_as_json`).
+            pending = int(TaskStatus.PENDING)
+            cur.execute(self._q.note_waiting, [waits_json(waits), pending])
+            return sorted(fetch_tasks(cur, self._dialect, self._q.pending_among,
+                                      [starts_json(dict.fromkeys(waits, 0.0)), pending]),
+                          key=_by_id)
 
         if not waits:
             await trio.lowlevel.checkpoint()
-            return
-        await self._write(note)
+            return []
+        return await self._write(note)
 
     async def task_log(self, task_id: int) -> list[Step] | None:
         def log(cur: CursorT) -> list[Step] | None:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 import trio
 
+from actors.messages import DevicesListed
 from orchestrator.api import _events as events_module
 from orchestrator.api._hypercorn import serve_on
 
@@ -120,6 +121,16 @@ async def test_a_task_from_creation_to_its_end(farm: AppAndCore, base: str) -> N
     assert {e.data["id"] for e in seen} == {task_id}
     assert seen[2].data["remark"] == "followed 1 user"
     assert seen[0].id < seen[1].id < seen[2].id
+
+
+async def test_why_a_pending_task_waits(farm: AppAndCore, base: str) -> None:
+    """A pending task's remark is news too: the task again, saying why it waits."""
+    await farm.scheduler.send(DevicesListed())  # the watcher's word: no phone p9 here
+    async with following(base) as stream:
+        [task_id] = await create(base, ["p9"])
+        waiting = await stream.until(lambda e: e.event == "task" and bool(e.data["remark"]))
+    assert (waiting.data["id"], waiting.data["status_text"], waiting.data["remark"]) == (
+        task_id, "pending", "waiting: phone p9 is not connected")
 
 
 async def test_phones_and_deletes(farm: AppAndCore, base: str) -> None:

@@ -394,21 +394,22 @@ class TestTransitions:
 
     async def test_what_pending_tasks_show(self, store: TaskStore) -> None:
         """`note_waiting` changes the due moment and remark of pending tasks only, in one
-        statement, exactly (a float's every digit, any text)."""
+        statement, exactly (a float's every digit, any text), and returns them."""
         pending, other, running = await create(store, new(), new(), new())
         await store.mark_running({running.id: NOW})
         due = NOW + 61.123456789
-        await store.note_waiting({
+        changed = await store.note_waiting({
             pending.id: Waiting(due_at=due, remark="waiting: phone ü is not connected"),
             running.id: Waiting(due_at=NOW + 5, remark="no"),
             999: Waiting(due_at=NOW, remark="no one")})
         shown = await store.get_task(pending.id)
         assert shown is not None
         assert (shown.due_at, shown.remark) == (due, "waiting: phone ü is not connected")
+        assert changed == [shown]
         assert await store.get_task(other.id) == other
         assert await store.get_task(running.id) == attrs.evolve(
             running, status=TaskStatus.RUNNING, started_at=NOW)
-        await store.note_waiting({})
+        assert await store.note_waiting({}) == []
         await assert_counts(store, pending=2, running=1)
 
     async def test_requeue_every_failed(self, store: TaskStore) -> None:
