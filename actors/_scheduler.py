@@ -674,12 +674,13 @@ class _Scheduler:
                 self.after_end(task_id, end, tasks.get(task_id))
 
     async def write_end(self, task_id: int, end: _End) -> list[Task]:
-        """Store one end. If the store refuses it but takes it without its result, the
-        result was what it could not take (a bug in a script: logged), and is left out."""
+        """Store one end. If the store cannot encode it (TypeError, ValueError: its result
+        is not JSON, a bug in a script), it is stored without its result (logged). Any
+        other refusal (a full disk) is the caller's to hold: the result is not to blame."""
         retries = {task_id: end.again} if end.again else {}
         try:
             return await self.store.finish_tasks({task_id: end.end}, retries=retries)
-        except Exception as exc:
+        except (TypeError, ValueError) as exc:
             if end.end.result is None:
                 raise
             stored = await self.store.finish_tasks(
