@@ -92,8 +92,9 @@ def _icon(draw: ImageDraw.ImageDraw, node: Node, colour: Colour) -> None:
               font=_font(max(8, size // 2)), anchor="mm")
 
 
-def _view(draw: ImageDraw.ImageDraw, node: Node, colour: Colour) -> None:
-    """One view, over what its parents drew."""
+def _view(draw: ImageDraw.ImageDraw, node: Node, colour: Colour, icon_size: int) -> None:
+    """One view, over what its parents drew; a clickable one no larger than `icon_size`
+    that shows no text is an icon."""
     box = node.bounds
     rect = (box.left, box.top, max(box.left, box.right - 1), max(box.top, box.bottom - 1))
     kind = node.cls.rsplit(".", 1)[-1]
@@ -111,8 +112,9 @@ def _view(draw: ImageDraw.ImageDraw, node: Node, colour: Colour) -> None:
         _label(draw, node, node.text or node.content_desc, colour, centred=True)
     elif kind == "TextView":
         _label(draw, node, node.text or node.content_desc, _INK, centred=False)
-    elif node.clickable and node.content_desc:  # an icon: like, share, a tab, an avatar
-        _icon(draw, node, colour)
+    elif node.clickable and node.content_desc and min(
+            box.right - box.left, box.bottom - box.top) <= icon_size:
+        _icon(draw, node, colour)  # like, share, a tab, an avatar
     elif node.content_desc:  # a picture: a video, a post, a photo
         draw.rectangle(rect, fill=_tint(node.content_desc))
         middle_x, middle_y = (box.left + box.right) // 2, (box.top + box.bottom) // 2
@@ -131,7 +133,7 @@ def _rgba(root: Node, width: int, height: int, rotation: int) -> Image.Image:
     colour = _accent(root.package)
     draw.rectangle((0, 0, width, max(1, height // 40)), fill=colour)  # the status bar
     for node in root.walk():
-        _view(draw, node, colour)
+        _view(draw, node, colour, icon_size=width // 5)
     return image.rotate(90 * rotation, expand=True) if rotation % 4 else image
 
 
