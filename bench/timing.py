@@ -20,6 +20,10 @@ phone, a `threads` worker), each doing the same device call.
     python -m bench.timing --api-processes 1 --unloaded-too   # as in bench/README.md
     python -m bench.timing                  # 1,000 phones, 10,000 spread + 1,000 burst
     python -m bench.timing --phones 4 --tasks 20 --burst 4 --window 1 --out /tmp/t.json  # smoke
+    python -m bench.timing --phones 200 --tasks 2000 --burst 200 --console-too 200 --no-peers
+
+`--console-too TILES` runs ours again, the same moments, with the console open in
+headless Chromium on a wall of TILES live screens, all in view (`bench._console`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import random
 import shutil
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +43,7 @@ import adbutils
 import trio
 
 from bench import peers_apscheduler, peers_celery
+from bench._console import console_open
 from bench._core import burst_moments, new_task, open_core, percentiles, spread_moments
 from bench._harness import cpu_seconds, simulator, write_report, wrk
 
@@ -47,10 +53,13 @@ Moments = dict[str, list[tuple[str, float]]]
 
 
 async def ours(adb_port: int, phones: int, moments: Moments, *, lead: float, load: bool,
-               data_dir: Path, api_processes: int) -> dict[str, Any]:
+               data_dir: Path, api_processes: int, console: int = 0) -> dict[str, Any]:
+    """Our lateness; with `console` tiles of the console's wall open in a browser."""
     async with open_core(adb_port=adb_port, data_dir=data_dir, api=True,
-                         api_processes=api_processes) as core:
+                         api_processes=api_processes) as core, AsyncExitStack() as stack:
         await core.wait_online(phones)
+        wall = (await stack.enter_async_context(
+            console_open(f"http://127.0.0.1:{core.api_port}/", console)) if console else None)
         t0 = core.clock.now() + lead
         work = [new_task(serial, t0 + offset, tag, position=k)
                 for tag, pairs in moments.items() for k, (serial, offset) in enumerate(pairs)]
@@ -79,7 +88,8 @@ async def ours(adb_port: int, phones: int, moments: Moments, *, lead: float, loa
         cpu = (cpu_seconds(os.getpid()) - cpu0) / (time.monotonic() - start)
         return {**{tag: percentiles(probe.lateness.get(tag, [])) for tag in moments},
                 "failed": probe.failed, "one_task_per_phone": probe.overlaps == 0,
-                "api_load": loads or "none", "orchestrator_cpu_cores": round(cpu, 2)}
+                "api_load": loads or "none", "orchestrator_cpu_cores": round(cpu, 2),
+                **({"console": wall.figures()} if wall else {})}
 
 
 def celery_eta(adb_port: int, serials: list[str], moments: Moments, *,
@@ -107,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-processes", type=int, default=0, metavar="N",
                         help="serve the API from N processes of its own (as `orchestrator "
                              "serve --api-processes N`); 0: in the core's process")
+    parser.add_argument("--console-too", type=int, default=0, metavar="TILES",
+                        help="also measure ours with the console open in Chromium on a wall "
+                             "of TILES live screens (50, 100 or 200), in the same run")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
@@ -123,15 +136,24 @@ def main(argv: list[str] | None = None) -> int:
             "burst": burst_moments(serials, args.burst, args.window + 3.0)}
         lead = 1.5 + (args.tasks + args.burst) / 2000
 
-        def run_ours(with_load: bool) -> dict[str, Any]:
+        def run_ours(with_load: bool, console: int = 0) -> dict[str, Any]:
+            cpu0, start = cpu_seconds(sim.pid), time.monotonic()
             with tempfile.TemporaryDirectory(prefix="bench-timing-") as d:
-                return trio.run(lambda: ours(sim.port, args.phones, moments, lead=lead,
-                                             load=with_load, data_dir=Path(d),
-                                             api_processes=args.api_processes))
+                figures = trio.run(lambda: ours(sim.port, args.phones, moments, lead=lead,
+                                                load=with_load, data_dir=Path(d),
+                                                api_processes=args.api_processes,
+                                                console=console))
+            cores = (cpu_seconds(sim.pid) - cpu0) / (time.monotonic() - start)
+            return {**figures, "simulator_cpu_cores": round(cores, 2)}
 
         report["ours"] = run_ours(load)
         if args.unloaded_too and load:
             report["ours_api_idle"] = run_ours(False)
+        if args.console_too:
+            report["ours_console_open"] = with_console = run_ours(load, args.console_too)
+            report["console_p99_over_without"] = {
+                tag: round(with_console[tag]["p99_ms"] / max(report["ours"][tag]["p99_ms"],
+                                                            1e-3), 2) for tag in moments}
         if not args.no_peers:
             aps = peers_apscheduler.lateness(sim.port, moments, lead=lead)
             report["apscheduler"] = {tag: percentiles(v) for tag, v in aps.items()}

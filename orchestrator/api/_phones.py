@@ -3,10 +3,13 @@
 Each phone gets a driver of its own here (its own ADB connection and limiter), so a
 screen read never waits for a task's device call, nor holds one up, and a phone reads
 one screen at a time; at most `AT_ONCE` of these calls run on the host at a time, so
-that a wall of 1,000 screens cannot take the host's threads from the tasks. Scaling a
-screen down (about 25 ms of CPU for a 1080x2400 PNG) happens in one thread at a time,
-so a wall takes at most one core, and a screen that did not change since it was last
-scaled (an idle phone's) is answered from `_Thumbnails` without scaling it again.
+that a wall of 1,000 screens cannot take the host's threads from the tasks; and screen
+reads start at most `SCREENS_PER_SECOND` a second on the host, in the order asked, so a
+wall of 200 live tiles costs the host what 40 screens a second cost (each tile is then
+read every 5 s), not what 200 would. Scaling a screen down (about 25 ms of CPU for a
+1080x2400 PNG) happens in one thread at a time, and a screen that did not change since
+it was last scaled (an idle phone's) is answered from `_Thumbnails` without scaling it
+again.
 """
 
 from __future__ import annotations
@@ -31,6 +34,23 @@ AT_ONCE = 8
 CALL_TIMEOUT = 10.0
 #: Scaled screens kept, the last used (a thumbnail is a few KB).
 THUMBNAILS_KEPT = 1024
+#: Screen reads started a second on the host, at most.
+SCREENS_PER_SECOND = 40
+
+
+class _Pace:
+    """Starts spaced at least `1 / per_second` s apart, in the order they were asked."""
+
+    def __init__(self, per_second: float) -> None:
+        self._gap = 1 / per_second
+        self._next = 0.0
+        self._turn = trio.Lock()  # fair: first come, first served
+
+    async def wait(self) -> None:
+        async with self._turn:
+            now = trio.current_time()
+            await trio.sleep_until(max(now, self._next))
+            self._next = max(now, self._next) + self._gap
 
 _Key = tuple[bytes, bool, int | None]
 
@@ -67,6 +87,7 @@ class Phones:
         self._host = trio.CapacityLimiter(AT_ONCE)
         self._scaling = trio.CapacityLimiter(1)
         self._thumbnails = _Thumbnails()
+        self._screens = _Pace(SCREENS_PER_SECOND)
 
     async def call(self, serial: str, fn: Callable[[AdbDriver], Awaitable[T]]) -> T:
         """`fn` on `serial`'s driver, within the host's bound.
@@ -83,6 +104,7 @@ class Phones:
 
     async def screenshot(self, serial: str, *, jpeg: bool, max_width: int | None) -> bytes:
         """`serial`'s screen, as it is (PNG), or scaled down to `max_width` and/or as JPEG."""
+        await self._screens.wait()
         png = await self.call(serial, lambda driver: driver.screenshot())
         if not jpeg and max_width is None:
             return png
