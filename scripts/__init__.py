@@ -6,6 +6,7 @@ This package is the bottom layer: it imports nothing else of the project's.
 
 from ._context import RunResult, ScriptContext
 from ._host_files import NO_HOST_FILES, HostFiles
+from ._marks import Mark, marked
 from ._materials import MaterialLibrary
 from ._registry import SCRIPTS, api_script, plan_tasks, public_config, run_task, validate
 from ._spec import FanOut, Script, ScriptSpec
@@ -41,6 +42,7 @@ __all__ = [
     "HostFiles",
     "InvalidConfig",
     "LikeConfig",
+    "Mark",
     "MaterialLibrary",
     "MessageConfig",
     "PostConfig",
@@ -59,6 +61,7 @@ __all__ = [
     "UnfollowConfig",
     "UnknownScript",
     "api_script",
+    "marked",
     "plan_tasks",
     "public_config",
     "run_task",

@@ -36,12 +36,12 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "scripts": [
         "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",
-        "FanOut", "FieldError", "FollowConfig", "HostFiles", "InvalidConfig", "LikeConfig",
+        "FanOut", "FieldError", "FollowConfig", "HostFiles", "InvalidConfig", "LikeConfig", "Mark",
         "MaterialLibrary", "MessageConfig", "PostConfig", "ProfileConfig", "RunResult",
         "ScrapeUserConfig", "Script", "ScriptContext", "ScriptError", "ScriptNotEnabled",
         "ScriptSpec", "Step", "StepFailed", "StepLog", "SuperMarketingConfig", "UnfollowConfig",
         "UnknownScript",
-        "api_script", "plan_tasks", "public_config", "run_task", "validate",
+        "api_script", "marked", "plan_tasks", "public_config", "run_task", "validate",
     ],
     "scripts.convert": [
         "CONFIG_PATH", "INT64_MAX", "INT64_MIN", "FieldProblem", "check_int64", "describe",

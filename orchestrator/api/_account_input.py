@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from scripts import Mark, marked
 from scripts.apps import load_app
 from scripts.convert import problems
 
@@ -43,7 +44,7 @@ class AccountBody:
 
     username: str
     email: str = ""
-    password: str = ""
+    password: str = attrs.field(default="", metadata=marked(Mark.SECRET))
     platform: Platform = Platform.TIKTOK
     packagename: str = ""
     device: str | None = None

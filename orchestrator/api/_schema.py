@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 import attrs
 
+from scripts import Mark
+
 from ..converter import Range, make_converter
 
 __all__ = ["Schema", "Schemas"]
@@ -91,6 +93,8 @@ class Schemas:
                 default = _default(field)
                 if default is not attrs.NOTHING:
                     schema = {**schema, "default": default}
+            if field.metadata.get(Mark.SECRET):  # goes in, never out; a form hides it
+                schema = {**schema, "format": "password", "writeOnly": True}
             properties[field.name] = schema
         schema = {"type": "object", "properties": properties}
         if required and not partial:

@@ -6,7 +6,8 @@ import { API, call } from "./api.js";
 
 const phones = new Map();
 const listeners = new Set();
-let connected = false;
+/** The event stream: "connecting" (never open yet), "live" or "reconnecting". */
+let link = "connecting";
 
 function tell(kind, data) {
   for (const listener of listeners) listener(kind, data);
@@ -31,14 +32,14 @@ function follow() {
   // After a break the stream resumes from Last-Event-ID, but what fell out of the
   // server's buffer is lost: whoever shows a list loads it again ("reload").
   stream.addEventListener("open", () => {
-    const again = connected;
-    connected = true;
-    tell("connected", true);
+    const again = link === "reconnecting";
+    link = "live";
+    tell("link", link);
     if (again) loadPhones().then(() => tell("reload", null), () => {});
   });
   stream.addEventListener("error", () => {
-    if (connected) tell("connected", false);
-    connected = false;
+    if (link === "live") link = "reconnecting";
+    tell("link", link);
   });
 }
 
@@ -59,21 +60,24 @@ export function useFarmEvents(listener, deps = []) {
   }, deps);
 }
 
-/** The phones, sorted by serial, kept current. */
-export function usePhones() {
-  const [list, setList] = useState(() => sorted());
-  useFarmEvents((kind) => {
-    if (kind === "phones" || kind === "device") setList(sorted());
-  });
-  return list;
+/** `read()`, read again on each change of the `kinds`, and once the component listens
+ * (what changed between its first render and then would be missed otherwise). */
+function useFarmState(read, kinds) {
+  const [value, setValue] = useState(read);
+  useEffect(() => {
+    const listener = (kind) => kinds.includes(kind) && setValue(read());
+    listeners.add(listener);
+    setValue(read());
+    return () => listeners.delete(listener);
+  }, []);
+  return value;
 }
 
-/** Whether the event stream is up. */
-export function useConnected() {
-  const [up, setUp] = useState(connected);
-  useFarmEvents((kind, data) => kind === "connected" && setUp(data));
-  return up;
-}
+/** The phones, sorted by serial, kept current. */
+export const usePhones = () => useFarmState(sorted, ["phones", "device"]);
+
+/** How the event stream is: "connecting", "live" or "reconnecting". */
+export const useLink = () => useFarmState(() => link, ["link"]);
 
 function sorted() {
   return [...phones.values()].sort((a, b) => a.serial.localeCompare(b.serial));

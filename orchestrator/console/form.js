@@ -39,11 +39,13 @@ function kindOf(schema) {
 /** A field's name under `prefix`, as the API's 40001 names it. */
 const pathOf = (prefix, name) => (prefix ? `${prefix}.${name}` : name);
 
-/** `text` of the widget `kind` at `path` as the value the API takes ("": left out). */
-function parsed(kind, text, path) {
+/** `text` of the widget `kind` of `schema` at `path` as the value the API takes ("":
+ * left out). */
+function parsed(kind, schema, text, path) {
   if (text === "" || text == null) return "";
   switch (kind) {
     case "integer": case "number": return Number(text);
+    case "enum": return schema.enum.find((value) => String(value) === text) ?? text;
     case "lines": return text.split("\n").map((s) => s.trim()).filter(Boolean);
     case "json":
       try {
@@ -65,7 +67,7 @@ export function bodyOf(doc, schema, values, prefix = "") {
     const path = pathOf(prefix, name);
     const value = kind === "object" ? bodyOf(doc, inner, values[name] || {}, path)
       : kind === "boolean" ? values[name]
-      : parsed(kind, values[name], path);
+      : parsed(kind, inner, values[name], path);
     const empty = value === "" || value === undefined
       || (kind === "object" && Object.keys(value).length === 0);
     if (!empty) body[name] = value;
@@ -96,6 +98,12 @@ export function shownOf(doc, schema, body) {
       : kind === "boolean" ? value : String(value);
   }
   return values;
+}
+
+/** The `<input>` type of a field of `kind`: a secret's (`format: password`) is hidden. */
+function inputType(kind, schema) {
+  if (kind !== "string") return "number";
+  return schema.format === "password" ? "password" : "text";
 }
 
 function Widget({ doc, name, schema, value, onChange, error, path }) {
@@ -129,8 +137,8 @@ function Widget({ doc, name, schema, value, onChange, error, path }) {
                               onInput=${set} />`;
       break;
     default:
-      widget = html`<input id=${id} type=${kind === "string" ? "text" : "number"}
-                           placeholder=${hint} value=${value ?? ""} onInput=${set} />`;
+      widget = html`<input id=${id} type=${inputType(kind, schema)} placeholder=${hint}
+                           value=${value ?? ""} onInput=${set} />`;
   }
   return html`<div class=${`field ${error && error.field === path ? "has-error" : ""}`}
                    data-field=${path}>

@@ -3,7 +3,7 @@
 import { html, render, useEffect, useState } from "./vendor/htm-preact.js";
 import { Accounts } from "./accounts.js";
 import { CreateTasks, scriptNames } from "./create.js";
-import { start, useConnected, usePhones } from "./farm.js";
+import { start, useLink, usePhones } from "./farm.js";
 import { useOpenApi } from "./form.js";
 import { Materials } from "./materials.js";
 import { PhoneView } from "./phone.js";
@@ -13,6 +13,12 @@ import { Wall } from "./wall.js";
 
 const VIEWS = [["phones", "Phones"], ["tasks", "Tasks"], ["create", "New tasks"],
   ["accounts", "Accounts"], ["materials", "Materials"]];
+
+const LINK_TITLES = {
+  connecting: "opening the farm's event stream",
+  live: "following the farm's events as they happen",
+  reconnecting: "the event stream broke: opening it again",
+};
 
 function useRoute() {
   const read = () => location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
@@ -40,7 +46,7 @@ function View({ route: [name, arg] }) {
 
 function App() {
   const route = useRoute();
-  const up = useConnected();
+  const link = useLink();
   const phones = usePhones();
   const ready = phones.filter((p) => p.state === "device").length;
   const current = route[0] === "phone" ? "phones" : route[0] === "task" ? "tasks" : route[0] || "phones";
@@ -48,9 +54,8 @@ function App() {
       <h1>device-orchestrator</h1>
       <nav>${VIEWS.map(([name, label]) => html`<a href=${`#/${name}`}
         class=${current === name ? "current" : ""}>${label}</a>`)}</nav>
-      <span class=${`live ${up ? "up" : "down"}`}
-            title=${up ? "following the farm's events" : "reconnecting to the event stream"}>
-        ${up ? "live" : "reconnecting…"}</span>
+      <span class=${`link ${link}`} title=${LINK_TITLES[link]}>${link === "live"
+        ? "live" : `${link}…`}</span>
       <span class="muted">${ready} of ${phones.length} phone(s) ready</span>
       <a class="muted" href="/api/v1/docs">API</a>
     </header>

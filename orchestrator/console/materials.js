@@ -6,6 +6,9 @@ import { call, query } from "./api.js";
 import { Pages, Problem } from "./parts.js";
 
 const PAGE_SIZE = 50;
+/** A file's size as a person reads it. */
+const sized = (bytes) => (bytes < 1048576 ? `${Math.ceil(bytes / 1024)} KiB`
+  : `${(bytes / 1048576).toFixed(1)} MiB`);
 const at = (m) => `/materials/${encodeURIComponent(m.tag || "_")}/${encodeURIComponent(m.name)}`;
 
 function Upload({ onDone }) {
@@ -13,10 +16,12 @@ function Upload({ onDone }) {
   const [busy, setBusy] = useState(false);
   async function send(e) {
     e.preventDefault();
+    const form = e.currentTarget; // gone from the event once it has been dispatched
     setBusy(true);
     try {
-      await call("POST", "/materials", new FormData(e.currentTarget));
-      e.currentTarget.reset();
+      await call("POST", "/materials", new FormData(form));
+      form.reset();
+      setError(null);
       onDone();
     } catch (failure) {
       setError(failure);
@@ -74,7 +79,7 @@ export function Materials() {
       <thead><tr><th>name</th><th>tag</th><th>kind</th><th>size</th><th>used</th><th></th></tr></thead>
       <tbody>${list.materials.map((m) => html`<tr key=${at(m)}>
         <td>${m.name}</td><td>${m.tag || "—"}</td><td>${m.kind}</td>
-        <td>${(m.size / 1048576).toFixed(1)} MiB</td>
+        <td>${sized(m.size)}</td>
         <td>${m.used ? `by ${m.used_by || "?"} at ${m.used_at}` : "no"}</td>
         <td class="actions"><button type="button" onClick=${() => retag(m)}>Move</button>
           <button type="button" class="danger" onClick=${() => remove(m)}>Delete</button></td>

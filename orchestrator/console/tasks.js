@@ -33,7 +33,7 @@ export function TaskActions({ task, onError }) {
 }
 
 export function TaskRow({ task, onError }) {
-  return html`<tr data-task=${task.id} class=${`status-${STATUS[task.status]}`}>
+  return html`<tr data-task=${task.id}>
     <td><a href=${`#/task/${task.id}`}>${task.id}</a></td>
     <td><${StatusBadge} status=${task.status} /></td>
     <td>${task.script_name}</td>

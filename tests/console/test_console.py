@@ -191,3 +191,68 @@ async def test_the_token_is_asked_once(tmp_path: Path) -> None:
                 .filter((image) => image.naturalWidth > 0).length === 2""")
 
         await console.browse(scenario)
+
+
+async def test_accounts_added_edited_imported_and_deleted(tmp_path: Path) -> None:
+    """The account form from the API's schema: a 40001 at its field, a password typed
+    hidden, a number chosen from a list, tags one a line; a CSV import; a delete."""
+    async with open_console(tmp_path, 2) as console:
+        def scenario(page: Page) -> None:
+            page.on("dialog", lambda dialog: dialog.accept())
+            page.goto(console.url + "/#/accounts")
+            page.get_by_role("button", name="Add").click()
+            page.get_by_role("button", name="Save").click()
+            expect(page.locator("[data-field='username'] .field-error")).to_be_visible()
+            page.locator("[data-field='username'] input").fill("tt_one")
+            password = page.locator("[data-field='password'] input")
+            assert password.get_attribute("type") == "password"
+            password.fill("hunter2")
+            page.locator("[data-field='device'] input").fill("sim-0001")
+            page.get_by_role("button", name="Save").click()
+            row = page.locator("tr[data-account]").filter(has_text="tt_one")
+            expect(row).to_contain_text("sim-0001")
+
+            row.get_by_role("button", name="Edit").click()
+            page.locator("[data-field='logined'] select").select_option("1")
+            page.locator("[data-field='tags'] textarea").fill("vip\nwarm")
+            page.get_by_role("button", name="Save").click()
+            expect(row).to_contain_text("vip, warm")
+            expect(row.locator("td").nth(4)).to_have_text("logged in")
+
+            page.get_by_role("button", name="Import CSV").click()
+            page.get_by_label("CSV text").fill(
+                "username,platform,device,tags\nig_a,instagram,sim-0002,new|warm\n")
+            page.get_by_role("button", name="Import all or none").click()
+            expect(page.locator("tr[data-account]")).to_have_count(2)
+            row.get_by_role("button", name="Delete").click()
+            expect(page.locator("tr[data-account]")).to_have_count(1)
+            expect(page.locator("tr[data-account]")).to_contain_text("ig_a")
+
+        await console.browse(scenario)
+        accounts = await console.farm.call("GET", "/accounts")
+        assert [a["username"] for a in accounts["accounts"]] == ["ig_a"]
+
+
+async def test_materials_uploaded_moved_and_deleted(tmp_path: Path) -> None:
+    """Files uploaded under a tag are listed, moved to another tag, and deleted."""
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(4000))
+    async with open_console(tmp_path, 1) as console:
+        def scenario(page: Page) -> None:
+            page.on("dialog", lambda dialog: dialog.accept(
+                "dogs" if dialog.type == "prompt" else None))
+            page.goto(console.url + "/#/materials")
+            page.get_by_label("Files to upload").set_input_files(str(clip))
+            page.locator(".upload").get_by_label("Tag").fill("cats")
+            page.get_by_role("button", name="Upload", exact=True).click()
+            row = page.locator("table.grid tbody tr")
+            expect(row).to_have_count(1)
+            expect(row).to_contain_text("clip.mp4")
+            expect(row).to_contain_text("cats")
+            expect(row).to_contain_text("4 KiB")
+            row.get_by_role("button", name="Move").click()
+            expect(row).to_contain_text("dogs")
+            row.get_by_role("button", name="Delete").click()
+            expect(row).to_have_count(0)
+
+        await console.browse(scenario)
