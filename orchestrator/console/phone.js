@@ -14,12 +14,17 @@ const BIG_EVERY_MS = 100;
 const TAP_SLOP = 12;
 const KEYS = ["back", "home", "recents", "enter"];
 
-/** The point of the phone's real screen under the pointer event `e` on the image. */
+/** The point of the phone's real screen under the pointer event `e` on the image, whose
+ * picture is drawn whole and centred in its box (`object-fit: contain`). */
 function phonePoint(e) {
   const image = e.currentTarget;
   const box = image.getBoundingClientRect();
-  const scale = image.naturalWidth / box.width;
-  return [Math.round((e.clientX - box.left) * scale), Math.round((e.clientY - box.top) * scale)];
+  const shown = Math.min(box.width / image.naturalWidth, box.height / image.naturalHeight);
+  const left = box.left + (box.width - image.naturalWidth * shown) / 2;
+  const top = box.top + (box.height - image.naturalHeight * shown) / 2;
+  const clamp = (value, most) => Math.min(most - 1, Math.max(0, Math.round(value)));
+  return [clamp((e.clientX - left) / shown, image.naturalWidth),
+          clamp((e.clientY - top) / shown, image.naturalHeight)];
 }
 
 /** What an input's answer says, in words. */

@@ -80,11 +80,13 @@ def on_trio(fn: Callable[[], T]) -> T:
     return trio.from_thread.run_sync(fn)
 
 
-def eventually(check: Callable[[], bool]) -> None:
-    """Wait, in a scenario, until `check()` (run on the trio thread) holds."""
+def eventually(check: Callable[[], bool], said: Callable[[], str] = lambda: "") -> None:
+    """Wait, in a scenario, until `check()` (run on the trio thread) holds; if it never
+    does, fail with what `said()` (run there too) says of it."""
     give_up = time.monotonic() + PATIENCE
     while not on_trio(check):
-        assert time.monotonic() < give_up, "never happened"
+        if time.monotonic() > give_up:
+            pytest.fail(f"never happened: {on_trio(said)}")
         time.sleep(0.05)
 
 

@@ -108,7 +108,9 @@ async def test_sync_control_sends_the_input_to_every_ticked_phone(tmp_path: Path
             _tap_in_picture(page, console, "sim-0001", x, y)
             expect(page.locator(".outcome")).to_have_text("Sent to 3 phones.")
             for serial in ("sim-0001", "sim-0002", "sim-0003"):
-                eventually(lambda serial=serial: _in_front(console, serial) == TIKTOK)
+                eventually(lambda serial=serial: _in_front(console, serial) == TIKTOK,
+                           lambda serial=serial: f"{serial} shows "
+                           f"{_in_front(console, serial)} after a tap at {x},{y}")
             assert on_trio(lambda: _in_front(console, "sim-0004")) is None
 
         await console.browse(scenario)
