@@ -164,10 +164,10 @@ async def _run_task(run: _Run, *, serial: str, runner: TaskRunner,
         failure = Failure.TRANSIENT if run.stopped else Failure.PHONE_LOST
     if status == TaskStatus.COMPLETED:
         log.info("task %d finished on %s: %s", task.id, serial, remark)
-        steps.add(f"completed: {remark}")
+        said = steps.end(f"completed: {remark}", "INFO")
     else:
         log.warning("task %d failed on %s: %s", task.id, serial, remark)
-        steps.add(f"failed: {remark}", "ERROR")
+        said = steps.end(f"failed: {remark}", "ERROR")
     return TaskEnd(status=status, remark=remark, finished_at=clock.now(), result=data,
                    started=run.started, failure=failure,
-                   steps=steps.steps if run.started else (), screenshot=steps.screenshot)
+                   steps=said if run.started else (), screenshot=steps.screenshot)

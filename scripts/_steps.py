@@ -1,8 +1,9 @@
 """What a task's run did, step by step, in words a person reads: the task's log
 (`GET /task/{id}/log`), and the screen when it failed.
 
-A log is bounded: at most `MAX_STEPS` lines a run, each at most `MAX_MESSAGE` characters,
-and a step repeated at once (a screen read while waiting) is one line with a count.
+A log is bounded: at most `MAX_STEPS` lines a run (the last kept for how it ended), each
+at most `MAX_MESSAGE` characters, and a step repeated at once (a screen read while
+waiting) is one line with a count.
 """
 
 from __future__ import annotations
@@ -38,24 +39,34 @@ class StepLog:
         self.screenshot: bytes | None = None
 
     def add(self, message: str, level: str = "INFO") -> None:
-        if len(message) > MAX_MESSAGE:
-            message = message[:MAX_MESSAGE - 1] + "…"
+        """One step; past `MAX_STEPS - 2` lines, only counted (room is kept for saying
+        so and for the end)."""
+        message = _kept(message)
         if self._last == (level, message) and self._steps:
             self._repeats += 1
             self._steps[-1] = attrs.evolve(self._steps[-1],
                                            message=f"{message} ({self._repeats} times)")
             return
-        if len(self._steps) >= MAX_STEPS - 1 and level == "INFO":
-            self._dropped += 1  # room is kept for how the run ended
+        if len(self._steps) >= MAX_STEPS - 2:
+            self._dropped += 1
             self._last = None
             return
         self._last, self._repeats = (level, message), 1
         self._steps.append(Step(self._clock(), level, message))
 
-    @property
-    def steps(self) -> tuple[Step, ...]:
+    def end(self, message: str, level: str) -> tuple[Step, ...]:
+        """The run's steps, ending with how it ended (`message`), always kept."""
+        last = Step(self._clock(), level, _kept(message))
         if not self._dropped:
-            return tuple(self._steps)
-        note = Step(self._steps[-1].at, "WARNING",
+            return (*self._steps, last)
+        note = Step(last.at, "WARNING",
                     f"{self._dropped} more step(s) not kept (at most {MAX_STEPS} a run)")
-        return (*self._steps[:-1], note, self._steps[-1])
+        return (*self._steps, note, last)
+
+
+def _kept(message: str) -> str:
+    """`message` as it can be stored: at most `MAX_MESSAGE` characters, valid UTF-8 (a
+    lone surrogate from a phone's text would make the whole end unstorable)."""
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE - 1] + "…"
+    return message.encode("utf-8", "replace").decode("utf-8")

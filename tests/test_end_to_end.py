@@ -263,6 +263,9 @@ async def test_what_a_task_did_and_the_screen_it_failed_on(farm: ServiceAndPhone
         assert shot.headers["content-type"] == "image/png"
         phone = farm.phone("sim-0001")
         assert Image.open(io.BytesIO(shot.content)).size == (phone.width, phone.height)
+        # nothing touched the phone since: its screen now is the one kept
+        now = await farm.api.get("/api/v1/devices/sim-0001/screenshot")
+        assert shot.content == now.content
         missing = (await farm.api.get("/api/v1/task/999999/log")).json()
         assert (missing["code"], missing["message"]) == (40401, "task 999999 not found")
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 import attrs
@@ -36,6 +35,7 @@ from hypercorn.typing import (
     Scope,
     WebsocketCloseEvent,
 )
+from werkzeug.http import parse_cookie
 
 from ..errors import Forbidden, OrchestratorError, Unauthorized
 from ._hot import ASGIApp, send_json
@@ -158,12 +158,11 @@ class Access:
         scheme, _, given = (authorization or "").strip().partition(" ")
         if scheme.lower() == "bearer" and self.admits(given.strip()):
             return True
-        try:
-            session = SimpleCookie(cookie or "").get(SESSION_COOKIE)
-        except CookieError:
-            return False
+        # werkzeug's parser: the stdlib's stops at the first cookie it cannot read, and
+        # cookies know no ports: another app on this host name may have set odd ones
+        session = parse_cookie(cookie or "").get(SESSION_COOKIE)
         return session is not None and hmac.compare_digest(
-            session.value.encode(), self.session().encode())
+            session.encode(), self.session().encode())
 
     def refusal(self, scope: HTTPScope) -> OrchestratorError | None:
         """Why the request of `scope` is refused, or None."""

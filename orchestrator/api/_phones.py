@@ -108,7 +108,8 @@ class Phones:
         png = await self.call(serial, lambda driver: driver.screenshot())
         if not jpeg and max_width is None:
             return png
-        key = self._thumbnails.key(png, jpeg, max_width)
+        # hashed in a thread: a real phone's PNG is megabytes, and this is the loop's
+        key = await trio.to_thread.run_sync(self._thumbnails.key, png, jpeg, max_width)
         image = self._thumbnails.get(key)
         if image is None:
             image = await trio.to_thread.run_sync(_converted, png, jpeg, max_width,

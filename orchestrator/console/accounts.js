@@ -14,7 +14,7 @@ function AccountForm({ doc, account, onDone }) {
   async function save(e) {
     e.preventDefault();
     try {
-      const body = bodyOf(doc, schema, values);
+      const body = bodyOf(doc, schema, values, "", { clearing: Boolean(account) });
       if (account) await call("PUT", `/accounts/${account.id}`, body);
       else await call("POST", "/accounts", body);
       onDone();
@@ -44,7 +44,10 @@ function Import({ onDone }) {
       setError(failure);
     }
   }
-  const read = async (e) => setText(await e.currentTarget.files[0].text());
+  const read = async (e) => {
+    const [file] = e.currentTarget.files; // none when the picker was cancelled
+    if (file) setText(await file.text());
+  };
   return html`<form class="import" onSubmit=${send}>
     <h3>Import accounts (CSV with a header; tags separated by |)</h3>
     <input type="file" accept=".csv,text/csv" aria-label="CSV file" onChange=${read} />

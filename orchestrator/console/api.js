@@ -2,6 +2,7 @@
 // ApiError that names its code and, for a 40001, the field at fault.
 
 export const API = "/api/v1";
+const UNAUTHORIZED = 40101;
 
 export class ApiError extends Error {
   constructor(code, message) {
@@ -33,6 +34,7 @@ export async function call(method, path, body, { type } = {}) {
   } catch {
     throw new ApiError(answer.status, `HTTP ${answer.status} without an answer`);
   }
+  if (envelope.code === UNAUTHORIZED) location.assign("/"); // the token is asked for there
   if (envelope.code !== 0) throw new ApiError(envelope.code, envelope.message);
   return envelope.data;
 }

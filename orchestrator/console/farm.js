@@ -6,6 +6,10 @@ import { API, call } from "./api.js";
 
 const phones = new Map();
 const listeners = new Set();
+/** The device events that came while the phones were being read (null: not reading). */
+let meanwhile = null;
+/** Milliseconds before a stream the server closed for good is opened again. */
+const REOPEN_MS = 5000;
 /** The event stream: "connecting" (never open yet), "live" or "reconnecting". */
 let link = "connecting";
 
@@ -14,9 +18,14 @@ function tell(kind, data) {
 }
 
 async function loadPhones() {
-  const { devices } = await call("GET", "/devices");
-  phones.clear();
-  for (const device of devices) phones.set(device.serial, device);
+  meanwhile = [];
+  try {
+    const { devices } = await call("GET", "/devices");
+    phones.clear();
+    for (const device of [...devices, ...meanwhile]) phones.set(device.serial, device);
+  } finally {
+    meanwhile = null;
+  }
   tell("phones", null);
 }
 
@@ -25,6 +34,7 @@ function follow() {
   stream.addEventListener("device", (e) => {
     const device = JSON.parse(e.data);
     phones.set(device.serial, device);
+    meanwhile?.push(device); // newer than the list being read
     tell("device", device);
   });
   stream.addEventListener("task", (e) => tell("task", JSON.parse(e.data)));
@@ -40,6 +50,9 @@ function follow() {
   stream.addEventListener("error", () => {
     if (link === "live") link = "reconnecting";
     tell("link", link);
+    // the browser reconnects by itself, but not after an answer that is not a stream
+    // (a 401 once the token changed, a 503): then we do, a moment later
+    if (stream.readyState === EventSource.CLOSED) setTimeout(follow, REOPEN_MS);
   });
 }
 

@@ -10,8 +10,11 @@ let documentAsked = null;
 export function useOpenApi() {
   const [doc, setDoc] = useState(null);
   useEffect(() => {
-    documentAsked ??= fetch("/api/v1/openapi.json").then((r) => r.json());
-    documentAsked.then(setDoc, () => {});
+    documentAsked ??= fetch("/api/v1/openapi.json").then((answer) => {
+      if (!answer.ok) throw new Error(`the OpenAPI document: HTTP ${answer.status}`);
+      return answer.json();
+    });
+    documentAsked.then(setDoc, () => { documentAsked = null; }); // asked again next time
   }, []);
   return doc;
 }
@@ -57,20 +60,23 @@ function parsed(kind, schema, text, path) {
   }
 }
 
-/** The values of a form (property name -> widget text) as a body: empty ones left out.
- * Throws an ApiError naming the field whose text is not what it must be. */
-export function bodyOf(doc, schema, values, prefix = "") {
+/** The values of a form (property name -> widget text) as a body: empty ones left out,
+ * or, `clearing` (an edit: what is left out stays as it was), sent as their default (but
+ * a secret's, never shown, so never cleared). Throws an ApiError naming the field whose
+ * text is not what it must be. */
+export function bodyOf(doc, schema, values, prefix = "", { clearing = false } = {}) {
   const body = {};
   for (const [name, property] of Object.entries(schema.properties || {})) {
     const inner = unwrapped(doc, property);
     const kind = kindOf(inner);
     const path = pathOf(prefix, name);
-    const value = kind === "object" ? bodyOf(doc, inner, values[name] || {}, path)
+    const value = kind === "object" ? bodyOf(doc, inner, values[name] || {}, path, { clearing })
       : kind === "boolean" ? values[name]
       : parsed(kind, inner, values[name], path);
     const empty = value === "" || value === undefined
       || (kind === "object" && Object.keys(value).length === 0);
     if (!empty) body[name] = value;
+    else if (clearing && !property.writeOnly && "default" in property) body[name] = property.default;
   }
   return body;
 }

@@ -35,7 +35,7 @@ function View({ route: [name, arg] }) {
   const doc = useOpenApi();
   switch (name) {
     case "phone": return html`<${PhoneView} serial=${arg} />`;
-    case "task": return html`<${TaskPage} id=${Number(arg)} />`;
+    case "task": return html`<${TaskPage} key=${arg} id=${Number(arg)} />`;
     case "tasks": return html`<${Tasks} scripts=${doc ? scriptNames(doc) : []} />`;
     case "create": return html`<${CreateTasks} />`;
     case "accounts": return html`<${Accounts} />`;

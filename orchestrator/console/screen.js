@@ -43,7 +43,9 @@ export function Screen({ serial, maxWidth, every, onImage, ...rest }) {
         try {
           const answer = await fetch(path, { signal: stop.signal, cache: "no-store" });
           if (answer.ok) {
-            const next = URL.createObjectURL(await answer.blob());
+            const picture = await answer.blob();
+            if (stop.signal.aborted) break; // gone meanwhile: no URL left unrevoked
+            const next = URL.createObjectURL(picture);
             setSrc(next);
             setError(null);
             if (shown) URL.revokeObjectURL(shown);

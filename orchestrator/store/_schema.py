@@ -139,6 +139,7 @@ def _task_records(d: Dialect) -> Sequence[str]:
         f"""CREATE TABLE task_screenshots (
             task_id BIGINT PRIMARY KEY,
             taken_at DOUBLE PRECISION NOT NULL,
+            size BIGINT NOT NULL,  -- of png, kept so the bound on them all reads no blob
             png {d.bytes_column} NOT NULL
         )""",
         "CREATE INDEX task_screenshots_by_age ON task_screenshots (taken_at)",

@@ -206,13 +206,14 @@ class Queries:
             add_log=d.sql("INSERT INTO task_logs (task_id, finished_at, steps) VALUES (?, ?, ?)"),
             logs_of=d.sql("SELECT steps FROM task_logs WHERE task_id = ? ORDER BY finished_at"),
             keep_screenshot=d.sql(
-                "INSERT INTO task_screenshots (task_id, taken_at, png) VALUES (?, ?, ?)"
+                "INSERT INTO task_screenshots (task_id, taken_at, size, png) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (task_id) DO UPDATE SET taken_at = excluded.taken_at,"
-                " png = excluded.png"),
-            # the newest `FAILURE_SCREENSHOTS_KEPT` (the parameter) stay
+                " size = excluded.size, png = excluded.png"),
+            # the newest whose sizes add up to at most the parameter stay
             forget_old_screenshots=d.sql(
-                "DELETE FROM task_screenshots WHERE taken_at < (SELECT taken_at"
-                " FROM task_screenshots ORDER BY taken_at DESC LIMIT 1 OFFSET ?)"),
+                "DELETE FROM task_screenshots WHERE taken_at <= (SELECT taken_at FROM"
+                " (SELECT taken_at, sum(size) OVER (ORDER BY taken_at DESC) AS newer"
+                " FROM task_screenshots) AS s WHERE newer > ? ORDER BY taken_at DESC LIMIT 1)"),
             screenshot_of=d.sql("SELECT png FROM task_screenshots WHERE task_id = ?"),
             delete_logs=d.sql(f"DELETE FROM task_logs WHERE task_id IN ({d.ids_from_json})"),
             delete_screenshots=d.sql(

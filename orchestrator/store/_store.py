@@ -69,8 +69,8 @@ CursorT = TypeVar("CursorT", bound=Cursor)
 StoreT = TypeVar("StoreT", bound="SqlTaskStore[Any, Any]")
 
 _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
-#: Failure screenshots kept, the newest (a PNG of a phone is about 100 KB).
-FAILURE_SCREENSHOTS_KEPT = 1000
+#: Bytes of failure screenshots kept, the newest (a phone's PNG is 0.1 to 3 MB).
+FAILURE_SCREENSHOT_BYTES = 256 * 1024 * 1024
 
 
 class Store(TaskStore, Protocol):
@@ -318,8 +318,9 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
             cur.execute(self._q.add_log, [task_id, end.finished_at, json.dumps(
                 [[s.at, s.level, s.message] for s in end.steps], ensure_ascii=False)])
         if end.screenshot is not None:
-            cur.execute(self._q.keep_screenshot, [task_id, end.finished_at, end.screenshot])
-            cur.execute(self._q.forget_old_screenshots, [FAILURE_SCREENSHOTS_KEPT - 1])
+            cur.execute(self._q.keep_screenshot, [task_id, end.finished_at,
+                                                  len(end.screenshot), end.screenshot])
+            cur.execute(self._q.forget_old_screenshots, [FAILURE_SCREENSHOT_BYTES])
 
     def _add_counts(self, cur: CursorT, deltas: Mapping[CountKey, int]) -> None:
         """Change both kept counts by `deltas`: one upsert of all keys, one update per status.

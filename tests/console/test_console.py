@@ -41,26 +41,35 @@ async def test_the_wall_shows_every_phone_with_its_screen(tmp_path: Path) -> Non
         await console.browse(scenario)
 
         def off_screen(page: Page) -> None:
+            asked: list[str] = []
+            page.on("request", lambda request: asked.append(request.url))
             page.goto(console.url + "/")
             expect(page.locator(".tile")).to_have_count(5)
             page.wait_for_function("() => document.querySelector('.tile img')?.complete")
+            page.wait_for_timeout(2500)  # a visible tile reads its screen again meanwhile
+            screens = [url for url in asked if "/screenshot" in url]
             # the page is one tile high: the tiles below never ask for their screen
-            assert page.locator(".tile").last.locator("img").count() == 0
+            assert any("/sim-0001/" in url for url in screens)
+            assert not [url for url in screens if "/sim-0005/" in url], screens
 
         await console.browse(off_screen, viewport=(240, 420))
 
 
 def _tap_in_picture(page: Page, console: Console, serial: str, x: int, y: int) -> None:
-    """Click the big screen where the phone's pixel (x, y) is shown."""
+    """Click the big screen where the phone's pixel (x, y) is shown: the picture drawn
+    whole and centred in the image's box."""
     image = page.locator(".big-screen img")
     expect(image).to_be_visible()
     page.wait_for_function(
         "() => document.querySelector('.big-screen img')?.naturalWidth > 0")
     box = image.bounding_box()
     assert box is not None
-    width = on_trio(lambda: console.farm.phone(serial).width)
-    scale = box["width"] / width
-    page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
+    width, height = on_trio(lambda: (console.farm.phone(serial).width,
+                                     console.farm.phone(serial).height))
+    scale = min(box["width"] / width, box["height"] / height)
+    left = box["x"] + (box["width"] - width * scale) / 2
+    top = box["y"] + (box["height"] - height * scale) / 2
+    page.mouse.click(left + x * scale, top + y * scale)
 
 
 def _tiktok_icon(console: Console, serial: str) -> tuple[int, int]:
@@ -76,8 +85,20 @@ def _in_front(console: Console, serial: str) -> str | None:
 
 async def test_a_click_on_the_big_screen_is_a_tap_on_the_phone(tmp_path: Path) -> None:
     """A click where the launcher draws TikTok opens TikTok on that phone, and on no
-    other; a key goes home; text typed reaches the phone."""
+    other; a key goes home; text typed reaches the phone; in a window so narrow that the
+    picture is letterboxed, a click on it still lands where it shows."""
     async with open_console(tmp_path, 2) as console:
+        def narrow(page: Page) -> None:
+            page.goto(console.url + "/#/phone/sim-0002")
+            x, y = on_trio(lambda: _tiktok_icon(console, "sim-0002"))
+            _tap_in_picture(page, console, "sim-0002", x, y)
+            eventually(lambda: _in_front(console, "sim-0002") == TIKTOK,
+                       lambda: f"sim-0002 shows {_in_front(console, 'sim-0002')}")
+            page.get_by_role("button", name="home").click()
+            eventually(lambda: _in_front(console, "sim-0002") is None)
+
+        await console.browse(narrow, viewport=(600, 1400))
+
         def scenario(page: Page) -> None:
             page.goto(console.url + "/#/phone/sim-0001")
             x, y = on_trio(lambda: _tiktok_icon(console, "sim-0001"))
@@ -187,6 +208,9 @@ async def test_the_token_is_asked_once(tmp_path: Path) -> None:
             page.get_by_role("button", name="Open the console").click()
             expect(page.locator(".tile")).to_have_count(2)
             assert page.evaluate("document.cookie") == ""
+            [cookie] = page.context.cookies()
+            assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict")
+            assert TOKEN not in cookie["value"]
             page.reload()
             expect(page.locator(".tile")).to_have_count(2)
             page.wait_for_function("""() => [...document.querySelectorAll('.tile img')]
@@ -197,7 +221,8 @@ async def test_the_token_is_asked_once(tmp_path: Path) -> None:
 
 async def test_accounts_added_edited_imported_and_deleted(tmp_path: Path) -> None:
     """The account form from the API's schema: a 40001 at its field, a password typed
-    hidden, a number chosen from a list, tags one a line; a CSV import; a delete."""
+    hidden, a number chosen from a list, tags one a line, a field emptied in an edit
+    cleared; a CSV import; a delete."""
     async with open_console(tmp_path, 2) as console:
         def scenario(page: Page) -> None:
             page.on("dialog", lambda dialog: dialog.accept())
@@ -220,6 +245,10 @@ async def test_accounts_added_edited_imported_and_deleted(tmp_path: Path) -> Non
             page.get_by_role("button", name="Save").click()
             expect(row).to_contain_text("vip, warm")
             expect(row.locator("td").nth(4)).to_have_text("logged in")
+            row.get_by_role("button", name="Edit").click()  # an emptied field is cleared
+            page.locator("[data-field='tags'] textarea").fill("")
+            page.get_by_role("button", name="Save").click()
+            expect(row.locator("td").nth(6)).to_have_text("")
 
             page.get_by_role("button", name="Import CSV").click()
             page.get_by_label("CSV text").fill(

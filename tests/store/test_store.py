@@ -435,9 +435,9 @@ class TestTransitions:
     async def test_what_runs_leave(self, store: Store,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
         """Each run's steps are kept with its task, in order, exactly; the last failure's
-        screenshot replaces the one before; only the newest screenshots are kept; both
-        go with their task."""
-        monkeypatch.setattr("orchestrator.store._store.FAILURE_SCREENSHOTS_KEPT", 2)
+        screenshot replaces the one before; only the newest screenshots are kept, up to a
+        size in all; both go with their task."""
+        monkeypatch.setattr("orchestrator.store._store.FAILURE_SCREENSHOT_BYTES", 15)
         a, b, c = await create(store, new(), new(), new())
         assert await store.task_log(a.id) == []
         assert await store.task_log(999) is None
@@ -447,12 +447,18 @@ class TestTransitions:
         await store.finish_tasks({a.id: TaskEnd(
             status=TaskStatus.FAILED, remark="r", finished_at=NOW + 1, steps=first,
             screenshot=png)}, retries={a.id: Requeue(due_at=NOW + 5)})
-        second = (Step(NOW + 6, "INFO", "completed: done"),)
+        assert await store.failure_screenshot(a.id) is None  # over the size in all
+        monkeypatch.setattr("orchestrator.store._store.FAILURE_SCREENSHOT_BYTES", 1000)
         await store.finish_tasks({a.id: TaskEnd(
-            status=TaskStatus.COMPLETED, remark="done", finished_at=NOW + 6, steps=second)},
-            retries={})
+            status=TaskStatus.FAILED, remark="r", finished_at=NOW + 3, screenshot=png)},
+            retries={a.id: Requeue(due_at=NOW + 5)})
+        second = (Step(NOW + 6, "INFO", "failed: again"),)
+        await store.finish_tasks({a.id: TaskEnd(
+            status=TaskStatus.FAILED, remark="again", finished_at=NOW + 6, steps=second,
+            screenshot=b"shot 1")}, retries={})
         assert await store.task_log(a.id) == [*first, *second]
-        assert await store.failure_screenshot(a.id) == png
+        assert await store.failure_screenshot(a.id) == b"shot 1"  # the last replaced it
+        monkeypatch.setattr("orchestrator.store._store.FAILURE_SCREENSHOT_BYTES", 14)
         for n, task in enumerate((b, c), start=2):
             await store.finish_tasks({task.id: TaskEnd(
                 status=TaskStatus.FAILED, remark="r", finished_at=NOW + 10 * n,
