@@ -1,11 +1,10 @@
 // The device accounts: list and filter, add, edit, import CSV, delete.
 
-import { html, useEffect, useState } from "./vendor/htm-preact.js";
-import { call, query } from "./api.js";
+import { html, useState } from "./vendor/htm-preact.js";
+import { call } from "./api.js";
 import { SchemaFields, bodyOf, shownOf, useOpenApi } from "./form.js";
-import { Pages, Problem } from "./parts.js";
-
-const PAGE_SIZE = 50;
+import { usePagedList } from "./paged.js";
+import { Choice, Pages, Problem } from "./parts.js";
 
 function AccountForm({ doc, account, onDone }) {
   const schema = doc.components.schemas.AccountBody;
@@ -62,31 +61,20 @@ function Import({ onDone }) {
 
 export function Accounts() {
   const doc = useOpenApi();
-  const [filters, setFilters] = useState({ platform: "", device: "", status: "", tag: "" });
-  const [page, setPage] = useState(1);
-  const [list, setList] = useState({ accounts: [], total: 0 });
+  const { filters, filterBy: set, page, setPage, last, list, error, setError, again } =
+    usePagedList("/accounts", { platform: "", device: "", status: "", tag: "" },
+                 { accounts: [], total: 0 });
   const [editing, setEditing] = useState(null); // null, "new", "import" or an account
-  const [error, setError] = useState(null);
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    call("GET", query("/accounts", { ...filters, page, page_size: PAGE_SIZE }))
-      .then(setList, setError);
-  }, [filters, page, version]);
-  const done = () => { setEditing(null); setVersion((v) => v + 1); };
+  const done = () => { setEditing(null); again(); };
   const remove = (account) => confirm(`Delete the account ${account.username}?`)
     && call("DELETE", `/accounts/${account.id}`).then(done, setError);
-  const set = (name) => (e) => { setFilters({ ...filters, [name]: e.currentTarget.value }); setPage(1); };
   if (!doc) return null;
   return html`<section class="accounts">
     <div class="toolbar">
-      <select aria-label="Platform" value=${filters.platform} onChange=${set("platform")}>
-        <option value="">every platform</option>
-        <option value="tiktok">tiktok</option><option value="instagram">instagram</option>
-      </select>
-      <select aria-label="Account status" value=${filters.status} onChange=${set("status")}>
-        <option value="">enabled and disabled</option>
-        <option value="0">enabled</option><option value="1">disabled</option>
-      </select>
+      <${Choice} label="Platform" value=${filters.platform} onChange=${set("platform")}
+        options=${[["", "every platform"], ["tiktok", "tiktok"], ["instagram", "instagram"]]} />
+      <${Choice} label="Account status" value=${filters.status} onChange=${set("status")}
+        options=${[["", "enabled and disabled"], ["0", "enabled"], ["1", "disabled"]]} />
       <input aria-label="Phone" placeholder="phone" value=${filters.device} onChange=${set("device")} />
       <input aria-label="Tag" placeholder="tag" value=${filters.tag} onChange=${set("tag")} />
       <button type="button" onClick=${() => setEditing("new")}>Add</button>
@@ -108,6 +96,6 @@ export function Accounts() {
           <button type="button" class="danger" onClick=${() => remove(a)}>Delete</button></td>
       </tr>`)}</tbody>
     </table>
-    <${Pages} page=${page} last=${Math.max(1, Math.ceil(list.total / PAGE_SIZE))} onPage=${setPage} />
+    <${Pages} page=${page} last=${last} onPage=${setPage} />
   </section>`;
 }

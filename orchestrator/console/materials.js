@@ -1,11 +1,11 @@
 // The materials library that `post` draws from: list and filter, upload, move to another
 // tag, delete, and mark used files unused again.
 
-import { html, useEffect, useState } from "./vendor/htm-preact.js";
-import { call, query } from "./api.js";
-import { Pages, Problem } from "./parts.js";
+import { html, useState } from "./vendor/htm-preact.js";
+import { call } from "./api.js";
+import { usePagedList } from "./paged.js";
+import { Choice, Pages, Problem } from "./parts.js";
 
-const PAGE_SIZE = 50;
 /** A file's size as a person reads it. */
 const sized = (bytes) => (bytes < 1048576 ? `${Math.ceil(bytes / 1024)} KiB`
   : `${(bytes / 1048576).toFixed(1)} MiB`);
@@ -40,16 +40,8 @@ function Upload({ onDone }) {
 }
 
 export function Materials() {
-  const [filters, setFilters] = useState({ tag: "", kind: "", used: "" });
-  const [page, setPage] = useState(1);
-  const [list, setList] = useState({ materials: [], total: 0 });
-  const [error, setError] = useState(null);
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    call("GET", query("/materials", { ...filters, page, page_size: PAGE_SIZE }))
-      .then(setList, setError);
-  }, [filters, page, version]);
-  const again = () => { setError(null); setVersion((v) => v + 1); };
+  const { filters, filterBy: set, page, setPage, last, list, error, setError, again } =
+    usePagedList("/materials", { tag: "", kind: "", used: "" }, { materials: [], total: 0 });
   const remove = (m) => confirm(`Delete ${m.name}?`) && call("DELETE", at(m)).then(again, setError);
   const retag = (m) => {
     const tag = prompt(`Move ${m.name} to the tag (empty: the root)`, m.tag);
@@ -57,20 +49,15 @@ export function Materials() {
   };
   const reset = () => call("POST", "/materials/reset-used", filters.tag ? { tag: filters.tag } : {})
     .then(again, setError);
-  const set = (name) => (e) => { setFilters({ ...filters, [name]: e.currentTarget.value }); setPage(1); };
   return html`<section class="materials">
     <${Upload} onDone=${again} />
     <div class="toolbar">
       <input aria-label="Tag" placeholder="tag (_: the root)" value=${filters.tag}
              onChange=${set("tag")} />
-      <select aria-label="Kind" value=${filters.kind} onChange=${set("kind")}>
-        <option value="">videos and images</option>
-        <option value="video">videos</option><option value="image">images</option>
-      </select>
-      <select aria-label="Used" value=${filters.used} onChange=${set("used")}>
-        <option value="">used or not</option>
-        <option value="0">unused</option><option value="1">used</option>
-      </select>
+      <${Choice} label="Kind" value=${filters.kind} onChange=${set("kind")}
+        options=${[["", "videos and images"], ["video", "videos"], ["image", "images"]]} />
+      <${Choice} label="Used" value=${filters.used} onChange=${set("used")}
+        options=${[["", "used or not"], ["0", "unused"], ["1", "used"]]} />
       <button type="button" onClick=${reset}>Mark ${filters.tag ? "this tag's" : "every"} file unused</button>
       <span class="muted">${list.total} file(s)</span>
     </div>
@@ -85,6 +72,6 @@ export function Materials() {
           <button type="button" class="danger" onClick=${() => remove(m)}>Delete</button></td>
       </tr>`)}</tbody>
     </table>
-    <${Pages} page=${page} last=${Math.max(1, Math.ceil(list.total / PAGE_SIZE))} onPage=${setPage} />
+    <${Pages} page=${page} last=${last} onPage=${setPage} />
   </section>`;
 }

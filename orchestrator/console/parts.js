@@ -21,6 +21,13 @@ export function Pages({ page, last, onPage }) {
   </nav>`;
 }
 
+/** A list to choose from: `options` are [value, label] pairs. */
+export function Choice({ label, value, onChange, options }) {
+  return html`<select aria-label=${label} value=${value} onChange=${onChange}>
+    ${options.map(([choice, text]) => html`<option value=${choice}>${text}</option>`)}
+  </select>`;
+}
+
 /** What went wrong, or nothing. */
 export function Problem({ error }) {
   return error ? html`<p class="problem" role="alert">${error.message || String(error)}</p>` : null;

@@ -1,12 +1,11 @@
 // The tasks: the API's list with its filters and pages, patched live from the event
 // stream (no reload, no polling), with stop, retry, delete and retry-all.
 
-import { html, useEffect, useState } from "./vendor/htm-preact.js";
-import { STATUS, call, query } from "./api.js";
+import { html } from "./vendor/htm-preact.js";
+import { STATUS, call } from "./api.js";
 import { useFarmEvents } from "./farm.js";
-import { Pages, Problem, StatusBadge } from "./parts.js";
-
-const PAGE_SIZE = 50;
+import { PAGE_SIZE, usePagedList } from "./paged.js";
+import { Choice, Pages, Problem, StatusBadge } from "./parts.js";
 
 /** Whether `task` belongs in a list filtered by `filters`. */
 function matches(task, filters) {
@@ -47,21 +46,12 @@ export function TaskRow({ task, onError }) {
 }
 
 export function Tasks({ scripts }) {
-  const [filters, setFilters] = useState({ status: "", serial: "", script_name: "", source: "" });
-  const [page, setPage] = useState(1);
-  const [list, setList] = useState({ tasks: [], total: 0 });
-  const [error, setError] = useState(null);
-  const [reloads, setReloads] = useState(0);
-
-  useEffect(() => {
-    let current = true;
-    call("GET", query("/task", { ...filters, page, page_size: PAGE_SIZE }))
-      .then((data) => current && setList(data), (e) => current && setError(e));
-    return () => { current = false; };
-  }, [filters, page, reloads]);
+  const { filters, filterBy: set, page, setPage, last, list, setList, error, setError, again } =
+    usePagedList("/task", { status: "", serial: "", script_name: "", source: "" },
+                 { tasks: [], total: 0 });
 
   useFarmEvents((kind, data) => {
-    if (kind === "reload") setReloads((n) => n + 1);
+    if (kind === "reload") again();
     if (kind === "task") {
       setList((old) => {
         const at = old.tasks.findIndex((t) => t.id === data.id);
@@ -83,26 +73,18 @@ export function Tasks({ scripts }) {
     }
   }, [filters, page]);
 
-  const set = (name) => (e) => { setFilters({ ...filters, [name]: e.currentTarget.value }); setPage(1); };
   const retryAll = () => call("POST", "/task/retry-all").then(
     ({ retried_count: n }) => setError({ message: `${n} failed task(s) back to pending.` }), setError);
   return html`<section class="tasks">
     <div class="toolbar">
-      <select aria-label="Status" value=${filters.status} onChange=${set("status")}>
-        <option value="">every status</option>
-        ${STATUS.map((s, i) => html`<option value=${i}>${s}</option>`)}
-      </select>
-      <select aria-label="Script" value=${filters.script_name} onChange=${set("script_name")}>
-        <option value="">every script</option>
-        ${scripts.map((s) => html`<option value=${s}>${s}</option>`)}
-      </select>
+      <${Choice} label="Status" value=${filters.status} onChange=${set("status")}
+        options=${[["", "every status"], ...STATUS.map((s, i) => [String(i), s])]} />
+      <${Choice} label="Script" value=${filters.script_name} onChange=${set("script_name")}
+        options=${[["", "every script"], ...scripts.map((s) => [s, s])]} />
       <input aria-label="Serial" placeholder="serial" value=${filters.serial}
              onChange=${set("serial")} />
-      <select aria-label="Source" value=${filters.source} onChange=${set("source")}>
-        <option value="">api and ui</option>
-        <option value="api">api</option>
-        <option value="ui">ui</option>
-      </select>
+      <${Choice} label="Source" value=${filters.source} onChange=${set("source")}
+        options=${[["", "api and ui"], ["api", "api"], ["ui", "ui"]]} />
       <a class="button" href="#/create">New tasks</a>
       <button type="button" onClick=${retryAll}>Retry every failed task</button>
       <span class="muted">${list.total} task(s)</span>
@@ -113,6 +95,6 @@ export function Tasks({ scripts }) {
         <th>start</th><th>end</th><th>remark</th><th></th></tr></thead>
       <tbody>${list.tasks.map((t) => html`<${TaskRow} key=${t.id} task=${t} onError=${setError} />`)}</tbody>
     </table>
-    <${Pages} page=${page} last=${Math.max(1, Math.ceil(list.total / PAGE_SIZE))} onPage=${setPage} />
+    <${Pages} page=${page} last=${last} onPage=${setPage} />
   </section>`;
 }
