@@ -42,8 +42,9 @@ _POLICY = {
 _LOGIN_POLICY = {**_POLICY, "content-security-policy":
                  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                  "base-uri 'none'; frame-ancestors 'none'"}
-_MEDIA = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
-          ".svg": "image/svg+xml"}
+#: The files `/console/{file}` serves, by suffix: not the pages (`/` and `login` serve
+#: those), nor anything else in the folder.
+_MEDIA = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
 @attrs.frozen
@@ -84,7 +85,7 @@ def console_routes(access: Access) -> Blueprint:
          raw=tuple(sorted(set(_MEDIA.values()))))
     async def asset(name: str) -> Response:
         media = _MEDIA.get(Path(name).suffix)
-        if media is None or name == "login.html":  # the login page is `login`'s
+        if media is None:
             raise NotFound(f"no such file of the console: {name}")
         answer = await send_from_directory(CONSOLE, name, mimetype=media, cache_timeout=0)
         answer.headers.update(_POLICY)
@@ -96,8 +97,8 @@ def console_routes(access: Access) -> Blueprint:
     async def start() -> Response:
         given = await read_form(Login)
         if not access.admits(given.token):
-            return Response(_login_page("That is not the token this server was given."), status=401,
-                            mimetype="text/html", headers=_LOGIN_POLICY)
+            said = _login_page("That is not the token this server was given.")
+            return Response(said, status=401, mimetype="text/html", headers=_LOGIN_POLICY)
         answer = Response("", status=303, headers={"location": "/"})
         if access.token is not None:
             answer.set_cookie(SESSION_COOKIE, access.session(), httponly=True,
