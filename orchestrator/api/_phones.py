@@ -52,6 +52,7 @@ class _Pace:
             await trio.sleep_until(max(now, self._next))
             self._next = max(now, self._next) + self._gap
 
+
 _Key = tuple[bytes, bool, int | None]
 
 

@@ -51,8 +51,12 @@ function follow() {
     if (link === "live") link = "reconnecting";
     tell("link", link);
     // the browser reconnects by itself, but not after an answer that is not a stream
-    // (a 401 once the token changed, a 503): then we do, a moment later
-    if (stream.readyState === EventSource.CLOSED) setTimeout(follow, REOPEN_MS);
+    // (a 401 once the token changed, a 503): then we do, a moment later; a call of the
+    // API meanwhile says which (a 40101 goes to the token's prompt: `call`)
+    if (stream.readyState === EventSource.CLOSED) {
+      loadPhones().catch(() => {});
+      setTimeout(follow, REOPEN_MS);
+    }
   });
 }
 

@@ -27,7 +27,7 @@ const pause = (ms, signal) => new Promise((done) => {
 });
 
 /** The screen of `serial` (a JPEG `maxWidth` wide, or full size), read every `every` ms. */
-export function Screen({ serial, maxWidth, every, onImage, ...rest }) {
+export function Screen({ serial, maxWidth, every, ...rest }) {
   const box = useRef(null);
   const live = useOnScreen(box);
   const [src, setSrc] = useState(null);
@@ -66,8 +66,7 @@ export function Screen({ serial, maxWidth, every, onImage, ...rest }) {
     };
   }, [serial, live, maxWidth, every]);
   return html`<div class="screen" ref=${box}>
-    ${src && html`<img src=${src} alt=${`screen of ${serial}`} draggable="false"
-                       onLoad=${onImage} ...${rest} />`}
+    ${src && html`<img src=${src} alt=${`screen of ${serial}`} draggable="false" ...${rest} />`}
     ${error && html`<p class="screen-error">${error}</p>`}
   </div>`;
 }
