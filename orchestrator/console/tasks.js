@@ -16,7 +16,7 @@ function matches(task, filters) {
 }
 
 /** What a user can do to a task in its status, as [label, method, path]. */
-export function actionsOf(task) {
+function actionsOf(task) {
   const id = task.id;
   return [
     task.status <= 1 && ["Stop", "POST", `/task/${id}/stop`],
@@ -26,12 +26,15 @@ export function actionsOf(task) {
 }
 
 export function TaskActions({ task, onError }) {
+  const act = (label, method, path) => (label !== "Delete"
+    || confirm(`Delete task ${task.id}? A running one is stopped first.`))
+    && call(method, path).catch(onError);
   return html`<span class="actions">${actionsOf(task).map(([label, method, path]) =>
     html`<button type="button" class=${label === "Delete" ? "danger" : ""}
-      onClick=${() => call(method, path).catch(onError)}>${label}</button>`)}</span>`;
+      onClick=${() => act(label, method, path)}>${label}</button>`)}</span>`;
 }
 
-export function TaskRow({ task, onError }) {
+function TaskRow({ task, onError }) {
   return html`<tr data-task=${task.id}>
     <td><a href=${`#/task/${task.id}`}>${task.id}</a></td>
     <td><${StatusBadge} status=${task.status} /></td>

@@ -173,7 +173,8 @@ async def test_a_task_from_the_form_runs_and_completes_on_the_page(tmp_path: Pat
 
 
 async def test_a_running_task_stopped_from_the_page(tmp_path: Path) -> None:
-    """Stop on a running task's row fails it as stopped; the phone is free again."""
+    """Stop on a running task's row fails it as stopped; the phone is free again; Delete,
+    once confirmed, takes the row away."""
     async with open_console(tmp_path, 1) as console:
         phone = console.farm.phone("sim-0001")
         phone.faults.hang = "uiautomator"
@@ -187,10 +188,15 @@ async def test_a_running_task_stopped_from_the_page(tmp_path: Path) -> None:
             expect(row.locator(".badge")).to_have_text("failed")
             expect(row.locator(".remark")).to_have_text(re.compile("stopped"))
             expect(row.get_by_role("button", name="Retry")).to_be_visible()
+            page.once("dialog", lambda dialog: dialog.accept())  # "Delete task N? ..."
+            row.get_by_role("button", name="Delete").click()
+            expect(row).to_have_count(0)  # gone from the table when the event came
 
         await console.browse(scenario)
         devices = await console.farm.call("GET", "/devices/sim-0001")
         assert devices["current_task_id"] is None
+        answer = (await console.farm.api.get(f"/api/v1/task/{task_id}")).json()
+        assert answer["code"] == 40401
 
 
 async def test_the_token_is_asked_once(tmp_path: Path) -> None:
