@@ -22,6 +22,8 @@ __all__ = ["ConsoleLoad", "console_open"]
 
 #: The page's size: wide and tall enough that 200 tiles are all in view at once.
 VIEWPORT = {"width": 3840, "height": 5600}
+#: The wall's page sizes (`orchestrator/console/wall.js`).
+PAGE_SIZES = (50, 100, 200)
 
 
 def _browser_cpu() -> float:
@@ -70,7 +72,8 @@ def _browse(url: str, tiles: int, load: ConsoleLoad, ready: trio.Event,
                     load.screens += 1
 
             page.goto(url)
-            page.get_by_label("Phones per page").select_option(str(tiles))
+            fits = next(size for size in PAGE_SIZES if size >= tiles)
+            page.get_by_label("Phones per page").select_option(str(fits))
             page.wait_for_function(
                 f"() => [...document.querySelectorAll('.tile img')]"
                 f".filter((image) => image.naturalWidth > 0).length >= {tiles}",
@@ -87,8 +90,9 @@ def _browse(url: str, tiles: int, load: ConsoleLoad, ready: trio.Event,
 
 @asynccontextmanager
 async def console_open(url: str, tiles: int) -> AsyncIterator[ConsoleLoad]:
-    """The console at `url` showing `tiles` phones, every screen in view and live, for
-    the block; what it asked for, once the block is over."""
+    """The console at `url` showing `tiles` phones (at most 200, and at most the farm's),
+    every screen in view and live, for the block; what it asked for, once the block is
+    over."""
     load, ready, stop = ConsoleLoad(), trio.Event(), threading.Event()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(trio.to_thread.run_sync, _browse, url, tiles, load, ready, stop)

@@ -118,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve the API from N processes of its own (as `orchestrator "
                              "serve --api-processes N`); 0: in the core's process")
     parser.add_argument("--console-too", type=int, default=0, metavar="TILES",
+                        choices=range(1, 201),
                         help="also measure ours with the console open in Chromium on a wall "
-                             "of TILES live screens (50, 100 or 200), in the same run")
+                             "of TILES live screens (at most 200: one page), in the same run")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)

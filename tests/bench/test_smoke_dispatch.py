@@ -61,6 +61,23 @@ def test_timing_benchmark_runs(tmp_path: Path) -> None:
         assert report["celery_eta"]["failed"] == 0
 
 
+@pytest.mark.usefixtures("chromium")
+def test_timing_benchmark_runs_with_the_console_open(tmp_path: Path) -> None:
+    """The same moments again with the console open in Chromium on the phones' tiles:
+    the tiles' screens were served meanwhile, and the browser's CPU measured."""
+    out = tmp_path / "timing.json"
+    args = ["--phones", "3", "--tasks", "9", "--burst", "3", "--window", "1",
+            "--console-too", "3", "--no-load", "--no-peers", "--out", str(out)]
+    assert timing.main(args) == 0
+    report = json.loads(out.read_text())
+    opened = report["ours_console_open"]
+    assert opened["spread"]["count"] == 9
+    assert opened["burst"]["count"] == 3
+    assert opened["console"]["tiles_in_view"] == 3
+    assert opened["console"]["screens"] > 0
+    assert set(report["console_p99_over_without"]) == {"spread", "burst"}
+
+
 def test_timing_benchmark_runs_with_an_api_process(tmp_path: Path) -> None:
     """The same with the API in a process of its own, which answers the loaded reads."""
     out = tmp_path / "timing.json"

@@ -7,7 +7,6 @@ scenario needs of the simulator it reads through `trio.from_thread`.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable
@@ -32,13 +31,9 @@ PATIENCE = 60
 expect.set_options(timeout=PATIENCE * 1000)
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        if os.environ.get("CI"):  # CI installs it: its absence there is a failure
-            pytest.fail("no chromium: `.ci/run` installs Debian's")
-        pytest.skip("no chromium to drive the console in (`apt-get install chromium`)")
-    return found
+@pytest.fixture(autouse=True)
+def _browser_there(chromium: str) -> None:
+    """Every test here drives Chromium (`tests/conftest.py`: skipped where it is not)."""
 
 
 @attrs.frozen
@@ -55,7 +50,7 @@ class Console:
                      viewport: tuple[int, int] = (1400, 900)) -> None:
         """`scenario` on a new page of a headless Chromium; no error of the page's
         scripts may happen meanwhile."""
-        chromium = _chromium()
+        chromium = shutil.which("chromium")
 
         def in_browser() -> None:
             with sync_playwright() as playwright:
