@@ -112,9 +112,10 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 processes=settings.api_processes,
                 process=ApiProcess(sqlite_path=settings.sqlite_path, postgres=settings.postgres,
                                    plan=settings.plan, access=access)))
-        log.info("task API on http://%s:%d/api/v1/ (plan %s, %s); phones from the ADB server "
-                 "at %s:%d; data in %s", settings.host, api_port, settings.plan.name,
-                 f"{settings.api_processes} API processes" if settings.api_processes
-                 else "in this process", adb_host, adb_port, settings.data_dir)
+        log.info("task API on http://%s:%d/api/v1/ (plan %s, %s), the console on /; phones "
+                 "from the ADB server at %s:%d; data in %s", settings.host, api_port,
+                 settings.plan.name, f"{settings.api_processes} API processes"
+                 if settings.api_processes else "in this process", adb_host, adb_port,
+                 settings.data_dir)
         freeze_start_up()
         task_status.started(Running(api_port=api_port, adb_host=adb_host, adb_port=adb_port))
