@@ -16,6 +16,7 @@ import trio
 from scripts import (
     HostFiles,
     MaterialLibrary,
+    RunningSteps,
     RunResult,
     ScriptContext,
     ScriptError,
@@ -37,12 +38,14 @@ SCREENSHOT_TIMEOUT = 5.0
 class ScriptRunner:
     """Runs tasks on one phone; one instance per device actor, so calls to a phone never
     overlap (its driver's limiter admits one adbutils call at a time). Its tasks read
-    only the host files `host_files` allows, checked again as each task runs."""
+    only the host files `host_files` allows, checked again as each task runs; a task's
+    steps are in `running` while it runs (its log, before they are stored)."""
 
     def __init__(self, *, adb_host: str, adb_port: int, serial: str, data_dir: Path,
-                 materials: MaterialLibrary, host_files: HostFiles,
+                 materials: MaterialLibrary, host_files: HostFiles, running: RunningSteps,
                  http: httpx.AsyncClient | None = None, call_timeout: float = 20.0) -> None:
         self.serial = serial
+        self._running = running
         self._driver = AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
                                  timeout=call_timeout)
         self._data_dir = data_dir
@@ -58,8 +61,9 @@ class ScriptRunner:
                                          rng=random.Random(), http=self._http,
                                          materials=self._materials,
                                          host_files=self._host_files)
-            return await run_task(Recorded(self._driver, steps), task.script_name,
-                                  task.script_config, ctx)
+            with self._running.showing(task.id, steps):
+                return await run_task(Recorded(self._driver, steps), task.script_name,
+                                      task.script_config, ctx)
         except (StepFailed, ScriptError, DriverError) as exc:
             failed = self._failed(task, exc)
             if failed.failure is not Failure.PHONE_LOST:

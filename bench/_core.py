@@ -41,7 +41,7 @@ from orchestrator.api import ApiProcess, Phones, create_app, serve_api
 from orchestrator.plans import plan_named
 from orchestrator.runtime import start_up_frozen, switch_interval
 from orchestrator.store import Store, open_sqlite_store
-from scripts import HostFiles, MaterialLibrary, RunResult, StepLog
+from scripts import HostFiles, MaterialLibrary, RunningSteps, RunResult, StepLog
 from scripts.driver import AdbDriver
 
 #: The script name the benchmark's tasks carry (the bench runner ignores it).
@@ -220,7 +220,7 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         if api:
             plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")
             host_files = HostFiles.of(data_dir, private=(path,))
-            app = create_app(scheduler=scheduler, events=events,
+            app = create_app(scheduler=scheduler, events=events, running=RunningSteps(),
                              phones=Phones("127.0.0.1", adb_port), store=store, plan=plan,
                              clock=clock, materials=materials, host_files=host_files)
             api_port = await nursery.start(functools.partial(

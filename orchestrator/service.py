@@ -13,7 +13,7 @@ import httpx
 import trio
 
 from actors import EventLog, ScriptRunner, WallClock, recover_interrupted, serve_core
-from scripts import HostFiles, MaterialLibrary
+from scripts import HostFiles, MaterialLibrary, RunningSteps
 
 from .adb_server import never_started_behind_our_back, start_if_absent
 from .api import Access, ApiProcess, Phones, create_app, serve_api
@@ -94,15 +94,15 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
-        events = EventLog()
+        events, running = EventLog(), RunningSteps()
         scheduler = await nursery.start(functools.partial(
             serve_core, store=store, clock=clock, settings=scheduling, events=events,
             adb_host=adb_host,
             adb_port=adb_port, runner_for=lambda serial: ScriptRunner(
                 adb_host=adb_host, adb_port=adb_port, serial=serial,
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,
-                http=http)))
-        app = create_app(scheduler=scheduler, events=events,
+                running=running, http=http)))
+        app = create_app(scheduler=scheduler, events=events, running=running,
                          phones=Phones(adb_host, adb_port), store=store, plan=settings.plan,
                          clock=clock, materials=materials, access=access,
                          host_files=host_files)

@@ -10,7 +10,7 @@ from ._marks import Mark, marked
 from ._materials import MaterialLibrary
 from ._registry import SCRIPTS, api_script, plan_tasks, public_config, run_task, validate
 from ._spec import FanOut, Script, ScriptSpec
-from ._steps import Step, StepLog
+from ._steps import RunningSteps, Step, StepLog
 from .account_warmup import AccountWarmupConfig, ChatGPTSettings
 from .comment import CommentConfig
 from .errors import (
@@ -48,6 +48,7 @@ __all__ = [
     "PostConfig",
     "ProfileConfig",
     "RunResult",
+    "RunningSteps",
     "ScrapeUserConfig",
     "Script",
     "ScriptContext",

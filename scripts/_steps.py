@@ -9,11 +9,12 @@ waiting) is one line with a count.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import attrs
 
-__all__ = ["MAX_STEPS", "Step", "StepLog"]
+__all__ = ["MAX_STEPS", "RunningSteps", "Step", "StepLog"]
 
 MAX_STEPS = 300
 MAX_MESSAGE = 300
@@ -54,6 +55,11 @@ class StepLog:
         self._last, self._repeats = (level, message), 1
         self._steps.append(Step(self._clock(), level, message))
 
+    @property
+    def so_far(self) -> tuple[Step, ...]:
+        """The steps of the run while it goes on."""
+        return tuple(self._steps)
+
     def end(self, message: str, level: str) -> tuple[Step, ...]:
         """The run's steps, ending with how it ended (`message`), always kept."""
         last = Step(self._clock(), level, _kept(message))
@@ -62,6 +68,29 @@ class StepLog:
         note = Step(last.at, "WARNING",
                     f"{self._dropped} more step(s) not kept (at most {MAX_STEPS} a run)")
         return (*self._steps, note, last)
+
+
+class RunningSteps:
+    """The step logs of the runs going on now, by task id: what a task's log shows while
+    it runs, before the run's steps are stored with its end."""
+
+    def __init__(self) -> None:
+        self._logs: dict[int, StepLog] = {}
+
+    @contextmanager
+    def showing(self, task_id: int, steps: StepLog) -> Iterator[None]:
+        """`steps` are the running task's, for the block."""
+        self._logs[task_id] = steps
+        try:
+            yield
+        finally:
+            if self._logs.get(task_id) is steps:
+                del self._logs[task_id]
+
+    def of(self, task_id: int) -> tuple[Step, ...]:
+        """The running task's steps so far (none if it does not run here)."""
+        steps = self._logs.get(task_id)
+        return () if steps is None else steps.so_far
 
 
 def _kept(message: str) -> str:

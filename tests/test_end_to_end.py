@@ -270,6 +270,30 @@ async def test_what_a_task_did_and_the_screen_it_failed_on(farm: ServiceAndPhone
         assert (missing["code"], missing["message"]) == (40401, "task 999999 not found")
 
 
+async def test_a_running_tasks_steps_so_far(farm: ServiceAndPhones) -> None:
+    """While a task runs, its log shows the steps it took so far; once it ends, each
+    step once, with the end."""
+    phone = farm.phone("sim-0001")
+    phone.faults.hang = "uiautomator"  # it opens the profile, then waits on the screen
+    with trio.fail_after(DEADLINE):
+        [task_id] = await farm.follow("sim-0001", "alice")
+        while True:
+            said = [line["message"]
+                    for line in (await farm.call("GET", f"/task/{task_id}/log"))["lines"]]
+            if "read the screen" in said:
+                break
+            await trio.sleep(0.02)
+        assert said[:2] == ["started follow on sim-0001",
+                            "opened https://www.tiktok.com/@alice in com.zhiliaoapp.musically"]
+        assert (await farm.call("GET", f"/task/{task_id}"))["status_text"] == "running"
+        phone.faults.hang = None
+        await farm.wait_for(task_id, ended)
+        lines = (await farm.call("GET", f"/task/{task_id}/log"))["lines"]
+    said = [line["message"] for line in lines]
+    assert said.count("started follow on sim-0001") == 1
+    assert said[-1] == "completed: followed @alice"
+
+
 async def test_a_task_running_at_shutdown_is_failed_then_retried(tmp_path: Path) -> None:
     """A task left running by a dead process fails with 'interrupted' on start-up, and
     auto-retry runs it again."""

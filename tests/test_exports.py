@@ -38,6 +38,7 @@ PUBLIC: dict[str, list[str]] = {
         "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",
         "FanOut", "FieldError", "FollowConfig", "HostFiles", "InvalidConfig", "LikeConfig", "Mark",
         "MaterialLibrary", "MessageConfig", "PostConfig", "ProfileConfig", "RunResult",
+        "RunningSteps",
         "ScrapeUserConfig", "Script", "ScriptContext", "ScriptError", "ScriptNotEnabled",
         "ScriptSpec", "Step", "StepFailed", "StepLog", "SuperMarketingConfig", "UnfollowConfig",
         "UnknownScript",

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from actors import Address, EventLog, TaskReads, WallClock
 from actors.messages import SchedulerMsg
-from scripts import NO_HOST_FILES, HostFiles, MaterialLibrary
+from scripts import NO_HOST_FILES, HostFiles, MaterialLibrary, RunningSteps
 
 from ..errors import ApiNotAllowed, InternalError, InvalidParams, NotFound, OrchestratorError
 from ..plans import Plan
@@ -80,13 +80,15 @@ async def _answer_error(exc: Exception) -> Response:
     return answer
 
 
-def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, phones: Phones,
-               store: Store, plan: Plan, clock: WallClock, materials: MaterialLibrary,
+def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: RunningSteps,
+               phones: Phones, store: Store, plan: Plan, clock: WallClock,
+               materials: MaterialLibrary,
                access: Access = OPEN, host_files: HostFiles = NO_HOST_FILES,
                queue_timeout: float = 10.0) -> QuartTrio:
     """The core's API app, every route: changes go to `scheduler` (each taken from its
     queue within `queue_timeout` seconds, else refused with 50301), reads and accounts
-    go to `store`; the event stream follows `events`, the log the scheduler writes; the
+    go to `store`; the event stream follows `events`, the log the scheduler writes; a task's
+    log, the steps stored with its ends and, while it runs, those in `running`; the
     phones' screens and input go to `phones`; `plan` gates `/api/v1`; `/materials`
     manages `materials`, the library `post` draws from; `access` says who may ask
     (`_access`: ahead of everything); a new task may name only host files `host_files`
@@ -98,7 +100,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, phones: Ph
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
         device_routes(facade, phones),
         account_routes(facade, idempotent), material_routes(materials, idempotent),
-        task_records(store), event_routes(events), docs_routes()])
+        task_records(store, running), event_routes(events), docs_routes()])
     app.register_blueprint(console_routes(access))
     return app
 

@@ -1,5 +1,6 @@
-"""What a task's runs left behind: `GET /task/{id}/log`, the steps its script took, and
-`GET /task/{id}/screenshot`, the screen its last failure left (`scripts.StepLog`).
+"""What a task's runs left behind: `GET /task/{id}/log`, the steps its script took (and
+is taking), and `GET /task/{id}/screenshot`, the screen its last failure left
+(`scripts.StepLog`).
 
 Both are read from the store the core writes; an API process forwards them there.
 """
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 
 import attrs
 from quart import Blueprint, Response
+
+from scripts import RunningSteps
 
 from ..errors import NotFound
 from ..store import Store
@@ -36,16 +39,20 @@ class TaskLog:
     lines: Sequence[LogLine]
 
 
-def task_records(store: Store) -> Blueprint:
-    """`GET /task/{id}/log` and `GET /task/{id}/screenshot`, read from `store`."""
+def task_records(store: Store, running: RunningSteps) -> Blueprint:
+    """`GET /task/{id}/log` and `GET /task/{id}/screenshot`, read from `store`, and the
+    steps of a run going on from `running`."""
     routes = Blueprint("task_records", __name__)
 
     @routes.get("/task/<id(task):task_id>/log")
     @Doc(summary="The steps the task's script took, every run", answer=TaskLog)
     async def log(task_id: int) -> Response:
-        steps = await store.task_log(task_id)
-        if steps is None:
+        stored = await store.task_log(task_id)
+        if stored is None:
             raise NotFound(f"task {task_id} not found")
+        # read after the store: a run leaves `running` before its steps are stored, so
+        # none is shown twice (at worst, for a moment, not at all)
+        steps = [*stored, *running.of(task_id)]
         return envelope(TaskLog(lines=[
             LogLine(at=local_time(step.at), level=step.level, message=step.message)
             for step in steps]))

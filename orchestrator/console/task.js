@@ -7,6 +7,10 @@ import { useFarmEvents } from "./farm.js";
 import { Problem, StatusBadge } from "./parts.js";
 import { TaskActions } from "./tasks.js";
 
+const RUNNING = 1;
+/** How often a running task's steps are read again, in milliseconds. */
+const STEPS_EVERY_MS = 2000;
+
 export function TaskPage({ id }) {
   const [task, setTask] = useState(null);
   const [log, setLog] = useState([]);
@@ -16,9 +20,16 @@ export function TaskPage({ id }) {
   useEffect(() => {
     call("GET", `/task/${id}`).then(setTask, setError);
   }, [id]);
-  // the log is read again whenever the task changes: its steps are written as it runs
+  // the log is read again when the task changes (a run's steps are stored with its end)
+  // and, while it runs, every few seconds: its steps so far
   useEffect(() => {
-    if (task) call("GET", `/task/${id}/log`).then((data) => setLog(data.lines), setError);
+    if (!task) return undefined;
+    let current = true;
+    const read = () => call("GET", `/task/${id}/log`)
+      .then((data) => current && setLog(data.lines), setError);
+    read();
+    const again = task.status === RUNNING ? setInterval(read, STEPS_EVERY_MS) : null;
+    return () => { current = false; clearInterval(again); };
   }, [task && task.status, task && task.retry_count]);
   useFarmEvents((kind, data) => {
     if (kind === "task" && data.id === id) setTask(data);

@@ -42,7 +42,7 @@ from orchestrator.simulator import Simulator, open_simulator
 from orchestrator.simulator.apps import TIKTOK, SocialApp
 from orchestrator.store import open_sqlite_store
 from orchestrator.store._store import SqlTaskStore
-from scripts import HostFiles, MaterialLibrary, RunResult, StepLog
+from scripts import HostFiles, MaterialLibrary, RunningSteps, RunResult, StepLog
 from scripts.driver import AdbDriver
 
 DEADLINE = 60  # seconds: only a hang reaches it
@@ -173,6 +173,7 @@ def open_farm(store_retry: tuple[float, float]) -> Callable[[Path], AsyncIterato
                 serve_scheduler, store=cast(TaskStore, store), clock=clock,
                 settings=SchedulerSettings(auto_retry=False, store_retry=store_retry)))
             script = Gated(ScriptRunner(adb_host=sim.host, adb_port=sim.port, serial=SERIAL,
+                                        running=RunningSteps(),
                                         data_dir=tmp_path,
                                         materials=MaterialLibrary(tmp_path / "materials"),
                                         host_files=HostFiles()))

@@ -30,7 +30,7 @@ from actors.messages import DeviceUp, SchedulerMsg
 from orchestrator.api import API_PREFIX, Phones, create_app, serve_api
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import Store, open_sqlite_store
-from scripts import HostFiles, MaterialLibrary, RunResult, StepLog
+from scripts import HostFiles, MaterialLibrary, RunningSteps, RunResult, StepLog
 from tests._phones import answering
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
@@ -112,7 +112,8 @@ class AppAndCore:
         """Another app on this core, as the service makes one (the default plan), with
         `changes` to what it is given (another scheduler, store, plan, clock, access)."""
         given: dict[str, Any] = {
-            "scheduler": self.scheduler, "events": self.events, "phones": self.phones,
+            "scheduler": self.scheduler, "events": self.events, "running": RunningSteps(),
+            "phones": self.phones,
             "store": self.store, "plan": default_plan(), "clock": self.clock,
             "materials": self.materials}
         return create_app(**(given | changes))
@@ -171,7 +172,8 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[AppAndCore]:
         materials = MaterialLibrary(tmp_path / "materials")
         host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
         phones = Phones("127.0.0.1", 9)  # the discard port: nothing answers ADB there
-        app = create_app(scheduler=scheduler, events=events, phones=phones, store=store,
+        app = create_app(scheduler=scheduler, events=events, running=RunningSteps(),
+                         phones=phones, store=store,
                          plan=plan, clock=clock, materials=materials, host_files=host_files)
         yield AppAndCore(api=Api(client=app.test_client()), store=store, scheduler=scheduler,
                          events=events, phones=phones,

@@ -139,8 +139,8 @@ async def test_sync_control_sends_the_input_to_every_ticked_phone(tmp_path: Path
 
 async def test_a_task_from_the_form_runs_and_completes_on_the_page(tmp_path: Path) -> None:
     """The form shows the API's 40001 at its field; once fixed it creates the task, and
-    the task table shows it running, then completed, from the event stream: the page is
-    never loaded again."""
+    the task table shows it running (its page, the steps so far), then completed, from
+    the event stream: the page is never loaded again."""
     async with open_console(tmp_path, 2) as console:
         phone = console.farm.phone("sim-0001")
         phone.faults.hang = "uiautomator"  # the task runs until the test lets it go on
@@ -159,6 +159,11 @@ async def test_a_task_from_the_form_runs_and_completes_on_the_page(tmp_path: Pat
             page.evaluate("window.loadedOnce = true")
             page.get_by_role("link", name="Tasks", exact=True).click()
             row = page.locator("tr[data-task='1']")
+            expect(row.locator(".badge")).to_have_text("running")
+            row.get_by_role("link", name="1", exact=True).click()  # its steps so far
+            expect(page.locator(".log")).to_contain_text(
+                "opened https://www.tiktok.com/@alice in com.zhiliaoapp.musically")
+            page.get_by_role("link", name="Tasks", exact=True).click()
             expect(row.locator(".badge")).to_have_text("running")
             on_trio(lambda: setattr(phone.faults, "hang", None))
             expect(row.locator(".badge")).to_have_text("completed")
