@@ -15,9 +15,10 @@ export class ApiError extends Error {
   }
 }
 
-/** `data` of the answer to `method path` (a JSON body, text or FormData as given). */
-export async function call(method, path, body, { type } = {}) {
-  const init = { method, headers: {} };
+/** `data` of the answer to `method path` (a JSON body, text of `type` or FormData), with
+ * `headers` besides. */
+export async function call(method, path, body, { type, headers = {} } = {}) {
+  const init = { method, headers: { ...headers } };
   if (body instanceof FormData) {
     init.body = body;
   } else if (type) {

@@ -1,7 +1,7 @@
 // New tasks: which phones (or accounts), when, and the script's config, whose fields
 // come from the script's schema in the OpenAPI document. A 40001 shows at its field.
 
-import { html, useState } from "./vendor/htm-preact.js";
+import { html, useMemo, useState } from "./vendor/htm-preact.js";
 import { call } from "./api.js";
 import { usePhones } from "./farm.js";
 import { SchemaFields, bodyOf, fieldPaths, useOpenApi } from "./form.js";
@@ -38,6 +38,10 @@ export function CreateTasks() {
   const [config, setConfig] = useState({});
   const [error, setError] = useState(null);
   const [created, setCreated] = useState(null);
+  // one key per filling of the form: a second click on Create (or a retry after a lost
+  // answer) gets the first answer again and creates nothing more (`Idempotency-Key`)
+  const key = useMemo(() => `console-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    [script, serials, usernames, when, config]);
   if (!doc) return html`<p class="muted">Reading the scripts…</p>`;
   const schema = scriptSchemas(doc)[script];
   const atAField = error && [...OWN_FIELDS, "script_config",
@@ -58,7 +62,7 @@ export function CreateTasks() {
         ...(when.min_interval ? { min_interval: Number(when.min_interval) } : {}),
         ...(when.max_interval ? { max_interval: Number(when.max_interval) } : {}),
       };
-      setCreated(await call("POST", "/task", body));
+      setCreated(await call("POST", "/task", body, { headers: { "Idempotency-Key": key } }));
     } catch (failure) {
       setError(failure);
     }

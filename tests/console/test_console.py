@@ -138,8 +138,8 @@ async def test_sync_control_sends_the_input_to_every_ticked_phone(tmp_path: Path
 
 
 async def test_a_task_from_the_form_runs_and_completes_on_the_page(tmp_path: Path) -> None:
-    """The form shows the API's 40001 at its field; once fixed it creates the task, and
-    the task table shows it running (its page, the steps so far), then completed, from
+    """The form shows the API's 40001 at its field; once fixed it creates the task (once,
+    clicked twice: the form's Idempotency-Key), and the task table shows it running (its page, the steps so far), then completed, from
     the event stream: the page is never loaded again."""
     async with open_console(tmp_path, 2) as console:
         phone = console.farm.phone("sim-0001")
@@ -155,7 +155,9 @@ async def test_a_task_from_the_form_runs_and_completes_on_the_page(tmp_path: Pat
 
             field.locator("textarea").fill("alice")
             page.get_by_role("button", name="Create").click()
-            expect(page.locator(".outcome")).to_contain_text("Created 1 task(s)")
+            expect(page.locator(".outcome")).to_contain_text("Created 1 task(s): 1.")
+            page.get_by_role("button", name="Create").click()  # again: the same answer
+            expect(page.locator(".outcome")).to_contain_text("Created 1 task(s): 1.")
             page.evaluate("window.loadedOnce = true")
             page.get_by_role("link", name="Tasks", exact=True).click()
             row = page.locator("tr[data-task='1']")
@@ -175,6 +177,7 @@ async def test_a_task_from_the_form_runs_and_completes_on_the_page(tmp_path: Pat
 
         await console.browse(scenario)
         assert phone.apps[TIKTOK].current.follows("alice")  # type: ignore[attr-defined]
+        assert (await console.farm.call("GET", "/task/stats"))["total"] == 1
 
 
 async def test_a_running_task_stopped_from_the_page(tmp_path: Path) -> None:
