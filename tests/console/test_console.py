@@ -139,8 +139,9 @@ async def test_sync_control_sends_the_input_to_every_ticked_phone(tmp_path: Path
 
 async def test_a_task_from_the_form_runs_and_completes_on_the_page(tmp_path: Path) -> None:
     """The form shows the API's 40001 at its field; once fixed it creates the task (once,
-    clicked twice: the form's Idempotency-Key), and the task table shows it running (its page, the steps so far), then completed, from
-    the event stream: the page is never loaded again."""
+    clicked twice: the form's Idempotency-Key), and the task table shows it running (its
+    page, the steps so far), then completed, from the event stream: the page is never
+    loaded again."""
     async with open_console(tmp_path, 2) as console:
         phone = console.farm.phone("sim-0001")
         phone.faults.hang = "uiautomator"  # the task runs until the test lets it go on
