@@ -146,8 +146,22 @@ def _task_records(d: Dialect) -> Sequence[str]:
     ]
 
 
+def _groups(d: Dialect) -> Sequence[str]:
+    """Named sets of phones (`orchestrator.groups`); a name is unique whatever its case."""
+    return [
+        f"""CREATE TABLE device_groups (
+            id {d.id_column},
+            name TEXT NOT NULL,
+            serials TEXT NOT NULL,  -- a JSON array of strings, in the order given
+            description TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX device_groups_by_name ON device_groups (lower(name))",
+    ]
+
+
 MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts,
-                                   _idempotency_keys, _task_records)
+                                   _idempotency_keys, _task_records, _groups)
 
 
 class SchemaTooNew(RuntimeError):

@@ -37,7 +37,9 @@ from actors import (
 from scripts import Step
 
 from ..accounts import AccountStore
+from ..groups import GroupStore
 from ._accounts import SqlAccountStore
+from ._groups import SqlGroupStore
 from ._idempotency import AnswerStore, SqlAnswerStore
 from ._schema import migrate
 from ._sql import (
@@ -87,6 +89,9 @@ class Store(TaskStore, Protocol):
     def accounts(self) -> AccountStore: ...
 
     @property
+    def groups(self) -> GroupStore: ...
+
+    @property
     def answers(self) -> AnswerStore: ...
 
 
@@ -107,6 +112,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         self._stats = stats
         self._q = Queries.for_dialect(dialect)
         self.accounts = SqlAccountStore(dialect, read=self._read, write=self._write)
+        self.groups = SqlGroupStore(dialect, read=self._read, write=self._write)
         self.answers = SqlAnswerStore(dialect, read=self._read, write=self._write)
 
     @abc.abstractmethod
