@@ -34,6 +34,7 @@ from ._docs import docs_routes
 from ._events import event_routes
 from ._facade import Facade
 from ._forward import ForwardToCore, answered_here
+from ._groups import group_routes
 from ._hot import ASGIApp, HotRoutes
 from ._idempotency import Idempotency
 from ._keepalive import CloseUnread
@@ -99,7 +100,8 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
     app = _app(plan, access, store, [
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
         device_routes(facade, phones),
-        account_routes(facade, idempotent), material_routes(materials, idempotent),
+        account_routes(facade, idempotent), group_routes(facade, idempotent),
+        material_routes(materials, idempotent),
         task_records(store, running), event_routes(events), docs_routes()])
     app.register_blueprint(console_routes(access))
     return app

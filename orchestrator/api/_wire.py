@@ -21,7 +21,7 @@ from ..errors import InvalidParams
 from ._body import BadInput, check_value, parse_json
 
 __all__ = ["IdConverter", "NoSuchId", "Paging", "envelope", "envelope_body", "json_data",
-           "read_body", "read_form", "read_object", "read_query"]
+           "load_json", "read_body", "read_form", "read_object", "read_query"]
 
 T = TypeVar("T")
 
@@ -120,7 +120,16 @@ async def read_body(cls: type[T]) -> T:
     Raises:
         InvalidParams: not JSON, not an object, or a field at fault (named).
     """
-    return _load(_JSON, await read_object(), cls)
+    return load_json(await read_object(), cls)
+
+
+def load_json(raw: object, cls: type[T]) -> T:
+    """`raw`, a JSON value, as `cls` (a body merged with what it changes, say).
+
+    Raises:
+        InvalidParams: a field at fault (named).
+    """
+    return _load(_JSON, raw, cls)
 
 
 def _text_fields(fields: Mapping[str, str]) -> dict[str, str]:

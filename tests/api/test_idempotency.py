@@ -241,4 +241,5 @@ class TestOtherRoutes:
                  if any(parameter["name"] == "Idempotency-Key"
                         for parameter in operation.get("parameters", ()))}
         assert keyed == {("post", "/api/v1/task"), ("post", "/api/v1/accounts"),
-                         ("post", "/api/v1/accounts/import"), ("post", "/api/v1/materials")}
+                         ("post", "/api/v1/accounts/import"), ("post", "/api/v1/materials"),
+                         ("post", "/api/v1/groups")}
