@@ -1,9 +1,10 @@
 """`POST /task`: validate a request, in the API's order, and fan it out into new tasks.
 
 Order of the checks: the body's types; `script_name` missing (40002), unknown (40001),
-not API-enabled (40003); `serials` xor `usernames`, each resolved to its device slots
-(accounts of the platform `script_config.platform`, default tiktok; a task that runs as
-an account gets its `platform` and `package` in its config); the intervals;
+not API-enabled (40003); `serials` and/or `groups` (the union, each phone once, in the
+order given) xor `usernames`, each resolved to its device slots (accounts of the platform
+`script_config.platform`, default tiktok; a task that runs as an account gets its
+`platform` and `package` in its config); the intervals;
 `start_time`; `script_config` (the host paths it names confined to `HostFiles`) and its
 fan-out; zero tasks (40001).
 """
@@ -33,6 +34,7 @@ from scripts import (
 from ..accounts import Account, AccountStatus, AccountStore, Platform
 from ..converter import Range
 from ..errors import InvalidParams, ScriptNameMissing, ScriptNotApiEnabled
+from ..groups import GroupStore
 
 __all__ = ["CreateTasks", "due_at", "plan_request"]
 
@@ -49,6 +51,7 @@ class CreateTasks:
     script_name: str | None = None
     script_config: Any = None
     serials: list[str] | None = None
+    groups: list[str] | None = None
     usernames: list[str] | None = None
     enable_multi_account: bool = False
     start_time: str | None = None
@@ -124,20 +127,37 @@ async def _multi_account_slots(serials: Sequence[str], platform: Platform,
     return slots
 
 
-async def _slots(req: CreateTasks, accounts: AccountStore) -> list[Slot]:
+async def _phones(req: CreateTasks, groups: GroupStore) -> list[str]:
+    """The phones `serials` and `groups` name together: each once, in the order given."""
+    serials = list(req.serials or [])
+    _check_names("serials", serials)
+    names = req.groups or []
+    _check_names("groups", names)
+    found = {g.name.lower(): g for g in await groups.groups_named(
+        [name.strip() for name in names])} if names else {}
+    for index, name in enumerate(names):
+        group = found.get(name.strip().lower())
+        if group is None:
+            raise InvalidParams(f"$.groups[{index}]: no group named {name.strip()!r}")
+        serials += group.serials
+    return list(dict.fromkeys(serials))
+
+
+async def _slots(req: CreateTasks, accounts: AccountStore, groups: GroupStore) -> list[Slot]:
     if req.usernames is not None:
-        if req.serials is not None:
-            raise InvalidParams("$.serials, $.usernames: give one of them, not both")
+        if req.serials is not None or req.groups is not None:
+            raise InvalidParams("$.serials, $.usernames: give phones (serials, groups) or "
+                                "accounts (usernames), not both")
         if req.enable_multi_account:
             raise InvalidParams("$.enable_multi_account: only with serials (device mode)")
         _check_names("usernames", req.usernames)
         return await _account_slots(req.usernames, _platform(req.script_config), accounts)
-    if req.serials is None:
-        raise InvalidParams("$.serials: required unless usernames is given")
-    _check_names("serials", req.serials)
+    if req.serials is None and req.groups is None:
+        raise InvalidParams("$.serials: required unless groups or usernames is given")
+    serials = await _phones(req, groups)
     if req.enable_multi_account:
-        return await _multi_account_slots(req.serials, _platform(req.script_config), accounts)
-    return [(serial, None) for serial in req.serials]
+        return await _multi_account_slots(serials, _platform(req.script_config), accounts)
+    return [(serial, None) for serial in serials]
 
 
 def _as_account(config: dict[str, Any], account: Account | None) -> dict[str, Any]:
@@ -162,17 +182,17 @@ def due_at(start_time: str | None, now: float) -> float:
 
 
 async def plan_request(req: CreateTasks, *, now: float, accounts: AccountStore,
-                       host_files: HostFiles) -> list[NewTask]:
+                       groups: GroupStore, host_files: HostFiles) -> list[NewTask]:
     """The new tasks of one request, device-major, sharing one `request_id`; `position`
     numbers each device's tasks in order. Accounts (usernames and multi-account modes)
-    are looked up in `accounts`; a host path in `script_config` must resolve inside
-    `host_files`.
+    are looked up in `accounts`, groups in `groups`; a host path in `script_config` must
+    resolve inside `host_files`.
 
     Raises:
         ScriptNameMissing, ScriptNotApiEnabled, InvalidParams: as the module says.
     """
     script_name = _check_script(req.script_name)
-    slots = await _slots(req, accounts)
+    slots = await _slots(req, accounts, groups)
     if req.min_interval > req.max_interval:
         raise InvalidParams(f"$.min_interval: must not exceed max_interval "
                             f"({req.min_interval} > {req.max_interval})")

@@ -102,7 +102,8 @@ def task_commands(facade: Facade, idempotent: Idempotency) -> Blueprint:
     async def create() -> Response:
         request = await read_body(CreateTasks)
         new = await plan_request(request, now=facade.clock.now(),
-                                 accounts=facade.store.accounts, host_files=facade.host_files)
+                                 accounts=facade.store.accounts, groups=facade.store.groups,
+                                 host_files=facade.host_files)
         stored: list[Task] = await facade.ask(lambda reply: SubmitTasks(tasks=new, reply=reply))
         return envelope(Created.of(stored))
 

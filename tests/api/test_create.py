@@ -87,9 +87,17 @@ def _with(**changes: Any) -> dict[str, Any]:
     pytest.param(_with(script_name=""), 40002, "script_name is required", id="empty"),
     pytest.param(_with(script_name="dance", serials=...), 40001,
                  "$.script_name: unknown script 'dance'", id="unknown"),
-    pytest.param(_with(serials=...), 40001, "$.serials: required unless usernames",
-                 id="no-devices"),
-    pytest.param(_with(usernames=["@x"]), 40001, "give one of them, not both", id="both"),
+    pytest.param(_with(serials=...), 40001,
+                 "$.serials: required unless groups or usernames is given", id="no-devices"),
+    pytest.param(_with(usernames=["@x"]), 40001,
+                 "give phones (serials, groups) or accounts (usernames), not both", id="both"),
+    pytest.param(_with(serials=..., groups=["shelf"], usernames=["@x"]), 40001,
+                 "give phones (serials, groups) or accounts (usernames), not both",
+                 id="groups-and-accounts"),
+    pytest.param(_with(groups=["nope"]), 40001, "$.groups[0]: no group named 'nope'",
+                 id="no-such-group"),
+    pytest.param(_with(groups=[" "]), 40001, "$.groups[0]: must not be empty",
+                 id="blank-group"),
     pytest.param(_with(serials=[]), 40001, "the request makes no tasks", id="zero"),
     pytest.param(_with(serials=["s1", " "]), 40001, "$.serials[1]: must not be empty",
                  id="blank-serial"),
@@ -125,6 +133,21 @@ async def test_invalid(farm: AppAndCore, body: dict[str, Any], code: int, messag
     assert (answer.status, answer.code, answer.data) == (code // 100, code, None)
     assert message in answer.message
     assert (await farm.store.task_stats()).total == 0
+
+
+async def test_groups_name_phones_with_serials(api: Api) -> None:
+    """`groups` and `serials` together: the union, each phone once, in the order given;
+    group names whatever their case."""
+    await api("POST", "groups", {"name": "Shelf", "serials": ["s2", "s3"]})
+    await api("POST", "groups", {"name": "Desk", "serials": ["s3", "s4"]})
+    answer = await api("POST", "task", {**FOLLOW, "serials": ["s1", "s3"],
+                                        "groups": ["shelf", "DESK"]})
+    assert answer.code == 0, answer
+    tasks = [(await api("GET", f"task/{task_id}")).data["serial"]
+             for task_id in answer.data["task_ids"]]
+    assert tasks == ["s1", "s3", "s2", "s4"]
+    alone = await api("POST", "task", _with(serials=..., groups=["Desk"]))
+    assert alone.data["created_count"] == 2
 
 
 async def test_script_not_api_enabled(farm: AppAndCore, monkeypatch: pytest.MonkeyPatch) -> None:
