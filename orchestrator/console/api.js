@@ -8,9 +8,10 @@ export class ApiError extends Error {
   constructor(code, message) {
     super(message);
     this.code = code;
-    // "$.script_config.target_users: required: ..." names the field at fault
+    // "$.script_config.target_users: required: ..." names the field at fault; an item
+    // of a list ("$.serials[1]: ...") is shown at its list
     const path = /^\$\.([\w.[\]]+):\s*/.exec(message);
-    this.field = path ? path[1] : null;
+    this.field = path ? path[1].replace(/\[\d+\]/g, "") : null;
     this.detail = path ? message.slice(path[0].length) : message;
   }
 }

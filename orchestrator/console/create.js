@@ -1,7 +1,7 @@
 // New tasks: which phones (or accounts), when, and the script's config, whose fields
 // come from the script's schema in the OpenAPI document. A 40001 shows at its field.
 
-import { html, useMemo, useState } from "./vendor/htm-preact.js";
+import { html, useEffect, useMemo, useState } from "./vendor/htm-preact.js";
 import { call } from "./api.js";
 import { usePhones } from "./farm.js";
 import { SchemaFields, bodyOf, fieldPaths, useOpenApi } from "./form.js";
@@ -25,23 +25,26 @@ export function scriptNames(doc) {
 }
 
 /** The fields of the form besides the config's. */
-const OWN_FIELDS = ["script_name", "serials", "usernames", "start_time", "min_interval",
-  "max_interval"];
+const OWN_FIELDS = ["script_name", "serials", "groups", "usernames", "start_time",
+  "min_interval", "max_interval"];
 
 export function CreateTasks() {
   const doc = useOpenApi();
   const phones = usePhones();
   const [script, setScript] = useState("follow");
   const [serials, setSerials] = useState([]);
+  const [groups, setGroups] = useState([]); // every group, to choose from
+  const [chosen, setChosen] = useState([]); // the names of those chosen
   const [usernames, setUsernames] = useState("");
   const [when, setWhen] = useState({ start_time: "", min_interval: "", max_interval: "" });
   const [config, setConfig] = useState({});
   const [error, setError] = useState(null);
   const [created, setCreated] = useState(null);
+  useEffect(() => { call("GET", "/groups").then((data) => setGroups(data.groups), setError); }, []);
   // one key per filling of the form: a second click on Create (or a retry after a lost
   // answer) gets the first answer again and creates nothing more (`Idempotency-Key`)
   const key = useMemo(() => `console-${Date.now()}-${Math.random().toString(36).slice(2)}`,
-    [script, serials, usernames, when, config]);
+    [script, serials, chosen, usernames, when, config]);
   if (!doc) return html`<p class="muted">Reading the scripts…</p>`;
   const schema = scriptSchemas(doc)[script];
   const atAField = error && [...OWN_FIELDS, "script_config",
@@ -57,6 +60,7 @@ export function CreateTasks() {
         script_name: script,
         script_config: bodyOf(doc, schema, config, "script_config"),
         ...(serials.length ? { serials } : {}),
+        ...(chosen.length ? { groups: chosen } : {}),
         ...(names.length ? { usernames: names } : {}),
         ...(when.start_time ? { start_time: when.start_time } : {}),
         ...(when.min_interval ? { min_interval: Number(when.min_interval) } : {}),
@@ -68,8 +72,8 @@ export function CreateTasks() {
     }
   }
 
-  const toggle = (serial, on) => setSerials(on ? [...serials, serial]
-    : serials.filter((s) => s !== serial));
+  const toggle = (list, set, item, on) => set(on ? [...list, item]
+    : list.filter((s) => s !== item));
   const whenField = (name, label, placeholder) => html`<div class="field" data-field=${name}>
     <label for=${`when-${name}`}>${label}</label>
     <input id=${`when-${name}`} placeholder=${placeholder} value=${when[name]}
@@ -91,9 +95,18 @@ export function CreateTasks() {
         <button type="button" onClick=${() => setSerials([])}>none</button></legend>
       ${phones.map((p) => html`<label key=${p.serial}><input type="checkbox"
           checked=${serials.includes(p.serial)}
-          onChange=${(e) => toggle(p.serial, e.currentTarget.checked)} />${p.serial}</label>`)}
+          onChange=${(e) => toggle(serials, setSerials, p.serial, e.currentTarget.checked)} />${
+          p.serial}</label>`)}
       <${FieldError} error=${error} name="serials" />
     </fieldset>
+    ${groups.length > 0 && html`<fieldset class="field phones-pick" data-field="groups">
+      <legend>and groups</legend>
+      ${groups.map((g) => html`<label key=${g.id} title=${g.description}><input type="checkbox"
+          checked=${chosen.includes(g.name)}
+          onChange=${(e) => toggle(chosen, setChosen, g.name, e.currentTarget.checked)} />${
+          `${g.name} (${g.serials.length})`}</label>`)}
+      <${FieldError} error=${error} name="groups" />
+    </fieldset>`}
     <div class="field" data-field="usernames">
       <label for="usernames">or accounts</label>
       <textarea id="usernames" rows="2" placeholder="one a line: each account's phone runs it"

@@ -302,3 +302,24 @@ async def test_materials_uploaded_moved_and_deleted(tmp_path: Path) -> None:
             expect(row).to_have_count(0)
 
         await console.browse(scenario)
+
+
+async def test_a_group_chosen_in_the_form(tmp_path: Path) -> None:
+    """The form lists the groups; a group ticked names its phones, with the phones ticked
+    beside it, each once."""
+    async with open_console(tmp_path, 3) as console:
+        await console.farm.call("POST", "/groups", json={
+            "name": "shelf", "serials": ["sim-0002", "sim-0003"]})
+
+        def scenario(page: Page) -> None:
+            page.goto(console.url + "/#/create")
+            page.locator(".phones-pick").first.get_by_label("sim-0002").check()
+            page.locator("[data-field='groups']").get_by_label("shelf (2)").check()
+            page.locator("[data-field='script_config.target_users'] textarea").fill("alice")
+            page.get_by_role("button", name="Create").click()
+            expect(page.locator(".outcome")).to_contain_text("Created 2 task(s): 1 2.")
+
+        await console.browse(scenario)
+        serials = [(await console.farm.call("GET", f"/task/{task_id}"))["serial"]
+                   for task_id in (1, 2)]
+        assert serials == ["sim-0002", "sim-0003"]
