@@ -4,9 +4,9 @@ Order of the checks: the body's types; `script_name` missing (40002), unknown (4
 not API-enabled (40003); `serials` and/or `groups` (the union, each phone once, in the
 order given) xor `usernames`, each resolved to its device slots (accounts of the platform
 `script_config.platform`, default tiktok; a task that runs as an account gets its
-`platform` and `package` in its config); the intervals;
-`start_time`; `script_config` (the host paths it names confined to `HostFiles`) and its
-fan-out; zero tasks (40001).
+`platform` and `package` in its config); the intervals; `start_at` or `start_time`;
+`script_config` (the host paths it names confined to `HostFiles`) and its fan-out; zero
+tasks (40001).
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class CreateTasks:
     usernames: list[str] | None = None
     enable_multi_account: bool = False
     start_time: str | None = None
+    #: ISO 8601 with an offset, or Unix seconds (`when_due` reads it; the document says so)
+    start_at: Any = None
     min_interval: Annotated[int, Range(0)] = 0
     max_interval: Annotated[int, Range(0)] = 0
 
@@ -167,6 +169,44 @@ def _as_account(config: dict[str, Any], account: Account | None) -> dict[str, An
     return {**config, "platform": account.platform.value, "package": account.packagename}
 
 
+#: Seconds a `start_at` may lie in the past and still mean now (clocks differ a little).
+START_AT_SLACK = 60.0
+
+
+def when_due(req: CreateTasks, now: float) -> float:
+    """When a request's tasks are due: `start_at`, or `start_time` (`due_at`), not both.
+
+    Raises:
+        InvalidParams: both, or a moment that is not one (named).
+    """
+    if req.start_at is None:
+        return due_at(req.start_time, now)
+    if req.start_time:
+        raise InvalidParams("$.start_at, $.start_time: give one of them, not both")
+    moment = _moment(req.start_at)
+    if moment < now - START_AT_SLACK:
+        raise InvalidParams(f"$.start_at: {req.start_at!r} has passed (a moment to come, "
+                            "or now)")
+    return max(moment, now)
+
+
+def _moment(value: object) -> float:
+    """`start_at` as Unix seconds: it is a number of them, or ISO 8601 with an offset."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value < 2**40:  # the year 36812: past it, a mistake (milliseconds?)
+            raise InvalidParams(f"$.start_at: {value!r} is not a moment (Unix seconds)")
+        return float(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment.timestamp()
+    raise InvalidParams(f"$.start_at: expected ISO 8601 with an offset "
+                        f"(2026-12-24T18:00:00+01:00) or Unix seconds, got {value!r}")
+
+
 def due_at(start_time: str | None, now: float) -> float:
     """When a request's tasks are due: `HH:MM` local time today; passed already, or
     absent (or empty): now."""
@@ -183,10 +223,10 @@ def due_at(start_time: str | None, now: float) -> float:
 
 async def plan_request(req: CreateTasks, *, now: float, accounts: AccountStore,
                        groups: GroupStore, host_files: HostFiles) -> list[NewTask]:
-    """The new tasks of one request, device-major, sharing one `request_id`; `position`
-    numbers each device's tasks in order. Accounts (usernames and multi-account modes)
-    are looked up in `accounts`, groups in `groups`; a host path in `script_config` must
-    resolve inside `host_files`.
+    """The new tasks of one request, device-major, sharing one `request_id`, all due at
+    `start_at` or `start_time`; `position` numbers each device's tasks in order. Accounts
+    (usernames and multi-account modes) are looked up in `accounts`, groups in `groups`;
+    a host path in `script_config` must resolve inside `host_files`.
 
     Raises:
         ScriptNameMissing, ScriptNotApiEnabled, InvalidParams: as the module says.
@@ -196,7 +236,7 @@ async def plan_request(req: CreateTasks, *, now: float, accounts: AccountStore,
     if req.min_interval > req.max_interval:
         raise InvalidParams(f"$.min_interval: must not exceed max_interval "
                             f"({req.min_interval} > {req.max_interval})")
-    due = due_at(req.start_time, now)
+    due = when_due(req, now)
     try:
         planned = plan_tasks(script_name, req.script_config, slots, host_files=host_files)
     except InvalidConfig as exc:

@@ -96,7 +96,8 @@ def task_commands(facade: Facade, idempotent: Idempotency) -> Blueprint:
 
     @routes.post("/task")
     @Doc(summary="Create tasks: devices (or accounts) x targets", body=CreateTasks,
-         fields={"script_name": script_name(), "script_config": script_config()},
+         fields={"script_name": script_name(), "script_config": script_config(),
+                 "start_at": str | float | None},
          answer=Created, errors=(ScriptNameMissing, ScriptNotApiEnabled, Unavailable))
     @idempotent
     async def create() -> Response:

@@ -77,6 +77,39 @@ class TestDueAt:
             due_at(value, self.NOW)
 
 
+async def test_start_at_any_moment_to_come(farm: AppAndCore) -> None:
+    """`start_at` is a moment, ISO 8601 with an offset or Unix seconds, days ahead too;
+    one a few seconds gone (clocks differ) is now."""
+    now = farm.clock.now()
+    later = now + 3 * 86_400 + 0.5
+    iso = datetime.datetime.fromtimestamp(later, datetime.UTC).isoformat()  # "+00:00"
+    for start_at, due in [(iso, later), (later, later), (int(now) - 5, now)]:
+        (task_id,) = await farm.api.create(["s1"], ["a"], start_at=start_at)
+        task = await farm.store.get_task(task_id)
+        assert task is not None
+        assert task.due_at == pytest.approx(due, abs=1.0), start_at
+
+
+@pytest.mark.parametrize(("start_at", "message"), [
+    ("2026-12-24T18:00:00", "$.start_at: expected ISO 8601 with an offset"),
+    ("tomorrow", "$.start_at: expected ISO 8601 with an offset"),
+    (True, "$.start_at: expected ISO 8601 with an offset"),
+    (1_700_000_000_000, "$.start_at: 1700000000000 is not a moment (Unix seconds)"),
+    (-1, "$.start_at: -1 is not a moment"),
+    (1_000_000_000, "$.start_at: 1000000000 has passed"),
+])
+async def test_start_at_mistakes(api: Api, start_at: object, message: str) -> None:
+    answer = await api("POST", "task", {**FOLLOW, "start_at": start_at})
+    assert (answer.code, answer.message.startswith(message)) == (40001, True), answer.message
+
+
+async def test_start_at_with_start_time(api: Api) -> None:
+    answer = await api("POST", "task", {**FOLLOW, "start_at": 4_000_000_000,
+                                        "start_time": "10:00"})
+    assert (answer.code, answer.message) == (
+        40001, "$.start_at, $.start_time: give one of them, not both")
+
+
 def _with(**changes: Any) -> dict[str, Any]:
     body = {**FOLLOW, **changes}
     return {key: value for key, value in body.items() if value is not ...}
