@@ -294,6 +294,14 @@ async def test_a_running_tasks_steps_so_far(farm: ServiceAndPhones) -> None:
     assert said[-1] == "completed: followed @alice"
 
 
+async def test_healthy(farm: ServiceAndPhones) -> None:
+    """Store, scheduler and ADB server answer: HTTP 200, each part "ok"."""
+    answer = await farm.api.get("/health")
+    assert answer.status_code == 200
+    assert answer.json() == {"code": 0, "message": "success",
+                             "data": {"store": "ok", "scheduler": "ok", "adb": "ok"}}
+
+
 async def test_a_task_running_at_shutdown_is_failed_then_retried(tmp_path: Path) -> None:
     """A task left running by a dead process fails with 'interrupted' on start-up, and
     auto-retry runs it again."""

@@ -35,6 +35,7 @@ from ._events import event_routes
 from ._facade import Facade
 from ._forward import ForwardToCore, answered_here
 from ._groups import group_routes
+from ._health import health_routes
 from ._hot import ASGIApp, HotRoutes
 from ._idempotency import Idempotency
 from ._keepalive import CloseUnread
@@ -93,7 +94,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
     phones' screens and input go to `phones`; `plan` gates `/api/v1`; `/materials`
     manages `materials`, the library `post` draws from; `access` says who may ask
     (`_access`: ahead of everything); a new task may name only host files `host_files`
-    allows (default: none). The console (`_console`) is at `/`."""
+    allows (default: none). The console (`_console`) is at `/`, the health check at `/health`."""
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     queue_timeout=queue_timeout, host_files=host_files)
     idempotent = Idempotency(store.answers, clock)
@@ -104,6 +105,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
         material_routes(materials, idempotent),
         task_records(store, running), event_routes(events), docs_routes()])
     app.register_blueprint(console_routes(access))
+    app.register_blueprint(health_routes(facade, phones))
     return app
 
 

@@ -220,7 +220,7 @@ def device_routes(facade: Facade, phones: Phones) -> Blueprint:
 
     @routes.post("/devices/input")
     @Doc(summary="The same input on many phones (sync control)", body=ManyInput,
-         answer=InputSent, errors=(Unavailable,))
+         answer=InputSent, errors=(NotFound, Unavailable))
     async def input_many() -> Response:
         given = await read_body(ManyInput)
         given.check()

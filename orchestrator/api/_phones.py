@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import adbutils
 import trio
 
 from scripts.driver import AdbDriver
@@ -102,6 +103,18 @@ class Phones:
                 *self._adb, serial, limiter=trio.CapacityLimiter(1), timeout=CALL_TIMEOUT)
         async with self._host:
             return await fn(driver)
+
+    async def server_version(self) -> int:
+        """The ADB server's version: it answers. A caller's cancel scope bounds the wait
+        (the thread is left to its socket's timeout).
+
+        Raises:
+            adbutils.AdbError, OSError: it does not.
+        """
+        client = adbutils.AdbClient(host=self._adb[0], port=self._adb[1],
+                                    socket_timeout=CALL_TIMEOUT)
+        return int(await trio.to_thread.run_sync(client.server_version,
+                                                 abandon_on_cancel=True))
 
     async def screenshot(self, serial: str, *, jpeg: bool, max_width: int | None) -> bytes:
         """`serial`'s screen, as it is (PNG), or scaled down to `max_width` and/or as JPEG."""
