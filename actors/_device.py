@@ -13,11 +13,12 @@ after a loss, the actor asks again and again (`AwaitPhone`) until the phone answ
 from __future__ import annotations
 
 import logging
+import math
 
 import attrs
 import trio
 
-from scripts import RunResult, StepLog
+from scripts import StepLog
 from scripts.driver import DeviceDriver, DriverError
 
 from ._backoff import Backoff
@@ -152,7 +153,11 @@ async def _run_task(run: _Run, *, serial: str, runner: TaskRunner,
             log.info("task %d (%s) started on %s", task.id, task.script_name, serial)
             steps.add(f"started {task.script_name} on {serial}"
                       + (f" as @{task.username}" if task.username else ""))
-            result: RunResult = await runner(task, steps)
+            with trio.move_on_after(math.inf if task.timeout is None else task.timeout
+                                    ) as bound:
+                result = await runner(task, steps)
+            if bound.cancelled_caught:  # the script was cancelled, its cleanup done
+                raise TaskFailed(f"timed out after {task.timeout} s")
             status, remark, data = TaskStatus.COMPLETED, result.remark, result.data
         except TaskFailed as exc:
             remark, failure = str(exc), exc.failure

@@ -30,6 +30,7 @@ class TaskStatus(enum.IntEnum):
 class TaskSource(enum.StrEnum):
     API = "api"
     UI = "ui"
+    SCHEDULE = "schedule"  # made by a schedule at one of its slots
 
 
 @attrs.frozen(kw_only=True)
@@ -51,6 +52,10 @@ class NewTask:
     position: int = 0
     min_interval: int = 0
     max_interval: int = 0
+    #: Seconds the whole run may take (None: no bound); past them it fails, timed out.
+    timeout: int | None = None
+    schedule_id: int | None = None  # the schedule that made it, if one did
+    rotate_proxy: bool = False  # its phone's proxy is rotated before it runs
 
 
 @attrs.frozen(kw_only=True)
@@ -75,6 +80,9 @@ class Task:
     min_interval: int
     max_interval: int
     result: Mapping[str, Any] | None = None
+    timeout: int | None = None
+    schedule_id: int | None = None
+    rotate_proxy: bool = False
 
 
 @attrs.frozen(kw_only=True)

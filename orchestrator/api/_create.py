@@ -38,6 +38,9 @@ from ..groups import GroupStore
 
 __all__ = ["CreateTasks", "due_at", "plan_request"]
 
+#: The longest `timeout` (seconds): a week; a bound past it bounds nothing a phone does.
+MAX_TIMEOUT = 7 * 24 * 3600
+
 Slot = tuple[str, Account | None]
 """Where one fan-out slot runs: a device serial, and the account it runs as (or None)."""
 
@@ -59,6 +62,7 @@ class CreateTasks:
     start_at: Any = None
     min_interval: Annotated[int, Range(0)] = 0
     max_interval: Annotated[int, Range(0)] = 0
+    timeout: Annotated[int, Range(1, MAX_TIMEOUT)] | None = None
 
 
 def _check_script(name: str | None) -> str:
@@ -253,7 +257,7 @@ async def plan_request(req: CreateTasks, *, now: float, accounts: AccountStore,
             script_name=script_name, script_config=_as_account(config, account),
             source=TaskSource.API, due_at=due, request_id=request_id,
             position=positions[serial], min_interval=req.min_interval,
-            max_interval=req.max_interval,
+            max_interval=req.max_interval, timeout=req.timeout,
         ))
         positions[serial] += 1
     return tasks

@@ -34,7 +34,8 @@ def local_time(timestamp: float) -> str:
 
 @attrs.frozen(kw_only=True)
 class TaskView:
-    """The API's task object; `request_id`, `position`, the intervals and `result` are ours.
+    """The API's task object; `request_id`, `position`, the intervals, `result`,
+    `timeout` and `schedule_id` are ours.
     `script_config` is shown with its secrets masked (`scripts.public_config`)."""
 
     id: int
@@ -55,6 +56,8 @@ class TaskView:
     min_interval: int
     max_interval: int
     result: Mapping[str, Any] | None
+    timeout: int | None
+    schedule_id: int | None
 
     @classmethod
     def from_task(cls, task: Task) -> TaskView:
@@ -71,7 +74,8 @@ class TaskView:
             remark=task.remark, retry_count=task.retry_count,
             created_at=local_time(task.created_at), request_id=task.request_id,
             position=task.position, min_interval=task.min_interval,
-            max_interval=task.max_interval, result=task.result,
+            max_interval=task.max_interval, result=task.result, timeout=task.timeout,
+            schedule_id=task.schedule_id,
         )
 
 

@@ -26,7 +26,10 @@ export function scriptNames(doc) {
 
 /** The fields of the form besides the config's. */
 const OWN_FIELDS = ["script_name", "serials", "groups", "usernames", "start_time",
-  "min_interval", "max_interval"];
+  "min_interval", "max_interval", "timeout"];
+
+/** Those of them that are numbers (sent when filled in). */
+const NUMBERS = ["min_interval", "max_interval", "timeout"];
 
 export function CreateTasks() {
   const doc = useOpenApi();
@@ -36,7 +39,8 @@ export function CreateTasks() {
   const [groups, setGroups] = useState([]); // every group, to choose from
   const [chosen, setChosen] = useState([]); // the names of those chosen
   const [usernames, setUsernames] = useState("");
-  const [when, setWhen] = useState({ start_time: "", min_interval: "", max_interval: "" });
+  const [when, setWhen] = useState({ start_time: "", min_interval: "", max_interval: "",
+    timeout: "" });
   const [config, setConfig] = useState({});
   const [error, setError] = useState(null);
   const [created, setCreated] = useState(null);
@@ -63,8 +67,7 @@ export function CreateTasks() {
         ...(chosen.length ? { groups: chosen } : {}),
         ...(names.length ? { usernames: names } : {}),
         ...(when.start_time ? { start_time: when.start_time } : {}),
-        ...(when.min_interval ? { min_interval: Number(when.min_interval) } : {}),
-        ...(when.max_interval ? { max_interval: Number(when.max_interval) } : {}),
+        ...Object.fromEntries(NUMBERS.filter((n) => when[n]).map((n) => [n, Number(when[n])])),
       };
       setCreated(await call("POST", "/task", body, { headers: { "Idempotency-Key": key } }));
     } catch (failure) {
@@ -117,6 +120,7 @@ export function CreateTasks() {
       ${whenField("start_time", "start at (HH:MM, today)", "now")}
       ${whenField("min_interval", "min interval (min)", "0")}
       ${whenField("max_interval", "max interval (min)", "0")}
+      ${whenField("timeout", "timeout (s)", "none")}
     </div>
     <fieldset class="config"><legend>${script}'s config</legend>
       <p class="muted">${schema.description}</p>

@@ -160,8 +160,16 @@ def _groups(d: Dialect) -> Sequence[str]:
     ]
 
 
+def _task_options(d: Dialect) -> Sequence[str]:
+    """What a task may carry besides its script: a bound on its run (seconds), the
+    schedule that made it, and whether its phone's proxy is rotated before it runs."""
+    return ["ALTER TABLE tasks ADD COLUMN timeout INTEGER",
+            "ALTER TABLE tasks ADD COLUMN schedule_id BIGINT",
+            "ALTER TABLE tasks ADD COLUMN rotate_proxy INTEGER NOT NULL DEFAULT 0"]
+
+
 MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts,
-                                   _idempotency_keys, _task_records, _groups)
+                                   _idempotency_keys, _task_records, _groups, _task_options)
 
 
 class SchemaTooNew(RuntimeError):

@@ -21,11 +21,13 @@ T = TypeVar("T")
 TASK_COLUMNS = (
     "id", "serial", "username", "script_name", "script_config", "status", "source",
     "due_at", "started_at", "finished_at", "remark", "retry_count", "created_at",
-    "request_id", "position", "min_interval", "max_interval", "result",
+    "request_id", "position", "min_interval", "max_interval", "result", "timeout",
+    "schedule_id", "rotate_proxy",
 )
 INSERT_COLUMNS = (
     "serial", "username", "script_name", "script_config", "source", "due_at", "created_at",
-    "request_id", "position", "min_interval", "max_interval",
+    "request_id", "position", "min_interval", "max_interval", "timeout", "schedule_id",
+    "rotate_proxy",
 )
 """What a new task brings; the schema's defaults fill in the rest (pending, not yet run)."""
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -302,7 +304,8 @@ def insert_row(new: NewTask, *, created_at: float) -> tuple[Any, ...]:
     """The `INSERT_COLUMNS` values of a new task."""
     return (new.serial, new.username, new.script_name, _ENCODER.encode(new.script_config),
             new.source.value, new.due_at, created_at, new.request_id, new.position,
-            new.min_interval, new.max_interval)
+            new.min_interval, new.max_interval, new.timeout, new.schedule_id,
+            int(new.rotate_proxy))
 
 
 def fetch_tasks(cur: Cursor, d: Dialect, sql: str, params: Sequence[Any]) -> list[Task]:
@@ -318,7 +321,7 @@ def task_from_row(row: Sequence[Any]) -> Task:
     """A `Task` from a row of `TASK_COLUMNS`, in that order."""
     (id_, serial, username, script_name, script_config, status, source, due_at, started_at,
      finished_at, remark, retry_count, created_at, request_id, position, min_interval,
-     max_interval, result) = row
+     max_interval, result, timeout, schedule_id, rotate_proxy) = row
     return Task(
         id=id_, serial=serial, username=username, script_name=script_name,
         script_config=json.loads(script_config), status=TaskStatus(status),
@@ -326,7 +329,8 @@ def task_from_row(row: Sequence[Any]) -> Task:
         finished_at=_time(finished_at), remark=remark, retry_count=retry_count,
         created_at=float(created_at), request_id=request_id, position=position,
         min_interval=min_interval, max_interval=max_interval,
-        result=None if result is None else json.loads(result),
+        result=None if result is None else json.loads(result), timeout=timeout,
+        schedule_id=schedule_id, rotate_proxy=bool(rotate_proxy),
     )
 
 
@@ -343,7 +347,8 @@ def task_from_new(new: NewTask, *, id: int, created_at: float) -> Task:
         script_config=new.script_config, status=TaskStatus.PENDING, source=new.source,
         due_at=new.due_at, started_at=None, finished_at=None, remark="", retry_count=0,
         created_at=created_at, request_id=new.request_id, position=new.position,
-        min_interval=new.min_interval, max_interval=new.max_interval,
+        min_interval=new.min_interval, max_interval=new.max_interval, timeout=new.timeout,
+        schedule_id=new.schedule_id, rotate_proxy=new.rotate_proxy,
     )
 
 

@@ -315,6 +315,29 @@ class TestTiming:
                 assert farm.runner.most_at_once == 2
 
 
+class TestTimeout:
+    async def test_a_run_past_its_timeout_fails_timed_out_and_frees_its_phone(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """A task whose run takes longer than its `timeout` is cancelled then and fails
+        "timed out after N s" (retried as any failure); the next task runs at once; one
+        within its bound completes."""
+        settings = SchedulerSettings(retry_delay=(30.0, 30.0))
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"], settings=settings) as farm:
+                [slow] = await farm.submit([attrs.evolve(t, timeout=4)
+                                            for t in new_tasks(["A"], 1)])
+                [quick] = await farm.submit([attrs.evolve(t, timeout=11)
+                                             for t in new_tasks(["A"], 1, request_id="r2")])
+                await trio.sleep(4.5)
+                timed_out = await farm.status(slow.id)
+                assert (timed_out.status, timed_out.retry_count) == (TaskStatus.PENDING, 1)
+                assert "after: timed out after 4 s" in timed_out.remark
+                assert farm.runner.start_of(quick.id) == pytest.approx(EPOCH + 4, abs=0.01)
+                await trio.sleep(10)
+                assert (await farm.status(quick.id)).status == TaskStatus.COMPLETED
+                assert farm.runner.active == set()
+
+
 class TestRetries:
     async def test_auto_retry_counts_and_stops_at_the_limit(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:

@@ -46,7 +46,7 @@ class TestStrict:
         ({"names": "ab"}, "$.names: expected an array, got a string"),
         ({"names": ["a", None]}, "$.names[1]: expected a string, got null"),
         ({"status": "1"}, "$.status: must be one of 0, 1, 2, 3, got '1'"),
-        ({"source": 1}, "$.source: must be one of 'api', 'ui', got 1"),
+        ({"source": 1}, "$.source: must be one of 'api', 'ui', 'schedule', got 1"),
         ({"inner": {}}, "$.inner.name: required field missing"),
         ({"inner": []}, "$.inner: expected an object, got an array"),
         ([], "$: expected an object, got an array"),

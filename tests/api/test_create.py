@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import scripts._registry
+from actors import TaskStatus
 from orchestrator.api._create import due_at
 from orchestrator.errors import InvalidParams
 from scripts import SCRIPTS, ScriptSpec
@@ -110,6 +111,19 @@ async def test_start_at_with_start_time(api: Api) -> None:
         40001, "$.start_at, $.start_time: give one of them, not both")
 
 
+async def test_timeout_bounds_the_whole_run(farm: AppAndCore) -> None:
+    """A task with `timeout` that runs longer fails "timed out after N s" (its log says
+    so too); the task object shows its bound."""
+    await farm.plug("s1")
+    (task_id,) = await farm.api.create(["s1"], ["a"], timeout=1, config={"outcome": "hold"})
+    shown = await farm.api("GET", f"task/{task_id}")
+    assert (shown.data["timeout"], shown.data["schedule_id"]) == (1, None)
+    failed = await farm.wait_status(task_id, TaskStatus.FAILED)
+    assert failed.remark == "timed out after 1 s"
+    log = await farm.api("GET", f"task/{task_id}/log")
+    assert log.data["lines"][-1]["message"] == "failed: timed out after 1 s"
+
+
 def _with(**changes: Any) -> dict[str, Any]:
     body = {**FOLLOW, **changes}
     return {key: value for key, value in body.items() if value is not ...}
@@ -151,6 +165,12 @@ def _with(**changes: Any) -> dict[str, Any]:
                  id="serial-type"),
     pytest.param(_with(enable_multi_account="yes"), 40001,
                  "$.enable_multi_account: expected a boolean", id="flag-type"),
+    pytest.param(_with(timeout=0), 40001, "$.timeout: must be at least 1, got 0",
+                 id="timeout-zero"),
+    pytest.param(_with(timeout=700_000), 40001, "$.timeout: must be at most 604800",
+                 id="timeout-long"),
+    pytest.param(_with(timeout="60"), 40001, "$.timeout: expected an integer, got a string",
+                 id="timeout-type"),
     pytest.param(_with(start_time="25:00"), 40001, "$.start_time: expected HH:MM",
                  id="start-time"),
     pytest.param(_with(script_config=...), 40001, "$.script_config: expected an object",

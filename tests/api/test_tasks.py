@@ -89,7 +89,7 @@ class TestList:
     @pytest.mark.parametrize(("query", "message"), [
         ({"status": 7}, "$.status: must be one of 0, 1, 2, 3, got '7'"),
         ({"status": "done"}, "$.status: must be one of 0, 1, 2, 3, got 'done'"),
-        ({"source": "web"}, "$.source: must be one of 'api', 'ui', got 'web'"),
+        ({"source": "web"}, "$.source: must be one of 'api', 'ui', 'schedule', got 'web'"),
         ({"page": 0}, "$.page: must be at least 1, got 0"),
         ({"page": "x"}, "$.page: expected an integer, got 'x'"),
         ({"page_size": 101}, "$.page_size: must be at most 100, got 101"),
