@@ -15,6 +15,8 @@ from ._errors import (
     ActorCrashed,
     ActorError,
     Refused,
+    ScheduleNameTaken,
+    ScheduleNotFound,
     TaskNotFound,
     WrongTaskState,
 )
@@ -39,6 +41,7 @@ from ._scheduler import (
     run_scheduler,
     serve_scheduler,
 )
+from ._schedules import NewSchedule, Planner, Schedule, ScheduleStore, next_slot
 from ._supervise import supervise
 from ._watcher import DeviceActorFactory, run_watcher
 
@@ -55,10 +58,16 @@ __all__ = [
     "EventLog",
     "Failure",
     "Inbox",
+    "NewSchedule",
     "NewTask",
+    "Planner",
     "Refused",
     "Reply",
     "Requeue",
+    "Schedule",
+    "ScheduleNameTaken",
+    "ScheduleNotFound",
+    "ScheduleStore",
     "SchedulerSettings",
     "ScriptRunner",
     "Task",
@@ -75,6 +84,7 @@ __all__ = [
     "Waiting",
     "WallClock",
     "WrongTaskState",
+    "next_slot",
     "phone_answers",
     "recover_interrupted",
     "run_device",

@@ -30,6 +30,12 @@ class WallClock:
         """Wall time `wall` as this host's clock shows it, `HH:MM:SS` (for remarks)."""
         return time.strftime("%H:%M:%S", time.localtime(wall))
 
+    @staticmethod
+    def moment(wall: float) -> str:
+        """Wall time `wall` as this host's clock shows it, `YYYY-MM-DD HH:MM` (for logs
+        of what runs at set times)."""
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(wall))
+
     def deadline(self, wall: float) -> float:
         """The trio deadline for wall time `wall`."""
         return wall - self._offset

@@ -15,6 +15,7 @@ from ._events import EventLog
 from ._mailbox import Address, Inbox
 from ._ports import TaskRunner, TaskStore
 from ._scheduler import SchedulerSettings, serve_scheduler
+from ._schedules import Planner
 from ._watcher import phone_driver, run_watcher
 from .messages import DeviceMsg, SchedulerMsg
 
@@ -23,19 +24,20 @@ __all__ = ["serve_core"]
 
 async def serve_core(*, store: TaskStore, clock: WallClock, settings: SchedulerSettings,
                      adb_host: str, adb_port: int, runner_for: Callable[[str], TaskRunner],
-                     events: EventLog, rng: random.Random | None = None,
+                     events: EventLog, planner: Planner | None = None,
+                     rng: random.Random | None = None,
                      task_status: trio.TaskStatus[Address[SchedulerMsg]] = (
                          trio.TASK_STATUS_IGNORED)) -> None:
     """Run the scheduler and, for each phone the ADB server at `adb_host:adb_port` shows
     ready, a device actor running its tasks with `runner_for(serial)`, until cancelled;
-    every change goes to `events`;
+    every change goes to `events`; schedules run when a `planner` makes their tasks;
     started with the scheduler's address (`nursery.start`), which the API asks. The
     service and the benchmarks run the core this way; tests in virtual time, without an
     ADB server, start the scheduler and device actors themselves."""
     async with trio.open_nursery() as nursery:
         scheduler = await nursery.start(functools.partial(
             serve_scheduler, store=store, clock=clock, settings=settings, rng=rng,
-            events=events))
+            events=events, planner=planner))
 
         def device_actor(serial: str) -> Callable[[Inbox[DeviceMsg]], Awaitable[None]]:
             return functools.partial(

@@ -8,7 +8,9 @@ and the refusals, where an actor answered no.
 
     Refused                 an actor declined a request; nothing changed
     ├── TaskNotFound        no task has that id
-    └── WrongTaskState      the task's status does not allow it (stop a finished task)
+    ├── WrongTaskState      the task's status does not allow it (stop a finished task)
+    ├── ScheduleNotFound    no schedule has that id
+    └── ScheduleNameTaken   another schedule has that name
 
 An error raised by a request's handler is not wrapped: the caller gets the handler's own
 exception, with a note naming the actor, so it can catch its domain errors by type.
@@ -31,6 +33,8 @@ __all__ = [
     "ActorCrashed",
     "ActorError",
     "Refused",
+    "ScheduleNameTaken",
+    "ScheduleNotFound",
     "TaskNotFound",
     "WrongTaskState",
 ]
@@ -95,3 +99,22 @@ class WrongTaskState(Refused):
         self.task_id = task_id
         self.status = status
         self.wanted = tuple(wanted)
+
+
+class ScheduleNotFound(Refused):
+    """No schedule has the id `schedule_id` (never created, or deleted)."""
+
+    def __init__(self, schedule_id: int) -> None:
+        super().__init__(f"schedule {schedule_id} not found")
+        self.schedule_id = schedule_id
+
+
+class ScheduleNameTaken(Refused):
+    """Schedule `held` (an id) has the name `name` already; names are unique, whatever
+    their case."""
+
+    def __init__(self, name: str, held: int) -> None:
+        super().__init__(f"$.name: a schedule named {name!r} exists already "
+                         f"(schedule {held})")
+        self.name = name
+        self.held = held

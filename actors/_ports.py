@@ -11,6 +11,7 @@ import attrs
 from scripts import RunResult, Step, StepLog
 
 from ._model import NewTask, Task, TaskFilter, TaskStats, TaskStatus
+from ._schedules import ScheduleStore
 
 __all__ = [
     "Failure",
@@ -88,6 +89,10 @@ class TaskStore(TaskReads, Protocol):
     async def fail_interrupted(self, *, remark: str, finished_at: float) -> list[Task]:
         """At start-up: tasks left running by a dead process become failed (returned),
         but those whose moment had not come (handed over ahead, never started) pending."""
+
+    @property
+    def schedules(self) -> ScheduleStore:
+        """The schedules, in the same database (their slots create tasks)."""
 
     async def aclose(self) -> None: ...
 

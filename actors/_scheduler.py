@@ -20,28 +20,37 @@ it; the stops of that task are answered then.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import heapq
 import logging
 import math
 import random
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import trio
 
 from ._backoff import Backoff
 from ._clock import WallClock
-from ._errors import ActorClosed, TaskNotFound, WrongTaskState
+from ._errors import (
+    ActorClosed,
+    ScheduleNameTaken,
+    ScheduleNotFound,
+    TaskNotFound,
+    WrongTaskState,
+)
 from ._events import EventLog
 from ._mailbox import Address, Inbox, Reply
-from ._model import NewTask, Task, TaskStatus
+from ._model import NewTask, Task, TaskSource, TaskStatus
 from ._ports import Failure, Requeue, TaskEnd, TaskStore, Waiting
+from ._schedules import Calendar, NewSchedule, Planner, Schedule, next_slot
 from ._supervise import supervise
 from .messages import (
     AwaitPhone,
     CancelRun,
+    DeleteSchedule,
     DeleteTasks,
     DeviceBack,
     DeviceDown,
@@ -51,6 +60,7 @@ from .messages import (
     DeviceUp,
     GetDevice,
     ListDevices,
+    PutSchedule,
     RetryTasks,
     RunTask,
     SchedulerMsg,
@@ -101,6 +111,8 @@ class SchedulerSettings:
     #: long.
     store_retry: tuple[float, float] = attrs.field(
         default=(0.5, 30.0), validator=lambda _, __, value: Backoff(*value))
+    #: The zone of the schedules' local times (None: the host's; `actors._schedules`).
+    zone: datetime.tzinfo | None = None
 
     def may_retry(self, task: Task) -> bool:
         """Whether a failed `task` is retried automatically (a stop by a user aside)."""
@@ -298,8 +310,10 @@ class _Device:
 
 class _Scheduler:
     def __init__(self, store: TaskStore, clock: WallClock, settings: SchedulerSettings,
-                 rng: random.Random, events: EventLog) -> None:
+                 rng: random.Random, events: EventLog, planner: Planner | None) -> None:
         self.store = store
+        self.planner = planner
+        self.calendar = Calendar()
         self.events = events
         self.clock = clock
         self.settings = settings
@@ -529,7 +543,8 @@ class _Scheduler:
         ends = min(self.ends_held.until if self.ends else math.inf,
                    self.waits_held.until if self.waits else math.inf)
         deletes = min((d.deadline for d in self.deletes), default=math.inf)
-        return min(dispatch, ends, deletes)
+        slot = self.clock.deadline(self.calendar.next_at())
+        return min(dispatch, ends, deletes, slot)
 
     # --- messages ------------------------------------------------------------------
     async def handle(self, msg: SchedulerMsg) -> None:
@@ -584,6 +599,10 @@ class _Scheduler:
             case GetDevice(serial=serial, reply=reply):
                 found = self.devices.get(serial)
                 reply.answer(found.snapshot() if found is not None and found.listed else None)
+            case PutSchedule(schedule_id=schedule_id, change=change, reply=reply):
+                await self.put_schedule(schedule_id, change, reply)
+            case DeleteSchedule(schedule_id=schedule_id, reply=reply):
+                await self.delete_schedule(schedule_id, reply)
 
     async def submit(self, tasks: Sequence[NewTask], reply: Reply[list[Task]]) -> None:
         try:
@@ -606,10 +625,127 @@ class _Scheduler:
 
     def _enqueue_and_answer(self, tasks: list[Task], reply: Reply[list[Task]]) -> None:
         """Queue the tasks the store just wrote (new or requeued); answer with them."""
+        self.accept(tasks)
+        reply.answer(tasks)
+
+    def accept(self, tasks: list[Task]) -> None:
+        """Queue the tasks the store just wrote (new or requeued)."""
         self.events.tasks_changed(tasks)
         for task in tasks:
             self.enqueue(task)
-        reply.answer(tasks)
+
+    # --- schedules -------------------------------------------------------------------
+    async def load_schedules(self) -> None:
+        """At start: every schedule, its next slot worked out again from now, so that a
+        slot missed while the orchestrator was down is skipped (and said), not run late."""
+        now = self.clock.now()
+        for schedule in await self.store.schedules.list_schedules():
+            following = next_slot(schedule, now, self.settings.zone)
+            if following != schedule.next_run_at:
+                if schedule.next_run_at is not None and schedule.next_run_at <= now:
+                    log.warning("schedule %d (%s): its slot at %s passed while the "
+                                "orchestrator was down, skipped", schedule.id, schedule.name,
+                                self.clock.moment(schedule.next_run_at))
+                moved = await self.store.schedules.move_next_run(schedule.id,
+                                                                  next_run_at=following)
+                schedule = moved or schedule
+            self.calendar.keep(schedule)
+
+    async def fire_due(self) -> None:
+        """Run every slot that has come: its tasks made and stored with it."""
+        while (schedule := self.calendar.due(self.clock.now())) is not None:
+            await self.fire(schedule)
+
+    async def fire(self, schedule: Schedule) -> None:
+        """Run `schedule`'s slot: its tasks planned now, created with the slot in one
+        write, and queued. A request that makes no tasks now (its group emptied, say) is
+        said in `last_outcome` and the log; the next slot comes all the same."""
+        assert schedule.next_run_at is not None
+        assert self.planner is not None
+        now, slot = self.clock.now(), schedule.next_run_at
+        following = next_slot(schedule, max(now, slot), self.settings.zone)
+        try:
+            planned = await self.planner(schedule, now)
+        except Exception as exc:  # ValueError: not now (a group emptied); else a fault
+            if not isinstance(exc, ValueError):
+                log.error("schedule %d (%s): its request could not be planned",
+                          schedule.id, schedule.name, exc_info=exc)
+            planned, outcome = [], f"made no tasks: {exc}"
+        else:
+            outcome = f"created {len(planned)} task(s)"
+        new = [attrs.evolve(task, source=TaskSource.SCHEDULE, schedule_id=schedule.id)
+               for task in planned]
+        try:
+            fired = await self.store.schedules.fire_schedule(
+                schedule.id, slot=slot, next_run_at=following, tasks=new, outcome=outcome,
+                created_at=now)
+        except Exception as exc:  # the store refused (a full disk): this slot is lost
+            log.error("schedule %d (%s): its slot at %s could not be stored, skipped: %s",
+                      schedule.id, schedule.name, self.clock.moment(slot), exc)
+            self.calendar.keep(attrs.evolve(schedule, next_run_at=following))
+            return
+        if fired is None:  # it changed meanwhile (elsewhere): as it is now
+            again = await self.store.schedules.get_schedule(schedule.id)
+            if again is None:
+                self.calendar.drop(schedule.id)
+            else:
+                self.calendar.keep(again)
+            return
+        stored, tasks = fired
+        self.calendar.keep(stored)
+        (log.info if tasks else log.warning)(
+            "schedule %d (%s), slot %s: %s", schedule.id, schedule.name,
+            self.clock.moment(slot), outcome)
+        self.accept(tasks)
+
+    async def put_schedule(self, schedule_id: int | None,
+                           change: Callable[[Schedule | None], NewSchedule],
+                           reply: Reply[Schedule]) -> None:
+        """Create or change a schedule: checked by a dry run of its request, stored with
+        its next slot, kept."""
+        if self.planner is None:
+            reply.fail(RuntimeError("this scheduler was started without a planner"))
+            return
+        current = None if schedule_id is None else self.calendar.schedules.get(schedule_id)
+        if schedule_id is not None and current is None:
+            reply.fail(ScheduleNotFound(schedule_id))
+            return
+        now = self.clock.now()
+        try:
+            new = change(current)
+            taken = next((s for s in self.calendar.schedules.values()
+                          if s.name.lower() == new.name.lower() and s.id != schedule_id),
+                         None)
+            if taken is not None:
+                raise ScheduleNameTaken(new.name, taken.id)
+            await self.planner(new, now)
+            following = next_slot(new, now, self.settings.zone)
+            if schedule_id is None:
+                stored = await self.store.schedules.create_schedule(
+                    new, created_at=now, next_run_at=following)
+            else:
+                found = await self.store.schedules.update_schedule(
+                    schedule_id, new, next_run_at=following)
+                if found is None:
+                    raise ScheduleNotFound(schedule_id)
+                stored = found
+        except Exception as exc:
+            reply.fail(exc)
+            return
+        self.calendar.keep(stored)
+        log.info("schedule %d (%s) %s: next slot %s", stored.id, stored.name,
+                 "created" if schedule_id is None else "changed",
+                 "none" if following is None else self.clock.moment(following))
+        reply.answer(stored)
+
+    async def delete_schedule(self, schedule_id: int, reply: Reply[bool]) -> None:
+        try:
+            deleted = await self.store.schedules.delete_schedule(schedule_id)
+        except Exception as exc:
+            reply.fail(exc)
+            return
+        self.calendar.drop(schedule_id)
+        reply.answer(deleted)
 
     # --- how tasks end -------------------------------------------------------------
     def ended(self, serial: str, task: Task, end: TaskEnd, *, stopped: bool) -> None:
@@ -881,6 +1017,7 @@ CAPACITY = 1024
 
 async def serve_scheduler(*, store: TaskStore, clock: WallClock, settings: SchedulerSettings,
                           rng: random.Random | None = None, events: EventLog | None = None,
+                          planner: Planner | None = None,
                           task_status: trio.TaskStatus[Address[SchedulerMsg]] = (
                               trio.TASK_STATUS_IGNORED)) -> None:
     """The scheduler under its own supervision policy, until cancelled; started with its
@@ -893,21 +1030,26 @@ async def serve_scheduler(*, store: TaskStore, clock: WallClock, settings: Sched
     (`recover_interrupted`).
     """
     await supervise("scheduler", functools.partial(
-        run_scheduler, store=store, clock=clock, settings=settings, rng=rng, events=events),
+        run_scheduler, store=store, clock=clock, settings=settings, rng=rng, events=events,
+        planner=planner),
         capacity=CAPACITY, max_restarts=0, task_status=task_status)
 
 
 async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: WallClock,
                         settings: SchedulerSettings, rng: random.Random | None = None,
-                        events: EventLog | None = None) -> None:
-    """Run the scheduler until its inbox ends. Loads pending tasks from `store` first.
-    Every change it makes goes to `events` (a log of its own, which nobody reads, if
-    none is given)."""
+                        events: EventLog | None = None,
+                        planner: Planner | None = None) -> None:
+    """Run the scheduler until its inbox ends. Loads pending tasks from `store` first,
+    and with a `planner` (what makes a schedule's tasks), the schedules. Every change it
+    makes goes to `events` (a log of its own, which nobody reads, if none is given)."""
     sched = _Scheduler(store, clock, settings, rng or random.Random(),
-                       EventLog() if events is None else events)
+                       EventLog() if events is None else events, planner)
     for task in await store.pending_tasks():
         sched.enqueue(task)
+    if planner is not None:
+        await sched.load_schedules()
     while True:
+        await sched.fire_due()
         # What waiting tasks show first: a reader who sees an end (a phone lost, say) sees
         # what it made the others show too. What the ends make them show comes at once
         # (`sleep_deadline`: a note to write is due now).

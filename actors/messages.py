@@ -7,17 +7,19 @@ with `Address.request(...)`, which withdraws it if the actor does not take it in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
 from ._mailbox import Address, Reply
 from ._model import NewTask, Task
 from ._ports import TaskEnd
+from ._schedules import NewSchedule, Schedule
 
 __all__ = [
     "AwaitPhone",
     "CancelRun",
+    "DeleteSchedule",
     "DeleteTasks",
     "DeviceBack",
     "DeviceDown",
@@ -27,6 +29,7 @@ __all__ = [
     "DevicesListed",
     "GetDevice",
     "ListDevices",
+    "PutSchedule",
     "RetryTasks",
     "RunTask",
     "SchedulerMsg",
@@ -148,8 +151,31 @@ class GetDevice:
     reply: Reply[DeviceSnapshot | None]
 
 
+@attrs.frozen(kw_only=True)
+class PutSchedule:
+    """Create a schedule (`schedule_id` None) or replace one with what `change` makes of
+    it (given None, or the schedule as it is); answer it, stored, with its next slot.
+
+    Refused with ScheduleNotFound or ScheduleNameTaken; what `change` or the dry run of
+    its request (`Planner`) raises is the answer too, and nothing changes then.
+    """
+
+    schedule_id: int | None
+    change: Callable[[Schedule | None], NewSchedule]
+    reply: Reply[Schedule]
+
+
+@attrs.frozen(kw_only=True)
+class DeleteSchedule:
+    """Delete a schedule (its tasks stay); answer whether there was one."""
+
+    schedule_id: int
+    reply: Reply[bool]
+
+
 SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | DeviceDown
-                | DevicesListed | DeviceBack | TaskEnded | ListDevices | GetDevice)
+                | DevicesListed | DeviceBack | TaskEnded | ListDevices | GetDevice
+                | PutSchedule | DeleteSchedule)
 
 
 # --- to a device actor ------------------------------------------------------------

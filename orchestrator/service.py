@@ -16,7 +16,7 @@ from actors import EventLog, ScriptRunner, WallClock, recover_interrupted, serve
 from scripts import HostFiles, MaterialLibrary, RunningSteps
 
 from .adb_server import never_started_behind_our_back, start_if_absent
-from .api import Access, ApiProcess, Phones, create_app, serve_api
+from .api import Access, ApiProcess, Phones, create_app, schedule_planner, serve_api
 from .runtime import start_up_frozen, switch_interval
 from .settings import Settings
 from .simulator import open_simulator
@@ -97,7 +97,8 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         events, running = EventLog(), RunningSteps()
         scheduler = await nursery.start(functools.partial(
             serve_core, store=store, clock=clock, settings=scheduling, events=events,
-            adb_host=adb_host,
+            planner=schedule_planner(accounts=store.accounts, groups=store.groups,
+                                     host_files=host_files), adb_host=adb_host,
             adb_port=adb_port, runner_for=lambda serial: ScriptRunner(
                 adb_host=adb_host, adb_port=adb_port, serial=serial,
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,

@@ -22,17 +22,21 @@ NO_SURFACE = {"orchestrator"}
 PUBLIC: dict[str, list[str]] = {
     "actors": [
         "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError", "Address",
-        "Backoff", "DeviceActorFactory", "Event", "EventLog", "Failure", "Inbox", "NewTask",
-        "Refused", "Reply", "Requeue", "SchedulerSettings", "ScriptRunner", "Task", "TaskEnd",
+        "Backoff", "DeviceActorFactory", "Event", "EventLog", "Failure", "Inbox", "NewSchedule",
+        "NewTask", "Planner", "Refused", "Reply", "Requeue", "Schedule", "ScheduleNameTaken",
+        "ScheduleNotFound", "ScheduleStore", "SchedulerSettings", "ScriptRunner", "Task",
+        "TaskEnd",
         "TaskFailed", "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource",
         "TaskStats", "TaskStatus", "TaskStore", "Waiting", "WallClock", "WrongTaskState",
-        "phone_answers", "recover_interrupted", "run_device", "run_scheduler", "run_watcher",
+        "next_slot", "phone_answers", "recover_interrupted", "run_device", "run_scheduler",
+        "run_watcher",
         "serve_core", "serve_scheduler", "supervise",
     ],
     "actors.messages": [
-        "AwaitPhone", "CancelRun", "DeleteTasks", "DeviceBack", "DeviceDown", "DeviceMsg",
-        "DeviceSnapshot", "DeviceUp", "DevicesListed", "GetDevice", "ListDevices", "RetryTasks",
-        "RunTask", "SchedulerMsg", "StopTask", "SubmitTasks", "TaskEnded",
+        "AwaitPhone", "CancelRun", "DeleteSchedule", "DeleteTasks", "DeviceBack", "DeviceDown",
+        "DeviceMsg",
+        "DeviceSnapshot", "DeviceUp", "DevicesListed", "GetDevice", "ListDevices", "PutSchedule",
+        "RetryTasks", "RunTask", "SchedulerMsg", "StopTask", "SubmitTasks", "TaskEnded",
     ],
     "scripts": [
         "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",
@@ -74,7 +78,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "orchestrator.api": [
         "ACCESS_LOG", "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
-        "Phones", "create_app", "is_loopback", "is_origin", "run_api_process", "serve_api",
+        "Phones", "create_app", "is_loopback", "is_origin", "run_api_process",
+        "schedule_planner", "serve_api",
     ],
     "orchestrator.converter": ["Range", "make_converter"],
     "orchestrator.errors": [

@@ -5,6 +5,7 @@ from ._api_process import POSTGRES_VARIABLE, TOKEN_VARIABLE, ApiProcess, run_api
 from ._app import API_PREFIX, create_app
 from ._hypercorn import ACCESS_LOG
 from ._phones import Phones
+from ._schedules import schedule_planner
 from ._serve import serve_api
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "is_loopback",
     "is_origin",
     "run_api_process",
+    "schedule_planner",
     "serve_api",
 ]

@@ -44,6 +44,7 @@ from ._meta import meta_routes
 from ._phones import Phones
 from ._records import task_records
 from ._render import License
+from ._schedules import schedule_routes
 from ._tasks import task_commands, task_reads
 from ._wire import IdConverter, NoSuchId, envelope, envelope_body
 
@@ -102,6 +103,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
         device_routes(facade, phones),
         account_routes(facade, idempotent), group_routes(facade, idempotent),
+        schedule_routes(facade, idempotent),
         material_routes(materials, idempotent),
         task_records(store, running), event_routes(events), docs_routes()])
     app.register_blueprint(console_routes(access))

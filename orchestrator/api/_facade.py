@@ -18,6 +18,8 @@ from actors import (
     Address,
     Refused,
     Reply,
+    ScheduleNameTaken,
+    ScheduleNotFound,
     TaskNotFound,
     WallClock,
     WrongTaskState,
@@ -41,6 +43,8 @@ T = TypeVar("T")
 REFUSALS: Mapping[type[Refused], type[OrchestratorError]] = {
     TaskNotFound: NotFound,
     WrongTaskState: InvalidParams,
+    ScheduleNotFound: NotFound,
+    ScheduleNameTaken: InvalidParams,
 }
 
 

@@ -168,8 +168,35 @@ def _task_options(d: Dialect) -> Sequence[str]:
             "ALTER TABLE tasks ADD COLUMN rotate_proxy INTEGER NOT NULL DEFAULT 0"]
 
 
+def _schedules(d: Dialect) -> Sequence[str]:
+    """Requests made again at set times of the week (`actors.Schedule`); a name is unique
+    whatever its case."""
+    return [
+        f"""CREATE TABLE schedules (
+            id {d.id_column},
+            name TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            weekdays TEXT NOT NULL,  -- JSON arrays: of 1 (Monday) to 7,
+            times TEXT NOT NULL,  -- of "HH:MM",
+            serials TEXT NOT NULL,  -- of serials,
+            groups TEXT NOT NULL,  -- of group names
+            script_name TEXT NOT NULL,
+            script_config TEXT NOT NULL,
+            min_interval INTEGER NOT NULL,
+            max_interval INTEGER NOT NULL,
+            timeout INTEGER,
+            created_at DOUBLE PRECISION NOT NULL,
+            next_run_at DOUBLE PRECISION,
+            last_run_at DOUBLE PRECISION,
+            last_outcome TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE UNIQUE INDEX schedules_by_name ON schedules (lower(name))",
+    ]
+
+
 MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts,
-                                   _idempotency_keys, _task_records, _groups, _task_options)
+                                   _idempotency_keys, _task_records, _groups, _task_options,
+                                   _schedules)
 
 
 class SchemaTooNew(RuntimeError):

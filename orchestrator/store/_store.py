@@ -25,6 +25,7 @@ import trio
 from actors import (
     NewTask,
     Requeue,
+    ScheduleStore,
     Task,
     TaskEnd,
     TaskFilter,
@@ -41,6 +42,7 @@ from ..groups import GroupStore
 from ._accounts import SqlAccountStore
 from ._groups import SqlGroupStore
 from ._idempotency import AnswerStore, SqlAnswerStore
+from ._schedules import SqlScheduleStore
 from ._schema import migrate
 from ._sql import (
     CountKey,
@@ -94,6 +96,9 @@ class Store(TaskStore, Protocol):
     @property
     def answers(self) -> AnswerStore: ...
 
+    @property
+    def schedules(self) -> ScheduleStore: ...
+
 
 class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
     """A `TaskStore`, and the `accounts` and `answers` on its lanes: writes on `writer`'s
@@ -114,6 +119,8 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         self.accounts = SqlAccountStore(dialect, read=self._read, write=self._write)
         self.groups = SqlGroupStore(dialect, read=self._read, write=self._write)
         self.answers = SqlAnswerStore(dialect, read=self._read, write=self._write)
+        self.schedules = SqlScheduleStore(dialect, read=self._read, write=self._write,
+                                          insert_tasks=self._create_in)
 
     @abc.abstractmethod
     def _transaction(self, conn: ConnT, *, write: bool) -> AbstractContextManager[CursorT]:
@@ -125,19 +132,23 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         """Insert `rows` of `INSERT_COLUMNS` with consecutive ids, in order; return the last."""
 
     async def create_tasks(self, tasks: Sequence[NewTask], *, created_at: float) -> list[Task]:
-        def create(conn: ConnT) -> list[Task]:
-            rows = [insert_row(task, created_at=created_at) for task in tasks]
-            with self._transaction(conn, write=True) as cur:
-                last = self._insert(cur, rows)
-                self._add_counts(cur, created_counts(rows))
-            ids = range(last - len(rows) + 1, last + 1)
-            return [task_from_new(task, id=id_, created_at=created_at)
-                    for task, id_ in zip(tasks, ids, strict=True)]
-
         if not tasks:
             await trio.lowlevel.checkpoint()
             return []
-        return await self._writer.run(create)
+        return await self._writer.run(lambda conn: self._in_transaction(
+            conn, lambda cur: self._create_in(cur, tasks, created_at), write=True))
+
+    def _create_in(self, cur: CursorT, tasks: Sequence[NewTask],
+                   created_at: float) -> list[Task]:
+        """Create `tasks` in the transaction of `cur`; they are what they became."""
+        if not tasks:
+            return []
+        rows = [insert_row(task, created_at=created_at) for task in tasks]
+        last = self._insert(cur, rows)
+        self._add_counts(cur, created_counts(rows))
+        ids = range(last - len(rows) + 1, last + 1)
+        return [task_from_new(task, id=id_, created_at=created_at)
+                for task, id_ in zip(tasks, ids, strict=True)]
 
     async def get_task(self, task_id: int) -> Task | None:
         def get(cur: CursorT) -> Task | None:

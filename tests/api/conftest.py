@@ -5,7 +5,9 @@ real device actors whose task runner does what each task's config asks (an unkno
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -27,13 +29,14 @@ from actors import (
     supervise,
 )
 from actors.messages import DeviceUp, SchedulerMsg
-from orchestrator.api import API_PREFIX, Phones, create_app, serve_api
+from orchestrator.api import API_PREFIX, Phones, create_app, schedule_planner, serve_api
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import Store, open_sqlite_store
 from scripts import HostFiles, MaterialLibrary, RunningSteps, RunResult, StepLog
 from tests._phones import answering
 
 DEADLINE = 10.0  # seconds, for every request and every wait of these tests
+NO_RETRY = SchedulerSettings(auto_retry=False)
 
 
 async def run_task(task: Task, steps: StepLog) -> RunResult:
@@ -160,17 +163,22 @@ def plan() -> Plan:
     return default_plan()
 
 
-@pytest.fixture
-async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[AppAndCore]:
-    async with open_sqlite_store(tmp_path / "tasks.db") as store, \
+@asynccontextmanager
+async def open_farm(tmp_path: Path, plan: Plan, *, clock: WallClock | None = None,
+                    settings: SchedulerSettings = NO_RETRY,
+                    inline: bool = False) -> AsyncIterator[AppAndCore]:
+    """The core and its app as the service wires them, on a SQLite store in `tmp_path`
+    (`inline`: it answers in virtual time), without phones until `plug`."""
+    async with open_sqlite_store(tmp_path / "tasks.db", inline=inline) as store, \
             trio.open_nursery() as nursery:
-        clock = WallClock()
+        clock = clock or WallClock()
         events = EventLog()
-        scheduler = await nursery.start(partial(
-            serve_scheduler, store=store, clock=clock, events=events,
-            settings=SchedulerSettings(auto_retry=False)))
-        materials = MaterialLibrary(tmp_path / "materials")
         host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
+        scheduler = await nursery.start(partial(
+            serve_scheduler, store=store, clock=clock, events=events, settings=settings,
+            planner=schedule_planner(accounts=store.accounts, groups=store.groups,
+                                     host_files=host_files)))
+        materials = MaterialLibrary(tmp_path / "materials")
         phones = Phones("127.0.0.1", 9)  # the discard port: nothing answers ADB there
         app = create_app(scheduler=scheduler, events=events, running=RunningSteps(),
                          phones=phones, store=store,
@@ -180,6 +188,12 @@ async def farm(tmp_path: Any, plan: Plan) -> AsyncIterator[AppAndCore]:
                          clock=clock, materials=materials, host_files=host_files,
                          nursery=nursery)
         nursery.cancel_scope.cancel(reason="test over")
+
+
+@pytest.fixture
+async def farm(tmp_path: Path, plan: Plan) -> AsyncIterator[AppAndCore]:
+    async with open_farm(tmp_path, plan) as farm:
+        yield farm
 
 
 @pytest.fixture

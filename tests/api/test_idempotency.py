@@ -242,4 +242,4 @@ class TestOtherRoutes:
                         for parameter in operation.get("parameters", ()))}
         assert keyed == {("post", "/api/v1/task"), ("post", "/api/v1/accounts"),
                          ("post", "/api/v1/accounts/import"), ("post", "/api/v1/materials"),
-                         ("post", "/api/v1/groups")}
+                         ("post", "/api/v1/groups"), ("post", "/api/v1/schedules")}
