@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import httpx
 import trio
 
 from actors import SchedulerSettings
@@ -20,9 +21,12 @@ from actors import SchedulerSettings
 from .api import (
     ACCESS_LOG,
     POSTGRES_VARIABLE,
+    SIGNATURE_HEADER,
     TOKEN_VARIABLE,
+    WEBHOOK_SECRET_VARIABLE,
     Access,
     ApiProcess,
+    Webhooks,
     is_loopback,
     is_origin,
     run_api_process,
@@ -100,6 +104,16 @@ def _origin_arg(text: str) -> str:
     return text
 
 
+def _webhook_url(text: str) -> str:
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
+    return text
+
+
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser(
         "serve", help="run the orchestrator and its task API",
@@ -151,6 +165,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                         help="a host folder whose files scripts may read (material_list, "
                              "material_path, avatar_path, comment_image_path) besides the data "
                              "folder; repeatable")
+    hooks = serve.add_argument_group("webhooks")
+    hooks.add_argument("--webhook", action="append", default=[], type=_webhook_url,
+                       metavar="URL",
+                       help="post each task's end (completed or failed) to URL; repeatable")
+    hooks.add_argument("--webhook-secret", default=None, metavar="S",
+                       help="sign each post with HMAC-SHA256 of its body under S (header "
+                            f"{SIGNATURE_HEADER}; default: the environment's "
+                            f"{WEBHOOK_SECRET_VARIABLE}, else unsigned)")
     retry = serve.add_argument_group("scheduling")
     scheduling = given.scheduling
     retry.add_argument("--no-auto-retry", action="store_true",
@@ -207,6 +229,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
         allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host),
         allow_paths=tuple(path.absolute() for path in args.allow_path),
+        webhooks=Webhooks(urls=tuple(args.webhook), secret=args.webhook_secret
+                          or os.environ.get(WEBHOOK_SECRET_VARIABLE) or None),
         scheduling=SchedulerSettings(auto_retry=not args.no_auto_retry,
                                      max_retries=args.max_retries,
                                      retry_delay=tuple(args.retry_delay),

@@ -16,7 +16,15 @@ from actors import EventLog, ScriptRunner, WallClock, recover_interrupted, serve
 from scripts import HostFiles, MaterialLibrary, RunningSteps
 
 from .adb_server import never_started_behind_our_back, start_if_absent
-from .api import Access, ApiProcess, Phones, create_app, schedule_planner, serve_api
+from .api import (
+    Access,
+    ApiProcess,
+    Phones,
+    create_app,
+    deliver_webhooks,
+    schedule_planner,
+    serve_api,
+)
 from .runtime import start_up_frozen, switch_interval
 from .settings import Settings
 from .simulator import open_simulator
@@ -92,6 +100,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 await start_if_absent(adb_host, adb_port)
         never_started_behind_our_back()  # from here on
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
+        hooks = await stack.enter_async_context(httpx.AsyncClient())  # the webhooks'
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
         events, running = EventLog(), RunningSteps()
@@ -103,6 +112,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 adb_host=adb_host, adb_port=adb_port, serial=serial,
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,
                 running=running, http=http)))
+        nursery.start_soon(deliver_webhooks, events, settings.webhooks, hooks)
         app = create_app(scheduler=scheduler, events=events, running=running,
                          phones=Phones(adb_host, adb_port), store=store, plan=settings.plan,
                          clock=clock, materials=materials, access=access,

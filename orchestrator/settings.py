@@ -9,6 +9,7 @@ import attrs
 
 from actors import SchedulerSettings
 
+from .api import Webhooks
 from .plans import Plan, default_plan
 
 __all__ = ["Settings", "default_data_dir"]
@@ -43,6 +44,8 @@ class Settings:
     allow_hosts: tuple[str, ...] = ()
     #: Host folders besides the data folder whose files scripts may read (`--allow-path`).
     allow_paths: tuple[Path, ...] = ()
+    #: Where each task's end is posted (`--webhook`, `--webhook-secret`).
+    webhooks: Webhooks = attrs.field(factory=Webhooks)
 
     @property
     def sqlite_path(self) -> Path:

@@ -32,6 +32,27 @@ def test_flags_reach_the_settings() -> None:
     assert [str(path) for path in settings.allow_paths] == ["/srv/clips"]
 
 
+def test_webhooks_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """URLs repeat; the secret comes from the flag, else the environment."""
+    argv = ["serve", "--webhook", "http://127.0.0.1:9000/a", "--webhook", "https://h.example/b"]
+    monkeypatch.setenv("ORCHESTRATOR_WEBHOOK_SECRET", "from-env")
+    hooks = _settings(build_parser().parse_args(argv)).webhooks
+    assert (hooks.urls, hooks.secret) == (("http://127.0.0.1:9000/a", "https://h.example/b"),
+                                          "from-env")
+    flagged = _settings(build_parser().parse_args([*argv, "--webhook-secret", "flag"]))
+    assert flagged.webhooks.secret == "flag"
+    assert "flag" not in repr(flagged)
+
+
+@pytest.mark.parametrize("url", ["ftp://h/x", "localhost:9000", "http://", "no url"])
+def test_a_webhook_that_is_no_http_url_is_refused(url: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["serve", "--webhook", url])
+    assert exited.value.code == 2
+    assert "expected an http:// or https:// URL" in capsys.readouterr().err
+
+
 def test_an_api_process_is_told_what_the_core_describes(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """`ApiProcess.command` and `environment` (the secrets) are parsed back to the same

@@ -77,9 +77,10 @@ PUBLIC: dict[str, list[str]] = {
         "LoginState", "NewAccount", "Platform",
     ],
     "orchestrator.api": [
-        "ACCESS_LOG", "API_PREFIX", "POSTGRES_VARIABLE", "TOKEN_VARIABLE", "Access", "ApiProcess",
-        "Phones", "create_app", "is_loopback", "is_origin", "run_api_process",
-        "schedule_planner", "serve_api",
+        "ACCESS_LOG", "API_PREFIX", "POSTGRES_VARIABLE", "SIGNATURE_HEADER", "TOKEN_VARIABLE",
+        "WEBHOOK_SECRET_VARIABLE", "Access", "ApiProcess", "Phones", "Webhooks", "create_app",
+        "deliver_webhooks", "is_loopback", "is_origin", "run_api_process", "schedule_planner",
+        "serve_api",
     ],
     "orchestrator.converter": ["Range", "make_converter"],
     "orchestrator.errors": [

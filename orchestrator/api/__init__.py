@@ -7,16 +7,21 @@ from ._hypercorn import ACCESS_LOG
 from ._phones import Phones
 from ._schedules import schedule_planner
 from ._serve import serve_api
+from ._webhooks import SIGNATURE_HEADER, WEBHOOK_SECRET_VARIABLE, Webhooks, deliver_webhooks
 
 __all__ = [
     "ACCESS_LOG",
     "API_PREFIX",
     "POSTGRES_VARIABLE",
+    "SIGNATURE_HEADER",
     "TOKEN_VARIABLE",
+    "WEBHOOK_SECRET_VARIABLE",
     "Access",
     "ApiProcess",
     "Phones",
+    "Webhooks",
     "create_app",
+    "deliver_webhooks",
     "is_loopback",
     "is_origin",
     "run_api_process",

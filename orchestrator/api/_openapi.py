@@ -42,6 +42,7 @@ from ..errors import (
 )
 from ._idempotency import key_parameter, takes_key
 from ._schema import Schema, Schemas
+from ._webhooks import WebhookEnd
 
 __all__ = ["Doc", "declaration", "openapi_document", "script_config", "script_name"]
 
@@ -247,12 +248,21 @@ def openapi_document(app: Quart, *, title: str = "device-orchestrator") -> Schem
         for method in _METHODS:
             if method.upper() in (rule.methods or ()):
                 path[method] = _operation(rule, doc, view, schemas, responses)
+    task_end = {"post": {
+        "summary": "A task ended (completed, or failed past its retries): posted to each "
+                   "--webhook URL, signed with X-Orchestrator-Signature: sha256=<hex "
+                   "HMAC-SHA256 of the body> under --webhook-secret",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": schemas.of(WebhookEnd)}}},
+        "responses": {"200": {"description": "Taken (any 2xx); 408, 429, 5xx or no answer: "
+                                             "tried again later; any other: dropped"}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": importlib.metadata.version("device-orchestrator"),
                  "description": "The TikMatrix-compatible task API, and ours beyond it."
                                 " Every answer is the envelope {code, message, data}."},
         "paths": paths,
+        "webhooks": {"taskEnd": task_end},
         "components": {"schemas": schemas.components, "responses": responses,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         # Open without a token (loopback); with `--token`, every route needs it.
