@@ -24,7 +24,15 @@ from scripts import (
     StepLog,
     run_task,
 )
-from scripts.driver import AdbDriver, DeviceLost, DriverError, DriverTimeout, Recorded
+from scripts.driver import (
+    AdbDriver,
+    CallObserver,
+    DeviceLost,
+    DriverError,
+    DriverTimeout,
+    Recorded,
+    ignore_call,
+)
 
 from ._model import Task
 from ._ports import Failure, TaskFailed
@@ -39,15 +47,17 @@ class ScriptRunner:
     """Runs tasks on one phone; one instance per device actor, so calls to a phone never
     overlap (its driver's limiter admits one adbutils call at a time). Its tasks read
     only the host files `host_files` allows, checked again as each task runs; a task's
-    steps are in `running` while it runs (its log, before they are stored)."""
+    steps are in `running` while it runs (its log, before they are stored); `observe`
+    hears of each of its adb calls."""
 
     def __init__(self, *, adb_host: str, adb_port: int, serial: str, data_dir: Path,
                  materials: MaterialLibrary, host_files: HostFiles, running: RunningSteps,
-                 http: httpx.AsyncClient | None = None, call_timeout: float = 20.0) -> None:
+                 http: httpx.AsyncClient | None = None, call_timeout: float = 20.0,
+                 observe: CallObserver = ignore_call) -> None:
         self.serial = serial
         self._running = running
         self._driver = AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
-                                 timeout=call_timeout)
+                                 timeout=call_timeout, observe=observe)
         self._data_dir = data_dir
         self._materials = materials
         self._host_files = host_files

@@ -50,6 +50,7 @@ from ._supervise import supervise
 from .messages import (
     AwaitPhone,
     CancelRun,
+    CountDevices,
     DeleteSchedule,
     DeleteTasks,
     DeviceBack,
@@ -596,6 +597,9 @@ class _Scheduler:
                 reply.answer([d.snapshot()
                               for d in sorted(self.devices.values(), key=lambda d: d.serial)
                               if d.listed])
+            case CountDevices(reply=reply):
+                reply.answer(dict(Counter(d.shown_state for d in self.devices.values()
+                                          if d.listed)))
             case GetDevice(serial=serial, reply=reply):
                 found = self.devices.get(serial)
                 reply.answer(found.snapshot() if found is not None and found.listed else None)

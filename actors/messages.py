@@ -19,6 +19,7 @@ from ._schedules import NewSchedule, Schedule
 __all__ = [
     "AwaitPhone",
     "CancelRun",
+    "CountDevices",
     "DeleteSchedule",
     "DeleteTasks",
     "DeviceBack",
@@ -144,6 +145,13 @@ class ListDevices:
 
 
 @attrs.frozen(kw_only=True)
+class CountDevices:
+    """How many phones `GET /devices` lists, by state (for metrics: no list is made)."""
+
+    reply: Reply[dict[str, int]]
+
+
+@attrs.frozen(kw_only=True)
 class GetDevice:
     """One row of `GET /devices` (None: no such phone), without making them all."""
 
@@ -175,7 +183,7 @@ class DeleteSchedule:
 
 SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | DeviceDown
                 | DevicesListed | DeviceBack | TaskEnded | ListDevices | GetDevice
-                | PutSchedule | DeleteSchedule)
+                | CountDevices | PutSchedule | DeleteSchedule)
 
 
 # --- to a device actor ------------------------------------------------------------

@@ -19,6 +19,7 @@ from .adb_server import never_started_behind_our_back, start_if_absent
 from .api import (
     Access,
     ApiProcess,
+    Metrics,
     Phones,
     create_app,
     deliver_webhooks,
@@ -103,7 +104,8 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         hooks = await stack.enter_async_context(httpx.AsyncClient())  # the webhooks'
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
-        events, running = EventLog(), RunningSteps()
+        events, running, metrics = EventLog(), RunningSteps(), Metrics()
+        nursery.start_soon(metrics.follow, events)
         scheduler = await nursery.start(functools.partial(
             serve_core, store=store, clock=clock, settings=scheduling, events=events,
             planner=schedule_planner(accounts=store.accounts, groups=store.groups,
@@ -111,12 +113,12 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
             adb_port=adb_port, runner_for=lambda serial: ScriptRunner(
                 adb_host=adb_host, adb_port=adb_port, serial=serial,
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,
-                running=running, http=http)))
+                running=running, http=http, observe=metrics.adb_call)))
         nursery.start_soon(deliver_webhooks, events, settings.webhooks, hooks)
         app = create_app(scheduler=scheduler, events=events, running=running,
-                         phones=Phones(adb_host, adb_port), store=store, plan=settings.plan,
-                         clock=clock, materials=materials, access=access,
-                         host_files=host_files)
+                         phones=Phones(adb_host, adb_port, observe=metrics.adb_call),
+                         store=store, plan=settings.plan, clock=clock, materials=materials,
+                         access=access, host_files=host_files, metrics=metrics)
         with starting(f"listen on {settings.host} port {settings.port}"):
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host=settings.host, port=settings.port,

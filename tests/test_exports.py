@@ -33,8 +33,8 @@ PUBLIC: dict[str, list[str]] = {
         "serve_core", "serve_scheduler", "supervise",
     ],
     "actors.messages": [
-        "AwaitPhone", "CancelRun", "DeleteSchedule", "DeleteTasks", "DeviceBack", "DeviceDown",
-        "DeviceMsg",
+        "AwaitPhone", "CancelRun", "CountDevices", "DeleteSchedule", "DeleteTasks", "DeviceBack",
+        "DeviceDown", "DeviceMsg",
         "DeviceSnapshot", "DeviceUp", "DevicesListed", "GetDevice", "ListDevices", "PutSchedule",
         "RetryTasks", "RunTask", "SchedulerMsg", "StopTask", "SubmitTasks", "TaskEnded",
     ],
@@ -54,9 +54,9 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "scripts.apps": ["OPTIONAL", "PLATFORMS", "REQUIRED", "AppData", "load_app"],
     "scripts.driver": [
-        "AdbDriver", "Bounds", "CommandFailed", "DeviceDriver", "DeviceLost", "DriverError",
-        "DriverTimeout", "ElementNotFound", "Recorded", "Selector", "ShellOutput", "UiElement",
-        "UiTree",
+        "AdbDriver", "Bounds", "CallObserver", "CommandFailed", "DeviceDriver", "DeviceLost",
+        "DriverError", "DriverTimeout", "ElementNotFound", "Recorded", "Selector", "ShellOutput",
+        "UiElement", "UiTree", "ignore_call",
     ],
     "scripts.errors": [
         "FieldError", "InvalidConfig", "ScriptError", "ScriptNotEnabled", "StepFailed",
@@ -78,9 +78,9 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "orchestrator.api": [
         "ACCESS_LOG", "API_PREFIX", "POSTGRES_VARIABLE", "SIGNATURE_HEADER", "TOKEN_VARIABLE",
-        "WEBHOOK_SECRET_VARIABLE", "Access", "ApiProcess", "Phones", "Webhooks", "create_app",
-        "deliver_webhooks", "is_loopback", "is_origin", "run_api_process", "schedule_planner",
-        "serve_api",
+        "WEBHOOK_SECRET_VARIABLE", "Access", "ApiProcess", "Metrics", "Phones", "Webhooks",
+        "create_app", "deliver_webhooks", "is_loopback", "is_origin", "run_api_process",
+        "schedule_planner", "serve_api",
     ],
     "orchestrator.converter": ["Range", "make_converter"],
     "orchestrator.errors": [

@@ -4,6 +4,7 @@ from ._access import Access, is_loopback, is_origin
 from ._api_process import POSTGRES_VARIABLE, TOKEN_VARIABLE, ApiProcess, run_api_process
 from ._app import API_PREFIX, create_app
 from ._hypercorn import ACCESS_LOG
+from ._metrics import Metrics
 from ._phones import Phones
 from ._schedules import schedule_planner
 from ._serve import serve_api
@@ -18,6 +19,7 @@ __all__ = [
     "WEBHOOK_SECRET_VARIABLE",
     "Access",
     "ApiProcess",
+    "Metrics",
     "Phones",
     "Webhooks",
     "create_app",

@@ -41,6 +41,7 @@ from ._idempotency import Idempotency
 from ._keepalive import CloseUnread
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
+from ._metrics import CountRequests, Metrics, metrics_routes
 from ._phones import Phones
 from ._records import task_records
 from ._render import License
@@ -87,7 +88,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
                phones: Phones, store: Store, plan: Plan, clock: WallClock,
                materials: MaterialLibrary,
                access: Access = OPEN, host_files: HostFiles = NO_HOST_FILES,
-               queue_timeout: float = 10.0) -> QuartTrio:
+               queue_timeout: float = 10.0, metrics: Metrics | None = None) -> QuartTrio:
     """The core's API app, every route: changes go to `scheduler` (each taken from its
     queue within `queue_timeout` seconds, else refused with 50301), reads and accounts
     go to `store`; the event stream follows `events`, the log the scheduler writes; a task's
@@ -95,11 +96,14 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
     phones' screens and input go to `phones`; `plan` gates `/api/v1`; `/materials`
     manages `materials`, the library `post` draws from; `access` says who may ask
     (`_access`: ahead of everything); a new task may name only host files `host_files`
-    allows (default: none). The console (`_console`) is at `/`, the health check at `/health`."""
+    allows (default: none). The console (`_console`) is at `/`, the health check at `/health`,
+    `metrics` (a registry of the app's own by default) at `/metrics`, counting every
+    request."""
+    metrics = metrics or Metrics()
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     queue_timeout=queue_timeout, host_files=host_files)
     idempotent = Idempotency(store.answers, clock)
-    app = _app(plan, access, store, [
+    app = _app(plan, access, store, metrics=metrics, blueprints=[
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
         device_routes(facade, phones),
         account_routes(facade, idempotent), group_routes(facade, idempotent),
@@ -108,6 +112,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
         task_records(store, running), event_routes(events), docs_routes()])
     app.register_blueprint(console_routes(access))
     app.register_blueprint(health_routes(facade, phones))
+    app.register_blueprint(metrics_routes(facade, metrics))
     return app
 
 
@@ -116,14 +121,15 @@ def create_reads_app(*, store: TaskReads, plan: Plan, core: httpx.AsyncClient,
     """An API process's app: the task reads, answered from `store`; every other request
     (any route this app lacks) is forwarded to the core's app through `core` (`_forward`),
     after `access` has let it in."""
-    return _app(plan, access, store, [task_reads(store)], core=core)
+    return _app(plan, access, store, blueprints=[task_reads(store)], core=core)
 
 
-def _app(plan: Plan, access: Access, store: TaskReads, blueprints: Sequence[Blueprint], *,
-         core: httpx.AsyncClient | None = None) -> QuartTrio:
+def _app(plan: Plan, access: Access, store: TaskReads, *, blueprints: Sequence[Blueprint],
+         core: httpx.AsyncClient | None = None, metrics: Metrics | None = None) -> QuartTrio:
     """The app both kinds share: `blueprints` under `/api/v1`, gated by `plan`, every
     failure answered with the envelope, the stats answered ahead of Quart from `store`,
-    and what `core` gets (if given): the requests no route of the app takes."""
+    what `core` gets (if given): the requests no route of the app takes, and what
+    `metrics` counts (if given): every request."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
@@ -154,10 +160,13 @@ def _app(plan: Plan, access: Access, store: TaskReads, blueprints: Sequence[Blue
             return None
 
     # Quart's documented way in for ASGI middleware (mypy dislikes assigning to a method),
-    # outermost first: connections closed after an unread body, who may ask, the
-    # forwarding of an API process, the hot routes.
+    # outermost first: what is counted, connections closed after an unread body, who may
+    # ask, the forwarding of an API process, the hot routes.
     answered: ASGIApp = HotRoutes(app.asgi_app, {f"{API_PREFIX}/task/stats": stats})
     if core is not None:
         answered = ForwardToCore(answered, core, answered_here(app.url_map))
-    app.asgi_app = CloseUnread(Guard(answered, access, login))  # type: ignore[method-assign]
+    guarded: ASGIApp = CloseUnread(Guard(answered, access, login))
+    if metrics is not None:
+        guarded = CountRequests(guarded, metrics, app.url_map)
+    app.asgi_app = guarded  # type: ignore[method-assign,assignment]
     return app

@@ -23,7 +23,7 @@ from typing import TypeVar
 import adbutils
 import trio
 
-from scripts.driver import AdbDriver
+from scripts.driver import AdbDriver, CallObserver, ignore_call
 
 __all__ = ["AT_ONCE", "Phones"]
 
@@ -81,10 +81,13 @@ class _Thumbnails:
 
 
 class Phones:
-    """The phones of the ADB server at `adb_host:adb_port`, for screens and input."""
+    """The phones of the ADB server at `adb_host:adb_port`, for screens and input;
+    `observe` hears of each adb call."""
 
-    def __init__(self, adb_host: str, adb_port: int) -> None:
+    def __init__(self, adb_host: str, adb_port: int, *,
+                 observe: CallObserver = ignore_call) -> None:
         self._adb = (adb_host, adb_port)
+        self._observe = observe
         self._drivers: dict[str, AdbDriver] = {}
         self._host = trio.CapacityLimiter(AT_ONCE)
         self._scaling = trio.CapacityLimiter(1)
@@ -100,7 +103,8 @@ class Phones:
         driver = self._drivers.get(serial)
         if driver is None:
             driver = self._drivers[serial] = AdbDriver(
-                *self._adb, serial, limiter=trio.CapacityLimiter(1), timeout=CALL_TIMEOUT)
+                *self._adb, serial, limiter=trio.CapacityLimiter(1), timeout=CALL_TIMEOUT,
+                observe=self._observe)
         async with self._host:
             return await fn(driver)
 

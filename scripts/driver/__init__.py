@@ -5,7 +5,7 @@ adbutils for real phones and simulated ones alike. UI queries use `Selector`s, w
 data files describe (`Selector.from_mapping`).
 """
 
-from ._adb import AdbDriver
+from ._adb import AdbDriver, CallObserver, ignore_call
 from ._errors import CommandFailed, DeviceLost, DriverError, DriverTimeout, ElementNotFound
 from ._protocol import DeviceDriver, ShellOutput
 from ._recorded import Recorded
@@ -14,6 +14,7 @@ from ._selector import Bounds, Selector, UiElement, UiTree
 __all__ = [
     "AdbDriver",
     "Bounds",
+    "CallObserver",
     "CommandFailed",
     "DeviceDriver",
     "DeviceLost",
@@ -25,4 +26,5 @@ __all__ = [
     "ShellOutput",
     "UiElement",
     "UiTree",
+    "ignore_call",
 ]

@@ -16,6 +16,7 @@ import re
 import shlex
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -162,6 +163,14 @@ def _file_uri(path: str) -> str:
     return "file://" + quote(path)
 
 
+#: What an `AdbDriver` tells of each call: its first word, seconds, its error's class name.
+CallObserver = Callable[[str, float, str | None], None]
+
+
+def ignore_call(call: str, seconds: float, error: str | None) -> None:
+    """The `CallObserver` that keeps nothing."""
+
+
 class AdbDriver:
     """Drives the phone `serial` through the ADB server at `client_host:client_port`.
 
@@ -169,6 +178,8 @@ class AdbDriver:
         limiter: this device's limiter; every blocking call holds a token of it.
         timeout: deadline in seconds of each call (also the socket timeout).
         transfer_timeout: deadline of `push` and `pull`, which move whole files.
+        observe: told of each call: its first word (`input`, `screencap`, `push`), its
+            seconds, and the class of its error (None: it worked).
 
     Cancellation: a cancelled call returns at once; its thread runs on until its
     socket times out, holding the limiter token, so the device's next call waits.
@@ -176,8 +187,9 @@ class AdbDriver:
 
     def __init__(self, client_host: str, client_port: int, serial: str, *,
                  limiter: trio.CapacityLimiter, timeout: float = 20.0,
-                 transfer_timeout: float = 120.0) -> None:
+                 transfer_timeout: float = 120.0, observe: CallObserver = ignore_call) -> None:
         self._serial = serial
+        self._observe = observe
         self._limiter = limiter
         self._timeout = timeout
         self._transfer_timeout = transfer_timeout
@@ -193,7 +205,20 @@ class AdbDriver:
 
     async def _call(self, what: str, fn: Callable[[], T], *,
                     deadline: float | None = None) -> T:
-        """Run blocking `fn` off the trio thread, under the deadline; map adbutils' errors."""
+        """Run blocking `fn` off the trio thread, under the deadline; map adbutils' errors;
+        tell `observe` how long it took and how it failed (a cancelled call is not told)."""
+        started = time.perf_counter()
+        try:
+            result = await self._mapped(what, fn, deadline=deadline)
+        except DriverError as error:
+            self._observe(what.partition(" ")[0], time.perf_counter() - started,
+                          type(error).__name__)
+            raise
+        self._observe(what.partition(" ")[0], time.perf_counter() - started, None)
+        return result
+
+    async def _mapped(self, what: str, fn: Callable[[], T], *,
+                      deadline: float | None = None) -> T:
         deadline = self._timeout if deadline is None else deadline
         opened = _Opened()
         try:
