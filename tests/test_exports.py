@@ -55,8 +55,8 @@ PUBLIC: dict[str, list[str]] = {
     "scripts.apps": ["OPTIONAL", "PLATFORMS", "REQUIRED", "AppData", "load_app"],
     "scripts.driver": [
         "AdbDriver", "Bounds", "CallObserver", "CommandFailed", "DeviceDriver", "DeviceLost",
-        "DriverError", "DriverTimeout", "ElementNotFound", "Recorded", "Selector", "ShellOutput",
-        "UiElement", "UiTree", "ignore_call",
+        "DriverError", "DriverTimeout", "ElementNotFound", "LineOutput", "Recorded", "Selector",
+        "ShellOutput", "UiElement", "UiTree", "ignore_call",
     ],
     "scripts.errors": [
         "FieldError", "InvalidConfig", "ScriptError", "ScriptNotEnabled", "StepFailed",

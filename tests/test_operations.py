@@ -6,7 +6,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import io
 import json
+import socket
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -87,3 +90,103 @@ async def test_webhooks_of_a_farm_at_work(tmp_path: Path) -> None:
         end = json.loads(body)
         sent[end["task"]["id"]] = (end["event"], end["task"]["serial"])
     assert sent == {ids[0]: ("task.completed", "sim-0002"), ids[1]: ("task.failed", "sim-0002")}
+
+
+def _apk(package: str) -> bytes:
+    """An APK as the simulator reads one: a zip whose manifest names its package."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("AndroidManifest.xml", f'<manifest package="{package}"/>')
+    return buffer.getvalue()
+
+
+async def test_shell_on_phones_and_groups(farm: ServiceAndPhones) -> None:
+    """Each phone named by serial or group, once, gets its result: exit code and output,
+    a phone that is away says so; output past the bound is cut, a slow one times out."""
+    with trio.fail_after(DEADLINE):
+        await farm.call("POST", "/groups", json={"name": "shelf",
+                                                 "serials": ["sim-0002", "sim-0404"]})
+        done = await farm.call("POST", "/devices/shell", json={
+            "serials": ["sim-0001", "sim-0002"], "groups": ["shelf"],
+            "command": "getprop ro.product.model; dumpsys battery | grep level; false"})
+        assert done["results"] == [
+            {"serial": serial, "exit_code": 1, "output": "Pixel 7\n  level: 87\n",
+             "truncated": False, "error": None} for serial in ("sim-0001", "sim-0002")] + [
+            {"serial": "sim-0404", "exit_code": None, "output": "", "truncated": False,
+             "error": "phone sim-0404 is not connected"}]
+        farm.phone("sim-0003").fs.write("/sdcard/big.txt", b"x" * 100_000)
+        big = (await farm.call("POST", "/devices/shell", json={
+            "serials": ["sim-0003"], "command": "cat /sdcard/big.txt"}))["results"][0]
+        assert (big["exit_code"], big["truncated"], len(big["output"])) == (None, True, 65_536)
+        slow = (await farm.call("POST", "/devices/shell", json={
+            "serials": ["sim-0003"], "command": "sleep 30", "timeout": 1}))["results"][0]
+        assert (slow["exit_code"], slow["error"]) == (None, "`sleep 30` got no answer in 1 s")
+        for body, message in [({"command": "id"}, "$.serials: name at least one phone"),
+                              ({"serials": ["sim-0001"], "command": " "}, "$.command"),
+                              ({"serials": ["sim-0001"], "command": "id", "timeout": 0},
+                               "$.timeout: must be at least 1")]:
+            answer = (await farm.api.post("/api/v1/devices/shell", json=body)).json()
+            assert (answer["code"], answer["message"].startswith(message)) == (40001, True)
+
+
+async def test_install_an_apk_on_many_phones(farm: ServiceAndPhones) -> None:
+    with trio.fail_after(DEADLINE):
+        done = await farm.call("POST", "/devices/install",
+                               files={"apk": ("tool.apk", _apk("com.example.tool"))},
+                               data={"serials": "sim-0001, sim-0003"})
+        assert done["results"] == [
+            {"serial": serial, "installed": True, "output": "Success", "error": None}
+            for serial in ("sim-0001", "sim-0003")]
+        for serial in ("sim-0001", "sim-0003"):
+            assert "com.example.tool" in farm.phone(serial).installed
+            assert farm.phone(serial).fs.listdir("/data/local/tmp") == []  # cleaned up
+        assert "com.example.tool" not in farm.phone("sim-0002").installed
+        answer = (await farm.api.post("/api/v1/devices/install",
+                                      files={"apk": ("notes.txt", b"hello")},
+                                      data={"serials": "sim-0001"})).json()
+        assert (answer["code"], answer["message"]) == (
+            40001, "$.apk: not an APK (an APK is a zip file)")
+
+
+async def test_reboot_and_what_a_phone_says_of_itself(farm: ServiceAndPhones) -> None:
+    """A phone's page: its groups, host, connection, Android version and battery; a
+    reboot takes it offline, and it comes back by itself."""
+    phone_itself = farm.phone("sim-0002")
+    phone_itself.boot_seconds = 3600  # until the test ends the boot
+    with trio.fail_after(DEADLINE):
+        await farm.call("POST", "/groups", json={"name": "shelf", "serials": ["sim-0002"]})
+        phone = await farm.call("GET", "/devices/sim-0002")
+        assert {key: phone[key] for key in ("groups", "connection", "android_version", "sdk",
+                                            "battery_level", "charging")} == {
+            "groups": ["shelf"], "connection": "usb", "android_version": "13", "sdk": 33,
+            "battery_level": 87, "charging": True}
+        assert phone["host"] == socket.gethostname()
+        assert (await farm.call("POST", "/devices/sim-0002/reboot")) == {
+            "serial": "sim-0002", "rebooting": True}
+        offline = await _shown(farm, "sim-0002", "offline")
+        assert offline["battery_level"] is None
+        phone_itself.booted_at = trio.current_time()
+        assert phone_itself.state == "device"  # read: the boot ends
+        await _shown(farm, "sim-0002", "device")
+
+
+async def _shown(farm: ServiceAndPhones, serial: str, state: str) -> dict[str, object]:
+    """`GET /devices/{serial}` once it shows `state`. On the way it may be no phone
+    (40401): adbutils reports a phone whose state changes as gone, then back."""
+    while True:
+        shown = (await farm.api.get(f"/api/v1/devices/{serial}")).json()
+        if shown["code"] == 0 and shown["data"]["state"] == state:
+            return dict(shown["data"])
+        assert shown["code"] in (0, 40401), shown
+        await trio.sleep(0.02)
+
+
+async def test_the_same_input_to_a_group(farm: ServiceAndPhones) -> None:
+    with trio.fail_after(DEADLINE):
+        await farm.call("POST", "/groups", json={"name": "pair",
+                                                 "serials": ["sim-0001", "sim-0003"]})
+        sent = await farm.call("POST", "/devices/input", json={
+            "groups": ["pair"], "serials": ["sim-0003"], "action": "text", "text": "hi"})
+    assert sent == {"sent": ["sim-0003", "sim-0001"], "failed": []}
+    assert [farm.phone(s).typed_text_log for s in ("sim-0001", "sim-0002", "sim-0003")] == [
+        ["hi"], [], ["hi"]]

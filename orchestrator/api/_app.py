@@ -42,6 +42,7 @@ from ._keepalive import CloseUnread
 from ._materials import MAX_UPLOAD_BYTES, material_routes
 from ._meta import meta_routes
 from ._metrics import CountRequests, Metrics, metrics_routes
+from ._operations import operation_routes
 from ._phones import Phones
 from ._records import task_records
 from ._render import License
@@ -105,7 +106,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
     idempotent = Idempotency(store.answers, clock)
     app = _app(plan, access, store, metrics=metrics, blueprints=[
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
-        device_routes(facade, phones),
+        device_routes(facade, phones), operation_routes(facade, phones),
         account_routes(facade, idempotent), group_routes(facade, idempotent),
         schedule_routes(facade, idempotent),
         material_routes(materials, idempotent),

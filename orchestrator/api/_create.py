@@ -36,7 +36,7 @@ from ..converter import Range
 from ..errors import InvalidParams, ScriptNameMissing, ScriptNotApiEnabled
 from ..groups import GroupStore
 
-__all__ = ["CreateTasks", "due_at", "plan_request"]
+__all__ = ["CreateTasks", "due_at", "named_phones", "plan_request"]
 
 #: The longest `timeout` (seconds): a week; a bound past it bounds nothing a phone does.
 MAX_TIMEOUT = 7 * 24 * 3600
@@ -133,11 +133,17 @@ async def _multi_account_slots(serials: Sequence[str], platform: Platform,
     return slots
 
 
-async def _phones(req: CreateTasks, groups: GroupStore) -> list[str]:
-    """The phones `serials` and `groups` name together: each once, in the order given."""
-    serials = list(req.serials or [])
+async def named_phones(serials: Sequence[str] | None, names: Sequence[str] | None,
+                       groups: GroupStore) -> list[str]:
+    """The phones `serials` and the groups `names` name together: each once, in the
+    order given.
+
+    Raises:
+        InvalidParams: a blank serial or name, or no such group (named).
+    """
+    serials = list(serials or [])
     _check_names("serials", serials)
-    names = req.groups or []
+    names = names or []
     _check_names("groups", names)
     found = {g.name.lower(): g for g in await groups.groups_named(
         [name.strip() for name in names])} if names else {}
@@ -160,7 +166,7 @@ async def _slots(req: CreateTasks, accounts: AccountStore, groups: GroupStore) -
         return await _account_slots(req.usernames, _platform(req.script_config), accounts)
     if req.serials is None and req.groups is None:
         raise InvalidParams("$.serials: required unless groups or usernames is given")
-    serials = await _phones(req, groups)
+    serials = await named_phones(req.serials, req.groups, groups)
     if req.enable_multi_account:
         return await _multi_account_slots(serials, _platform(req.script_config), accounts)
     return [(serial, None) for serial in serials]

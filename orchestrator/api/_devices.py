@@ -23,11 +23,13 @@ from scripts.driver import AdbDriver, DriverError
 
 from ..converter import Range
 from ..errors import InvalidParams, NotFound, Unavailable
+from ._create import named_phones
 from ._facade import Facade
 from ._forward import asked_from
 from ._openapi import Doc
+from ._operations import listed
 from ._phones import Phones
-from ._render import Devices
+from ._render import Devices, DeviceView
 from ._wire import envelope, read_body, read_query
 
 __all__ = ["device_routes"]
@@ -130,14 +132,15 @@ class Input:
 
 @attrs.frozen(kw_only=True)
 class ManyInput(Input):
-    """The same input to each of `serials`."""
+    """The same input to each phone of `serials` and `groups`."""
 
-    serials: list[str]
+    serials: list[str] | None = None
+    groups: list[str] | None = None
 
     def check(self) -> None:
         super().check()
-        if not self.serials:
-            raise InvalidParams("serials: name at least one phone")
+        if not self.serials and not self.groups:
+            raise InvalidParams("serials: name at least one phone (serials or groups)")
 
 
 @attrs.frozen(kw_only=True)
@@ -180,16 +183,35 @@ def device_routes(facade: Facade, phones: Phones) -> Blueprint:
             raise InvalidParams(f"phone {serial} is {device.state}")
         return device
 
+    async def holding() -> dict[str, list[str]]:
+        """Each phone's groups, by name."""
+        held: dict[str, list[str]] = {}
+        for group in await facade.store.groups.list_groups():
+            for serial in group.serials:
+                held.setdefault(serial, []).append(group.name)
+        return held
+
     @routes.get("/devices")
     @Doc(summary="The phones this host sees", answer=Devices, errors=(Unavailable,))
-    async def listed() -> Response:
-        found = list((await known()).values())
-        return envelope(Devices(devices=found, total=len(found)))
+    async def every() -> Response:
+        found, groups = list((await known()).values()), await holding()
+        return envelope(Devices(devices=[DeviceView.of(
+            device, host=facade.host_id, groups=groups.get(device.serial, []))
+            for device in found], total=len(found)))
 
     @routes.get("/devices/<serial>")
-    @Doc(summary="One phone", answer=DeviceSnapshot, errors=(Unavailable,))
+    @Doc(summary="One phone, with what it says of itself (Android, battery) when online",
+         answer=DeviceDetail, errors=(Unavailable,))
     async def one(serial: str) -> Response:
-        return envelope(await one_known(serial))
+        device = await one_known(serial)
+        view = DeviceView.of(device, host=facade.host_id,
+                             groups=(await holding()).get(serial, []))
+        facts = PhoneFacts()
+        if device.state == "device":
+            facts = await _facts(phones, serial)
+        return envelope(DeviceDetail(
+            **attrs.asdict(view, recurse=False), **attrs.asdict(facts, recurse=False),
+            connection="network" if ":" in serial else "usb"))
 
     @routes.get("/devices/<serial>/screenshot")
     @Doc(summary="The phone's screen, as PNG (or a JPEG thumbnail)", query=ScreenshotQuery,
@@ -224,20 +246,60 @@ def device_routes(facade: Facade, phones: Phones) -> Blueprint:
     async def input_many() -> Response:
         given = await read_body(ManyInput)
         given.check()
+        serials = await named_phones(given.serials, given.groups, facade.store.groups)
         devices = await known()
-        unknown = [serial for serial in given.serials if serial not in devices]
+        unknown = [serial for serial in serials if serial not in devices]
         if unknown:
             raise NotFound(f"no phone {', '.join(unknown)}")
-        return envelope(await _send(phones, given, list(dict.fromkeys(given.serials))))
+        return envelope(await _send(phones, given, serials))
 
     return routes
 
 
+#: What a phone is asked about itself, in one shell line, and how long it has to answer.
+_FACTS = "getprop ro.build.version.release; getprop ro.build.version.sdk; dumpsys battery"
+FACTS_WITHIN = 2.0
+
+
+@attrs.frozen(kw_only=True, slots=False)  # slots of its own would clash in DeviceDetail
+class PhoneFacts:
+    """What a phone says of itself; null when it is not online or does not say in time."""
+
+    android_version: str | None = None
+    sdk: int | None = None
+    battery_level: int | None = None
+    charging: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class DeviceDetail(PhoneFacts, DeviceView):
+    """One phone: its device object, how it is connected (`usb`, or `network` for a
+    phone reached with `adb connect host:port`), and what it says of itself."""
+
+    connection: str
+
+
+async def _facts(phones: Phones, serial: str) -> PhoneFacts:
+    try:
+        said = await phones.call(serial, lambda driver: driver.run_line(
+            _FACTS, limit=16_384, deadline=FACTS_WITHIN))
+    except DriverError:
+        return PhoneFacts()
+    lines = said.output.decode(errors="replace").splitlines()
+    release, sdk = [*lines, "", ""][:2]
+    battery = lines[2:]
+    fields = dict(line.strip().partition(": ")[::2] for line in battery if ": " in line)
+    status = fields.get("status", "")
+    return PhoneFacts(android_version=release.strip() or None,
+                      sdk=int(sdk) if sdk.strip().isdigit() else None,
+                      battery_level=int(fields["level"]) if fields.get("level", "").isdigit()
+                      else None,
+                      charging=status in ("2", "5") if status.isdigit() else None)
+
+
 async def _send(phones: Phones, given: Input, serials: Sequence[str]) -> InputSent:
     """`given` to every one of `serials` at once; which took it."""
-    log.info("%s on %s (asked from %s)", given.summary(), ", ".join(serials[:10])
-             + (f" and {len(serials) - 10} more" if len(serials) > 10 else ""),
-             asked_from())
+    log.info("%s on %s (asked from %s)", given.summary(), listed(serials), asked_from())
     failed: dict[str, str] = {}
 
     async def one(serial: str) -> None:

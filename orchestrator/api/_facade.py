@@ -7,6 +7,7 @@ within a deadline or refused, 50301), reads query the store.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -65,6 +66,8 @@ class Facade:
     queue_timeout: float
     #: The host files a new task may name (`POST /task`); the device actors check again.
     host_files: HostFiles
+    #: The name of this host, as device objects show it.
+    host_id: str = attrs.field(factory=socket.gethostname)
 
     async def ask(self, make_msg: Callable[[Reply[T]], SchedulerMsg]) -> T:
         """The scheduler's answer to `make_msg(reply)`: the truth about what was done.

@@ -18,6 +18,7 @@ from ..plans import Plan
 __all__ = [
     "Created",
     "Deleted",
+    "DeviceView",
     "Devices",
     "License",
     "Retried",
@@ -126,6 +127,26 @@ class License:
 
 
 @attrs.frozen(kw_only=True)
+class DeviceView:
+    """The API's device object: the scheduler's row, the host it is plugged into, and
+    the groups that hold it."""
+
+    serial: str
+    state: str
+    model: str
+    host: str
+    groups: Sequence[str]
+    current_task_id: int | None
+    pending_count: int
+
+    @classmethod
+    def of(cls, device: DeviceSnapshot, *, host: str, groups: Sequence[str]) -> DeviceView:
+        return cls(serial=device.serial, state=device.state, model=device.model, host=host,
+                   groups=groups, current_task_id=device.current_task_id,
+                   pending_count=device.pending_count)
+
+
+@attrs.frozen(kw_only=True)
 class Devices:
-    devices: Sequence[DeviceSnapshot]
+    devices: Sequence[DeviceView]
     total: int

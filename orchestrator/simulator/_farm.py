@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 import trio
@@ -19,6 +20,7 @@ class Farm:
         self._phones: dict[str, Phone] = {}
         self.version = 0
         self._changed = trio.Event()
+        self._booting: set[Phone] = set()  # phones a reboot keeps offline
 
     def __len__(self) -> int:
         return len(self._phones)
@@ -63,17 +65,27 @@ class Farm:
         return [(p.serial, p.state) for p in self._phones.values()]
 
     async def wait_changed(self, seen_version: int) -> int:
-        """Wait until the farm differs from `seen_version`; return the new version."""
+        """Wait until the farm differs from `seen_version`; return the new version. A
+        phone's reboot ending is a change: waiters wake for it."""
         while self.version == seen_version:
-            await self._changed.wait()
+            with trio.move_on_at(min((p.booted_at or math.inf for p in self._booting),
+                                     default=math.inf)):
+                await self._changed.wait()
+            for phone in list(self._booting):
+                phone.state  # noqa: B018 (read: a reboot that is over ends)
         return self.version
 
     def _phone_changed(self, phone: Phone) -> None:
+        if phone.booted_at is not None:
+            self._booting.add(phone)
+        else:
+            self._booting.discard(phone)
         self._bump()
 
     def _phone_unplugged(self, phone: Phone) -> None:
         if self._phones.get(phone.serial) is phone:
             del self._phones[phone.serial]
+            self._booting.discard(phone)
             phone.on_change = phone.on_unplug = lambda p: None
             self._bump()
 

@@ -83,6 +83,11 @@ class Phone:
         self.density = density
         self.rotation = 0
         self.battery_level = 87
+        #: Seconds a reboot keeps the phone offline (a real one takes 30-60).
+        self.boot_seconds = 2.0
+        self.booted_at: float | None = None  # trio time a reboot under way ends
+        #: Packages installed from an APK (`pm install`), beside the simulated apps.
+        self.installed: set[str] = set()
         self.props = default_props(serial, model)
         self.fs = FileSystem()
         self.faults = Faults()
@@ -103,6 +108,9 @@ class Phone:
     # --- ADB state --------------------------------------------------------
     @property
     def state(self) -> State:
+        if self.booted_at is not None and trio.current_time() >= self.booted_at:
+            self.booted_at = None
+            self.state = "device"
         return self._state
 
     @state.setter
@@ -115,7 +123,14 @@ class Phone:
 
     @property
     def packages(self) -> list[str]:
-        return sorted({*SYSTEM_PACKAGES, *self.apps})
+        return sorted({*SYSTEM_PACKAGES, *self.apps, *self.installed})
+
+    def reboot(self) -> None:
+        """Go offline for `boot_seconds` (every stream cut, the apps closed), then come
+        back; reading `state` after that moment finds it back (`Farm` wakes for it)."""
+        self.foreground = None
+        self.booted_at = trio.current_time() + self.boot_seconds
+        self.state = "offline"
 
     @contextmanager
     def session(self) -> Iterator[trio.CancelScope]:

@@ -1,4 +1,5 @@
-"""Device-side services (`shell:`, `shell,v2:`, `exec:`, `sync:`) over any byte stream.
+"""Device-side services (`shell:`, `shell,v2:`, `exec:`, `sync:`, `reboot:`) over any
+byte stream.
 
 Both front ends call `serve_device_service` once a stream to a phone is open: the fake
 ADB server after `host:transport`, the device transport after an OPEN. So the phone's
@@ -22,7 +23,7 @@ __all__ = ["FEATURES", "handles", "serve_device_service"]
 #: a client seeing `stat_v2` or `sendrecv_v2` would speak sync requests this one lacks.
 FEATURES = ("shell_v2", "cmd", "fixed_push_mkdir")
 
-_KINDS = frozenset({"shell", "exec", "sync"})
+_KINDS = frozenset({"shell", "exec", "sync", "reboot"})
 _ID_STDOUT, _ID_STDERR, _ID_EXIT = 1, 2, 3
 _PACKET = struct.Struct("<BI")
 #: Shell v2 packets stay this small, like adbd's pipe reads, for clients with small buffers.
@@ -80,5 +81,7 @@ async def serve_device_service(phone: Phone, service: str,
             v2 = kind == "shell" and "v2" in options
             await stream.send_all(_v2_packets(result) if v2 else result.output)
         await _hang_up(stream)
+        if kind == "reboot":  # once the client has heard: it cuts this stream too
+            phone.reboot()
     except (ProtocolError, PhoneUnplugged, trio.BrokenResourceError):
         return

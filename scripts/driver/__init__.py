@@ -5,7 +5,7 @@ adbutils for real phones and simulated ones alike. UI queries use `Selector`s, w
 data files describe (`Selector.from_mapping`).
 """
 
-from ._adb import AdbDriver, CallObserver, ignore_call
+from ._adb import AdbDriver, CallObserver, LineOutput, ignore_call
 from ._errors import CommandFailed, DeviceLost, DriverError, DriverTimeout, ElementNotFound
 from ._protocol import DeviceDriver, ShellOutput
 from ._recorded import Recorded
@@ -21,6 +21,7 @@ __all__ = [
     "DriverError",
     "DriverTimeout",
     "ElementNotFound",
+    "LineOutput",
     "Recorded",
     "Selector",
     "ShellOutput",

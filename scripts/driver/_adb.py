@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import adbutils
+import attrs
 import trio
 from adbutils.errors import AdbConnectionError, AdbError, AdbTimeout
 
@@ -163,6 +164,20 @@ def _file_uri(path: str) -> str:
     return "file://" + quote(path)
 
 
+#: What `run_line` appends to a line, to learn its exit code from the output's end.
+_EXIT_MARK = b"__orchestrator_exit__"
+
+
+@attrs.frozen
+class LineOutput:
+    """What a shell line printed (stdout and stderr as one, perhaps cut at a limit) and
+    its exit code (None: not known, the output having gone past the limit)."""
+
+    output: bytes
+    exit_code: int | None
+    truncated: bool
+
+
 #: What an `AdbDriver` tells of each call: its first word, seconds, its error's class name.
 CallObserver = Callable[[str, float, str | None], None]
 
@@ -258,6 +273,36 @@ class AdbDriver:
         line = shlex.join(argv)
         result = await self._call(line, lambda: self._device.shell2(line, v2=True))
         return ShellOutput(result.stdout, result.stderr, result.returncode)
+
+    async def run_line(self, line: str, *, limit: int, deadline: float) -> LineOutput:
+        """`line` as the phone's shell reads it (pipes, `;` and all: an operator's
+        command, never text from elsewhere), within `deadline` seconds; its output, stdout
+        and stderr as one, at most `limit` bytes (past them the command is cut off)."""
+        def run() -> LineOutput:
+            connection = self._device.open_shell(f"{line}\necho {_EXIT_MARK.decode()}$?")
+            received = b""
+            while len(received) <= limit + len(_EXIT_MARK) + 4:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    output, mark, code = received.rpartition(_EXIT_MARK)
+                    if mark and code.strip().isdigit():
+                        return LineOutput(output, int(code), truncated=False)
+                    return LineOutput(received[:limit], None, truncated=len(received) > limit)
+                received += chunk
+            return LineOutput(received[:limit], None, truncated=True)
+
+        return await self._call(line, run, deadline=deadline)
+
+    async def reboot(self) -> None:
+        """Have the phone restart (adbd's `reboot:` service, as `adb reboot`): it drops
+        off at once and comes back when it has booted."""
+        def reboot() -> None:
+            connection = self._device.open_transport()
+            connection.send_command("reboot:")
+            connection.check_okay()
+            connection.read_until_close()
+
+        await self._call("reboot", reboot)
 
     async def _checked(self, *argv: str) -> ShellOutput:
         """`shell`, raising CommandFailed when the command reports an error."""

@@ -1,10 +1,14 @@
-"""The package manager: `pm list packages`, `pm path`, `pm clear`, `pm uninstall`,
-`pm resolve-activity`, plus the facts about packages `dumpsys package` shares."""
+"""The package manager: `pm list packages`, `pm path`, `pm clear`, `pm install`,
+`pm uninstall`, `pm resolve-activity`, plus the facts about packages `dumpsys package`
+shares."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import re
+import zipfile
 import zlib
 from typing import TYPE_CHECKING
 
@@ -29,7 +33,7 @@ def apk_dir(package: str) -> str:
 
 def apk_path(phone: Phone, package: str) -> str | None:
     """Where `pm path` says the package's APK is; None if it is not installed."""
-    if package in phone.apps:
+    if package in phone.apps or package in phone.installed:
         return f"{apk_dir(package)}/base.apk"
     if package == "android":
         return "/system/framework/framework-res.apk"
@@ -60,8 +64,9 @@ async def list_packages(call: Call) -> ShellResult:
         del args[args.index("--user"):args.index("--user") + 2]
     flags = {a for a in args if a.startswith("-")}
     text_filter = next((a for a in args if not a.startswith("-")), "")
-    names = list(phone.apps) if "-3" in flags else \
-        [p for p in phone.packages if p not in phone.apps] if "-s" in flags else phone.packages
+    own = [*phone.apps, *sorted(phone.installed)]
+    names = own if "-3" in flags else \
+        [p for p in phone.packages if p not in own] if "-s" in flags else phone.packages
     lines = []
     for name in names:
         if text_filter not in name:
@@ -86,10 +91,49 @@ async def clear(call: Call) -> ShellResult:
 
 async def uninstall(call: Call) -> ShellResult:
     package = call.args[-1] if call.args else ""
+    if package in call.phone.installed:
+        call.phone.installed.discard(package)
+        return ok("Success\n")
     if package not in call.phone.apps:
         return ShellResult(stdout=b"Failure [DELETE_FAILED_INTERNAL_ERROR]\n", exit_code=1)
     call.phone.force_stop(package)
     del call.phone.apps[package]
+    return ok("Success\n")
+
+
+_PACKAGE = re.compile(rb'package="([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+)"')
+
+
+def _package_of(apk: bytes) -> str | None:
+    """The package an APK declares; the simulator reads a manifest kept as text (a real
+    APK's is binary XML, which it does not parse)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(apk)) as archive:
+            manifest = archive.read("AndroidManifest.xml")
+    except (zipfile.BadZipFile, KeyError):
+        return None
+    found = _PACKAGE.search(manifest)
+    return found[1].decode() if found else None
+
+
+async def install(call: Call) -> ShellResult:
+    """`pm install [-r] [-t] [-g] PATH`: the APK pushed to PATH, as pm words it."""
+    paths = [arg for arg in call.args if not arg.startswith("-")]
+    if len(paths) != 1:
+        return fail("Error: APK content must be streamed\n", 255)
+    try:
+        apk = call.phone.fs.read(paths[0])
+    except OSError:
+        return ShellResult(stdout=b"Failure [INSTALL_FAILED_INVALID_URI]\n", exit_code=1)
+    package = _package_of(apk)
+    if package is None:
+        return ShellResult(stdout=b"Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse "
+                           b"APK: not a zip with a manifest]\n", exit_code=1)
+    if package in call.phone.packages and "-r" not in call.args:
+        return ShellResult(stdout=f"Failure [INSTALL_FAILED_ALREADY_EXISTS: Attempt to "
+                           f"re-install {package} without first uninstalling.]\n".encode(),
+                           exit_code=1)
+    call.phone.installed.add(package)
     return ok("Success\n")
 
 
@@ -106,6 +150,7 @@ PM = subcommand("pm", {
     "list": subcommand("pm list", {"packages": list_packages}),
     "path": path,
     "clear": clear,
+    "install": install,
     "uninstall": uninstall,
     "resolve-activity": resolve_activity,
 })
