@@ -33,6 +33,7 @@ from ._ports import (
     TaskStore,
     Waiting,
 )
+from ._proxy import ProxyRotation, RotationOf
 from ._runner import ScriptRunner
 from ._scheduler import (
     INTERRUPTED_REMARK,
@@ -61,9 +62,11 @@ __all__ = [
     "NewSchedule",
     "NewTask",
     "Planner",
+    "ProxyRotation",
     "Refused",
     "Reply",
     "Requeue",
+    "RotationOf",
     "Schedule",
     "ScheduleNameTaken",
     "ScheduleNotFound",

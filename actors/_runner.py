@@ -36,6 +36,7 @@ from scripts.driver import (
 
 from ._model import Task
 from ._ports import Failure, TaskFailed
+from ._proxy import ProxyRotation, RotationOf, rotate
 
 __all__ = ["ScriptRunner"]
 
@@ -43,17 +44,24 @@ __all__ = ["ScriptRunner"]
 SCREENSHOT_TIMEOUT = 5.0
 
 
+async def _no_rotation() -> ProxyRotation | None:
+    """The `RotationOf` of a phone whose rotations are kept nowhere: none is set."""
+    return None
+
+
 class ScriptRunner:
     """Runs tasks on one phone; one instance per device actor, so calls to a phone never
     overlap (its driver's limiter admits one adbutils call at a time). Its tasks read
     only the host files `host_files` allows, checked again as each task runs; a task's
     steps are in `running` while it runs (its log, before they are stored); `observe`
-    hears of each of its adb calls."""
+    hears of each of its adb calls; a task that asks for it has its phone's proxy rotated
+    first, as `rotation` says it is set now."""
 
     def __init__(self, *, adb_host: str, adb_port: int, serial: str, data_dir: Path,
                  materials: MaterialLibrary, host_files: HostFiles, running: RunningSteps,
                  http: httpx.AsyncClient | None = None, call_timeout: float = 20.0,
-                 observe: CallObserver = ignore_call) -> None:
+                 observe: CallObserver = ignore_call, rotation: RotationOf = _no_rotation
+                 ) -> None:
         self.serial = serial
         self._running = running
         self._driver = AdbDriver(adb_host, adb_port, serial, limiter=trio.CapacityLimiter(1),
@@ -62,6 +70,7 @@ class ScriptRunner:
         self._materials = materials
         self._host_files = host_files
         self._http = http
+        self._rotation = rotation
 
     async def __call__(self, task: Task, steps: StepLog) -> RunResult:
         try:
@@ -72,6 +81,8 @@ class ScriptRunner:
                                          materials=self._materials,
                                          host_files=self._host_files)
             with self._running.showing(task.id, steps):
+                if task.rotate_proxy:
+                    steps.add(await self._rotate())
                 return await run_task(Recorded(self._driver, steps), task.script_name,
                                       task.script_config, ctx)
         except (StepFailed, ScriptError, DriverError) as exc:
@@ -79,6 +90,14 @@ class ScriptRunner:
             if failed.failure is not Failure.PHONE_LOST:
                 await self._keep_screen(steps)
             raise failed from exc
+
+    async def _rotate(self) -> str:
+        """The phone's proxy rotated; what happened, in words (`actors._proxy`)."""
+        rotation = await self._rotation()
+        if self._http is not None:
+            return await rotate(self._http, rotation, self.serial)
+        async with httpx.AsyncClient() as http:
+            return await rotate(http, rotation, self.serial)
 
     def _failed(self, task: Task, exc: StepFailed | ScriptError | DriverError) -> TaskFailed:
         match exc:

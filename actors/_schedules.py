@@ -46,6 +46,7 @@ class NewSchedule:
     min_interval: int = 0
     max_interval: int = 0
     timeout: int | None = None
+    rotate_proxy: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -108,12 +108,12 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         nursery.start_soon(metrics.follow, events)
         scheduler = await nursery.start(functools.partial(
             serve_core, store=store, clock=clock, settings=scheduling, events=events,
-            planner=schedule_planner(accounts=store.accounts, groups=store.groups,
-                                     host_files=host_files), adb_host=adb_host,
+            planner=schedule_planner(store=store, host_files=host_files), adb_host=adb_host,
             adb_port=adb_port, runner_for=lambda serial: ScriptRunner(
                 adb_host=adb_host, adb_port=adb_port, serial=serial,
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,
-                running=running, http=http, observe=metrics.adb_call)))
+                running=running, http=http, observe=metrics.adb_call,
+                rotation=functools.partial(store.proxies.rotation_of, serial))))
         nursery.start_soon(deliver_webhooks, events, settings.webhooks, hooks)
         app = create_app(scheduler=scheduler, events=events, running=running,
                          phones=Phones(adb_host, adb_port, observe=metrics.adb_call),

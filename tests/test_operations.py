@@ -1,5 +1,6 @@
 """Running a farm, through the whole orchestrator on simulated phones (in its process
-and behind an API process): a Prometheus scrape, and webhooks to a real receiver."""
+and behind an API process): a Prometheus scrape, webhooks to a real receiver, device
+operations, and proxy rotation against a real endpoint."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 from prometheus_client.parser import text_string_to_metric_families
+from quart import Response, request
+from quart_trio import QuartTrio
 
 from orchestrator.api import Webhooks, serve_api
 from orchestrator.simulator import open_simulator
@@ -190,3 +194,78 @@ async def test_the_same_input_to_a_group(farm: ServiceAndPhones) -> None:
     assert sent == {"sent": ["sim-0003", "sim-0001"], "failed": []}
     assert [farm.phone(s).typed_text_log for s in ("sim-0001", "sim-0002", "sim-0003")] == [
         ["hi"], [], ["hi"]]
+
+
+@attrs.define
+class ProxyProvider:
+    """A proxy provider's rotation endpoint: `/rotate` answers at once, `/slow` after
+    `slow` seconds; each request is kept."""
+
+    slow: float = 5.0
+    calls: list[tuple[str, str, dict[str, str], bytes]] = attrs.Factory(list)
+
+    def app(self) -> QuartTrio:
+        app = QuartTrio(__name__)
+
+        @app.route("/<kind>", methods=["GET", "POST"])
+        async def rotate(kind: str) -> Response:
+            self.calls.append((request.method, request.full_path, dict(request.headers),
+                               await request.get_data()))
+            if kind == "slow":
+                await trio.sleep(self.slow)
+            return Response('{"ip": "10.0.0.7"}', content_type="application/json")
+
+        return app
+
+
+async def test_proxy_rotation_before_each_task(farm: ServiceAndPhones) -> None:
+    """Set on the phone (its key never answered), called before each task that asks for
+    it, what happened in the task's log; a phone without one is refused at creation, a
+    provider that does not answer in time fails the task with the reason."""
+    provider = ProxyProvider()
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(functools.partial(serve_api, provider.app(),
+                                                     host="127.0.0.1", port=0))
+        base = f"http://127.0.0.1:{port}"
+        with trio.fail_after(DEADLINE):
+            shown = await farm.call("PUT", "/devices/sim-0001/proxy", json={
+                "rotation_url": f"{base}/rotate?key=K3Y", "method": "post",
+                "headers": {"Authorization": "Bearer K3Y"}, "body": '{"port": 7001}',
+                "timeout_ms": 3000})
+            assert shown == {"serial": "sim-0001", "rotation_url": f"{base}/rotate",
+                             "method": "POST", "headers": {"Authorization": "***"},
+                             "body": "***", "timeout_ms": 3000}
+            assert await farm.call("GET", "/devices/sim-0001/proxy") == shown
+            body = {"serials": ["sim-0001", "sim-0002"], "script_name": "follow",
+                    "script_config": {"target_users": ["alice"]}, "rotate_proxy": True}
+            refused = (await farm.api.post("/api/v1/task", json=body)).json()
+            assert (refused["code"], refused["message"]) == (
+                40001, "$.rotate_proxy: no proxy rotation is set for 1 phone(s): sim-0002 "
+                       "(PUT /api/v1/devices/{serial}/proxy)")
+
+            [done] = (await farm.call("POST", "/task", json={
+                **body, "serials": ["sim-0001"]}))["task_ids"]
+            task = await farm.wait_for(done, ended)
+            assert (task["status_text"], task["rotate_proxy"]) == ("completed", True)
+            assert [(m, path, h.get("Authorization"), data) for m, path, h, data
+                    in provider.calls] == [("POST", "/rotate?key=K3Y", "Bearer K3Y",
+                                            b'{"port": 7001}')]
+            lines = [line["message"] for line in
+                     (await farm.call("GET", f"/task/{done}/log"))["lines"]]
+            assert lines[1].startswith(f"rotated the proxy: {base}/rotate answered HTTP 200 in ")
+            assert not any("K3Y" in line for line in lines)
+
+            await farm.call("PUT", "/devices/sim-0001/proxy", json={
+                "rotation_url": f"{base}/slow", "timeout_ms": 300})
+            [late] = (await farm.call("POST", "/task", json={
+                **body, "serials": ["sim-0001"]}))["task_ids"]
+            failed = await farm.wait_for(late, ended)
+            assert (failed["status_text"], failed["remark"]) == (
+                "failed", f"proxy rotation failed: {base}/slow did not answer in 300 ms")
+            shown = await farm.call("GET", "/devices/sim-0001/proxy")
+            assert (shown["method"], shown["headers"]) == ("POST", {"Authorization": "***"})
+            await farm.call("DELETE", "/devices/sim-0001/proxy")
+            gone = (await farm.api.get("/api/v1/devices/sim-0001/proxy")).json()
+            assert (gone["code"], gone["message"]) == (
+                40401, "phone sim-0001 has no proxy rotation set")
+        nursery.cancel_scope.cancel()

@@ -44,6 +44,7 @@ from ._meta import meta_routes
 from ._metrics import CountRequests, Metrics, metrics_routes
 from ._operations import operation_routes
 from ._phones import Phones
+from ._proxies import proxy_routes
 from ._records import task_records
 from ._render import License
 from ._schedules import schedule_routes
@@ -108,7 +109,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
         device_routes(facade, phones), operation_routes(facade, phones),
         account_routes(facade, idempotent), group_routes(facade, idempotent),
-        schedule_routes(facade, idempotent),
+        schedule_routes(facade, idempotent), proxy_routes(facade),
         material_routes(materials, idempotent),
         task_records(store, running), event_routes(events), docs_routes()])
     app.register_blueprint(console_routes(access))

@@ -35,6 +35,7 @@ from ..accounts import Account, AccountStatus, AccountStore, Platform
 from ..converter import Range
 from ..errors import InvalidParams, ScriptNameMissing, ScriptNotApiEnabled
 from ..groups import GroupStore
+from ..store import Store
 
 __all__ = ["CreateTasks", "due_at", "named_phones", "plan_request"]
 
@@ -63,6 +64,8 @@ class CreateTasks:
     min_interval: Annotated[int, Range(0)] = 0
     max_interval: Annotated[int, Range(0)] = 0
     timeout: Annotated[int, Range(1, MAX_TIMEOUT)] | None = None
+    #: Rotate each phone's proxy before each of these tasks (`actors._proxy`).
+    rotate_proxy: bool = False
 
 
 def _check_script(name: str | None) -> str:
@@ -172,6 +175,16 @@ async def _slots(req: CreateTasks, accounts: AccountStore, groups: GroupStore) -
     return [(serial, None) for serial in serials]
 
 
+async def _check_rotations(serials: Sequence[str], store: Store) -> None:
+    """Raises InvalidParams: some of `serials` have no proxy rotation set (named)."""
+    wanted = list(dict.fromkeys(serials))
+    unset = [s for s in wanted if s not in await store.proxies.serials_with_rotation(wanted)]
+    if unset:
+        raise InvalidParams(f"$.rotate_proxy: no proxy rotation is set for {len(unset)} "
+                            f"phone(s): {', '.join(unset[:10])} (PUT /api/v1/devices/"
+                            "{serial}/proxy)")
+
+
 def _as_account(config: dict[str, Any], account: Account | None) -> dict[str, Any]:
     """A task's config; running as an account, its app: platform and (clone) package."""
     if account is None:
@@ -231,18 +244,18 @@ def due_at(start_time: str | None, now: float) -> float:
     return max(due.timestamp(), now)
 
 
-async def plan_request(req: CreateTasks, *, now: float, accounts: AccountStore,
-                       groups: GroupStore, host_files: HostFiles) -> list[NewTask]:
+async def plan_request(req: CreateTasks, *, now: float, store: Store,
+                       host_files: HostFiles) -> list[NewTask]:
     """The new tasks of one request, device-major, sharing one `request_id`, all due at
     `start_at` or `start_time`; `position` numbers each device's tasks in order. Accounts
-    (usernames and multi-account modes) are looked up in `accounts`, groups in `groups`;
-    a host path in `script_config` must resolve inside `host_files`.
+    (usernames and multi-account modes), groups and proxy rotations are looked up in
+    `store`; a host path in `script_config` must resolve inside `host_files`.
 
     Raises:
         ScriptNameMissing, ScriptNotApiEnabled, InvalidParams: as the module says.
     """
     script_name = _check_script(req.script_name)
-    slots = await _slots(req, accounts, groups)
+    slots = await _slots(req, store.accounts, store.groups)
     if req.min_interval > req.max_interval:
         raise InvalidParams(f"$.min_interval: must not exceed max_interval "
                             f"({req.min_interval} > {req.max_interval})")
@@ -254,6 +267,8 @@ async def plan_request(req: CreateTasks, *, now: float, accounts: AccountStore,
     if not planned:
         raise InvalidParams("the request makes no tasks: no devices (or accounts), "
                             "or no targets in script_config")
+    if req.rotate_proxy:
+        await _check_rotations([serial for (serial, _), _ in planned], store)
     request_id = uuid.uuid4().hex
     positions: Counter[str] = Counter()
     tasks = []
@@ -264,6 +279,7 @@ async def plan_request(req: CreateTasks, *, now: float, accounts: AccountStore,
             source=TaskSource.API, due_at=due, request_id=request_id,
             position=positions[serial], min_interval=req.min_interval,
             max_interval=req.max_interval, timeout=req.timeout,
+            rotate_proxy=req.rotate_proxy,
         ))
         positions[serial] += 1
     return tasks

@@ -36,7 +36,7 @@ def local_time(timestamp: float) -> str:
 @attrs.frozen(kw_only=True)
 class TaskView:
     """The API's task object; `request_id`, `position`, the intervals, `result`,
-    `timeout` and `schedule_id` are ours.
+    `timeout`, `schedule_id` and `rotate_proxy` are ours.
     `script_config` is shown with its secrets masked (`scripts.public_config`)."""
 
     id: int
@@ -59,6 +59,7 @@ class TaskView:
     result: Mapping[str, Any] | None
     timeout: int | None
     schedule_id: int | None
+    rotate_proxy: bool
 
     @classmethod
     def from_task(cls, task: Task) -> TaskView:
@@ -76,7 +77,7 @@ class TaskView:
             created_at=local_time(task.created_at), request_id=task.request_id,
             position=task.position, min_interval=task.min_interval,
             max_interval=task.max_interval, result=task.result, timeout=task.timeout,
-            schedule_id=task.schedule_id,
+            schedule_id=task.schedule_id, rotate_proxy=task.rotate_proxy,
         )
 
 

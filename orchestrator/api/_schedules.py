@@ -20,10 +20,9 @@ from actors import NewSchedule, NewTask, Planner, Schedule
 from actors.messages import DeleteSchedule, PutSchedule
 from scripts import HostFiles, public_config
 
-from ..accounts import AccountStore
 from ..converter import Range
 from ..errors import InvalidParams, NotFound
-from ..groups import GroupStore
+from ..store import Store
 from ._create import MAX_TIMEOUT, CreateTasks, plan_request
 from ._facade import Facade
 from ._idempotency import Idempotency
@@ -57,6 +56,7 @@ class ScheduleBody:
     min_interval: Annotated[int, Range(0)] = 0
     max_interval: Annotated[int, Range(0)] = 0
     timeout: Annotated[int, Range(1, MAX_TIMEOUT)] | None = None
+    rotate_proxy: bool = False
 
     def to_new(self) -> NewSchedule:
         """The schedule these fields make, its days and times sorted, each once.
@@ -84,7 +84,7 @@ class ScheduleBody:
             serials=tuple(self.serials), groups=tuple(self.groups),
             script_name=self.script_name, script_config=self.script_config,
             min_interval=self.min_interval, max_interval=self.max_interval,
-            timeout=self.timeout)
+            timeout=self.timeout, rotate_proxy=self.rotate_proxy)
 
 
 @attrs.frozen(kw_only=True)
@@ -104,6 +104,7 @@ class ScheduleView:
     min_interval: int
     max_interval: int
     timeout: int | None
+    rotate_proxy: bool
     next_run_at: str | None
     last_run_at: str | None
     last_outcome: str
@@ -118,7 +119,8 @@ class ScheduleView:
             script_name=schedule.script_name,
             script_config=public_config(schedule.script_name, schedule.script_config),
             min_interval=schedule.min_interval, max_interval=schedule.max_interval,
-            timeout=schedule.timeout, next_run_at=_local(schedule.next_run_at),
+            timeout=schedule.timeout, rotate_proxy=schedule.rotate_proxy,
+            next_run_at=_local(schedule.next_run_at),
             last_run_at=_local(schedule.last_run_at), last_outcome=schedule.last_outcome,
             created_at=local_time(schedule.created_at))
 
@@ -152,8 +154,7 @@ def _changed(schedule: Schedule | None, changes: dict[str, object]) -> NewSchedu
     return load_json({**_wire(schedule), **changes}, ScheduleBody).to_new()
 
 
-def schedule_planner(*, accounts: AccountStore, groups: GroupStore,
-                     host_files: HostFiles) -> Planner:
+def schedule_planner(*, store: Store, host_files: HostFiles) -> Planner:
     """What the scheduler makes a schedule's slot with: the request `POST /task` would
     make of its fields, checked and fanned out the same way, groups and accounts as
     they are now."""
@@ -163,9 +164,8 @@ def schedule_planner(*, accounts: AccountStore, groups: GroupStore,
             script_name=schedule.script_name, script_config=dict(schedule.script_config),
             serials=list(schedule.serials) or None, groups=list(schedule.groups) or None,
             min_interval=schedule.min_interval, max_interval=schedule.max_interval,
-            timeout=schedule.timeout)
-        return await plan_request(request, now=now, accounts=accounts, groups=groups,
-                                  host_files=host_files)
+            timeout=schedule.timeout, rotate_proxy=schedule.rotate_proxy)
+        return await plan_request(request, now=now, store=store, host_files=host_files)
 
     return plan_schedule
 

@@ -102,8 +102,7 @@ def task_commands(facade: Facade, idempotent: Idempotency) -> Blueprint:
     @idempotent
     async def create() -> Response:
         request = await read_body(CreateTasks)
-        new = await plan_request(request, now=facade.clock.now(),
-                                 accounts=facade.store.accounts, groups=facade.store.groups,
+        new = await plan_request(request, now=facade.clock.now(), store=facade.store,
                                  host_files=facade.host_files)
         stored: list[Task] = await facade.ask(lambda reply: SubmitTasks(tasks=new, reply=reply))
         return envelope(Created.of(stored))

@@ -26,7 +26,7 @@ export function scriptNames(doc) {
 
 /** The fields of the form besides the config's. */
 const OWN_FIELDS = ["script_name", "serials", "groups", "usernames", "start_time",
-  "min_interval", "max_interval", "timeout"];
+  "min_interval", "max_interval", "timeout", "rotate_proxy"];
 
 /** Those of them that are numbers (sent when filled in). */
 const NUMBERS = ["min_interval", "max_interval", "timeout"];
@@ -39,6 +39,7 @@ export function CreateTasks() {
   const [groups, setGroups] = useState([]); // every group, to choose from
   const [chosen, setChosen] = useState([]); // the names of those chosen
   const [usernames, setUsernames] = useState("");
+  const [rotate, setRotate] = useState(false);
   const [when, setWhen] = useState({ start_time: "", min_interval: "", max_interval: "",
     timeout: "" });
   const [config, setConfig] = useState({});
@@ -48,7 +49,7 @@ export function CreateTasks() {
   // one key per filling of the form: a second click on Create (or a retry after a lost
   // answer) gets the first answer again and creates nothing more (`Idempotency-Key`)
   const key = useMemo(() => `console-${Date.now()}-${Math.random().toString(36).slice(2)}`,
-    [script, serials, chosen, usernames, when, config]);
+    [script, serials, chosen, usernames, when, config, rotate]);
   if (!doc) return html`<p class="muted">Reading the scripts…</p>`;
   const schema = scriptSchemas(doc)[script];
   const atAField = error && [...OWN_FIELDS, "script_config",
@@ -68,6 +69,7 @@ export function CreateTasks() {
         ...(names.length ? { usernames: names } : {}),
         ...(when.start_time ? { start_time: when.start_time } : {}),
         ...Object.fromEntries(NUMBERS.filter((n) => when[n]).map((n) => [n, Number(when[n])])),
+        ...(rotate ? { rotate_proxy: true } : {}),
       };
       setCreated(await call("POST", "/task", body, { headers: { "Idempotency-Key": key } }));
     } catch (failure) {
@@ -121,6 +123,11 @@ export function CreateTasks() {
       ${whenField("min_interval", "min interval (min)", "0")}
       ${whenField("max_interval", "max interval (min)", "0")}
       ${whenField("timeout", "timeout (s)", "none")}
+    </div>
+    <div class="field" data-field="rotate_proxy">
+      <label><input type="checkbox" checked=${rotate}
+          onChange=${(e) => setRotate(e.currentTarget.checked)} /> rotate each phone's proxy first</label>
+      <${FieldError} error=${error} name="rotate_proxy" />
     </div>
     <fieldset class="config"><legend>${script}'s config</legend>
       <p class="muted">${schema.description}</p>

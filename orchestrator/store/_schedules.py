@@ -14,7 +14,7 @@ from actors import NewSchedule, NewTask, Schedule, ScheduleNameTaken, Task
 from ._sql import Cursor, Dialect, Lane
 
 _FIELDS = ("name", "enabled", "weekdays", "times", "serials", "groups", "script_name",
-           "script_config", "min_interval", "max_interval", "timeout")
+           "script_config", "min_interval", "max_interval", "timeout", "rotate_proxy")
 _COLUMNS = ", ".join(("id", *_FIELDS, "created_at", "next_run_at", "last_run_at",
                       "last_outcome"))
 _JSON = frozenset({"weekdays", "times", "serials", "groups", "script_config"})
@@ -69,7 +69,8 @@ def _schedule(row: Sequence[Any]) -> Schedule:
         serials=tuple(values["serials"]), groups=tuple(values["groups"]),
         script_name=values["script_name"], script_config=values["script_config"],
         min_interval=values["min_interval"], max_interval=values["max_interval"],
-        timeout=values["timeout"], created_at=float(values["created_at"]),
+        timeout=values["timeout"], rotate_proxy=bool(values["rotate_proxy"]),
+        created_at=float(values["created_at"]),
         next_run_at=_time(values["next_run_at"]), last_run_at=_time(values["last_run_at"]),
         last_outcome=values["last_outcome"])
 
@@ -80,7 +81,7 @@ def _time(value: float | None) -> float | None:
 
 def _fields(new: NewSchedule) -> list[Any]:
     return [json.dumps(value, ensure_ascii=False) if name in _JSON
-            else int(value) if name == "enabled" else value
+            else int(value) if name in ("enabled", "rotate_proxy") else value
             for name, value in ((f, getattr(new, f)) for f in _FIELDS)]
 
 

@@ -185,6 +185,7 @@ def _schedules(d: Dialect) -> Sequence[str]:
             min_interval INTEGER NOT NULL,
             max_interval INTEGER NOT NULL,
             timeout INTEGER,
+            rotate_proxy INTEGER NOT NULL,
             created_at DOUBLE PRECISION NOT NULL,
             next_run_at DOUBLE PRECISION,
             last_run_at DOUBLE PRECISION,
@@ -194,9 +195,23 @@ def _schedules(d: Dialect) -> Sequence[str]:
     ]
 
 
+def _proxies(d: Dialect) -> Sequence[str]:
+    """Each phone's proxy rotation (`actors.ProxyRotation`), by serial: a setting of the
+    phone, kept whether it is connected or not."""
+    return ["""CREATE TABLE device_proxies (
+        serial TEXT PRIMARY KEY,
+        rotation_url TEXT NOT NULL,
+        method TEXT NOT NULL,
+        headers TEXT NOT NULL,  -- a JSON object of strings
+        body TEXT NOT NULL,
+        timeout_ms INTEGER NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL
+    )"""]
+
+
 MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts,
                                    _idempotency_keys, _task_records, _groups, _task_options,
-                                   _schedules)
+                                   _schedules, _proxies)
 
 
 class SchemaTooNew(RuntimeError):

@@ -42,6 +42,7 @@ from ..groups import GroupStore
 from ._accounts import SqlAccountStore
 from ._groups import SqlGroupStore
 from ._idempotency import AnswerStore, SqlAnswerStore
+from ._proxies import SqlProxyStore
 from ._schedules import SqlScheduleStore
 from ._schema import migrate
 from ._sql import (
@@ -99,6 +100,9 @@ class Store(TaskStore, Protocol):
     @property
     def schedules(self) -> ScheduleStore: ...
 
+    @property
+    def proxies(self) -> SqlProxyStore: ...
+
 
 class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
     """A `TaskStore`, and the `accounts` and `answers` on its lanes: writes on `writer`'s
@@ -119,6 +123,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         self.accounts = SqlAccountStore(dialect, read=self._read, write=self._write)
         self.groups = SqlGroupStore(dialect, read=self._read, write=self._write)
         self.answers = SqlAnswerStore(dialect, read=self._read, write=self._write)
+        self.proxies = SqlProxyStore(dialect, read=self._read, write=self._write)
         self.schedules = SqlScheduleStore(dialect, read=self._read, write=self._write,
                                           insert_tasks=self._create_in)
 

@@ -176,8 +176,7 @@ async def open_farm(tmp_path: Path, plan: Plan, *, clock: WallClock | None = Non
         host_files = HostFiles.of(tmp_path, private=[tmp_path / "tasks.db"])
         scheduler = await nursery.start(partial(
             serve_scheduler, store=store, clock=clock, events=events, settings=settings,
-            planner=schedule_planner(accounts=store.accounts, groups=store.groups,
-                                     host_files=host_files)))
+            planner=schedule_planner(store=store, host_files=host_files)))
         materials = MaterialLibrary(tmp_path / "materials")
         phones = Phones("127.0.0.1", 9)  # the discard port: nothing answers ADB there
         app = create_app(scheduler=scheduler, events=events, running=RunningSteps(),
