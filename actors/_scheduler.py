@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
-import heapq
 import logging
 import math
 import random
@@ -47,6 +46,7 @@ from ._model import NewTask, Task, TaskSource, TaskStatus
 from ._ports import Failure, Requeue, TaskEnd, TaskStore, Waiting
 from ._schedules import Calendar, NewSchedule, Planner, Schedule, next_slot
 from ._supervise import supervise
+from ._timeline import Timeline
 from .messages import (
     AwaitPhone,
     CancelRun,
@@ -322,7 +322,7 @@ class _Scheduler:
         self.devices: dict[str, _Device] = {}
         self.where: dict[int, str] = {}  # pending or running task id -> serial
         self.busy = 0
-        self.wakeups: list[tuple[float, str]] = []  # (wake_at, serial), stale entries skipped
+        self.wakeups = Timeline[str](self._wake_at)  # each phone's next dispatch
         self.ends: dict[int, _End] = {}  # task id -> its end not stored yet, oldest first
         self.stops: dict[int, _Stop] = {}  # task id -> the stop of it, until its end is stored
         self.deletes: list[_Delete] = []
@@ -443,17 +443,15 @@ class _Scheduler:
         if wake != dev.wake_at:
             dev.wake_at = wake
             if wake != math.inf:
-                heapq.heappush(self.wakeups, (wake, dev.serial))
+                self.wakeups.push(wake, dev.serial)
 
     def next_wakeup(self) -> float:
-        """Wall time of the next dispatch, dropping stale heap entries."""
-        while self.wakeups:
-            wake, serial = self.wakeups[0]
-            dev = self.devices.get(serial)
-            if dev is not None and dev.wake_at == wake:
-                return wake
-            heapq.heappop(self.wakeups)
-        return math.inf
+        """Wall time of the next dispatch."""
+        return self.wakeups.first()
+
+    def _wake_at(self, serial: str) -> float | None:
+        dev = self.devices.get(serial)
+        return None if dev is None else dev.wake_at
 
     def has_slot(self) -> bool:
         limit = self.settings.device_limit
@@ -480,7 +478,7 @@ class _Scheduler:
         horizon = now + self.settings.dispatch_lead
         picked: list[tuple[_Device, _Entry, float]] = []
         while self.has_slot() and self.next_wakeup() <= horizon:
-            _, serial = heapq.heappop(self.wakeups)
+            serial = self.wakeups.pop()
             dev = self.devices[serial]
             dev.wake_at = math.inf
             entry, ready = dev.take(horizon, self.rng if self.settings.random_order else None)

@@ -17,14 +17,13 @@ The rules of local time, which the README repeats:
 from __future__ import annotations
 
 import datetime
-import heapq
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
 
 from ._model import NewTask, Task
+from ._timeline import Timeline
 
 __all__ = ["Calendar", "NewSchedule", "Planner", "Schedule", "ScheduleStore", "next_slot"]
 
@@ -136,36 +135,32 @@ class ScheduleStore(Protocol):
 
 
 class Calendar:
-    """The schedules as the scheduler keeps them, and their next slots in time order
-    (a heap; an entry a change made stale is skipped when it comes up)."""
+    """The schedules as the scheduler keeps them, and their next slots in time order."""
 
     def __init__(self) -> None:
         self.schedules: dict[int, Schedule] = {}
-        self._slots: list[tuple[float, int]] = []  # (next_run_at, schedule id)
+        self._slots = Timeline[int](self._next_run_at)
+
+    def _next_run_at(self, schedule_id: int) -> float | None:
+        kept = self.schedules.get(schedule_id)
+        return None if kept is None else kept.next_run_at
 
     def keep(self, schedule: Schedule) -> None:
         """`schedule` as it is stored now (new, changed, or after a slot)."""
         self.schedules[schedule.id] = schedule
         if schedule.next_run_at is not None:
-            heapq.heappush(self._slots, (schedule.next_run_at, schedule.id))
+            self._slots.push(schedule.next_run_at, schedule.id)
 
     def drop(self, schedule_id: int) -> None:
         self.schedules.pop(schedule_id, None)
 
     def next_at(self) -> float:
         """When the next slot of any schedule is (inf: none is)."""
-        while self._slots:
-            at, schedule_id = self._slots[0]
-            kept = self.schedules.get(schedule_id)
-            if kept is not None and kept.next_run_at == at:
-                return at
-            heapq.heappop(self._slots)
-        return math.inf
+        return self._slots.first()
 
     def due(self, now: float) -> Schedule | None:
         """The schedule whose slot is the earliest at or before `now`, taken off the
-        heap (kept again once it has run), or None."""
+        timeline (kept again once it has run), or None."""
         if self.next_at() > now:
             return None
-        _, schedule_id = heapq.heappop(self._slots)
-        return self.schedules[schedule_id]
+        return self.schedules[self._slots.pop()]

@@ -7,12 +7,13 @@ import { start, useLink, usePhones } from "./farm.js";
 import { useOpenApi } from "./form.js";
 import { Materials } from "./materials.js";
 import { PhoneView } from "./phone.js";
+import { Schedules } from "./schedules.js";
 import { TaskPage } from "./task.js";
 import { Tasks } from "./tasks.js";
 import { Wall } from "./wall.js";
 
 const VIEWS = [["phones", "Phones"], ["tasks", "Tasks"], ["create", "New tasks"],
-  ["accounts", "Accounts"], ["materials", "Materials"]];
+  ["schedules", "Schedules"], ["accounts", "Accounts"], ["materials", "Materials"]];
 
 const LINK_TITLES = {
   connecting: "opening the farm's event stream",
@@ -38,6 +39,7 @@ function View({ route: [name, arg] }) {
     case "task": return html`<${TaskPage} key=${arg} id=${Number(arg)} />`;
     case "tasks": return html`<${Tasks} scripts=${doc ? scriptNames(doc) : []} />`;
     case "create": return html`<${CreateTasks} />`;
+    case "schedules": return html`<${Schedules} />`;
     case "accounts": return html`<${Accounts} />`;
     case "materials": return html`<${Materials} />`;
     default: return html`<${Wall} />`;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from actors import TaskStatus
@@ -68,9 +70,12 @@ async def test_devices(farm: AppAndCore) -> None:
     (held,) = await farm.api.create(["s1"], ["a"], config={"outcome": "hold"})
     await farm.wait_status(held, TaskStatus.RUNNING)
     await farm.api.create(["s1", "s9"], ["b"])
+    await farm.api("POST", "groups", {"name": "shelf", "serials": ["s9", "s1"]})
+    await farm.api("POST", "groups", {"name": "odd", "serials": ["s9"]})
     answer = await farm.api("GET", "devices")
+    host = socket.gethostname()
     assert answer.data == {"total": 2, "devices": [
-        {"serial": "s1", "state": "device", "model": "Pixel 7", "current_task_id": held,
-         "pending_count": 1},
-        {"serial": "s9", "state": "absent", "model": "", "current_task_id": None,
-         "pending_count": 1}]}
+        {"serial": "s1", "state": "device", "model": "Pixel 7", "host": host,
+         "groups": ["shelf"], "current_task_id": held, "pending_count": 1},
+        {"serial": "s9", "state": "absent", "model": "", "host": host,
+         "groups": ["shelf", "odd"], "current_task_id": None, "pending_count": 1}]}

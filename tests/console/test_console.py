@@ -323,3 +323,53 @@ async def test_a_group_chosen_in_the_form(tmp_path: Path) -> None:
         serials = [(await console.farm.call("GET", f"/task/{task_id}"))["serial"]
                    for task_id in (1, 2)]
         assert serials == ["sim-0002", "sim-0003"]
+
+
+async def test_a_schedule_made_edited_switched_and_deleted(tmp_path: Path) -> None:
+    """The schedule form: a mistake at its field (the dry run's 40001), days, times, a
+    group, the script's config; the list shows the next slot, and a switch turns it
+    off; an edit that leaves the config alone keeps it; a delete."""
+    async with open_console(tmp_path, 2) as console:
+        await console.farm.call("POST", "/groups", json={"name": "shelf",
+                                                         "serials": ["sim-0001"]})
+
+        def made(page: Page) -> None:
+            page.goto(console.url + "/#/schedules")
+            page.get_by_role("button", name="Add").click()
+            page.locator("#schedule-name").fill("morning")
+            page.locator("#schedule-times").fill("25:00")
+            page.get_by_role("button", name="Save").click()
+            expect(page.locator("[data-field='times'] .field-error")).to_contain_text(
+                "expected HH:MM")
+            page.locator("#schedule-times").fill("09:00, 21:30")
+            page.locator("[data-field='weekdays']").get_by_label("Sun").uncheck()
+            page.locator("[data-field='groups']").get_by_label("shelf (1)").check()
+            page.locator("[data-field='script_config.target_users'] textarea").fill("alice")
+            page.get_by_role("button", name="Save").click()
+            row = page.locator("tr[data-schedule]").filter(has_text="morning")
+            expect(row).to_contain_text("Mon Tue Wed Thu Fri Sat")
+            expect(row).to_contain_text("09:00 21:30")
+            expect(row.locator("td").nth(5)).not_to_have_text("off")
+            row.get_by_role("button", name="Switch off").click()
+            expect(row.locator("td").nth(5)).to_have_text("off")
+            row.get_by_role("button", name="Edit").click()
+            page.locator("#schedule-times").fill("07:15")
+            page.get_by_role("button", name="Save").click()
+            expect(row).to_contain_text("07:15")
+
+        await console.browse(made)
+        [schedule] = (await console.farm.call("GET", "/schedules"))["schedules"]
+        assert {key: schedule[key] for key in (
+            "name", "enabled", "weekdays", "times", "groups", "serials", "script_config")} == {
+            "name": "morning", "enabled": False, "weekdays": [1, 2, 3, 4, 5, 6],
+            "times": ["07:15"], "groups": ["shelf"], "serials": [],
+            "script_config": {"target_users": ["alice"]}}
+
+        def deleted(page: Page) -> None:
+            page.on("dialog", lambda dialog: dialog.accept())
+            page.goto(console.url + "/#/schedules")
+            page.locator("tr[data-schedule]").get_by_role("button", name="Delete").click()
+            expect(page.locator("tr[data-schedule]")).to_have_count(0)
+
+        await console.browse(deleted)
+        assert (await console.farm.call("GET", "/schedules"))["total"] == 0
