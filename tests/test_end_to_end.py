@@ -401,7 +401,8 @@ async def test_a_phone_seen_and_touched_by_hand(farm: ServiceAndPhones,
             40001, "text: at most 10000 characters, got 10001")
         nobody = (await farm.api.post("/api/v1/devices/input", json={
             "serials": [], "action": "key", "key": "home"})).json()
-        assert (nobody["code"], nobody["message"]) == (40001, "serials: name at least one phone")
+        assert (nobody["code"], nobody["message"]) == (
+            40001, "serials: name at least one phone (serials or groups)")
         farm.phone("sim-0003").state = "offline"
         while True:  # until the watcher has heard of it
             seen = (await farm.api.get("/api/v1/devices/sim-0003")).json()["data"] or {}

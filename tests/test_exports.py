@@ -23,7 +23,8 @@ PUBLIC: dict[str, list[str]] = {
     "actors": [
         "INTERRUPTED_REMARK", "ActorBusy", "ActorClosed", "ActorCrashed", "ActorError", "Address",
         "Backoff", "DeviceActorFactory", "Event", "EventLog", "Failure", "Inbox", "NewSchedule",
-        "NewTask", "Planner", "Refused", "Reply", "Requeue", "Schedule", "ScheduleNameTaken",
+        "NewTask", "Planner", "ProxyRotation", "Refused", "Reply", "Requeue", "RotationOf",
+        "Schedule", "ScheduleNameTaken",
         "ScheduleNotFound", "ScheduleStore", "SchedulerSettings", "ScriptRunner", "Task",
         "TaskEnd",
         "TaskFailed", "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource",
