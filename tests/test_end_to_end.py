@@ -83,14 +83,14 @@ def ended(task: dict[str, Any]) -> bool:
 async def open_farm(sim: Simulator, data_dir: Path, *,
                     scheduling: SchedulerSettings | None = None,
                     api_processes: int = 0, token: str | None = None,
-                    webhooks: Webhooks | None = None,
+                    webhooks: Webhooks | None = None, postgres: str | None = None,
                     ) -> AsyncIterator[ServiceAndPhones]:
     """The orchestrator on `sim`'s ADB server, once its watcher reports every phone."""
     async with trio.open_nursery() as nursery:
         settings = Settings(port=0, data_dir=data_dir, adb_host=sim.host, adb_port=sim.port,
                             scheduling=scheduling or SchedulerSettings(auto_retry=False),
                             api_processes=api_processes, token=token,
-                            webhooks=webhooks or Webhooks())
+                            webhooks=webhooks or Webhooks(), postgres=postgres)
         running = await nursery.start(functools.partial(run_orchestrator, settings))
         headers = {"authorization": f"Bearer {token}"} if token else {}
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}",

@@ -269,3 +269,32 @@ async def test_proxy_rotation_before_each_task(farm: ServiceAndPhones) -> None:
             assert (gone["code"], gone["message"]) == (
                 40401, "phone sim-0001 has no proxy rotation set")
         nursery.cancel_scope.cancel()
+
+
+async def test_a_day_of_operations_on_postgresql(tmp_path: Path, postgres_dsn: str) -> None:
+    """Behind an API process, on PostgreSQL: groups, a schedule with its next slot, a
+    proxy rotation, a task that rotates it first, a shell command and a scrape."""
+    async with open_simulator(2) as sim, open_farm(sim, tmp_path, api_processes=1,
+                                                   postgres=postgres_dsn) as farm:
+        with trio.fail_after(DEADLINE):
+            await farm.call("POST", "/groups", json={"name": "shelf", "serials": ["sim-0002"]})
+            schedule = await farm.call("POST", "/schedules", json={
+                "name": "nightly", "times": ["03:00"], "groups": ["shelf"],
+                "script_name": "follow", "script_config": {"target_users": ["alice"]}})
+            assert schedule["next_run_at"].endswith(" 03:00:00")
+            changed = await farm.call("PUT", f"/schedules/{schedule['id']}",
+                                      json={"enabled": False})
+            assert (changed["next_run_at"], changed["name"]) == (None, "nightly")
+            await farm.call("PUT", "/devices/sim-0002/proxy", json={
+                "rotation_url": f"http://127.0.0.1:{farm.running.api_port}/health"})
+            [task_id] = (await farm.call("POST", "/task", json={
+                "groups": ["shelf"], "script_name": "follow", "rotate_proxy": True,
+                "script_config": {"target_users": ["bob"]}}))["task_ids"]
+            done = await farm.wait_for(task_id, ended)
+            assert (done["status_text"], done["rotate_proxy"]) == ("completed", True)
+            ran = await farm.call("POST", "/devices/shell", json={
+                "groups": ["shelf"], "command": "echo ok"})
+            assert ran["results"] == [{"serial": "sim-0002", "exit_code": 0, "output": "ok\n",
+                                       "truncated": False, "error": None}]
+            scraped = _samples((await farm.api.get("/metrics")).text)
+            assert scraped[("orchestrator_tasks", frozenset({("status", "completed")}))] == 1

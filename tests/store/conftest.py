@@ -6,9 +6,7 @@ PostgreSQL is reached at $ORCHESTRATOR_TEST_POSTGRES (default: the local server,
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from functools import partial
@@ -17,7 +15,6 @@ from pathlib import Path
 import attrs
 import psycopg
 import pytest
-import trio
 
 from actors import TaskReads
 from orchestrator.store import (
@@ -29,7 +26,6 @@ from orchestrator.store import (
 )
 from orchestrator.store._sql import POSTGRES, SQLITE, Cursor, Dialect
 
-PG_DSN = os.environ.get("ORCHESTRATOR_TEST_POSTGRES", "host=127.0.0.1 dbname=test user=postgres")
 OpenStore = Callable[[], AbstractAsyncContextManager[Store]]
 
 
@@ -64,38 +60,21 @@ def _postgres_transaction(dsn: str) -> Iterator[Cursor]:
         yield cur
 
 
-def _run_pg(sql: str) -> None:
-    with psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(sql)
-
-
 @pytest.fixture
 def sqlite_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "tasks.db"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def backend(request: pytest.FixtureRequest, sqlite_path: Path) -> AsyncIterator[Backend]:
+def backend(request: pytest.FixtureRequest, sqlite_path: Path) -> Backend:
     if request.param == "sqlite":
-        yield Backend(open_store=partial(open_sqlite_store, sqlite_path),
-                      open_beside=partial(open_sqlite_reads, sqlite_path),
-                      dialect=SQLITE, transaction=partial(_sqlite_transaction, sqlite_path))
-        return
-    schema = f"test_store_{uuid.uuid4().hex[:12]}"
-    try:
-        await trio.to_thread.run_sync(_run_pg, f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI"):  # CI starts PostgreSQL: its absence there is a failure
-            raise
-        pytest.skip(f"no PostgreSQL at {PG_DSN!r}: {exc}")
-    dsn = f"{PG_DSN} options='-c search_path={schema}'"
-    try:
-        yield Backend(open_store=partial(open_postgres_store, dsn),
-                      open_beside=partial(open_postgres_reads, dsn),
-                      dialect=POSTGRES, transaction=partial(_postgres_transaction, dsn))
-    finally:
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(_run_pg, f"DROP SCHEMA {schema} CASCADE")
+        return Backend(open_store=partial(open_sqlite_store, sqlite_path),
+                       open_beside=partial(open_sqlite_reads, sqlite_path),
+                       dialect=SQLITE, transaction=partial(_sqlite_transaction, sqlite_path))
+    dsn = request.getfixturevalue("postgres_dsn")
+    return Backend(open_store=partial(open_postgres_store, dsn),
+                   open_beside=partial(open_postgres_reads, dsn),
+                   dialect=POSTGRES, transaction=partial(_postgres_transaction, dsn))
 
 
 @pytest.fixture
