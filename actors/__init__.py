@@ -33,7 +33,7 @@ from ._ports import (
     TaskStore,
     Waiting,
 )
-from ._proxy import ProxyRotation, RotationOf
+from ._proxy import ProxyRotation, RotationOf, origin_of
 from ._runner import ScriptRunner
 from ._scheduler import (
     INTERRUPTED_REMARK,
@@ -88,6 +88,7 @@ __all__ = [
     "WallClock",
     "WrongTaskState",
     "next_slot",
+    "origin_of",
     "phone_answers",
     "recover_interrupted",
     "run_device",

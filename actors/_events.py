@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 import trio
@@ -76,6 +76,18 @@ class EventLog:
         after `seen` are no longer kept)."""
         count = min(self._last - seen, len(self._events))  # from the newest: O(count)
         return list(itertools.islice(reversed(self._events), max(count, 0)))[::-1]
+
+    async def follow(self, handle: Callable[[Sequence[Event], int], None]) -> None:
+        """Call `handle` with each batch of events from now on, and how many were missed
+        just before it (a follower that fell further behind than the log keeps), until
+        cancelled. `handle` must not wait: the log moves on meanwhile."""
+        seen = self._last
+        while True:
+            await self.wait_after(seen)
+            news = self.since(seen)
+            missed = news[0].id - seen - 1 if news else self._last - seen
+            seen = news[-1].id if news else self._last
+            handle(news, missed)
 
     async def wait_after(self, seen: int) -> None:
         """Return once there is an event after id `seen`."""

@@ -17,7 +17,7 @@ import httpx
 
 from ._ports import Failure, TaskFailed
 
-__all__ = ["ProxyRotation", "RotationOf", "rotate"]
+__all__ = ["ProxyRotation", "RotationOf", "origin_of", "rotate"]
 
 
 @attrs.frozen(kw_only=True)
@@ -33,9 +33,17 @@ class ProxyRotation:
 
     @property
     def shown_url(self) -> str:
-        """The URL without its credentials or query (where keys travel)."""
-        url = httpx.URL(self.rotation_url)
-        return str(url.copy_with(username=None, password=None, query=None))
+        """What of the URL may be shown (`origin_of`)."""
+        return origin_of(self.rotation_url)
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of `url`: what a log, a remark or an answer may show of a
+    URL we call, since keys travel in all the rest (credentials, the path of a chat's
+    webhook, a `?token=` query)."""
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(username=None, password=None, path="/", query=None,
+                                fragment=None)).removesuffix("/")
 
 
 #: A phone's rotation as it is set now (None: none is set).
@@ -61,7 +69,7 @@ async def rotate(http: httpx.AsyncClient, rotation: ProxyRotation | None, serial
     except httpx.TimeoutException:
         raise TaskFailed(f"proxy rotation failed: {rotation.shown_url} did not answer in "
                          f"{rotation.timeout_ms} ms") from None
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # by its kind only: its words may quote a header's key
         raise TaskFailed(f"proxy rotation failed: {rotation.shown_url}: "
                          f"{type(exc).__name__}") from None
     took = round((time.perf_counter() - started) * 1000)

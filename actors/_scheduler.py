@@ -35,7 +35,6 @@ from ._backoff import Backoff
 from ._clock import WallClock
 from ._errors import (
     ActorClosed,
-    ScheduleNameTaken,
     ScheduleNotFound,
     TaskNotFound,
     WrongTaskState,
@@ -332,6 +331,7 @@ class _Scheduler:
         self.ends_held = _Held(Backoff(*settings.store_retry))
         self.dispatch_held = _Held(Backoff(*settings.store_retry))
         self.waits_held = _Held(Backoff(*settings.store_retry))
+        self.slots_held = _Held(Backoff(*settings.store_retry))
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -542,7 +542,7 @@ class _Scheduler:
         ends = min(self.ends_held.until if self.ends else math.inf,
                    self.waits_held.until if self.waits else math.inf)
         deletes = min((d.deadline for d in self.deletes), default=math.inf)
-        slot = self.clock.deadline(self.calendar.next_at())
+        slot = max(self.clock.deadline(self.calendar.next_at()), self.slots_held.until)
         return min(dispatch, ends, deletes, slot)
 
     # --- messages ------------------------------------------------------------------
@@ -639,40 +639,59 @@ class _Scheduler:
     # --- schedules -------------------------------------------------------------------
     async def load_schedules(self) -> None:
         """At start: every schedule, its next slot worked out again from now, so that a
-        slot missed while the orchestrator was down is skipped (and said), not run late."""
+        slot missed while the orchestrator was down is skipped (and said), not run late.
+        A store that cannot be read ends the start, as the pending tasks' read does."""
         now = self.clock.now()
         for schedule in await self.store.schedules.list_schedules():
-            following = next_slot(schedule, now, self.settings.zone)
-            if following != schedule.next_run_at:
-                if schedule.next_run_at is not None and schedule.next_run_at <= now:
-                    log.warning("schedule %d (%s): its slot at %s passed while the "
-                                "orchestrator was down, skipped", schedule.id, schedule.name,
-                                self.clock.moment(schedule.next_run_at))
-                moved = await self.store.schedules.move_next_run(schedule.id,
-                                                                  next_run_at=following)
-                schedule = moved or schedule
-            self.calendar.keep(schedule)
+            if schedule.next_run_at is not None and schedule.next_run_at <= now:
+                log.warning("schedule %d (%s): its slot at %s passed while the "
+                            "orchestrator was down, skipped", schedule.id, schedule.name,
+                            self.clock.moment(schedule.next_run_at))
+            await self.move_schedule(schedule, now)
+
+    async def move_schedule(self, schedule: Schedule, now: float) -> None:
+        """Keep `schedule` with its next slot after `now` (and after its last run: a
+        clock set back never runs a slot twice), stored; as it was if the store refuses
+        (its slot is tried then, and refused once more, so moved again)."""
+        after = max(now, schedule.last_run_at or -math.inf)
+        following = next_slot(schedule, after, self.settings.zone)
+        if following != schedule.next_run_at:
+            try:
+                schedule = await self.store.schedules.move_next_run(
+                    schedule.id, next_run_at=following) or attrs.evolve(
+                        schedule, next_run_at=following)
+            except Exception as exc:
+                log.error("schedule %d (%s): its next slot could not be stored: %s",
+                          schedule.id, schedule.name, exc)
+                schedule = attrs.evolve(schedule, next_run_at=following)
+        self.calendar.keep(schedule)
 
     async def fire_due(self) -> None:
-        """Run every slot that has come: its tasks made and stored with it."""
+        """Run every slot that has come: its tasks made and stored with it. While the
+        store refuses, slots wait (`slots_held`) and are run once it takes them."""
+        if not self.slots_held.ready():
+            return
         while (schedule := self.calendar.due(self.clock.now())) is not None:
-            await self.fire(schedule)
+            if not await self.fire(schedule):
+                return
 
-    async def fire(self, schedule: Schedule) -> None:
+    async def fire(self, schedule: Schedule) -> bool:
         """Run `schedule`'s slot: its tasks planned now, created with the slot in one
-        write, and queued. A request that makes no tasks now (its group emptied, say) is
-        said in `last_outcome` and the log; the next slot comes all the same."""
+        write, and queued; False if the store could not do its part (the slot is kept,
+        tried again later: never lost to a passing refusal). A request that makes no
+        tasks now (its group emptied, say) is said in `last_outcome` and the log; the
+        next slot comes all the same."""
         assert schedule.next_run_at is not None
         assert self.planner is not None
         now, slot = self.clock.now(), schedule.next_run_at
         following = next_slot(schedule, max(now, slot), self.settings.zone)
         try:
             planned = await self.planner(schedule, now)
-        except Exception as exc:  # ValueError: not now (a group emptied); else a fault
-            if not isinstance(exc, ValueError):
-                log.error("schedule %d (%s): its request could not be planned",
-                          schedule.id, schedule.name, exc_info=exc)
+        except ValueError as exc:  # not now: a group emptied, a phone without a rotation
             planned, outcome = [], f"made no tasks: {exc}"
+        except Exception as exc:  # the store's, or a fault: the slot waits
+            self.hold_slot(schedule, exc)
+            return False
         else:
             outcome = f"created {len(planned)} task(s)"
         new = [attrs.evolve(task, source=TaskSource.SCHEDULE, schedule_id=schedule.id)
@@ -681,30 +700,42 @@ class _Scheduler:
             fired = await self.store.schedules.fire_schedule(
                 schedule.id, slot=slot, next_run_at=following, tasks=new, outcome=outcome,
                 created_at=now)
-        except Exception as exc:  # the store refused (a full disk): this slot is lost
-            log.error("schedule %d (%s): its slot at %s could not be stored, skipped: %s",
-                      schedule.id, schedule.name, self.clock.moment(slot), exc)
-            self.calendar.keep(attrs.evolve(schedule, next_run_at=following))
-            return
-        if fired is None:  # it changed meanwhile (elsewhere): as it is now
-            again = await self.store.schedules.get_schedule(schedule.id)
+            if fired is None:  # gone, or this slot ran already: as the store has it
+                again = await self.store.schedules.get_schedule(schedule.id)
+        except Exception as exc:
+            self.hold_slot(schedule, exc)
+            return False
+        if self.slots_held.taken():
+            log.info("the store takes writes again: the slots held back run")
+        if fired is None:
             if again is None:
                 self.calendar.drop(schedule.id)
             else:
-                self.calendar.keep(again)
-            return
+                await self.move_schedule(again, now)
+            return True
         stored, tasks = fired
         self.calendar.keep(stored)
         (log.info if tasks else log.warning)(
             "schedule %d (%s), slot %s: %s", schedule.id, schedule.name,
             self.clock.moment(slot), outcome)
         self.accept(tasks)
+        return True
+
+    def hold_slot(self, schedule: Schedule, error: Exception) -> None:
+        """The store refused (or the planner failed) at `schedule`'s slot: it is kept,
+        tried again after a backoff; said when the refusals start."""
+        self.calendar.keep(schedule, again=True)
+        if self.slots_held.refused():
+            log.error("schedule %d (%s): its slot at %s waits, the store refused it (%s); "
+                      "tried again and again until it takes it", schedule.id, schedule.name,
+                      self.clock.moment(schedule.next_run_at or 0.0), error)
 
     async def put_schedule(self, schedule_id: int | None,
                            change: Callable[[Schedule | None], NewSchedule],
                            reply: Reply[Schedule]) -> None:
-        """Create or change a schedule: checked by a dry run of its request, stored with
-        its next slot, kept."""
+        """Create or change a schedule: one that is on is checked by a dry run of its
+        request (one off may be switched off whatever its request makes now); stored
+        with its next slot, kept."""
         if self.planner is None:
             reply.fail(RuntimeError("this scheduler was started without a planner"))
             return
@@ -715,12 +746,8 @@ class _Scheduler:
         now = self.clock.now()
         try:
             new = change(current)
-            taken = next((s for s in self.calendar.schedules.values()
-                          if s.name.lower() == new.name.lower() and s.id != schedule_id),
-                         None)
-            if taken is not None:
-                raise ScheduleNameTaken(new.name, taken.id)
-            await self.planner(new, now)
+            if new.enabled:
+                await self.planner(new, now)
             following = next_slot(new, now, self.settings.zone)
             if schedule_id is None:
                 stored = await self.store.schedules.create_schedule(

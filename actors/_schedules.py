@@ -69,20 +69,17 @@ def next_slot(schedule: NewSchedule, after: float,
     they repeat to its first occurrence (the module's rules)."""
     if not (schedule.enabled and schedule.weekdays and schedule.times):
         return None
-    clock_times = sorted(_hh_mm(text) for text in schedule.times)
-    # From the day before: a slot in a gap at the end of that day lies in the next
-    # (some zones shift at midnight).
+    clock_times = [_hh_mm(text) for text in schedule.times]
+    # Every slot from the day before to a week after, and the earliest moment after
+    # `after`: not the first in wall-clock order, since a slot in a skipped hour comes
+    # after the next one (02:30 runs at 03:30, after 03:00), and a slot in a gap at the
+    # end of a day lies in the next (some zones shift at midnight).
     first = datetime.datetime.fromtimestamp(after, zone).date() - datetime.timedelta(days=1)
-    for offset in range(9):  # a week and both ends
-        day = first + datetime.timedelta(days=offset)
-        if day.isoweekday() not in schedule.weekdays:
-            continue
-        for hour, minute in clock_times:
-            moment = datetime.datetime(day.year, day.month, day.day, hour, minute,
-                                       tzinfo=zone).timestamp()
-            if moment > after:
-                return moment
-    raise AssertionError(f"no slot within a week of {after} in {schedule!r}")
+    days = (first + datetime.timedelta(days=offset) for offset in range(9))
+    return min(moment for day in days if day.isoweekday() in schedule.weekdays
+               for hour, minute in clock_times
+               if (moment := datetime.datetime(day.year, day.month, day.day, hour, minute,
+                                                tzinfo=zone).timestamp()) > after)
 
 
 def _hh_mm(text: str) -> tuple[int, int]:
@@ -145,10 +142,13 @@ class Calendar:
         kept = self.schedules.get(schedule_id)
         return None if kept is None else kept.next_run_at
 
-    def keep(self, schedule: Schedule) -> None:
-        """`schedule` as it is stored now (new, changed, or after a slot)."""
+    def keep(self, schedule: Schedule, *, again: bool = False) -> None:
+        """`schedule` as it is stored now (new, changed, or after a slot); `again`: its
+        slot, taken off by `due`, is back on the timeline (to be tried again)."""
+        before = self.schedules.get(schedule.id)
         self.schedules[schedule.id] = schedule
-        if schedule.next_run_at is not None:
+        moved = before is None or before.next_run_at != schedule.next_run_at
+        if schedule.next_run_at is not None and (moved or again):
             self._slots.push(schedule.next_run_at, schedule.id)
 
     def drop(self, schedule_id: int) -> None:

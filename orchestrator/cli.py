@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-import httpx
 import trio
 
 from actors import SchedulerSettings
@@ -27,6 +26,7 @@ from .api import (
     Access,
     ApiProcess,
     Webhooks,
+    is_http_url,
     is_loopback,
     is_origin,
     run_api_process,
@@ -105,11 +105,7 @@ def _origin_arg(text: str) -> str:
 
 
 def _webhook_url(text: str) -> str:
-    try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL:
-        url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host:
+    if not is_http_url(text):
         raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
     return text
 

@@ -29,9 +29,8 @@ PUBLIC: dict[str, list[str]] = {
         "TaskEnd",
         "TaskFailed", "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource",
         "TaskStats", "TaskStatus", "TaskStore", "Waiting", "WallClock", "WrongTaskState",
-        "next_slot", "phone_answers", "recover_interrupted", "run_device", "run_scheduler",
-        "run_watcher",
-        "serve_core", "serve_scheduler", "supervise",
+        "next_slot", "origin_of", "phone_answers", "recover_interrupted", "run_device",
+        "run_scheduler", "run_watcher", "serve_core", "serve_scheduler", "supervise",
     ],
     "actors.messages": [
         "AwaitPhone", "CancelRun", "CountDevices", "DeleteSchedule", "DeleteTasks", "DeviceBack",
@@ -80,8 +79,8 @@ PUBLIC: dict[str, list[str]] = {
     "orchestrator.api": [
         "ACCESS_LOG", "API_PREFIX", "POSTGRES_VARIABLE", "SIGNATURE_HEADER", "TOKEN_VARIABLE",
         "WEBHOOK_SECRET_VARIABLE", "Access", "ApiProcess", "Metrics", "Phones", "Webhooks",
-        "create_app", "deliver_webhooks", "is_loopback", "is_origin", "run_api_process",
-        "schedule_planner", "serve_api",
+        "create_app", "deliver_webhooks", "is_http_url", "is_loopback", "is_origin",
+        "run_api_process", "schedule_planner", "serve_api",
     ],
     "orchestrator.converter": ["Range", "make_converter"],
     "orchestrator.errors": [

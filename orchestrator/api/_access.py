@@ -28,6 +28,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 import attrs
+import httpx
 from hypercorn.typing import (
     ASGIReceiveCallable,
     ASGISendCallable,
@@ -41,8 +42,8 @@ from ..errors import Forbidden, OrchestratorError, Unauthorized
 from ._hot import ASGIApp, send_json
 from ._wire import envelope_body
 
-__all__ = ["OPEN", "SESSION_COOKIE", "SESSION_PATH", "Access", "Guard", "is_loopback",
-           "is_origin"]
+__all__ = ["OPEN", "SESSION_COOKIE", "SESSION_PATH", "Access", "Guard", "is_http_url",
+           "is_loopback", "is_origin"]
 
 #: The console's cookie, and the route that sets it (`_console`).
 SESSION_COOKIE = "orchestrator_session"
@@ -74,6 +75,15 @@ def _is_loopback_name(name: str) -> bool:
 def is_origin(text: str) -> bool:
     """Whether `text` is a browser origin, `scheme://host[:port]`."""
     return _normal_origin(text) is not None
+
+
+def is_http_url(text: str) -> bool:
+    """Whether `text` is an `http://` or `https://` URL with a host (one we call)."""
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
 
 
 def _is_address(name: str) -> bool:

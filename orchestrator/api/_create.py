@@ -178,7 +178,8 @@ async def _slots(req: CreateTasks, accounts: AccountStore, groups: GroupStore) -
 async def _check_rotations(serials: Sequence[str], store: Store) -> None:
     """Raises InvalidParams: some of `serials` have no proxy rotation set (named)."""
     wanted = list(dict.fromkeys(serials))
-    unset = [s for s in wanted if s not in await store.proxies.serials_with_rotation(wanted)]
+    rotated = await store.proxies.serials_with_rotation(wanted)
+    unset = [serial for serial in wanted if serial not in rotated]
     if unset:
         raise InvalidParams(f"$.rotate_proxy: no proxy rotation is set for {len(unset)} "
                             f"phone(s): {', '.join(unset[:10])} (PUT /api/v1/devices/"

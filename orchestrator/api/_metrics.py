@@ -13,6 +13,7 @@ processes answer themselves are not among its requests.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, Scope
 from prometheus_client import (
@@ -28,7 +29,7 @@ from quart import Blueprint, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, RoutingException
 
-from actors import EventLog, Task, TaskStatus
+from actors import Event, EventLog, Task, TaskStatus
 from actors.messages import CountDevices
 
 from ..errors import Unavailable
@@ -39,6 +40,9 @@ from ._openapi import Doc
 __all__ = ["CountRequests", "Metrics", "metrics_routes"]
 
 _STATES = ("device", "offline", "unauthorized", "absent")
+#: The methods counted by name; any other (a stranger's made-up one) as OTHER, so that
+#: requests cannot grow the series without bound.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _ENDED = (TaskStatus.COMPLETED, TaskStatus.FAILED)
 
 
@@ -100,14 +104,12 @@ class Metrics:
 
     async def follow(self, events: EventLog) -> None:
         """Feed `task_changed` from `events`, from now on, until cancelled."""
-        seen = events.last_id
-        while True:
-            await events.wait_after(seen)
-            news = events.since(seen)
-            seen = news[-1].id if news else events.last_id
-            for event in news:
-                if isinstance(event.subject, Task):
-                    self.task_changed(event.subject)
+        await events.follow(self._changed)
+
+    def _changed(self, news: Sequence[Event], missed: int) -> None:
+        for event in news:
+            if isinstance(event.subject, Task):
+                self.task_changed(event.subject)
 
     def page(self, tasks: dict[str, int], devices: dict[str, int]) -> bytes:
         """The text format, with the counts read at this scrape."""
@@ -136,7 +138,8 @@ def metrics_routes(facade: Facade, metrics: Metrics) -> Blueprint:
 
 class CountRequests:
     """ASGI middleware: each HTTP request, by method, route (the URL rule it matches in
-    `url_map`, never its path: ids would make a series each) and status, and its time."""
+    `url_map`, never its path: ids would make a series each) and status, and its time.
+    It counts requests the token check refuses too, so every label is of a bounded set."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, url_map: Map) -> None:
         self._app = app
@@ -163,8 +166,9 @@ class CountRequests:
                 status = message["status"]
             await send(message)
 
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         try:
             await self._app(scope, receive, noting)
         finally:
-            self._metrics.request(scope["method"], self._route(scope["method"], scope["path"]),
+            self._metrics.request(method, self._route(scope["method"], scope["path"]),
                                   status, time.perf_counter() - started)

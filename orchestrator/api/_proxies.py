@@ -2,8 +2,8 @@
 device, which a task created with `rotate_proxy` calls before its script.
 
 A phone's rotation is a setting: it may be set while the phone is away. An answer never
-holds what may be a key: header values and a body are masked, the URL's credentials
-and query left out. A `PUT` changes the fields it names; the first needs `rotation_url`.
+holds what may be a key: header values and a body are masked, and of the URL only its
+origin is shown. A `PUT` changes the fields it names; the first needs `rotation_url`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from typing import Annotated
 
 import attrs
-import httpx
 from quart import Blueprint, Response
 
 from actors import ProxyRotation
 
 from ..converter import Range
 from ..errors import InvalidParams, NotFound
+from ._access import is_http_url
 from ._facade import Facade
 from ._forward import asked_from
 from ._openapi import Doc
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MASK = "***"
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110)
+_VALUE = re.compile(r"[\x20-\x7e\t]*")  # what every HTTP library sends as it is
 MAX_HEADERS = 32
 MAX_BODY = 64 * 1024
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -49,11 +50,7 @@ class ProxyBody:
 
     def to_rotation(self) -> ProxyRotation:
         """Raises InvalidParams: a field at fault (named)."""
-        try:
-            url = httpx.URL(self.rotation_url)
-        except httpx.InvalidURL:
-            url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
+        if not is_http_url(self.rotation_url):
             raise InvalidParams("$.rotation_url: expected an http:// or https:// URL")
         method = self.method.upper()
         if method not in _METHODS:
@@ -61,9 +58,11 @@ class ProxyBody:
         if len(self.headers) > MAX_HEADERS:
             raise InvalidParams(f"$.headers: at most {MAX_HEADERS}")
         for name, value in self.headers.items():
-            if not _TOKEN.fullmatch(name) or any(c in value for c in "\r\n\0"):
-                raise InvalidParams(f"$.headers: {name!r} is no header name, or its value "
-                                    "holds a line break")
+            if not _TOKEN.fullmatch(name):
+                raise InvalidParams(f"$.headers: {name!r} is no header name")
+            if not _VALUE.fullmatch(value):
+                raise InvalidParams(f"$.headers.{name}: a header's value is printable ASCII "
+                                    "(a space pasted from a web page may be another)")
         if len(self.body.encode()) > MAX_BODY:
             raise InvalidParams(f"$.body: at most {MAX_BODY} bytes")
         return ProxyRotation(rotation_url=self.rotation_url, method=method,

@@ -27,7 +27,7 @@ import attrs
 import httpx
 import trio
 
-from actors import Backoff, EventLog, Task, TaskStatus
+from actors import Backoff, Event, EventLog, Task, TaskStatus, origin_of
 
 from ._render import TaskView
 from ._wire import json_data
@@ -86,21 +86,15 @@ class WebhookEnd:
     task: TaskView
 
 
-def _shown(url: str) -> str:
-    """`url` without its credentials (the log's)."""
-    return str(httpx.URL(url).copy_with(username=None, password=None))
-
-
 async def deliver_webhooks(events: EventLog, hooks: Webhooks, http: httpx.AsyncClient, *,
                            task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
                            ) -> None:
     """Post every task end `events` logs from now on (`nursery.start`: from when it has
     started) to each of `hooks.urls`, until cancelled."""
-    seen = events.last_id
-    task_status.started()
     if not hooks.urls:
+        task_status.started()
         return
-    log.info("each task's end is posted to %s, %s", ", ".join(map(_shown, hooks.urls)),
+    log.info("each task's end is posted to %s, %s", ", ".join(map(origin_of, hooks.urls)),
              "signed" if hooks.secret is not None else "unsigned (no --webhook-secret)")
     async with trio.open_nursery() as nursery:
         queues = []
@@ -110,7 +104,7 @@ async def deliver_webhooks(events: EventLog, hooks: Webhooks, http: httpx.AsyncC
             for _ in range(SENDERS):
                 nursery.start_soon(_post_each, url, receive.clone(), hooks, http, failing)
             queues.append(_Queue(url, send))
-        await _follow(events, seen, queues)
+        await nursery.start(_follow, events, queues)
 
 
 @attrs.define
@@ -126,7 +120,7 @@ class _Queue:
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 log.warning("webhook %s is behind: its queue of %d is full, %d task end(s) "
-                            "dropped so far", _shown(self.url), QUEUE, self.dropped)
+                            "dropped so far", origin_of(self.url), QUEUE, self.dropped)
 
 
 @attrs.define
@@ -153,15 +147,14 @@ class _Failing:
         return was
 
 
-async def _follow(events: EventLog, seen: int, queues: Sequence[_Queue]) -> None:
-    """Queue a delivery of each task end logged after id `seen`, for every URL."""
-    while True:
-        await events.wait_after(seen)
-        news = events.since(seen)
-        if news and news[0].id > seen + 1:
+async def _follow(events: EventLog, queues: Sequence[_Queue], *,
+                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    """Queue a delivery of each task end `events` logs from now on, for every URL."""
+
+    def queue_ends(news: Sequence[Event], missed: int) -> None:
+        if missed:
             log.warning("webhooks fell %d event(s) behind the event log; task ends among "
-                        "them are not posted", news[0].id - seen - 1)
-        seen = news[-1].id if news else events.last_id
+                        "them are not posted", missed)
         for event in news:
             task = event.subject
             if not isinstance(task, Task) or task.status not in _ENDS:
@@ -172,12 +165,19 @@ async def _follow(events: EventLog, seen: int, queues: Sequence[_Queue]) -> None
             for queue in queues:
                 queue.put(delivery)
 
+    task_status.started()
+    await events.follow(queue_ends)
+
 
 async def _post_each(url: str, deliveries: trio.MemoryReceiveChannel[_Delivery],
                      hooks: Webhooks, http: httpx.AsyncClient, failing: _Failing) -> None:
     async with deliveries:
         async for delivery in deliveries:
-            await _deliver(url, delivery, hooks, http, failing)
+            try:
+                await _deliver(url, delivery, hooks, http, failing)
+            except Exception as exc:  # a fault of ours: this delivery is lost, no other
+                log.error("webhook %s: a %s delivery was dropped: %s", origin_of(url),
+                          delivery.event, type(exc).__name__)
 
 
 async def _deliver(url: str, delivery: _Delivery, hooks: Webhooks, http: httpx.AsyncClient,
@@ -188,7 +188,7 @@ async def _deliver(url: str, delivery: _Delivery, hooks: Webhooks, http: httpx.A
     while True:
         await trio.sleep_until(failing.until)
         if trio.current_time() - delivery.made_at > MAX_AGE:
-            log.warning("webhook %s: a %s delivery was dropped, %d s old", _shown(url),
+            log.warning("webhook %s: a %s delivery was dropped, %d s old", origin_of(url),
                         delivery.event, MAX_AGE)
             return
         tried_at = trio.current_time()
@@ -201,14 +201,14 @@ async def _deliver(url: str, delivery: _Delivery, hooks: Webhooks, http: httpx.A
             if answer.is_success:
                 if (before := failing.succeeded()):
                     log.info("webhook %s takes deliveries again, after %d failure(s)",
-                             _shown(url), before)
+                             origin_of(url), before)
                 return
             if answer.status_code < 500 and answer.status_code not in _RETRIED:
                 log.warning("webhook %s refused a %s delivery (HTTP %d); dropped",
-                            _shown(url), delivery.event, answer.status_code)
+                            origin_of(url), delivery.event, answer.status_code)
                 return
             why = f"HTTP {answer.status_code}"
         if failing.since == 0:
             log.warning("webhook %s fails (%s): deliveries wait and are tried again",
-                        _shown(url), why)
+                        origin_of(url), why)
         failing.failed(tried_at)

@@ -219,17 +219,18 @@ class AdbDriver:
         return self._serial
 
     async def _call(self, what: str, fn: Callable[[], T], *,
-                    deadline: float | None = None) -> T:
+                    deadline: float | None = None, call: str | None = None) -> T:
         """Run blocking `fn` off the trio thread, under the deadline; map adbutils' errors;
-        tell `observe` how long it took and how it failed (a cancelled call is not told)."""
+        tell `observe` how long it took and how it failed (a cancelled call is not told),
+        as `call` (by default the first word of `what`)."""
+        call = call or what.partition(" ")[0]
         started = time.perf_counter()
         try:
             result = await self._mapped(what, fn, deadline=deadline)
         except DriverError as error:
-            self._observe(what.partition(" ")[0], time.perf_counter() - started,
-                          type(error).__name__)
+            self._observe(call, time.perf_counter() - started, type(error).__name__)
             raise
-        self._observe(what.partition(" ")[0], time.perf_counter() - started, None)
+        self._observe(call, time.perf_counter() - started, None)
         return result
 
     async def _mapped(self, what: str, fn: Callable[[], T], *,
@@ -280,6 +281,7 @@ class AdbDriver:
         and stderr as one, at most `limit` bytes (past them the command is cut off)."""
         def run() -> LineOutput:
             connection = self._device.open_shell(f"{line}\necho {_EXIT_MARK.decode()}$?")
+            connection.conn.settimeout(deadline)  # quiet for long: `sleep 60; echo done`
             received = b""
             while len(received) <= limit + len(_EXIT_MARK) + 4:
                 chunk = connection.recv(65536)
@@ -291,7 +293,8 @@ class AdbDriver:
                 received += chunk
             return LineOutput(received[:limit], None, truncated=True)
 
-        return await self._call(line, run, deadline=deadline)
+        # told as "shell", never by its words: they may hold a password
+        return await self._call("the command", run, deadline=deadline, call="shell")
 
     async def reboot(self) -> None:
         """Have the phone restart (adbd's `reboot:` service, as `adb reboot`): it drops

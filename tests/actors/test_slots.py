@@ -34,6 +34,10 @@ def _at(text: str) -> float:
     # Berlin, 2027-10-31: 03:00 CEST becomes 02:00 CET; 02:30 runs once, the first time
     (_rule(("02:30",)), "2027-10-31T00:00+02:00", "2027-10-31T02:30+02:00"),
     (_rule(("02:30",)), "2027-10-31T02:30+02:00", "2027-11-01T02:30+01:00"),
+    # 02:30 and 03:00 on the day clocks go forward: 03:00 comes first, then 02:30 (at
+    # 03:30): neither is lost
+    (_rule(("02:30", "03:00")), "2027-03-28T00:00+01:00", "2027-03-28T03:00+02:00"),
+    (_rule(("02:30", "03:00")), "2027-03-28T03:00+02:00", "2027-03-28T03:30+02:00"),
 ])
 def test_next_slot(rule: NewSchedule, after: str, slot: str) -> None:
     assert next_slot(rule, _at(after), BERLIN) == _at(slot)

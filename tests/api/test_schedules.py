@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -204,3 +205,63 @@ async def test_a_slot_whose_group_emptied_says_so(
             "made no tasks: the request makes no tasks: no devices (or accounts), or no "
             "targets in script_config")
         assert schedule["next_run_at"] == _local(_utc("2027-06-02T13:00"))
+
+
+async def test_an_emptied_group_does_not_stop_a_switch_off(
+        tmp_path: Path, clock: trio.testing.MockClock) -> None:
+    """A schedule that is on is checked by a dry run; switching one off is not (its
+    request may make no tasks now, the reason to switch it off)."""
+    async with scheduled(tmp_path, _utc("2027-06-01T12:00")) as farm:
+        group = (await farm.api("POST", "groups", {"name": "shelf", "serials": ["s1"]})).data
+        created = (await farm.api("POST", "schedules", {
+            "name": "nine", "times": ["09:00"], "groups": ["shelf"], **FOLLOW})).data
+        await farm.api("PUT", f"groups/{group['id']}", {"serials": []})
+        off = await farm.api("PUT", f"schedules/{created['id']}", {"enabled": False})
+        assert (off.code, off.data["next_run_at"]) == (0, None)
+        on = await farm.api("PUT", f"schedules/{created['id']}", {"enabled": True})
+        assert (on.code, on.message.startswith("the request makes no tasks")) == (40001, True)
+
+
+async def test_a_clock_set_back_runs_no_slot_twice(
+        tmp_path: Path, clock: trio.testing.MockClock) -> None:
+    """A restart with the clock a day behind the last slot run: the next slot is the
+    first after that run, not one that ran already."""
+    start = _utc("2027-06-01T12:00")  # 08:00 EDT
+    async with scheduled(tmp_path, start) as farm:
+        await farm.api("POST", "schedules", {"name": "nine", "times": ["09:00"],
+                                             "serials": ["s1"], **FOLLOW})
+        await trio.sleep(3600 + 60)
+        assert [t.due_at for t in await _made(farm)] == [_utc("2027-06-01T13:00")]
+    async with scheduled(tmp_path, start - 86_400 + 3600 + 120) as farm:  # a day behind
+        schedule = (await farm.api("GET", "schedules")).data["schedules"][0]
+        assert schedule["next_run_at"] == _local(_utc("2027-06-02T13:00"))
+        await trio.sleep(2 * 86_400)
+        assert [t.due_at for t in await _made(farm)] == [
+            _utc("2027-06-01T13:00"), _utc("2027-06-02T13:00")]
+
+
+async def test_a_slot_the_store_refuses_waits_and_runs(
+        tmp_path: Path, clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The store refuses a slot's write twice (a full disk): the slot is not lost, it
+    runs once the store takes it, a little late, and once."""
+    async with scheduled(tmp_path, _utc("2027-06-01T12:00")) as farm:
+        created = (await farm.api("POST", "schedules", {
+            "name": "nine", "times": ["09:00"], "serials": ["s1"], **FOLLOW})).data
+        store = farm.store.schedules
+        real, refusals = store.fire_schedule, [sqlite3.OperationalError("disk is full")] * 2
+
+        async def refusing(*args: Any, **kwargs: Any) -> Any:
+            if refusals:
+                raise refusals.pop()
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(store, "fire_schedule", refusing)
+        await trio.sleep(3600 + 60)
+        made = await _made(farm)
+        assert [t.schedule_id for t in made] == [created["id"]]
+        assert _utc("2027-06-01T13:00") < made[0].due_at < _utc("2027-06-01T13:00") + 10
+        schedule = (await farm.api("GET", f"schedules/{created['id']}")).data
+        assert (schedule["last_run_at"], schedule["next_run_at"]) == (
+            _local(_utc("2027-06-01T13:00")), _local(_utc("2027-06-02T13:00")))
+    assert "waits, the store refused it (disk is full)" in caplog.text
