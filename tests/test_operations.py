@@ -241,6 +241,11 @@ async def test_proxy_rotation_before_each_task(farm: ServiceAndPhones) -> None:
                              "method": "POST", "headers": {"Authorization": "***"},
                              "body": "***", "timeout_ms": 3000}
             assert await farm.call("GET", "/devices/sim-0001/proxy") == shown
+            pasted = (await farm.api.put("/api/v1/devices/sim-0002/proxy", json={
+                "rotation_url": f"{base}/rotate", "headers": {"X-Key": "K3Y\u00a0"}})).json()
+            assert (pasted["code"], pasted["message"].startswith("$.headers.X-Key: ")) == (
+                40001, True)
+            assert "K3Y" not in pasted["message"]
             body = {"serials": ["sim-0001", "sim-0002"], "script_name": "follow",
                     "script_config": {"target_users": ["alice"]}, "rotate_proxy": True}
             refused = (await farm.api.post("/api/v1/task", json=body)).json()
