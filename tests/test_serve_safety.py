@@ -147,9 +147,10 @@ def test_token_through_an_api_process(tmp_path: Path) -> None:
     assert re.search(r'orchestrator.access: 127\.0\.0\.1:\d+ "GET /api/v1/task HTTP/1\.1" '
                      r"\d{3} \d+ [\d.]+s", log), log
     assert re.search(r'127\.0\.0\.1:\d+ "GET /api/v1/devices HTTP/1\.1" \d{3}', log), log
-    # Written by the API process, not by the core too (hypercorn may add a line with the
-    # status "-" when a client closes as the answer ends: not counted).
-    assert len(re.findall(r'"GET /api/v1/devices HTTP/1\.1" \d{3}', log)) == 2, log
+    # Written by the API process, not by the core too (which would make four). When the
+    # client closes as an answer ends, hypercorn logs it with the status "-", beside its
+    # line or (the client having all of it: a loaded machine, once in CI) instead of it.
+    assert 2 <= len(re.findall(r'"GET /api/v1/devices HTTP/1\.1" (\d{3}|-)', log)) <= 3, log
     assert stat.S_IMODE(data.stat().st_mode) == 0o755  # the user's own: left as it was
     assert stat.S_IMODE((data / "materials").stat().st_mode) == 0o700
     for name in ("orchestrator.db", "orchestrator.db-wal", "orchestrator.db-shm"):

@@ -12,6 +12,7 @@ processes answer themselves are not among its requests.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 
@@ -145,8 +146,10 @@ class CountRequests:
         self._app = app
         self._metrics = metrics
         self._routes = url_map.bind("localhost")
+        # a dashboard polls the same few paths: matching them once each is enough
+        self._route = functools.lru_cache(maxsize=4096)(self._match)
 
-    def _route(self, method: str, path: str) -> str:
+    def _match(self, method: str, path: str) -> str:
         try:
             rule, _ = self._routes.match(path, method, return_rule=True)
         except (HTTPException, RoutingException):

@@ -105,6 +105,7 @@ async def deliver_webhooks(events: EventLog, hooks: Webhooks, http: httpx.AsyncC
                 nursery.start_soon(_post_each, url, receive.clone(), hooks, http, failing)
             queues.append(_Queue(url, send))
         await nursery.start(_follow, events, queues)
+        task_status.started()
 
 
 @attrs.define
