@@ -34,7 +34,7 @@ from ._docs import docs_routes
 from ._events import event_routes
 from ._facade import Facade
 from ._forward import ForwardToCore, answered_here
-from ._groups import group_routes
+from ._groups import GroupsOfPhones, group_routes
 from ._health import health_routes
 from ._hot import ASGIApp, HotRoutes
 from ._idempotency import Idempotency
@@ -105,13 +105,14 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     queue_timeout=queue_timeout, host_files=host_files)
     idempotent = Idempotency(store.answers, clock)
+    held = GroupsOfPhones(store.groups)
     app = _app(plan, access, store, metrics=metrics, blueprints=[
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
-        device_routes(facade, phones), operation_routes(facade, phones),
-        account_routes(facade, idempotent), group_routes(facade, idempotent),
+        device_routes(facade, phones, held), operation_routes(facade, phones),
+        account_routes(facade, idempotent), group_routes(facade, idempotent, held),
         schedule_routes(facade, idempotent), proxy_routes(facade),
         material_routes(materials, idempotent),
-        task_records(store, running), event_routes(events), docs_routes()])
+        task_records(store, running), event_routes(events, facade, held), docs_routes()])
     app.register_blueprint(console_routes(access))
     app.register_blueprint(health_routes(facade, phones))
     app.register_blueprint(metrics_routes(facade, metrics))

@@ -26,6 +26,7 @@ from ..errors import InvalidParams, NotFound, Unavailable
 from ._create import named_phones
 from ._facade import Facade
 from ._forward import asked_from
+from ._groups import GroupsOfPhones
 from ._openapi import Doc
 from ._operations import listed
 from ._phones import Phones
@@ -162,7 +163,7 @@ def _given(value: T | None) -> T:
     return value
 
 
-def device_routes(facade: Facade, phones: Phones) -> Blueprint:
+def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Blueprint:
     routes = Blueprint("devices", __name__)
 
     async def known() -> dict[str, DeviceSnapshot]:
@@ -183,18 +184,10 @@ def device_routes(facade: Facade, phones: Phones) -> Blueprint:
             raise InvalidParams(f"phone {serial} is {device.state}")
         return device
 
-    async def holding() -> dict[str, list[str]]:
-        """Each phone's groups, by name."""
-        held: dict[str, list[str]] = {}
-        for group in await facade.store.groups.list_groups():
-            for serial in group.serials:
-                held.setdefault(serial, []).append(group.name)
-        return held
-
     @routes.get("/devices")
     @Doc(summary="The phones this host sees", answer=Devices, errors=(Unavailable,))
     async def every() -> Response:
-        found, groups = list((await known()).values()), await holding()
+        found, groups = list((await known()).values()), await held.of()
         return envelope(Devices(devices=[DeviceView.of(
             device, host=facade.host_id, groups=groups.get(device.serial, []))
             for device in found], total=len(found)))
@@ -205,7 +198,7 @@ def device_routes(facade: Facade, phones: Phones) -> Blueprint:
     async def one(serial: str) -> Response:
         device = await one_known(serial)
         view = DeviceView.of(device, host=facade.host_id,
-                             groups=(await holding()).get(serial, []))
+                             groups=(await held.of()).get(serial, []))
         facts = PhoneFacts()
         if device.state == "device":
             facts = await _facts(phones, serial)

@@ -21,8 +21,10 @@ from actors import Event, EventLog, Task
 from actors.messages import DeviceSnapshot
 
 from ..errors import InvalidParams
+from ._facade import Facade
+from ._groups import GroupsOfPhones
 from ._openapi import Doc
-from ._render import TaskView
+from ._render import DeviceView, TaskView
 from ._wire import json_data, read_query
 
 __all__ = ["HEARTBEAT", "event_routes"]
@@ -46,7 +48,7 @@ class EventsQuery:
                 and (self.task_id is None or event.task_id == self.task_id))
 
 
-def event_routes(events: EventLog) -> Blueprint:
+def event_routes(events: EventLog, facade: Facade, held: GroupsOfPhones) -> Blueprint:
     routes = Blueprint("events", __name__)
 
     @routes.get("/events")
@@ -60,7 +62,8 @@ def event_routes(events: EventLog) -> Blueprint:
         every 15 s."""
         query = read_query(EventsQuery)
         seen = _last_seen(request.headers.getlist("Last-Event-ID"), events.last_id)
-        response = Response(_frames(events, seen, query), mimetype="text/event-stream")
+        response = Response(_frames(events, seen, query, facade.host_id, held),
+                            mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
         response.timeout = None  # a stream has no end
@@ -79,13 +82,17 @@ def _last_seen(given: Sequence[str], last: int) -> int:
     return min(int(given[0]), last)
 
 
-async def _frames(events: EventLog, seen: int, query: EventsQuery) -> AsyncIterator[bytes]:
+async def _frames(events: EventLog, seen: int, query: EventsQuery, host: str,
+                  held: GroupsOfPhones) -> AsyncIterator[bytes]:
     yield f"retry: {RECONNECT_MS}\n\n".encode()
     while True:
         news = events.since(seen)
         if news:
             seen = news[-1].id
-            frames = [_frame(event) for event in news if query.wants(event)]
+            wanted = [event for event in news if query.wants(event)]
+            groups = (await held.of() if any(isinstance(e.subject, DeviceSnapshot)
+                                             for e in wanted) else {})
+            frames = [_frame(event, host, groups) for event in wanted]
             if frames:
                 yield b"".join(frames)
             continue
@@ -95,12 +102,14 @@ async def _frames(events: EventLog, seen: int, query: EventsQuery) -> AsyncItera
             yield b": alive\n\n"
 
 
-def _frame(event: Event) -> bytes:
+def _frame(event: Event, host: str, groups: dict[str, list[str]]) -> bytes:
+    """One event's frame; a phone's as its device object (on `host`, in `groups`)."""
     match event.subject:
         case Task() as task:
             name, data = "task", json_data(TaskView.from_task(task))
         case int(task_id):
             name, data = "task_deleted", json.dumps({"id": task_id})
         case DeviceSnapshot() as device:
-            name, data = "device", json_data(device)
+            name, data = "device", json_data(DeviceView.of(
+                device, host=host, groups=groups.get(device.serial, [])))
     return f"id: {event.id}\nevent: {name}\ndata: {data}\n\n".encode()

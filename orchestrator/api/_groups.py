@@ -13,13 +13,13 @@ import attrs
 from quart import Blueprint, Response
 
 from ..errors import InvalidParams, NotFound
-from ..groups import Group, GroupExists, NewGroup
+from ..groups import Group, GroupExists, GroupStore, NewGroup
 from ._facade import Facade
 from ._idempotency import Idempotency
 from ._openapi import Doc
 from ._wire import envelope, load_json, read_body, read_object
 
-__all__ = ["GroupView", "group_routes"]
+__all__ = ["GroupView", "GroupsOfPhones", "group_routes"]
 
 #: The phones a group holds, at most.
 MAX_SERIALS = 10_000
@@ -81,6 +81,34 @@ class GroupsDeleted:
     group_ids: Sequence[int]
 
 
+class GroupsOfPhones:
+    """Each phone's groups, by name, in the order of the groups: read from the store the
+    first time it is asked after a change of the groups (the group routes say so; every
+    change of them comes through this app, an API process forwarding it), so a device
+    object costs no read."""
+
+    def __init__(self, store: GroupStore) -> None:
+        self._store = store
+        self._held: dict[str, list[str]] | None = None
+        self._version = 0  # of the groups: a read begun before a change is not kept
+
+    def changed(self) -> None:
+        self._held = None
+        self._version += 1
+
+    async def of(self) -> dict[str, list[str]]:
+        if self._held is not None:
+            return self._held
+        version = self._version
+        held: dict[str, list[str]] = {}
+        for group in await self._store.list_groups():
+            for serial in group.serials:
+                held.setdefault(serial, []).append(group.name)
+        if version == self._version:
+            self._held = held
+        return held
+
+
 def _view(group: Group | None, group_id: int) -> Response:
     if group is None:
         raise NotFound(f"group {group_id} not found")
@@ -94,8 +122,10 @@ def _changed(group: Group, changes: dict[str, object]) -> NewGroup:
     return load_json({**base, **changes}, GroupBody).to_new()
 
 
-def group_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
-    """The `/groups` routes, on `facade`'s store; creating takes an `Idempotency-Key`."""
+def group_routes(facade: Facade, idempotent: Idempotency,
+                 held: GroupsOfPhones) -> Blueprint:
+    """The `/groups` routes, on `facade`'s store; creating takes an `Idempotency-Key`;
+    `held` hears of every change."""
     routes = Blueprint("groups", __name__)
     groups = facade.store.groups
 
@@ -119,6 +149,8 @@ def group_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
             group = await groups.create_group(new, created_at=facade.clock.now())
         except GroupExists as exc:
             raise InvalidParams(f"$.name: {exc}") from exc
+        finally:
+            held.changed()
         return _view(group, group.id)
 
     @routes.put("/groups/<id(group):group_id>")
@@ -130,13 +162,19 @@ def group_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
             group = await groups.update_group(group_id, lambda g: _changed(g, changes))
         except GroupExists as exc:
             raise InvalidParams(f"$.name: {exc}") from exc
+        finally:
+            held.changed()
         return _view(group, group_id)
 
     @routes.delete("/groups/<id(group):group_id>")
     @Doc(summary="Delete a device group (its phones and their tasks stay)",
          answer=GroupsDeleted)
     async def delete_group(group_id: int) -> Response:
-        if not await groups.delete_group(group_id):
+        try:
+            deleted = await groups.delete_group(group_id)
+        finally:
+            held.changed()
+        if not deleted:
             raise NotFound(f"group {group_id} not found")
         return envelope(GroupsDeleted(deleted_count=1, group_ids=[group_id]))
 

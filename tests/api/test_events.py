@@ -10,6 +10,7 @@ that trio reports as never closed.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -134,10 +135,15 @@ async def test_why_a_pending_task_waits(farm: AppAndCore, base: str) -> None:
 
 
 async def test_phones_and_deletes(farm: AppAndCore, base: str) -> None:
+    """A phone's event is its device object (its host and groups too, as they are now)."""
+    async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
+        await client.post("/api/v1/groups", json={"name": "shelf", "serials": ["p2"]})
     async with following(base) as stream:
         await farm.plug("p2", model="Pixel 9")
         device = await stream.until(lambda e: e.event == "device")
-        assert (device.data["serial"], device.data["state"]) == ("p2", "device")
+        assert device.data == {"serial": "p2", "state": "device", "model": "Pixel 9",
+                               "host": socket.gethostname(), "groups": ["shelf"],
+                               "current_task_id": None, "pending_count": 0}
         [task_id] = await create(base, ["p2"], outcome="hold")
         await stream.until(lambda e: e.event == "task" and e.data["status_text"] == "running")
         async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
