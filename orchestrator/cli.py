@@ -135,6 +135,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             "the API, as in the product")
     serve.add_argument("--simulate", type=int, default=given.simulate, metavar="N",
                        help="run N simulated phones in-process and drive those instead of --adb")
+    serve.add_argument("--sim-prefix", default=given.sim_prefix, metavar="P",
+                       help=f"the simulated phones' serials are P0001... (default "
+                            f"{given.sim_prefix})")
+    serve.add_argument("--host-id", default=given.host_id, metavar="NAME",
+                       help="this host's name in the farm, as device objects show it "
+                            "(default the machine's host name)")
     serve.add_argument("--api-processes", type=int, default=given.api_processes, metavar="N",
                        help="serve the API from N processes of their own, so that a heavy API "
                             "load never delays the phones' tasks (default 0: in this process)")
@@ -221,7 +227,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=args.host, port=args.port,
         data_dir=args.data_dir,
         adb_host=args.adb[0], adb_port=args.adb[1], plan=args.plan,
-        simulate=args.simulate, postgres=args.postgres, api_processes=args.api_processes,
+        simulate=args.simulate, sim_prefix=args.sim_prefix, host_id=args.host_id,
+        postgres=args.postgres, api_processes=args.api_processes,
         token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
         allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host),
         allow_paths=tuple(path.absolute() for path in args.allow_path),

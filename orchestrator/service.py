@@ -94,7 +94,8 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         adb_host, adb_port = settings.adb_host, settings.adb_port
         if settings.simulate:
             with starting("start the simulated phones"):
-                sim = await stack.enter_async_context(open_simulator(settings.simulate))
+                sim = await stack.enter_async_context(
+                    open_simulator(settings.simulate, prefix=settings.sim_prefix))
             adb_host, adb_port = sim.host, sim.port
         else:
             with starting(f"start an ADB server on {adb_host}:{adb_port}"):
@@ -118,7 +119,8 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         app = create_app(scheduler=scheduler, events=events, running=running,
                          phones=Phones(adb_host, adb_port, observe=metrics.adb_call),
                          store=store, plan=settings.plan, clock=clock, materials=materials,
-                         access=access, host_files=host_files, metrics=metrics)
+                         access=access, host_files=host_files, metrics=metrics,
+                         host_id=settings.host_id)
         with starting(f"listen on {settings.host} port {settings.port}"):
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host=settings.host, port=settings.port,

@@ -32,6 +32,10 @@ class Settings:
     adb_port: int = 5037
     plan: Plan = attrs.field(factory=default_plan)
     simulate: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    #: What the simulated phones' serials begin with (`sim-0001`...).
+    sim_prefix: str = "sim-"
+    #: This host's name in the farm, as device objects show it (None: the machine's).
+    host_id: str | None = None
     postgres: str | None = None  # a PostgreSQL DSN; None: SQLite in `data_dir`
     scheduling: SchedulerSettings = attrs.field(factory=SchedulerSettings)
     #: API processes of its own (0: the API runs in the core's process); see `api._serve`.

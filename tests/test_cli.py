@@ -32,6 +32,12 @@ def test_flags_reach_the_settings() -> None:
     assert [str(path) for path in settings.allow_paths] == ["/srv/clips"]
 
 
+def test_host_id_and_sim_prefix_reach_the_settings() -> None:
+    given = _settings(build_parser().parse_args(["serve", "--simulate", "3", "--sim-prefix",
+                                                 "b-", "--host-id", "rack-2"]))
+    assert (given.simulate, given.sim_prefix, given.host_id) == (3, "b-", "rack-2")
+
+
 def test_webhooks_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """URLs repeat; the secret comes from the flag, else the environment."""
     argv = ["serve", "--webhook", "http://127.0.0.1:9000/a", "--webhook", "https://h.example/b"]

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import attrs
+import httpx
 import pytest
 import trio
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,6 +23,8 @@ from quart import Response, request
 from quart_trio import QuartTrio
 
 from orchestrator.api import Webhooks, serve_api
+from orchestrator.service import run_orchestrator
+from orchestrator.settings import Settings
 from orchestrator.simulator import open_simulator
 
 from .api.test_webhooks import Receiver
@@ -308,3 +311,17 @@ async def test_a_day_of_operations_on_postgresql(tmp_path: Path, postgres_dsn: s
                                        "truncated": False, "error": None}]
             scraped = _samples((await farm.api.get("/metrics")).text)
             assert scraped[("orchestrator_tasks", frozenset({("status", "completed")}))] == 1
+
+
+async def test_a_host_named_with_its_own_simulated_phones(tmp_path: Path) -> None:
+    """`--host-id` names the host in device objects; `--sim-prefix` its phones (known
+    once the service says it has started)."""
+    settings = Settings(port=0, data_dir=tmp_path, simulate=2, sim_prefix="rack2-",
+                        host_id="rack-2")
+    async with trio.open_nursery() as nursery:
+        running = await nursery.start(functools.partial(run_orchestrator, settings))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
+            listed = (await api.get("/api/v1/devices")).json()["data"]
+        nursery.cancel_scope.cancel()
+    assert [(d["serial"], d["host"]) for d in listed["devices"]] == [
+        ("rack2-0001", "rack-2"), ("rack2-0002", "rack-2")]

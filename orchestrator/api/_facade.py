@@ -57,6 +57,10 @@ def _answer_to(refusal: Refused) -> OrchestratorError | None:
     return None
 
 
+def _host_or_machine(given: str | None) -> str:
+    return given or socket.gethostname()
+
+
 @attrs.frozen(kw_only=True)
 class Facade:
     scheduler: Address[SchedulerMsg]
@@ -66,8 +70,8 @@ class Facade:
     queue_timeout: float
     #: The host files a new task may name (`POST /task`); the device actors check again.
     host_files: HostFiles
-    #: The name of this host, as device objects show it.
-    host_id: str = attrs.field(factory=socket.gethostname)
+    #: The name of this host, as device objects show it (None given: the machine's).
+    host_id: str = attrs.field(default=None, converter=_host_or_machine)
 
     async def ask(self, make_msg: Callable[[Reply[T]], SchedulerMsg]) -> T:
         """The scheduler's answer to `make_msg(reply)`: the truth about what was done.

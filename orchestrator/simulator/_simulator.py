@@ -32,15 +32,16 @@ class Simulator:
 
 
 @asynccontextmanager
-async def open_simulator(devices: int = 0, *, host: str = "127.0.0.1",
-                         port: int = 0) -> AsyncIterator[Simulator]:
-    """Run a fake ADB server with `devices` simulated phones until the block exits.
+async def open_simulator(devices: int = 0, *, host: str = "127.0.0.1", port: int = 0,
+                         prefix: str = "sim-") -> AsyncIterator[Simulator]:
+    """Run a fake ADB server with `devices` simulated phones (`prefix` and a number,
+    `sim-0001`...) until the block exits.
 
     `port=0` picks a free port (see `Simulator.port`). The server runs in a nursery
     owned by this context manager, so leaving the block stops it.
     """
     farm = Farm()
-    farm.add(devices)
+    farm.add(devices, prefix=prefix)
     async with trio.open_nursery() as nursery:
         bound = await nursery.start(partial(serve_adb_server, farm, host=host, port=port))
         log.info("simulated ADB server with %d phone(s) on %s:%d", devices, host, bound)
