@@ -124,11 +124,11 @@ export function CreateTasks() {
       ${whenField("max_interval", "max interval (min)", "0")}
       ${whenField("timeout", "timeout (s)", "none")}
     </div>
-    <div class="field" data-field="rotate_proxy">
+    <p class="row" data-field="rotate_proxy">
       <label><input type="checkbox" checked=${rotate}
           onChange=${(e) => setRotate(e.currentTarget.checked)} /> rotate each phone's proxy first</label>
       <${FieldError} error=${error} name="rotate_proxy" />
-    </div>
+    </p>
     <fieldset class="config"><legend>${script}'s config</legend>
       <p class="muted">${schema.description}</p>
       <${SchemaFields} doc=${doc} schema=${schema} values=${config} error=${error}

@@ -55,19 +55,19 @@ function ScheduleForm({ doc, schedule, groups, onDone }) {
     <${FieldError} error=${error} name=${name} /></div>`;
   return html`<form class="schedule-form" onSubmit=${save}>
     <h3>${schedule ? `Edit ${schedule.name}` : "New schedule"}</h3>
+    ${field("name", "name", {})}
     <div class="row">
-      ${field("name", "name", {})}
       ${field("times", "times (HH:MM, local)", { placeholder: "09:00, 18:30" })}
       ${field("timeout", "timeout (s)", { placeholder: "none" })}
     </div>
-    <fieldset class="field" data-field="weekdays"><legend>days</legend>
+    <fieldset class="field phones-pick" data-field="weekdays"><legend>days</legend>
       ${DAYS.map((day, i) => html`<label key=${day}><input type="checkbox"
           checked=${form.weekdays.includes(i + 1)} onChange=${(e) => setForm({ ...form,
             weekdays: toggled(form.weekdays, i + 1, e.currentTarget.checked).sort() })} />${
           day}</label>`)}
       <${FieldError} error=${error} name="weekdays" />
     </fieldset>
-    ${groups.length > 0 && html`<fieldset class="field" data-field="groups"><legend>groups</legend>
+    ${groups.length > 0 && html`<fieldset class="field phones-pick" data-field="groups"><legend>groups</legend>
       ${groups.map((g) => html`<label key=${g.id}><input type="checkbox"
           checked=${form.groups.includes(g.name)} onChange=${(e) => setForm({ ...form,
             groups: toggled(form.groups, g.name, e.currentTarget.checked) })} />${
@@ -89,10 +89,12 @@ function ScheduleForm({ doc, schedule, groups, onDone }) {
                        onChange=${(config) => setForm({ ...form, config, touched: true })} />
       <${FieldError} error=${error} name="script_config" />
     </fieldset>
-    <label><input type="checkbox" checked=${form.enabled}
-        onChange=${(e) => setForm({ ...form, enabled: e.currentTarget.checked })} /> on</label>
-    <label><input type="checkbox" checked=${form.rotate}
-        onChange=${(e) => setForm({ ...form, rotate: e.currentTarget.checked })} /> rotate each phone's proxy first</label>
+    <p class="row">
+      <label><input type="checkbox" checked=${form.enabled}
+          onChange=${(e) => setForm({ ...form, enabled: e.currentTarget.checked })} /> on</label>
+      <label><input type="checkbox" checked=${form.rotate}
+          onChange=${(e) => setForm({ ...form, rotate: e.currentTarget.checked })} /> rotate each phone's proxy first</label>
+    </p>
     <${Problem} error=${error && !error.field ? error : null} />
     <button type="submit" class="primary">Save</button>
     <button type="button" onClick=${onDone}>Cancel</button>
