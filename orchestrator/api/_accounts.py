@@ -11,8 +11,6 @@ from collections.abc import Collection, Sequence
 import attrs
 from quart import Blueprint, Response, request
 
-from actors.messages import DeviceSnapshot, ListDevices
-
 from ..accounts import Account, AccountExists, AccountFilter, AccountStatus, LoginState, Platform
 from ..errors import InvalidParams, NotFound, Unavailable
 from ._account_input import AccountBody, BadAccount, RowError, parse_import, updated
@@ -96,8 +94,8 @@ def account_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
     async def online() -> set[str]:
         """The phones online. Asked before a change is made, never after: the scheduler
         may be too busy to answer (50301), and then nothing must have been done."""
-        devices: list[DeviceSnapshot] = await facade.ask(lambda reply: ListDevices(reply=reply))
-        return {device.serial for device in devices if device.state == "device"}
+        devices = await facade.devices()
+        return {serial for serial, device in devices.items() if device.state == "device"}
 
     def view(account: Account | None, account_id: int, online: set[str]) -> Response:
         if account is None:

@@ -18,7 +18,6 @@ import attrs
 import trio
 from quart import Blueprint, Response
 
-from actors.messages import DeviceSnapshot, GetDevice, ListDevices
 from scripts.driver import AdbDriver, DriverError
 
 from ..converter import Range
@@ -166,28 +165,10 @@ def _given(value: T | None) -> T:
 def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Blueprint:
     routes = Blueprint("devices", __name__)
 
-    async def known() -> dict[str, DeviceSnapshot]:
-        found: list[DeviceSnapshot] = await facade.ask(lambda reply: ListDevices(reply=reply))
-        return {device.serial: device for device in found}
-
-    async def one_known(serial: str) -> DeviceSnapshot:
-        """Its row (asked alone: a wall of screens asks for one each second per tile)."""
-        device: DeviceSnapshot | None = await facade.ask(
-            lambda reply: GetDevice(serial=serial, reply=reply))
-        if device is None:
-            raise NotFound(f"no phone {serial}")
-        return device
-
-    async def online(serial: str) -> DeviceSnapshot:
-        device = await one_known(serial)
-        if device.state != "device":
-            raise InvalidParams(f"phone {serial} is {device.state}")
-        return device
-
     @routes.get("/devices")
     @Doc(summary="The phones this host sees", answer=Devices, errors=(Unavailable,))
     async def every() -> Response:
-        found, groups = list((await known()).values()), await held.of()
+        found, groups = list((await facade.devices()).values()), await held.of()
         return envelope(Devices(devices=[DeviceView.of(
             device, host=facade.host_id, groups=groups.get(device.serial, []))
             for device in found], total=len(found)))
@@ -196,7 +177,7 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Bluep
     @Doc(summary="One phone, with what it says of itself (Android, battery) when online",
          answer=DeviceDetail, errors=(Unavailable,))
     async def one(serial: str) -> Response:
-        device = await one_known(serial)
+        device = await facade.device(serial)
         view = DeviceView.of(device, host=facade.host_id,
                              groups=(await held.of()).get(serial, []))
         facts = PhoneFacts()
@@ -211,7 +192,7 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Bluep
          raw=("image/png", "image/jpeg"), errors=(Unavailable,))
     async def screenshot(serial: str) -> Response:
         query = read_query(ScreenshotQuery)
-        await online(serial)
+        await facade.online(serial)
         jpeg = query.format is ImageFormat.JPEG
         try:
             image = await phones.screenshot(serial, jpeg=jpeg, max_width=query.max_width)
@@ -227,7 +208,7 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Bluep
     async def input_one(serial: str) -> Response:
         given = await read_body(Input)
         given.check()
-        await online(serial)
+        await facade.online(serial)
         sent = await _send(phones, given, [serial])
         if sent.failed:
             raise Unavailable(f"phone {serial} did not take it: {sent.failed[0].reason}")
@@ -240,7 +221,7 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Bluep
         given = await read_body(ManyInput)
         given.check()
         serials = await named_phones(given.serials, given.groups, facade.store.groups)
-        devices = await known()
+        devices = await facade.devices()
         unknown = [serial for serial in serials if serial not in devices]
         if unknown:
             raise NotFound(f"no phone {', '.join(unknown)}")

@@ -25,7 +25,7 @@ from actors import (
     WallClock,
     WrongTaskState,
 )
-from actors.messages import SchedulerMsg
+from actors.messages import DeviceSnapshot, GetDevice, ListDevices, SchedulerMsg
 from scripts import HostFiles
 
 from ..errors import InternalError, InvalidParams, NotFound, OrchestratorError, Unavailable
@@ -102,3 +102,32 @@ class Facade:
         except ActorError as exc:
             log.error("no answer from the scheduler: %s", exc)
             raise InternalError(f"internal error: {exc}") from exc
+
+    async def devices(self) -> dict[str, DeviceSnapshot]:
+        """Every phone the scheduler lists, by serial (`ask`'s errors)."""
+        found: list[DeviceSnapshot] = await self.ask(lambda reply: ListDevices(reply=reply))
+        return {device.serial: device for device in found}
+
+    async def device(self, serial: str) -> DeviceSnapshot:
+        """One phone's row, asked alone (a wall of screens asks for one each second per
+        tile).
+
+        Raises:
+            NotFound: the scheduler knows no such phone; or as `ask`.
+        """
+        device: DeviceSnapshot | None = await self.ask(
+            lambda reply: GetDevice(serial=serial, reply=reply))
+        if device is None:
+            raise NotFound(f"no phone {serial}")
+        return device
+
+    async def online(self, serial: str) -> DeviceSnapshot:
+        """One phone's row, if it is ready for work.
+
+        Raises:
+            InvalidParams: it is offline or unauthorized; or as `device`.
+        """
+        device = await self.device(serial)
+        if device.state != "device":
+            raise InvalidParams(f"phone {serial} is {device.state}")
+        return device

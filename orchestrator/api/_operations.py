@@ -20,11 +20,10 @@ import attrs
 import trio
 from quart import Blueprint, Response, request
 
-from actors.messages import DeviceSnapshot, GetDevice, ListDevices
 from scripts.driver import AdbDriver, DriverError
 
 from ..converter import Range
-from ..errors import InvalidParams, NotFound, Unavailable
+from ..errors import InvalidParams, Unavailable
 from ._body import takes_body
 from ._create import named_phones
 from ._facade import Facade
@@ -123,10 +122,8 @@ def operation_routes(facade: Facade, phones: Phones) -> Blueprint:
         named = await named_phones(serials, groups, facade.store.groups)
         if not named:
             raise InvalidParams("$.groups: the groups named hold no phone")
-        found: list[DeviceSnapshot] = await facade.ask(lambda reply: ListDevices(reply=reply))
-        states = {device.serial: device.state for device in found}
-        away = {serial: f"phone {serial} is " + ("not connected" if serial not in states
-                                                  else states[serial])
+        states = {serial: device.state for serial, device in (await facade.devices()).items()}
+        away = {serial: f"phone {serial} is {states.get(serial, 'not connected')}"
                 for serial in named if states.get(serial) != "device"}
         return named, away
 
@@ -212,12 +209,7 @@ def operation_routes(facade: Facade, phones: Phones) -> Blueprint:
     @Doc(summary="Restart the phone (its running task, if any, fails: phone lost)",
          answer=Rebooting, errors=(Unavailable,))
     async def reboot(serial: str) -> Response:
-        device: DeviceSnapshot | None = await facade.ask(
-            lambda reply: GetDevice(serial=serial, reply=reply))
-        if device is None:
-            raise NotFound(f"no phone {serial}")
-        if device.state != "device":
-            raise InvalidParams(f"phone {serial} is {device.state}")
+        await facade.online(serial)
         log.info("reboot %s (asked from %s)", serial, asked_from())
         try:
             await phones.call(serial, lambda driver: driver.reboot())
