@@ -103,8 +103,11 @@ async def test_a_click_on_the_big_screen_is_a_tap_on_the_phone(tmp_path: Path) -
             page.goto(console.url + "/#/phone/sim-0001")
             x, y = on_trio(lambda: _tiktok_icon(console, "sim-0001"))
             _tap_in_picture(page, console, "sim-0001", x, y)
-            eventually(lambda: _in_front(console, "sim-0001") == TIKTOK)
+            # the page's word first: if this tap is ever lost, the failure says whether
+            # the page sent it (the outcome) or what it showed instead
             expect(page.locator(".outcome")).to_have_text("Sent to 1 phone.")
+            eventually(lambda: _in_front(console, "sim-0001") == TIKTOK,
+                       lambda: f"sim-0001 shows {_in_front(console, 'sim-0001')}")
             assert on_trio(lambda: _in_front(console, "sim-0002")) is None
             page.get_by_role("button", name="home").click()
             eventually(lambda: _in_front(console, "sim-0001") is None)
