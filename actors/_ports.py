@@ -16,6 +16,7 @@ from ._schedules import ScheduleStore
 __all__ = [
     "Failure",
     "PhoneCheck",
+    "PhoneStore",
     "Requeue",
     "TaskEnd",
     "TaskFailed",
@@ -87,14 +88,40 @@ class TaskStore(TaskReads, Protocol):
         """Delete the tasks that exist among `task_ids`; return their ids."""
 
     async def fail_interrupted(self, *, remark: str, finished_at: float) -> list[Task]:
-        """At start-up: tasks left running by a dead process become failed (returned),
-        but those whose moment had not come (handed over ahead, never started) pending."""
+        """At start-up: tasks this host left running when its process died become failed
+        (returned), but those whose moment had not come (handed over ahead, never
+        started) pending."""
+
+    async def fail_dead_hosts(self, *, lease: float, remark: Callable[[str], str],
+                              finished_at: float) -> list[Task]:
+        """The running tasks of every other host whose lease is older than `lease`
+        seconds fail as `fail_interrupted` fails this host's, with `remark(host)`; the
+        tasks failed."""
+
+    async def ask_stop(self, task_ids: Sequence[int], *, remark: str) -> dict[int, str]:
+        """Ask the other hosts that run any of `task_ids` to stop them with `remark`:
+        task id -> the host asked, for those another host runs."""
+
+    @property
+    def phones(self) -> PhoneStore:
+        """Where the farm's phones are (several hosts may share the database)."""
 
     @property
     def schedules(self) -> ScheduleStore:
         """The schedules, in the same database (their slots create tasks)."""
 
     async def aclose(self) -> None: ...
+
+
+class PhoneStore(Protocol):
+    """Which host sees each phone: the one that runs its tasks."""
+
+    async def place(self, states: Mapping[str, str], models: Mapping[str, str]) -> list[Task]:
+        """This host sees the phones of `states` (serial -> state; `absent`: no longer),
+        of `models`; the pending tasks of those that came to it (seen now, not before)."""
+
+    async def elsewhere(self) -> dict[str, str]:
+        """serial -> host: the phones another host, alive, sees now."""
 
 
 class Failure(enum.Enum):

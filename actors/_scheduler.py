@@ -60,18 +60,25 @@ from .messages import (
     DeviceUp,
     GetDevice,
     ListDevices,
+    PhonesPlaced,
     PutSchedule,
     RetryTasks,
     RunTask,
+    ScheduleChanged,
     SchedulerMsg,
+    StopAsked,
     StopTask,
     SubmitTasks,
     TaskEnded,
+    TasksPending,
+    TasksTaken,
 )
 
 __all__ = [
     "INTERRUPTED_REMARK",
     "SchedulerSettings",
+    "host_lost_remark",
+    "recover_dead_hosts",
     "recover_interrupted",
     "run_scheduler",
     "serve_scheduler",
@@ -86,6 +93,7 @@ STOPPED_REMARK = "stopped by user"
 WAITING = "waiting: "  # how the remark of a task the scheduler holds back begins
 DELETED_REMARK = "stopped: task deleted"
 STOP_GRACE = 5.0  # seconds a delete waits for its running tasks to stop
+CLAIM_AGAIN = 0.05  # seconds before a task another transaction held is claimed again
 DRAIN_LIMIT = 1024  # queued messages handled between two dispatches, at most
 DRAIN_BUDGET = 0.005  # seconds spent on them, at most (a message may write to the store)
 
@@ -228,6 +236,7 @@ class _Device:
     state: str = "absent"
     address: Address[DeviceMsg] | None = None
     lost: bool = False  # a task lost the phone; held back until its actor says it is back
+    elsewhere: str | None = None  # the other host that sees it, and runs its tasks
     running: int | None = None
     running_on: Address[DeviceMsg] | None = None  # the actor running it (may be gone)
     # request id -> its pending entries on this device, in (position, id) order
@@ -332,6 +341,9 @@ class _Scheduler:
         self.dispatch_held = _Held(Backoff(*settings.store_retry))
         self.waits_held = _Held(Backoff(*settings.store_retry))
         self.slots_held = _Held(Backoff(*settings.store_retry))
+        self.placing: dict[str, str] = {}  # serial -> its state here, not stored yet
+        self.placing_held = _Held(Backoff(*settings.store_retry))
+        self.asked: dict[int, list[Reply[Task]]] = {}  # task id -> stops another host has
 
     # --- bookkeeping ------------------------------------------------------------
     def device(self, serial: str) -> _Device:
@@ -346,8 +358,11 @@ class _Scheduler:
         return entry
 
     def queue(self, serial: str, entry: _Entry) -> None:
-        """Queue a pending task's `entry` on its phone `serial`."""
+        """Queue a pending task's `entry` on its phone `serial`, unless another host sees
+        that phone: that host runs it."""
         dev = self.device(serial)
+        if dev.elsewhere is not None:
+            return
         dev.add(entry)
         self.where[entry.task_id] = serial
         self.reschedule(dev)
@@ -498,10 +513,12 @@ class _Scheduler:
             log.info("the store takes writes again: due tasks start again")
         self.events.tasks_changed(marked)
         started = {task.id: task for task in marked}
+        missed: list[tuple[_Device, _Entry]] = []
         for dev, entry, start in picked:
             task = started.get(entry.task_id)
-            if task is None:  # no longer pending (gone meanwhile): the phone stays free
+            if task is None:  # not started: the phone stays free
                 self.release(dev, entry.task_id)
+                missed.append((dev, entry))
                 continue
             assert dev.running_on is not None
             try:
@@ -513,6 +530,22 @@ class _Scheduler:
                     status=TaskStatus.FAILED, remark=f"device {dev.serial} disconnected",
                     finished_at=self.clock.now(), started=False,
                     failure=Failure.PHONE_LOST), stopped=False)
+        await self.recheck(missed)
+
+    async def recheck(self, missed: Sequence[tuple[_Device, _Entry]]) -> None:
+        """The store did not start these tasks: gone or over meanwhile (another host's
+        stop, say), they are forgotten; still pending, another transaction held them at
+        that moment (`mark_running` passes over what another host is taking), and they
+        are tried again a moment later."""
+        for dev, entry in missed:
+            try:
+                task = await self.store.get_task(entry.task_id)
+                pending = task is not None and task.status == TaskStatus.PENDING
+            except Exception:  # the store's fault: kept as if pending, tried again
+                pending = True
+            if pending and entry.task_id not in self.where:
+                entry.due_at = max(entry.due_at, self.clock.now() + CLAIM_AGAIN)
+                self.queue(dev.serial, entry)
 
     def pause_dispatch(self, picked: Sequence[tuple[_Device, _Entry, float]],
                        error: Exception) -> None:
@@ -562,12 +595,14 @@ class _Scheduler:
                 dev = self.device(serial)
                 if address != dev.address:  # a new actor (not the model of this one)
                     dev.lost = False
+                self.moved(dev, "device")
                 dev.model, dev.state, dev.address = model, "device", address
                 self.reschedule(dev)
                 self.show(dev)
                 self.events.device_changed(dev.snapshot())
             case DeviceDown(serial=serial, state=state):
                 dev = self.device(serial)
+                self.moved(dev, state)
                 dev.state, dev.address, dev.lost = state, None, False
                 self.reschedule(dev)
                 self.show(dev)
@@ -605,6 +640,91 @@ class _Scheduler:
                 await self.put_schedule(schedule_id, change, reply)
             case DeleteSchedule(schedule_id=schedule_id, reply=reply):
                 await self.delete_schedule(schedule_id, reply)
+            case TasksPending(tasks=tasks):
+                self.take_pending(tasks)
+            case TasksTaken(task_ids=task_ids, ended=ended):
+                for task_id in task_ids:
+                    held = self.live_on(task_id)
+                    if held is not None and held.running != task_id:
+                        self.dequeue(held, task_id)
+                if ended:
+                    await self.ended_elsewhere(task_ids)
+            case PhonesPlaced(placements=placements):
+                for serial, host, state in placements:
+                    self.placed_elsewhere(self.device(serial), host, state)
+            case ScheduleChanged(schedule_id=schedule_id) if self.planner is not None:
+                await self.reload_schedule(schedule_id)
+            case StopAsked(task_id=task_id, remark=remark):
+                held = self.live_on(task_id)
+                if held is not None and held.running == task_id:
+                    await self.stop_running(held, task_id, remark)
+
+    # --- the other hosts ---------------------------------------------------------------
+    def moved(self, dev: _Device, state: str) -> None:
+        """`dev`'s phone is in `state` here now: the other hosts are told (`write_places`),
+        and if it has just come, its pending tasks are this host's to run."""
+        if state != dev.state or dev.elsewhere is not None:
+            self.placing[dev.serial] = state
+        dev.elsewhere = None
+
+    def placed_elsewhere(self, dev: _Device, host: str, state: str) -> None:
+        """Another host, `host`, sees `dev`'s phone in `state` (`absent`: no longer): it
+        runs its tasks, which this host lets go of; a phone that two hosts see (a network
+        phone connected from both) stays this host's too."""
+        if state == "absent":
+            if dev.elsewhere == host:
+                dev.elsewhere = None
+            return
+        if dev.address is not None:
+            log.warning("phone %s is seen by host %s too: both may run its tasks, never the "
+                        "same one twice", dev.serial, host)
+            return
+        dev.elsewhere = host
+        for entry in dev.entries():
+            self.dequeue(dev, entry.task_id)
+
+    def take_pending(self, tasks: Sequence[Task]) -> None:
+        """Hold those of `tasks` (pending now) that this host does not hold yet."""
+        new = [task for task in tasks if task.id not in self.where and task.id not in self.ends]
+        for task in new:
+            self.enqueue(task)
+
+    async def write_places(self) -> None:
+        """Store which phones are here now (`moved`), in one write, unless the store
+        refused the last one and its backoff is not over; then hold the pending tasks of
+        those that came."""
+        if not self.placing or not self.placing_held.ready():
+            return
+        placing, self.placing = self.placing, {}
+        try:
+            came = await self.store.phones.place(
+                placing, {serial: self.devices[serial].model for serial in placing})
+        except Exception as exc:
+            self.placing = placing | self.placing
+            if self.placing_held.refused():
+                log.warning("the store refused to record where %d phone(s) are (%s); the "
+                            "other hosts learn it once it takes it", len(placing), exc)
+            return
+        self.placing_held.taken()
+        self.take_pending(came)
+
+    async def ended_elsewhere(self, task_ids: Sequence[int]) -> None:
+        """Another host ended or deleted `task_ids`: the stops and deletes that waited
+        for that are answered (`_answer_stop_elsewhere`)."""
+        for delete in self.deletes:
+            delete.waiting.difference_update(task_ids)
+        for task_id in task_ids:
+            waiters = self.asked.pop(task_id, [])
+            if not waiters:
+                continue
+            try:
+                task = await self.store.get_task(task_id)
+            except Exception as exc:
+                for waiter in waiters:
+                    waiter.fail(exc)
+                continue
+            for waiter in waiters:
+                _answer_stop_elsewhere(waiter, task_id, task)
 
     async def submit(self, tasks: Sequence[NewTask], reply: Reply[list[Task]]) -> None:
         try:
@@ -618,7 +738,8 @@ class _Scheduler:
                      len({task.serial for task in stored}))
         self._enqueue_and_answer(stored, reply)
         away = sorted({task.serial for task in stored
-                       if not self.devices[task.serial].online})
+                       if not self.devices[task.serial].online
+                       and self.devices[task.serial].elsewhere is None})
         if away and self.phones_known:
             log.warning("%d of these phone(s) are not ready (not connected, offline or "
                         "unauthorized); their tasks wait for them: %s", len(away),
@@ -766,6 +887,19 @@ class _Scheduler:
                  "created" if schedule_id is None else "changed",
                  "none" if following is None else self.clock.moment(following))
         reply.answer(stored)
+
+    async def reload_schedule(self, schedule_id: int) -> None:
+        """Another host made, changed or deleted `schedule_id`: kept as the store has it."""
+        try:
+            schedule = await self.store.schedules.get_schedule(schedule_id)
+        except Exception as exc:
+            log.error("schedule %d, changed by another host, could not be read: %s",
+                      schedule_id, exc)
+            return
+        if schedule is None:
+            self.calendar.drop(schedule_id)
+        else:
+            self.calendar.keep(schedule)
 
     async def delete_schedule(self, schedule_id: int, reply: Reply[bool]) -> None:
         try:
@@ -919,20 +1053,45 @@ class _Scheduler:
                 status=TaskStatus.FAILED, remark=STOPPED_REMARK, finished_at=self.clock.now(),
                 started=False), again=None, stopped=True)
             self.ends_held.hurry()
-        else:  # not live here: the store tells why
+        else:  # not live here: another host's, or over (the store tells why)
             try:
-                task = await self.store.get_task(task_id)
+                await self.stop_elsewhere(task_id, reply)
             except Exception as exc:
                 reply.fail(exc)
+
+    async def stop_elsewhere(self, task_id: int, reply: Reply[Task]) -> None:
+        """Stop `task_id`, which this host does not hold: a running one's host is asked
+        to stop it (its end answers, `ended_elsewhere`), and a pending one (another
+        host's, or no host's yet) is stopped in the store."""
+        if not await self.store.ask_stop([task_id], remark=STOPPED_REMARK):
+            stopped = await self.store.finish_tasks({task_id: TaskEnd(
+                status=TaskStatus.FAILED, remark=STOPPED_REMARK,
+                finished_at=self.clock.now(), started=False)}, retries={})
+            if stopped:
+                self.events.tasks_changed(stopped)
+                reply.answer(stopped[0])
                 return
-            reply.fail(TaskNotFound(task_id) if task is None else WrongTaskState(
-                task_id, task.status, (TaskStatus.RUNNING, TaskStatus.PENDING)))
+            task = await self.store.get_task(task_id)
+            if task is None:
+                raise TaskNotFound(task_id)
+            if task.status != TaskStatus.RUNNING or not await self.store.ask_stop(
+                    [task_id], remark=STOPPED_REMARK):  # (started by its host meanwhile)
+                raise WrongTaskState(task_id, task.status,
+                                     (TaskStatus.RUNNING, TaskStatus.PENDING))
+        self.asked.setdefault(task_id, []).append(reply)
 
     async def delete(self, task_ids: Sequence[int], reply: Reply[list[int]]) -> None:
         """Delete tasks; running ones are stopped first (their ends stored), for at most
         `STOP_GRACE` seconds. The scheduler goes on serving meanwhile."""
         waiting: set[int] = set()
         dropped: list[tuple[str, _Entry]] = []
+        try:  # those another host runs: it is asked to stop them first
+            waiting.update(await self.store.ask_stop(
+                [task_id for task_id in task_ids if self.live_on(task_id) is None],
+                remark=DELETED_REMARK))
+        except Exception as exc:
+            reply.fail(exc)
+            return
         for task_id in task_ids:
             dev = self.live_on(task_id)
             if dev is None:
@@ -1003,6 +1162,18 @@ def _joined(*remarks: str) -> str:
     return "; ".join(filter(None, remarks))
 
 
+def _answer_stop_elsewhere(reply: Reply[Task], task_id: int, task: Task | None) -> None:
+    """Answer a stop of a task another host ran, which it has ended (`task` as it is
+    now): with the task if the stop ended it, refused as `_answer_stop` says if not."""
+    if task is None:
+        reply.fail(TaskNotFound(task_id))
+    elif task.status == TaskStatus.FAILED and task.remark == STOPPED_REMARK:
+        reply.answer(task)
+    else:
+        reply.fail(WrongTaskState(task_id, task.status, (TaskStatus.RUNNING,
+                                                         TaskStatus.PENDING)))
+
+
 def _answer_stop(reply: Reply[Task], task_id: int, end: _End, task: Task | None) -> None:
     """Answer a stop once the task's `end` is stored (`task` as it is now, None if gone):
     with the task if the stop ended it; refused if it was deleted meanwhile
@@ -1019,23 +1190,47 @@ def _answer_stop(reply: Reply[Task], task_id: int, end: _End, task: Task | None)
 
 async def recover_interrupted(store: TaskStore, clock: WallClock, settings: SchedulerSettings,
                               *, rng: random.Random | None = None) -> None:
-    """At start-up, before the scheduler runs: the tasks a process that died left running
-    fail with `INTERRUPTED_REMARK`, and those auto-retry takes (`may_retry`) are due again
-    after a retry delay drawn as for any failed task (`retry_delay_from`)."""
+    """At start-up, before the scheduler runs: the tasks this host's process left running
+    when it died fail with `INTERRUPTED_REMARK`, and are retried (`_retry_interrupted`)."""
     interrupted = await store.fail_interrupted(remark=INTERRUPTED_REMARK,
                                                finished_at=clock.now())
-    if not interrupted:
-        return
-    log.warning("%d task(s) were interrupted by the last shutdown", len(interrupted))
-    again: dict[int, list[int]] = {}  # retry count -> the tasks that have it
+    if interrupted:
+        log.warning("%d task(s) were interrupted by the last shutdown", len(interrupted))
+        await _retry_interrupted(store, clock, settings, interrupted, rng=rng)
+
+
+def host_lost_remark(host: str) -> str:
+    """The remark of a task that was running on `host` when the others took it for dead."""
+    return f"interrupted: host {host} stopped answering while this task ran"
+
+
+async def recover_dead_hosts(store: TaskStore, clock: WallClock, settings: SchedulerSettings,
+                             *, lease: float, rng: random.Random | None = None) -> list[Task]:
+    """The running tasks of the other hosts that have not renewed their lease for `lease`
+    seconds fail with `host_lost_remark`, and are retried (`_retry_interrupted`) when
+    their phones are back, on whichever host; the tasks failed."""
+    interrupted = await store.fail_dead_hosts(lease=lease, remark=host_lost_remark,
+                                              finished_at=clock.now())
+    if interrupted:
+        hosts = sorted({task.remark for task in interrupted})
+        log.warning("%d task(s) interrupted: %s", len(interrupted), "; ".join(hosts))
+        await _retry_interrupted(store, clock, settings, interrupted, rng=rng)
+    return interrupted
+
+
+async def _retry_interrupted(store: TaskStore, clock: WallClock, settings: SchedulerSettings,
+                             interrupted: Sequence[Task], *, rng: random.Random | None) -> None:
+    """Those of `interrupted` auto-retry takes (`may_retry`) are due again after a retry
+    delay drawn as for any failed task (`retry_delay_from`)."""
+    again: dict[tuple[int, str], list[int]] = {}  # (retry count, reason) -> those tasks
     for task in interrupted:
         if settings.may_retry(task):
-            again.setdefault(task.retry_count, []).append(task.id)
+            again.setdefault((task.retry_count, task.remark), []).append(task.id)
     if again:
         at = clock.now() + settings.retry_delay_from(rng or random.Random())
-        for count, task_ids in sorted(again.items()):
+        for (count, reason), task_ids in sorted(again.items()):
             await store.requeue_tasks(task_ids, due_at=at, count_retry=True,
-                                      remark=settings.retry_remark(count, at, INTERRUPTED_REMARK))
+                                      remark=settings.retry_remark(count, at, reason))
         log.info("%d interrupted task(s) will be retried at %s",
                  sum(map(len, again.values())), clock.time_of_day(at))
 
@@ -1073,12 +1268,15 @@ async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: 
     makes goes to `events` (a log of its own, which nobody reads, if none is given)."""
     sched = _Scheduler(store, clock, settings, rng or random.Random(),
                        EventLog() if events is None else events, planner)
+    for serial, host in (await store.phones.elsewhere()).items():
+        sched.device(serial).elsewhere = host
     for task in await store.pending_tasks():
         sched.enqueue(task)
     if planner is not None:
         await sched.load_schedules()
     while True:
         await sched.fire_due()
+        await sched.write_places()
         # What waiting tasks show first: a reader who sees an end (a phone lost, say) sees
         # what it made the others show too. What the ends make them show comes at once
         # (`sleep_deadline`: a note to write is due now).

@@ -14,6 +14,7 @@ start, or lists again after an outage, are one line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ import trio
 from scripts.driver import AdbDriver, DriverError
 
 from ._backoff import Backoff
+from ._errors import ActorClosed
 from ._mailbox import Address, Inbox
 from ._supervise import supervise
 from .messages import DeviceDown, DeviceMsg, DevicesListed, DeviceUp, SchedulerMsg
@@ -93,8 +95,10 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
             """Ask the phone its model off the event path (1,000 phones plug in at once)."""
             model = await _read_model(adb_host, adb_port, serial)
             if model and actors.get(serial) is address:
-                await scheduler.send(DeviceUp(serial=serial, model=model,
-                                              address=address.clone()))
+                # closed: the core stops (its read, on a thread, outlived the scheduler)
+                with contextlib.suppress(ActorClosed):
+                    await scheduler.send(DeviceUp(serial=serial, model=model,
+                                                  address=address.clone()))
 
         async def phone_down(serial: str, state: str, *, quiet: bool = False) -> None:
             address = actors.pop(serial, None)

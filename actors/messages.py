@@ -30,13 +30,18 @@ __all__ = [
     "DevicesListed",
     "GetDevice",
     "ListDevices",
+    "PhonesPlaced",
     "PutSchedule",
     "RetryTasks",
     "RunTask",
+    "ScheduleChanged",
     "SchedulerMsg",
+    "StopAsked",
     "StopTask",
     "SubmitTasks",
     "TaskEnded",
+    "TasksPending",
+    "TasksTaken",
     ]
 
 
@@ -181,9 +186,52 @@ class DeleteSchedule:
     reply: Reply[bool]
 
 
+# --- from the other hosts of the farm (through the database) ------------------------
+@attrs.frozen(kw_only=True)
+class TasksPending:
+    """These tasks are pending now (another host made or retried them): the scheduler
+    runs those of its phones that it does not hold yet."""
+
+    tasks: Sequence[Task]
+
+
+@attrs.frozen(kw_only=True)
+class TasksTaken:
+    """Another host started, ended or deleted these tasks (`ended`: they are over): none
+    of them is pending any more."""
+
+    task_ids: Sequence[int]
+    ended: bool
+
+
+@attrs.frozen(kw_only=True)
+class PhonesPlaced:
+    """Other hosts see these phones so now: (serial, host, state); `absent`: that host
+    no longer sees it. The host a phone is on runs its tasks."""
+
+    placements: Sequence[tuple[str, str, str]]
+
+
+@attrs.frozen(kw_only=True)
+class ScheduleChanged:
+    """Another host made, changed or deleted this schedule: its slots are the farm's, run
+    by whichever host comes first (`ScheduleStore.fire_schedule` takes a slot once)."""
+
+    schedule_id: int
+
+
+@attrs.frozen(kw_only=True)
+class StopAsked:
+    """Another host's API asked to stop (or delete) `task_id`, which runs here."""
+
+    task_id: int
+    remark: str
+
+
 SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | DeviceDown
                 | DevicesListed | DeviceBack | TaskEnded | ListDevices | GetDevice
-                | CountDevices | PutSchedule | DeleteSchedule)
+                | CountDevices | PutSchedule | DeleteSchedule | TasksPending | TasksTaken
+                | PhonesPlaced | ScheduleChanged | StopAsked)
 
 
 # --- to a device actor ------------------------------------------------------------

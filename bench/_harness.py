@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -280,3 +281,38 @@ def _child(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     _child()
+
+
+class FarmHost:
+    """`orchestrator serve` as one host of a farm on the PostgreSQL database `dsn`, with
+    `phones` simulated phones of its own (serials `prefix`0001...); its log in `folder`.
+    The API's port is read from the log, once the host says it listens."""
+
+    def __init__(self, name: str, dsn: str, folder: Path, *, phones: int,
+                 prefix: str | None = None, run: int = 0, timeout: float = 120) -> None:
+        self.name = name
+        self.log = folder / f"{name}-{run}.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "orchestrator", "serve", "--postgres", dsn,
+                 "--host-id", name, "--simulate", str(phones), "--sim-prefix",
+                 prefix or f"{name}-", "--port", "0", "--data-dir", str(folder / name)],
+                stderr=out)
+        deadline = time.monotonic() + timeout
+        while not (found := re.search(r"task API on http://127\.0\.0\.1:(\d+)/",
+                                      self.log.read_text())):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"host {name} did not come up: see {self.log}")
+            time.sleep(0.05)
+        self.api = f"http://127.0.0.1:{found[1]}/api/v1"
+
+    def stop(self, *, timeout: float = 60) -> int:
+        """Stop it as Ctrl-C does (killed if it takes past `timeout` s); its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()

@@ -26,6 +26,7 @@ from .api import (
     schedule_planner,
     serve_api,
 )
+from .farm import LEASE, keep_lease, listen_to_hosts, relay_news
 from .runtime import start_up_frozen, switch_interval
 from .settings import Settings
 from .simulator import open_simulator
@@ -88,9 +89,14 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         freeze_start_up = stack.enter_context(start_up_frozen())
         database = "PostgreSQL" if settings.postgres else str(settings.sqlite_path)
         with starting(f"open the database ({database})"):
-            store = await stack.enter_async_context(
-                open_store(postgres=settings.postgres, sqlite_path=settings.sqlite_path))
+            store = await stack.enter_async_context(open_store(
+                postgres=settings.postgres, sqlite_path=settings.sqlite_path,
+                host_id=settings.host_id))
+        with starting(f"join the farm as host {store.host_id!r}"):
+            await store.hosts.take_name(lease=LEASE)
             await recover_interrupted(store, clock, scheduling)
+            news = (await stack.enter_async_context(listen_to_hosts(settings.postgres))
+                    if settings.postgres else None)
         adb_host, adb_port = settings.adb_host, settings.adb_port
         if settings.simulate:
             with starting("start the simulated phones"):
@@ -115,12 +121,16 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,
                 running=running, http=http, observe=metrics.adb_call,
                 rotation=functools.partial(store.proxies.rotation_of, serial))))
+        nursery.start_soon(functools.partial(keep_lease, store=store, clock=clock,
+                                             settings=scheduling, scheduler=scheduler))
+        if news is not None:
+            nursery.start_soon(functools.partial(relay_news, news, store=store,
+                                                 scheduler=scheduler))
         nursery.start_soon(deliver_webhooks, events, settings.webhooks, hooks)
         app = create_app(scheduler=scheduler, events=events, running=running,
                          phones=Phones(adb_host, adb_port, observe=metrics.adb_call),
                          store=store, plan=settings.plan, clock=clock, materials=materials,
-                         access=access, host_files=host_files, metrics=metrics,
-                         host_id=settings.host_id)
+                         access=access, host_files=host_files, metrics=metrics)
         with starting(f"listen on {settings.host} port {settings.port}"):
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host=settings.host, port=settings.port,

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .store import DATABASE_ERRORS
+from .store import DATABASE_ERRORS, HostNameTaken
 
 __all__ = ["StartupFailed", "leaves", "starting"]
 
-#: What the machine can do to a start: files and sockets, and the two databases.
-_MACHINE_ERRORS = (OSError, *DATABASE_ERRORS)
+#: What the machine can do to a start: files and sockets, the two databases, and
+#: another host that holds this host's name.
+_MACHINE_ERRORS = (OSError, HostNameTaken, *DATABASE_ERRORS)
 
 
 class StartupFailed(Exception):

@@ -29,14 +29,17 @@ PUBLIC: dict[str, list[str]] = {
         "TaskEnd",
         "TaskFailed", "TaskFilter", "TaskNotFound", "TaskReads", "TaskRunner", "TaskSource",
         "TaskStats", "TaskStatus", "TaskStore", "Waiting", "WallClock", "WrongTaskState",
-        "next_slot", "origin_of", "phone_answers", "recover_interrupted", "run_device",
+        "host_lost_remark", "next_slot", "origin_of", "phone_answers", "recover_dead_hosts",
+        "recover_interrupted", "run_device",
         "run_scheduler", "run_watcher", "serve_core", "serve_scheduler", "supervise",
     ],
     "actors.messages": [
         "AwaitPhone", "CancelRun", "CountDevices", "DeleteSchedule", "DeleteTasks", "DeviceBack",
         "DeviceDown", "DeviceMsg",
-        "DeviceSnapshot", "DeviceUp", "DevicesListed", "GetDevice", "ListDevices", "PutSchedule",
-        "RetryTasks", "RunTask", "SchedulerMsg", "StopTask", "SubmitTasks", "TaskEnded",
+        "DeviceSnapshot", "DeviceUp", "DevicesListed", "GetDevice", "ListDevices",
+        "PhonesPlaced", "PutSchedule", "RetryTasks", "RunTask", "ScheduleChanged",
+        "SchedulerMsg", "StopAsked",
+        "StopTask", "SubmitTasks", "TaskEnded", "TasksPending", "TasksTaken",
     ],
     "scripts": [
         "NO_HOST_FILES", "SCRIPTS", "AccountWarmupConfig", "ChatGPTSettings", "CommentConfig",
@@ -99,10 +102,14 @@ PUBLIC: dict[str, list[str]] = {
         "Profile", "SocialApp", "World", "default_apps", "load_spec",
     ],
     "orchestrator.simulator.commands": ["COMMANDS", "Call", "Handler", "run_line"],
+    "orchestrator.farm": [
+        "BEAT", "CAUGHT_UP", "LEASE", "keep_lease", "listen_to_hosts", "relay_news",
+    ],
     "orchestrator.store": [
-        "DATABASE_ERRORS", "AnswerStore", "KeptAnswer", "SchemaTooNew", "Store",
-        "open_postgres_reads", "open_postgres_store", "open_reads", "open_sqlite_reads",
-        "open_sqlite_store", "open_store",
+        "CHANNEL", "DATABASE_ERRORS", "AnswerStore", "HostNameTaken", "KeptAnswer", "News",
+        "NewsKind", "SchemaTooNew", "Store", "machine_name", "open_postgres_reads",
+        "open_postgres_store", "open_reads", "open_sqlite_reads", "open_sqlite_store",
+        "open_store",
     ],
 }
 

@@ -92,10 +92,10 @@ def account_routes(facade: Facade, idempotent: Idempotency) -> Blueprint:
     routes = Blueprint("accounts", __name__)
 
     async def online() -> set[str]:
-        """The phones online. Asked before a change is made, never after: the scheduler
-        may be too busy to answer (50301), and then nothing must have been done."""
-        devices = await facade.devices()
-        return {serial for serial, device in devices.items() if device.state == "device"}
+        """The phones of the farm online. Asked before a change is made, never after: the
+        scheduler may be too busy to answer (50301), and then nothing must have been done."""
+        return {device.serial for _, device in await facade.farm_devices()
+                if device.state == "device"}
 
     def view(account: Account | None, account_id: int, online: set[str]) -> Response:
         if account is None:

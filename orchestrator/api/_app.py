@@ -90,8 +90,7 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
                phones: Phones, store: Store, plan: Plan, clock: WallClock,
                materials: MaterialLibrary,
                access: Access = OPEN, host_files: HostFiles = NO_HOST_FILES,
-               queue_timeout: float = 10.0, metrics: Metrics | None = None,
-               host_id: str | None = None) -> QuartTrio:
+               queue_timeout: float = 10.0, metrics: Metrics | None = None) -> QuartTrio:
     """The core's API app, every route: changes go to `scheduler` (each taken from its
     queue within `queue_timeout` seconds, else refused with 50301), reads and accounts
     go to `store`; the event stream follows `events`, the log the scheduler writes; a task's
@@ -101,11 +100,10 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
     (`_access`: ahead of everything); a new task may name only host files `host_files`
     allows (default: none). The console (`_console`) is at `/`, the health check at `/health`,
     `metrics` (a registry of the app's own by default) at `/metrics`, counting every
-    request; device objects name `host_id` as their host (the machine's name by
-    default)."""
+    request; device objects name the store's host as theirs."""
     metrics = metrics or Metrics()
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
-                    queue_timeout=queue_timeout, host_files=host_files, host_id=host_id)
+                    queue_timeout=queue_timeout, host_files=host_files)
     idempotent = Idempotency(store.answers, clock)
     held = GroupsOfPhones(store.groups)
     app = _app(plan, access, store, metrics=metrics, blueprints=[

@@ -166,12 +166,13 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Bluep
     routes = Blueprint("devices", __name__)
 
     @routes.get("/devices")
-    @Doc(summary="The phones this host sees", answer=Devices, errors=(Unavailable,))
+    @Doc(summary="The phones of the farm: this host's and the other hosts'", answer=Devices,
+         errors=(Unavailable,))
     async def every() -> Response:
-        found, groups = list((await facade.devices()).values()), await held.of()
+        found, groups = await facade.farm_devices(), await held.of()
         return envelope(Devices(devices=[DeviceView.of(
-            device, host=facade.host_id, groups=groups.get(device.serial, []))
-            for device in found], total=len(found)))
+            device, host=host, groups=groups.get(device.serial, []))
+            for host, device in found], total=len(found)))
 
     @routes.get("/devices/<serial>")
     @Doc(summary="One phone, with what it says of itself (Android, battery) when online",

@@ -7,7 +7,6 @@ within a deadline or refused, 50301), reads query the store.
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -57,10 +56,6 @@ def _answer_to(refusal: Refused) -> OrchestratorError | None:
     return None
 
 
-def _host_or_machine(given: str | None) -> str:
-    return given or socket.gethostname()
-
-
 @attrs.frozen(kw_only=True)
 class Facade:
     scheduler: Address[SchedulerMsg]
@@ -70,8 +65,11 @@ class Facade:
     queue_timeout: float
     #: The host files a new task may name (`POST /task`); the device actors check again.
     host_files: HostFiles
-    #: The name of this host, as device objects show it (None given: the machine's).
-    host_id: str = attrs.field(default=None, converter=_host_or_machine)
+
+    @property
+    def host_id(self) -> str:
+        """The name of this host, as device objects show it."""
+        return self.store.host_id
 
     async def ask(self, make_msg: Callable[[Reply[T]], SchedulerMsg]) -> T:
         """The scheduler's answer to `make_msg(reply)`: the truth about what was done.
@@ -107,6 +105,15 @@ class Facade:
         """Every phone the scheduler lists, by serial (`ask`'s errors)."""
         found: list[DeviceSnapshot] = await self.ask(lambda reply: ListDevices(reply=reply))
         return {device.serial: device for device in found}
+
+    async def farm_devices(self) -> list[tuple[str, DeviceSnapshot]]:
+        """Every phone of the farm with the host it is on: this host's, as the scheduler
+        lists them, and the other hosts' (the store's rows), by serial."""
+        here = await self.devices()
+        farm = [(self.host_id, device) for device in here.values()]
+        farm += [(host, device) for host, device in await self.store.phones.others()
+                 if device.serial not in here]
+        return sorted(farm, key=lambda found: found[1].serial)
 
     async def device(self, serial: str) -> DeviceSnapshot:
         """One phone's row, asked alone (a wall of screens asks for one each second per

@@ -20,13 +20,14 @@ __all__ = ["DATABASE_ERRORS", "open_reads", "open_store"]
 DATABASE_ERRORS = (sqlite3.Error, psycopg.Error)
 
 
-def open_store(*, postgres: str | None, sqlite_path: Path
+def open_store(*, postgres: str | None, sqlite_path: Path, host_id: str | None = None
                ) -> AbstractAsyncContextManager[Store]:
     """The store in PostgreSQL at the DSN `postgres` if given, else in SQLite at
-    `sqlite_path`: what the process that runs the phones (and writes the tasks) opens."""
+    `sqlite_path`: what the process that runs the phones (and writes the tasks) of the
+    host `host_id` opens."""
     if postgres:
-        return open_postgres_store(postgres)
-    return open_sqlite_store(sqlite_path)
+        return open_postgres_store(postgres, host_id=host_id)
+    return open_sqlite_store(sqlite_path, host_id=host_id)
 
 
 def open_reads(*, postgres: str | None, sqlite_path: Path

@@ -1,8 +1,4 @@
-"""The shared backend: PostgreSQL, for a farm that spans several hosts.
-
-Claiming tasks across hosts (leases, `FOR UPDATE SKIP LOCKED`) comes later; it adds
-columns by a migration and methods to the store, and leaves these ones as they are.
-"""
+"""The shared backend: PostgreSQL, for a farm that spans several hosts (`orchestrator.farm`)."""
 
 from __future__ import annotations
 
@@ -61,13 +57,15 @@ def _connect(dsn: str, *, reader: bool = False) -> Connection:
 
 
 @asynccontextmanager
-async def open_postgres_store(dsn: str) -> AsyncIterator[Store]:
-    """The store in the PostgreSQL database `dsn` names (its tables created or migrated).
+async def open_postgres_store(dsn: str, *, host_id: str | None = None) -> AsyncIterator[Store]:
+    """The store in the PostgreSQL database `dsn` names (its tables created or migrated),
+    of the host `host_id` (the machine's name by default) among those that share it.
 
     The tables go in the first schema of the connection's `search_path`.
     """
     async with open_sql_store(PostgresTaskStore, POSTGRES, connect_writer=partial(_connect, dsn),
-                              connect_reader=partial(_connect, dsn, reader=True)) as store:
+                              connect_reader=partial(_connect, dsn, reader=True),
+                              host_id=host_id) as store:
         yield store
 
 

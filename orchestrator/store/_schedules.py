@@ -11,6 +11,7 @@ import attrs
 
 from actors import NewSchedule, NewTask, Schedule, ScheduleNameTaken, Task
 
+from ._news import NewsKind, Tell
 from ._sql import Cursor, Dialect, Lane
 
 _FIELDS = ("name", "enabled", "weekdays", "times", "serials", "groups", "script_name",
@@ -90,9 +91,10 @@ class SqlScheduleStore:
     `insert_tasks` creates a slot's tasks in the slot's transaction."""
 
     def __init__(self, dialect: Dialect, *, read: Lane, write: Lane,
-                 insert_tasks: InsertTasks) -> None:
+                 insert_tasks: InsertTasks, tell: Tell) -> None:
         self._read = read
         self._write = write
+        self._tell = tell
         self._insert_tasks = insert_tasks
         self._q = ScheduleQueries.for_dialect(dialect)
 
@@ -112,6 +114,7 @@ class SqlScheduleStore:
             self._name_free(cur, new.name, None)
             created = self._one(cur, self._q.insert, [*_fields(new), created_at, next_run_at])
             assert created is not None
+            self._tell(cur, NewsKind.SCHEDULE, [created.id])
             return created
 
         return await self._write(create)
@@ -122,7 +125,9 @@ class SqlScheduleStore:
             if self._one(cur, self._q.get, [schedule_id]) is None:
                 return None
             self._name_free(cur, new.name, schedule_id)
-            return self._one(cur, self._q.update, [*_fields(new), next_run_at, schedule_id])
+            updated = self._one(cur, self._q.update, [*_fields(new), next_run_at, schedule_id])
+            self._tell(cur, NewsKind.SCHEDULE, [schedule_id])
+            return updated
 
         return await self._write(update)
 
@@ -147,7 +152,9 @@ class SqlScheduleStore:
     async def delete_schedule(self, schedule_id: int) -> bool:
         def delete(cur: Cursor) -> bool:
             cur.execute(self._q.delete, [schedule_id])
-            return cur.fetchone() is not None
+            deleted = cur.fetchone() is not None
+            self._tell(cur, NewsKind.SCHEDULE, [schedule_id])
+            return deleted
 
         return await self._write(delete)
 

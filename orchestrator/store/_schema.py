@@ -209,9 +209,31 @@ def _proxies(d: Dialect) -> Sequence[str]:
     )"""]
 
 
+def _farm(d: Dialect) -> Sequence[str]:
+    """Several hosts on one database: each host's lease (its last beat, by the database's
+    clock), where each phone was last seen, and which host runs a running task."""
+    return [
+        """CREATE TABLE hosts (
+            host_id TEXT PRIMARY KEY,
+            instance TEXT NOT NULL,  -- the process holding the name: machine and pid
+            started_at DOUBLE PRECISION NOT NULL,
+            beat_at DOUBLE PRECISION NOT NULL
+        )""",
+        """CREATE TABLE phones (
+            serial TEXT PRIMARY KEY,
+            host_id TEXT NOT NULL,  -- the host that sees it, or saw it last
+            state TEXT NOT NULL,  -- as that host's ADB server says (absent: gone from it)
+            model TEXT NOT NULL,
+            changed_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX phones_by_host ON phones (host_id, serial)",
+        "ALTER TABLE tasks ADD COLUMN host_id TEXT",
+    ]
+
+
 MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts,
                                    _idempotency_keys, _task_records, _groups, _task_options,
-                                   _schedules, _proxies)
+                                   _schedules, _proxies, _farm)
 
 
 class SchemaTooNew(RuntimeError):

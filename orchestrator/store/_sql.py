@@ -79,6 +79,14 @@ class Dialect:
     by row."""
     lock_row: str
     """What makes a SELECT lock the row it reads until the transaction ends."""
+    claim_rows: str
+    """What makes a SELECT lock the rows it reads and pass over those another transaction
+    holds (a claim: two hosts never take the same task, and neither waits on the other)."""
+    now: str
+    """The database's clock, in Unix seconds: what every host's lease is measured by."""
+    notify: str
+    """A statement that tells the hosts listening of a change (its payload the parameter)
+    when the transaction commits (empty: one host only, nobody to tell)."""
     lock_schema: str
     """A statement that keeps two processes from migrating at once (empty: not needed)."""
     read_along: str
@@ -114,6 +122,9 @@ SQLITE = Dialect(
                   + ")) FROM ",
     # SQLite has one writer: BEGIN IMMEDIATE has already locked the whole database.
     lock_row="",
+    claim_rows="",
+    now="((julianday('now') - 2440587.5) * 86400.0)",
+    notify="",
     lock_schema="",
     read_along=" INDEXED BY tasks_by_{}",
 )
@@ -132,6 +143,9 @@ POSTGRES = Dialect(
                      " ORDER BY i",
     tasks_as_json="",  # psycopg fetches every row of a result at once
     lock_row=" FOR UPDATE",
+    claim_rows=" FOR UPDATE SKIP LOCKED",
+    now="extract(epoch FROM clock_timestamp())::float8",
+    notify="SELECT pg_notify('orchestrator', ?)",
     lock_schema="SELECT pg_advisory_xact_lock(7363517342)",  # any fixed number of ours
     read_along="",
 )
@@ -146,6 +160,9 @@ class Queries:
     pending: str
     status_of: str
     pending_among: str
+    pending_of: str
+    pending_here_among: str
+    claim: str
     mark_running: str
     finish: str
     requeue: str
@@ -164,6 +181,9 @@ class Queries:
     screenshot_of: str
     delete_logs: str
     delete_screenshots: str
+    dead_hosts: str
+    forget_host: str
+    run_elsewhere: str
 
     @classmethod
     def for_dialect(cls, d: Dialect) -> Queries:
@@ -175,14 +195,27 @@ class Queries:
             insert=d.sql(f"INSERT INTO tasks ({', '.join(INSERT_COLUMNS)})"
                          f" VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"),
             get=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id = ?"),
-            pending=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE status = ? ORDER BY id"),
-            status_of=d.sql(f"SELECT status FROM tasks WHERE id = ?{d.lock_row}"),
+            # not those of a phone another host that is there sees: that host runs them
+            pending=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE status = ? AND serial NOT IN"
+                          " (SELECT serial FROM phones JOIN hosts USING (host_id)"
+                          " WHERE host_id <> ? AND state <> 'absent') ORDER BY id"),
+            status_of=d.sql(f"SELECT status, host_id FROM tasks WHERE id = ?{d.lock_row}"),
             # `+status`: not along the status index; SQLite would walk every pending
             # task and scan the JSON for each (1,000 of 3,000: 1.5 s instead of 6 ms).
             pending_among=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id IN"
                                 f" (SELECT task_id FROM ({d.starts_from_json}) AS s)"
                                 f" AND +status = ?{d.lock_row}"),
-            mark_running=d.sql("UPDATE tasks SET status = ?, started_at = s.start, remark = ''"
+            pending_of=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE serial IN"
+                             f" ({d.json_strings.format('?')}) AND +status = ?"),
+            pending_here_among=d.sql(
+                f"SELECT {_COLUMNS} FROM tasks WHERE id IN ({d.ids_from_json}) AND +status = ?"
+                " AND serial IN (SELECT serial FROM phones WHERE host_id = ?"
+                " AND state <> 'absent')"),
+            claim=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id IN"
+                        f" (SELECT task_id FROM ({d.starts_from_json}) AS s)"
+                        f" AND +status = ?{d.claim_rows}"),
+            mark_running=d.sql("UPDATE tasks SET status = ?, started_at = s.start, remark = '',"
+                               " host_id = ?"
                                f" FROM ({d.starts_from_json}) AS s"
                                " WHERE tasks.id = s.task_id AND +status = ?"),
             finish=d.sql("UPDATE tasks SET status = ?, remark = ?, finished_at = ?, result = ?,"
@@ -195,10 +228,13 @@ class Queries:
             requeue=d.sql(f"{requeue} AND id IN ({d.ids_from_json}){returning}"),
             delete=d.sql(f"DELETE FROM tasks WHERE id IN ({d.ids_from_json})"
                          " RETURNING id, serial, script_name, source, status"),
+            # of the host named by the last parameter (the one before: a task that no host
+            # ran, from before hosts were named, counts as that host's too, or not)
             fail_running=d.sql("UPDATE tasks SET status = ?, remark = ?, finished_at = ?"
-                               " WHERE status = ?" + returning),
-            unstart_running=d.sql("UPDATE tasks SET status = ?, started_at = NULL"
-                                  " WHERE status = ? AND started_at > ?" + returning),
+                               " WHERE status = ? AND coalesce(host_id, ?) = ?" + returning),
+            unstart_running=d.sql("UPDATE tasks SET status = ?, started_at = NULL WHERE"
+                                  " status = ? AND started_at > ? AND coalesce(host_id, ?) = ?"
+                                  + returning),
             counts=d.sql("SELECT status, n FROM task_counts"),
             add_count=d.sql("UPDATE task_counts SET n = n + ? WHERE status = ?"),
             add_filter_counts=d.sql(
@@ -220,6 +256,11 @@ class Queries:
             delete_logs=d.sql(f"DELETE FROM task_logs WHERE task_id IN ({d.ids_from_json})"),
             delete_screenshots=d.sql(
                 f"DELETE FROM task_screenshots WHERE task_id IN ({d.ids_from_json})"),
+            dead_hosts=d.sql(f"SELECT host_id FROM hosts WHERE host_id <> ?"
+                             f" AND beat_at < {d.now} - ?{d.claim_rows}"),
+            forget_host=d.sql("DELETE FROM hosts WHERE host_id = ?"),
+            run_elsewhere=d.sql(f"SELECT id, host_id FROM tasks WHERE id IN ({d.ids_from_json})"
+                                " AND +status = ? AND host_id <> ?"),
         )
 
 

@@ -96,15 +96,16 @@ def _connect(path: Path, *, reader: bool = False) -> sqlite3.Connection:
 
 
 @asynccontextmanager
-async def open_sqlite_store(path: str | PathLike[str], *,
+async def open_sqlite_store(path: str | PathLike[str], *, host_id: str | None = None,
                             inline: bool = False) -> AsyncIterator[Store]:
-    """The store in the SQLite file at `path` (created, or migrated, as needed). `inline`:
-    every call runs on the trio thread, none on a thread of the store's (for tests in
-    virtual time: see `_worker.open_worker`)."""
+    """The store in the SQLite file at `path` (created, or migrated, as needed), of the
+    host `host_id` (the machine's name by default). `inline`: every call runs on the trio
+    thread, none on a thread of the store's (for tests in virtual time: see
+    `_worker.open_worker`)."""
     path = Path(path)
     async with open_sql_store(SqliteTaskStore, SQLITE, connect_writer=partial(_connect, path),
                               connect_reader=partial(_connect, path, reader=True),
-                              inline=inline) as store:
+                              host_id=host_id, inline=inline) as store:
         yield store
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -41,7 +41,10 @@ from ..accounts import AccountStore
 from ..groups import GroupStore
 from ._accounts import SqlAccountStore
 from ._groups import SqlGroupStore
+from ._hosts import SqlHostStore, machine_name
 from ._idempotency import AnswerStore, SqlAnswerStore
+from ._news import News, NewsKind
+from ._phones import SqlPhoneStore
 from ._proxies import SqlProxyStore
 from ._schedules import SqlScheduleStore
 from ._schema import migrate
@@ -74,6 +77,7 @@ CursorT = TypeVar("CursorT", bound=Cursor)
 StoreT = TypeVar("StoreT", bound="SqlTaskStore[Any, Any]")
 
 _UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)
+_OVER = (TaskStatus.COMPLETED, TaskStatus.FAILED)
 #: Bytes of failure screenshots kept, the newest (a phone's PNG is 0.1 to 3 MB).
 FAILURE_SCREENSHOT_BYTES = 256 * 1024 * 1024
 
@@ -103,6 +107,21 @@ class Store(TaskStore, Protocol):
     @property
     def proxies(self) -> SqlProxyStore: ...
 
+    @property
+    def phones(self) -> SqlPhoneStore: ...
+
+    @property
+    def hosts(self) -> SqlHostStore:
+        """The hosts that share the database, this one's lease among them."""
+
+    @property
+    def host_id(self) -> str:
+        """The host this store writes for."""
+
+    async def pending_here_among(self, task_ids: Sequence[int]) -> list[Task]: ...
+
+    def heard_of_changes(self) -> None: ...
+
 
 class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
     """A `TaskStore`, and the `accounts` and `answers` on its lanes: writes on `writer`'s
@@ -114,18 +133,23 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
     """
 
     def __init__(self, writer: Worker[ConnT], reader: Worker[ConnT], dialect: Dialect,
-                 stats: StatsMirror) -> None:
+                 stats: StatsMirror, host_id: str) -> None:
+        self.host_id = host_id
         self._writer = writer
         self._reader = reader
         self._dialect = dialect
         self._stats = stats
         self._q = Queries.for_dialect(dialect)
+        self._notify = dialect.sql(dialect.notify)
         self.accounts = SqlAccountStore(dialect, read=self._read, write=self._write)
         self.groups = SqlGroupStore(dialect, read=self._read, write=self._write)
         self.answers = SqlAnswerStore(dialect, read=self._read, write=self._write)
         self.proxies = SqlProxyStore(dialect, read=self._read, write=self._write)
         self.schedules = SqlScheduleStore(dialect, read=self._read, write=self._write,
-                                          insert_tasks=self._create_in)
+                                          insert_tasks=self._create_in, tell=self._tell)
+        self.hosts = SqlHostStore(dialect, host_id, read=self._read, write=self._write)
+        self.phones = SqlPhoneStore(dialect, host_id, read=self._read, write=self._write,
+                                    tell=self._tell)
 
     @abc.abstractmethod
     def _transaction(self, conn: ConnT, *, write: bool) -> AbstractContextManager[CursorT]:
@@ -152,6 +176,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         last = self._insert(cur, rows)
         self._add_counts(cur, created_counts(rows))
         ids = range(last - len(rows) + 1, last + 1)
+        self._tell(cur, NewsKind.PENDING, list(ids))
         return [task_from_new(task, id=id_, created_at=created_at)
                 for task, id_ in zip(tasks, ids, strict=True)]
 
@@ -194,21 +219,23 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
 
     async def pending_tasks(self) -> list[Task]:
         def pending(cur: CursorT) -> list[Task]:
-            cur.execute(self._q.pending, [int(TaskStatus.PENDING)])
+            cur.execute(self._q.pending, [int(TaskStatus.PENDING), self.host_id])
             return [task_from_row(row) for row in cur.fetchall()]
 
         return await self._read(pending)
 
     async def mark_running(self, starts: Mapping[int, float]) -> list[Task]:
         def mark(cur: CursorT) -> list[Task]:
-            # The pending ones (locked on PostgreSQL), then exactly those are updated.
-            pending = fetch_tasks(cur, self._dialect, self._q.pending_among,
+            # The pending ones no other host is taking (locked, on PostgreSQL), then
+            # exactly those are updated: no task is ever taken twice.
+            pending = fetch_tasks(cur, self._dialect, self._q.claim,
                                   [starts_json(starts), int(TaskStatus.PENDING)])
             if not pending:
                 return []
             mine = {task.id: starts[task.id] for task in pending}
-            cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), starts_json(mine),
-                                               int(TaskStatus.PENDING)])
+            cur.execute(self._q.mark_running, [int(TaskStatus.RUNNING), self.host_id,
+                                               starts_json(mine), int(TaskStatus.PENDING)])
+            self._tell(cur, NewsKind.RUNNING, sorted(mine))
             tasks = sorted((attrs.evolve(task, status=TaskStatus.RUNNING,
                                          started_at=float(mine[task.id]), remark="")
                             for task in pending), key=_by_id)
@@ -227,6 +254,10 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
                 row = cur.fetchone()
                 if row is None or row[0] not in _UNFINISHED:
                     continue
+                if row[0] == TaskStatus.RUNNING and row[1] not in (None, self.host_id):
+                    continue  # another host runs it: its end is that host's to store
+                if row[0] == TaskStatus.PENDING and end.started and row[1] is not None:
+                    continue  # a run this host was taken for dead in: pending again since
                 cur.execute(self._q.finish, [int(end.status), end.remark, end.finished_at,
                                              to_json(end.result), end.started, task_id])
                 task = changed[task_id] = task_from_row(cur.fetchone())
@@ -239,6 +270,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
                     changed.update((task.id, task) for task in again)
                     deltas.update(moved_counts(again, before=TaskStatus.FAILED))
             self._add_counts(cur, deltas)
+            self._tell_changed(cur, changed.values())
             return sorted(changed.values(), key=_by_id)
 
         if not ends:
@@ -252,6 +284,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
             tasks = self._requeue(cur, task_ids, due_at=due_at, count_retry=count_retry,
                                   remark=remark)
             self._add_counts(cur, moved_counts(tasks, before=TaskStatus.FAILED))
+            self._tell_changed(cur, tasks)
             return tasks
 
         return await self._write(requeue)
@@ -297,22 +330,83 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
             deleted = cur.fetchall()
             self._add_counts(cur, Counter(
                 {key: -n for key, n in Counter(tuple(row[1:]) for row in deleted).items()}))
-            return sorted(int(row[0]) for row in deleted)
+            ids = sorted(int(row[0]) for row in deleted)
+            self._tell(cur, NewsKind.ENDED, ids)
+            return ids
 
         return await self._write(delete)
 
     async def fail_interrupted(self, *, remark: str, finished_at: float) -> list[Task]:
-        def fail(cur: CursorT) -> list[Task]:
-            cur.execute(self._q.unstart_running,
-                        [int(TaskStatus.PENDING), int(TaskStatus.RUNNING), finished_at])
-            unstarted = [task_from_row(row) for row in cur.fetchall()]
-            cur.execute(self._q.fail_running,
-                        [int(TaskStatus.FAILED), remark, finished_at, int(TaskStatus.RUNNING)])
-            tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
-            self._add_counts(cur, moved_counts(unstarted + tasks, before=TaskStatus.RUNNING))
-            return tasks
+        return await self._write(lambda cur: self._fail_running(
+            cur, self.host_id, remark=remark, finished_at=finished_at, unnamed=self.host_id))
 
-        return await self._write(fail)
+    async def fail_dead_hosts(self, *, lease: float, remark: Callable[[str], str],
+                              finished_at: float) -> list[Task]:
+        """Every other host whose lease is older than `lease` seconds is taken for dead,
+        by one host only (its row locked): its running tasks fail with `remark(host)`
+        (those it had not started yet are pending again), its phones show offline, and
+        its name is free. The tasks failed, by id."""
+        def reap(cur: CursorT) -> list[Task]:
+            cur.execute(self._q.dead_hosts, [self.host_id, lease])
+            failed: list[Task] = []
+            for (host,) in cur.fetchall():
+                failed += self._fail_running(cur, host, remark=remark(host),
+                                             finished_at=finished_at, unnamed="")
+                self.phones.went_silent(cur, host)
+                cur.execute(self._q.forget_host, [host])
+            return sorted(failed, key=_by_id)
+
+        return await self._write(reap)
+
+    def _fail_running(self, cur: CursorT, host: str, *, remark: str, finished_at: float,
+                      unnamed: str) -> list[Task]:
+        """The running tasks of `host` fail with `remark`, but those whose moment had not
+        come (handed over ahead, never started), pending again; those of no host (from
+        before hosts were named) count as `unnamed`'s. The failed ones, by id."""
+        cur.execute(self._q.unstart_running, [int(TaskStatus.PENDING), int(TaskStatus.RUNNING),
+                                              finished_at, unnamed, host])
+        unstarted = [task_from_row(row) for row in cur.fetchall()]
+        cur.execute(self._q.fail_running, [int(TaskStatus.FAILED), remark, finished_at,
+                                           int(TaskStatus.RUNNING), unnamed, host])
+        tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
+        self._add_counts(cur, moved_counts(unstarted + tasks, before=TaskStatus.RUNNING))
+        self._tell_changed(cur, unstarted + tasks)
+        return tasks
+
+    async def pending_here_among(self, task_ids: Sequence[int]) -> list[Task]:
+        """Those of `task_ids` that are pending, for a phone this host sees: what it runs
+        of the tasks another host made pending. On the write lane, after any write of
+        where this host's phones are (`phones.place`) that was asked before."""
+        return await self._write(lambda cur: fetch_tasks(
+            cur, self._dialect, self._q.pending_here_among,
+            [ids_json(task_ids), int(TaskStatus.PENDING), self.host_id]))
+
+    async def ask_stop(self, task_ids: Sequence[int], *, remark: str) -> dict[int, str]:
+        def ask(cur: CursorT) -> dict[int, str]:
+            cur.execute(self._q.run_elsewhere, [ids_json(task_ids), int(TaskStatus.RUNNING),
+                                                self.host_id])
+            asked = {int(task_id): str(host) for task_id, host in cur.fetchall()}
+            self._tell(cur, NewsKind.STOP, [[task_id, host, remark]
+                                            for task_id, host in sorted(asked.items())])
+            return asked
+
+        return await self._write(ask)
+
+    def heard_of_changes(self) -> None:
+        """Another host changed tasks: the kept counts may be behind until the next write."""
+        self._stats.stats = None
+
+    def _tell_changed(self, cur: CursorT, tasks: Iterable[Task]) -> None:
+        """Tell the other hosts which of `tasks` are pending now, and which over."""
+        pending = [t.id for t in tasks if t.status == TaskStatus.PENDING]
+        self._tell(cur, NewsKind.PENDING, pending)
+        self._tell(cur, NewsKind.ENDED, [t.id for t in tasks if t.status in _OVER])
+
+    def _tell(self, cur: Cursor, kind: NewsKind, items: Sequence[Any]) -> None:
+        """Tell the other hosts of a change, when this transaction commits (`News`)."""
+        if self._dialect.notify and items:
+            for payload in News(kind, self.host_id, items).payloads():
+                cur.execute(self._notify, [payload])
 
     async def migrate(self) -> int:
         """Create or upgrade the schema (see `_schema`); return its version."""
@@ -409,32 +503,34 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
 
 
 @asynccontextmanager
-async def open_sql_store(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, StatsMirror],
-                                       StoreT],
+async def open_sql_store(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, StatsMirror,
+                                        str], StoreT],
                          dialect: Dialect, *, connect_writer: Callable[[], ConnT],
-                         connect_reader: Callable[[], ConnT], inline: bool = False
-                         ) -> AsyncIterator[StoreT]:
+                         connect_reader: Callable[[], ConnT], host_id: str | None,
+                         inline: bool = False) -> AsyncIterator[StoreT]:
     """A `cls` store on its two lanes, its schema migrated before the read lane connects;
     the write lane keeps the stats mirror current after each commit (this process is the
     one that writes the tasks). `inline`: the lanes run on the trio thread
     (`open_worker`), for tests in virtual time."""
     stats = StatsMirror(Queries.for_dialect(dialect).counts)
+    host_id = host_id or machine_name()
     async with open_worker(connect_writer, after=stats.refresh, inline=inline) as writer:
-        await cls(writer, writer, dialect, stats).migrate()
+        await cls(writer, writer, dialect, stats, host_id).migrate()
         async with open_worker(connect_reader, inline=inline) as reader:
-            yield cls(writer, reader, dialect, stats)
+            yield cls(writer, reader, dialect, stats, host_id)
 
 
 @asynccontextmanager
-async def open_sql_reads(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, StatsMirror],
-                                       StoreT],
+async def open_sql_reads(cls: Callable[[Worker[ConnT], Worker[ConnT], Dialect, StatsMirror,
+                                        str], StoreT],
                          dialect: Dialect, *, connect_reader: Callable[[], ConnT]
                          ) -> AsyncIterator[TaskReads]:
     """The task reads of a database another process writes (and has migrated): one read
     lane, on a connection that cannot write; the stats are read from the table, as no
     commit of this process keeps a mirror of them."""
     async with open_worker(connect_reader) as reader:
-        yield cls(reader, reader, dialect, StatsMirror(Queries.for_dialect(dialect).counts))
+        yield cls(reader, reader, dialect, StatsMirror(Queries.for_dialect(dialect).counts),
+                  machine_name())
 
 
 def _by_id(task: Task) -> int:

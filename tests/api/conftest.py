@@ -28,7 +28,7 @@ from actors import (
     serve_scheduler,
     supervise,
 )
-from actors.messages import DeviceUp, SchedulerMsg
+from actors.messages import DeviceUp, GetDevice, SchedulerMsg
 from orchestrator.api import API_PREFIX, Phones, create_app, schedule_planner, serve_api
 from orchestrator.plans import Plan, default_plan
 from orchestrator.store import Store, open_sqlite_store
@@ -127,12 +127,15 @@ class AppAndCore:
         return f"http://127.0.0.1:{port}"
 
     async def plug(self, serial: str, model: str = "Pixel 7") -> None:
-        """A phone comes online: its device actor starts and the scheduler hears of it."""
+        """A phone comes online: its device actor starts and the scheduler has heard of it
+        (it answers a question asked after, in order)."""
         address = await self.nursery.start(partial(
             supervise, f"device {serial}",
             partial(run_device, serial=serial, runner=run_task, answers=answering,
                     scheduler=self.scheduler, clock=self.clock)))
         await self.scheduler.send(DeviceUp(serial=serial, model=model, address=address))
+        await self.scheduler.request(lambda reply: GetDevice(serial=serial, reply=reply),
+                                     timeout=DEADLINE)
 
     async def wait_status(self, task_id: int, status: TaskStatus) -> Task:
         """The task once it has `status` (bounded: worker threads do the writes)."""

@@ -369,7 +369,8 @@ class TestTransitions:
                                              due_at=NOW + 60, count_retry=True)
         assert again == attrs.evolve(failed, due_at=NOW + 60, retry_count=1)
         await assert_counts(store, pending=2, completed=1)
-        await finish(store, failed.id, TaskStatus.FAILED, remark="r", finished_at=NOW)
+        await finish(store, failed.id, TaskStatus.FAILED, remark="stopped", finished_at=NOW,
+                     started=False)
         (manual,) = await store.requeue_tasks([failed.id], due_at=NOW, count_retry=False)
         assert manual.retry_count == 1
 
@@ -576,8 +577,8 @@ class TestLanes:
         entered, release = threading.Event(), threading.Event()
 
         def slow_claim(cur: Cursor) -> None:
-            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), f"[[{task.id}, {NOW}]]",
-                                                int(TaskStatus.PENDING)])
+            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), lanes.host_id,
+                                                f"[[{task.id}, {NOW}]]", int(TaskStatus.PENDING)])
             lanes._add_counts(cur, moved_counts([attrs.evolve(task, status=TaskStatus.RUNNING)],
                                                 before=TaskStatus.PENDING))
             entered.set()
@@ -666,8 +667,8 @@ class TestLanes:
         a, b, c = await create(store, new("p1"), new("p2"), new("p3"))
 
         def claim_b_then_fail(cur: Cursor) -> None:
-            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), f"[[{b.id}, {NOW}]]",
-                                                int(TaskStatus.PENDING)])
+            cur.execute(lanes._q.mark_running, [int(TaskStatus.RUNNING), lanes.host_id,
+                                                f"[[{b.id}, {NOW}]]", int(TaskStatus.PENDING)])
             lanes._add_counts(cur, moved_counts([attrs.evolve(b, status=TaskStatus.RUNNING)],
                                                 before=TaskStatus.PENDING))
             raise LookupError("half-way")

@@ -1,0 +1,170 @@
+"""Hearing the other hosts: a connection of its own that LISTENs on the database, on a
+thread of its own, and the relay that turns what it hears into the scheduler's messages.
+
+A host hears of work for its phones, of stops and of deletes as soon as the transaction
+that made them commits; nothing polls. If the connection drops, it is opened again, and
+the host then catches up on what it may have missed (`TasksPending` of every pending
+task it should hold, as at start).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import psycopg
+import trio
+
+from actors import Address, Backoff
+from actors.messages import (
+    PhonesPlaced,
+    ScheduleChanged,
+    SchedulerMsg,
+    StopAsked,
+    TasksPending,
+    TasksTaken,
+)
+
+from ..store import CHANNEL, DATABASE_ERRORS, News, NewsKind, Store
+
+__all__ = ["CAUGHT_UP", "listen_to_hosts", "relay_news"]
+
+log = logging.getLogger(__name__)
+
+#: What the listener says after it has opened its connection again: news may be lost.
+CAUGHT_UP = ""
+#: Notifications held for the relay, at most; past that they are dropped, and caught up.
+BUFFER = 10_000
+_WAIT = 0.25  # seconds the listening thread waits for news before it looks at its stop flag
+
+
+@asynccontextmanager
+async def listen_to_hosts(dsn: str) -> AsyncIterator[trio.MemoryReceiveChannel[str]]:
+    """The payloads of the other hosts' news, from a LISTEN begun before this returns
+    (so that nothing said after it is missed); `CAUGHT_UP` after a reconnection."""
+    send, receive = trio.open_memory_channel[str](BUFFER)
+    stop = threading.Event()
+    conn = await trio.to_thread.run_sync(_connect, dsn)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(functools.partial(
+            trio.to_thread.run_sync, _listen, conn, dsn, _deliver(send), stop))
+        try:
+            yield receive
+        finally:
+            stop.set()
+
+
+def _connect(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
+    conn = psycopg.connect(dsn, autocommit=True)
+    try:
+        conn.execute(f"LISTEN {CHANNEL}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _deliver(send: trio.MemorySendChannel[str]) -> Callable[[str], None]:
+    """What the listening thread calls with each payload: handed to the relay without
+    waiting; if the relay is `BUFFER` behind, dropped, and `CAUGHT_UP` said instead."""
+    token = trio.lowlevel.current_trio_token()
+    lost = False
+
+    def deliver(payload: str) -> None:
+        nonlocal lost
+        try:
+            trio.from_thread.run_sync(send.send_nowait, CAUGHT_UP if lost else payload,
+                                      trio_token=token)
+            lost = False
+        except trio.WouldBlock:
+            lost = True
+        except (trio.RunFinishedError, trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the relay is gone: this host is stopping
+
+    return deliver
+
+
+def _listen(conn: psycopg.Connection[tuple[object, ...]], dsn: str,
+            deliver: Callable[[str], None], stop: threading.Event) -> None:
+    """Hand every notification to `deliver` until `stop`; a connection lost is opened
+    again (with a backoff), and `CAUGHT_UP` said."""
+    backoff = Backoff(0.5, 30.0)
+    try:
+        while not stop.is_set():
+            try:
+                for notification in conn.notifies(timeout=_WAIT):
+                    deliver(notification.payload)
+                continue
+            except psycopg.Error as exc:
+                log.warning("lost the database's news of the other hosts (%s); listening "
+                            "again", exc)
+                conn.close()
+            while not stop.wait(backoff.failed()):
+                try:
+                    conn = _connect(dsn)
+                except psycopg.Error:
+                    continue
+                backoff.succeeded()
+                log.info("hearing the other hosts again")
+                deliver(CAUGHT_UP)
+                break
+    finally:
+        conn.close()
+
+
+async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
+                     scheduler: Address[SchedulerMsg]) -> None:
+    """Tell the scheduler what the other hosts did that concerns this one, in the order
+    they said it: work for its phones, tasks they took or ended, where their phones are,
+    and stops of tasks running here. After `CAUGHT_UP`, or news the store could not
+    read, every pending task it should hold, as at start."""
+    backoff = Backoff(0.5, 30.0)
+    async for payload in news:
+        while True:
+            try:
+                if payload == CAUGHT_UP:
+                    store.heard_of_changes()
+                    await scheduler.send(TasksPending(tasks=await store.pending_tasks()))
+                else:
+                    await _relay(News.parse(payload), store, scheduler)
+                backoff.succeeded()
+                break
+            except ValueError as exc:  # not news of ours, said on our channel
+                log.warning("%s", exc)
+                break
+            except DATABASE_ERRORS as exc:
+                log.warning("could not read what another host said (%s); catching up", exc)
+                payload = CAUGHT_UP
+                await trio.sleep(backoff.failed())
+
+
+async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg]) -> None:
+    me = store.host_id
+    try:
+        match heard.kind:
+            case NewsKind.PENDING | NewsKind.RUNNING | NewsKind.ENDED if heard.host != me:
+                store.heard_of_changes()
+                ids = [int(task_id) for task_id in heard.items]
+                if heard.kind is not NewsKind.PENDING:
+                    await scheduler.send(TasksTaken(task_ids=ids,
+                                                    ended=heard.kind is NewsKind.ENDED))
+                elif tasks := await store.pending_here_among(ids):
+                    await scheduler.send(TasksPending(tasks=tasks))
+            case NewsKind.PLACED:
+                placed = [(str(serial), str(host), str(state))
+                          for serial, host, state in heard.items if host != me]
+                if placed:
+                    await scheduler.send(PhonesPlaced(placements=placed))
+            case NewsKind.SCHEDULE if heard.host != me:
+                for schedule_id in heard.items:
+                    await scheduler.send(ScheduleChanged(schedule_id=int(schedule_id)))
+            case NewsKind.STOP:
+                for task_id, host, remark in heard.items:
+                    if host == me:
+                        await scheduler.send(StopAsked(task_id=int(task_id),
+                                                       remark=str(remark)))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"news of host {heard.host} not understood: {exc}") from exc

@@ -1,0 +1,112 @@
+"""The hosts that share a database: each holds its name with a lease it renews (a beat),
+measured by the database's clock, so hosts whose clocks differ agree on who is alive."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+
+import attrs
+
+from ._sql import Cursor, Dialect, Lane
+
+__all__ = ["HostNameTaken", "HostRow", "SqlHostStore", "machine_name", "this_instance"]
+
+
+def machine_name() -> str:
+    """The name a host goes by when it is not given one (`serve --host-id`)."""
+    return socket.gethostname()
+
+
+def this_instance() -> str:
+    """A store of this process, as the hosts table records who holds a name: machine,
+    pid, and a token of its own."""
+    return f"{machine_name()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class HostNameTaken(RuntimeError):
+    """Another process that is alive holds this host's name."""
+
+
+@attrs.frozen(kw_only=True)
+class HostRow:
+    host_id: str
+    instance: str
+    started_at: float
+    beat_at: float
+
+
+class SqlHostStore:
+    """The hosts table, on the lanes of the task store it shares a database with."""
+
+    def __init__(self, dialect: Dialect, host_id: str, *, read: Lane, write: Lane) -> None:
+        self.host_id = host_id
+        self.instance = this_instance()
+        self._read = read
+        self._write = write
+        now = dialect.now
+        self._held = dialect.sql(
+            f"SELECT instance, {now} - beat_at FROM hosts WHERE host_id = ?{dialect.lock_row}")
+        self._take = dialect.sql(
+            f"INSERT INTO hosts (host_id, instance, started_at, beat_at) VALUES (?, ?, {now},"
+            f" {now}) ON CONFLICT (host_id) DO UPDATE SET instance = excluded.instance,"
+            " started_at = excluded.started_at, beat_at = excluded.beat_at")
+        self._beat = dialect.sql(
+            f"UPDATE hosts SET beat_at = {now} WHERE host_id = ? AND instance = ?"
+            " RETURNING host_id")
+        self._leave = dialect.sql("UPDATE hosts SET beat_at = 0 WHERE host_id = ? AND instance = ?")
+        self._all = dialect.sql("SELECT host_id, instance, started_at, beat_at FROM hosts"
+                                " ORDER BY host_id")
+
+    async def take_name(self, *, lease: float, alive: bool | None = None) -> None:
+        """Hold this host's name from now on. Refused (`HostNameTaken`) while another
+        process renews it: its beat is younger than `lease` seconds and, if it ran on
+        this machine, its pid is still there (a restart after a crash takes its name back
+        at once). `alive` decides for a test instead of the pid."""
+        def take(cur: Cursor) -> None:
+            cur.execute(self._held, [self.host_id])
+            row = cur.fetchone()
+            if row is not None and row[0] != self.instance and float(row[1]) < lease:
+                machine, pid, _ = str(row[0]).rsplit(":", 2)
+                running = alive if alive is not None else (
+                    machine != machine_name() or _pid_alive(int(pid)))
+                if running:
+                    raise HostNameTaken(
+                        f"the host name {self.host_id!r} is held by {row[0]}, which renewed it"
+                        f" {float(row[1]):.0f} s ago: give each host its own --host-id")
+            cur.execute(self._take, [self.host_id, self.instance])
+
+        await self._write(take)
+
+    async def beat(self) -> bool:
+        """Renew this host's lease; False if it no longer holds its name (the others took
+        it for dead, and failed its running tasks)."""
+        def beat(cur: Cursor) -> bool:
+            cur.execute(self._beat, [self.host_id, self.instance])
+            return cur.fetchone() is not None
+
+        return await self._write(beat)
+
+    async def leave(self) -> None:
+        """Let the lease go at once (a clean stop): the others need not wait for it to
+        end before they take over what this host leaves (`fail_interrupted`)."""
+        await self._write(lambda cur: cur.execute(self._leave, [self.host_id, self.instance]))
+
+    async def hosts(self) -> list[HostRow]:
+        def rows(cur: Cursor) -> list[HostRow]:
+            cur.execute(self._all)
+            return [HostRow(host_id=h, instance=i, started_at=float(s), beat_at=float(b))
+                    for h, i, s, b in cur.fetchall()]
+
+        return await self._read(rows)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,104 @@
+"""Where the farm's phones are: the host that sees each one (or saw it last) and its state
+there. Each host writes its own phones' rows; the host a phone is on runs its tasks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from actors import Task, TaskStatus
+from actors.messages import DeviceSnapshot
+
+from ._news import NewsKind, Tell
+from ._sql import TASK_COLUMNS, Cursor, Dialect, Lane, fetch_tasks
+
+__all__ = ["SqlPhoneStore"]
+
+#: A phone's state while no host sees it (`phones.state`).
+ABSENT = "absent"
+
+
+class SqlPhoneStore:
+    """The phones table, on the lanes of the task store it shares a database with;
+    `tell` tells the other hosts (`News`) when a transaction commits."""
+
+    def __init__(self, dialect: Dialect, host_id: str, *, read: Lane, write: Lane,
+                 tell: Tell) -> None:
+        self._host_id = host_id
+        self._read = read
+        self._write = write
+        self._tell = tell
+        self._dialect = dialect
+        columns = ", ".join(f"t.{c}" for c in TASK_COLUMNS)
+        self._here = dialect.sql(
+            "SELECT serial FROM phones WHERE host_id = ? AND state <> 'absent' AND serial IN"
+            f" ({dialect.json_strings.format('?')})")
+        self._put = dialect.sql(
+            f"INSERT INTO phones (serial, host_id, state, model, changed_at) VALUES"
+            f" (?, ?, ?, ?, {dialect.now}) ON CONFLICT (serial) DO UPDATE SET"
+            " host_id = excluded.host_id, state = excluded.state, model = excluded.model,"
+            " changed_at = excluded.changed_at"
+            # gone from here: not if another host has taken it meanwhile
+            " WHERE excluded.state <> 'absent' OR phones.host_id = excluded.host_id")
+        self._pending_of = dialect.sql(
+            f"SELECT {columns} FROM tasks AS t WHERE t.serial IN"
+            f" ({dialect.json_strings.format('?')}) AND +t.status = ?")
+        self._silent = dialect.sql(
+            "UPDATE phones SET state = 'offline', changed_at = "
+            f"{dialect.now} WHERE host_id = ? AND state <> 'absent' RETURNING serial")
+        self._others = dialect.sql(
+            "SELECT p.serial, p.host_id, CASE WHEN h.host_id IS NULL THEN 'offline'"
+            " ELSE p.state END, p.model, r.id, coalesce(w.n, 0) FROM phones AS p"
+            " LEFT JOIN hosts AS h ON h.host_id = p.host_id"
+            " LEFT JOIN (SELECT serial, min(id) AS id FROM tasks WHERE status = ?"
+            " GROUP BY serial) AS r ON r.serial = p.serial"
+            " LEFT JOIN (SELECT serial, sum(n) AS n FROM task_filter_counts WHERE status = ?"
+            " GROUP BY serial) AS w ON w.serial = p.serial"
+            " WHERE p.host_id <> ? AND p.state <> 'absent' ORDER BY p.serial")
+        self._elsewhere = dialect.sql(
+            "SELECT serial, host_id FROM phones JOIN hosts USING (host_id)"
+            " WHERE host_id <> ? AND state <> 'absent'")
+
+    async def place(self, states: Mapping[str, str], models: Mapping[str, str]) -> list[Task]:
+        """This host sees the phones of `states` (serial -> state; `absent`: no longer),
+        with the `models` it knows; the other hosts are told. The pending tasks of those
+        that came to this host (seen now, and not before), which it now runs."""
+        def place(cur: Cursor) -> list[Task]:
+            seen = sorted(serial for serial, state in states.items() if state != ABSENT)
+            cur.execute(self._here, [self._host_id, json.dumps(seen)])
+            came = sorted(set(seen) - {row[0] for row in cur.fetchall()})
+            cur.executemany(self._put, [[serial, self._host_id, state, models.get(serial, "")]
+                                        for serial, state in sorted(states.items())])
+            self._tell(cur, NewsKind.PLACED, [[serial, self._host_id, state]
+                                              for serial, state in sorted(states.items())])
+            return fetch_tasks(cur, self._dialect, self._pending_of,
+                               [json.dumps(came), int(TaskStatus.PENDING)]) if came else []
+
+        return await self._write(place)
+
+    async def elsewhere(self) -> dict[str, str]:
+        """serial -> host: the phones that another host, alive, sees now."""
+        def elsewhere(cur: Cursor) -> dict[str, str]:
+            cur.execute(self._elsewhere, [self._host_id])
+            return {serial: host for serial, host in cur.fetchall()}
+
+        return await self._read(elsewhere)
+
+    async def others(self) -> list[tuple[str, DeviceSnapshot]]:
+        """The phones the other hosts see (offline if their host is not alive), each with
+        its host: its task running and how many wait, as `GET /devices` lists them."""
+        def others(cur: Cursor) -> list[tuple[str, DeviceSnapshot]]:
+            cur.execute(self._others, [int(TaskStatus.RUNNING), int(TaskStatus.PENDING),
+                                       self._host_id])
+            return [(host, DeviceSnapshot(serial=serial, state=state, model=model,
+                                          current_task_id=running, pending_count=int(pending)))
+                    for serial, host, state, model, running, pending in cur.fetchall()]
+
+        return await self._read(others)
+
+    def went_silent(self, cur: Cursor, host: str) -> None:
+        """`host` was taken for dead: its phones show offline (in the transaction of `cur`),
+        and the other hosts are told."""
+        cur.execute(self._silent, [host])
+        self._tell(cur, NewsKind.PLACED, [[serial, host, "offline"]
+                                          for (serial,) in cur.fetchall()])

@@ -1,0 +1,91 @@
+"""Several hosts on one database, as the store sees them: names held with a lease, where
+the phones are, who runs a task, and taking over from a host found dead. Two stores of
+two host names on one database stand for two hosts; on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from actors import TaskEnd, TaskStatus, host_lost_remark
+from orchestrator.store import HostNameTaken, Store
+
+from .conftest import Backend
+from .test_store import NOW, create, new
+
+
+@pytest.fixture
+async def other(backend: Backend) -> AsyncIterator[Store]:
+    """The store of a second host, `x`, on the database of `store` (whose host is the
+    machine's)."""
+    async with backend.open_store(host_id="x") as store:
+        await store.hosts.take_name(lease=15)
+        yield store
+
+
+async def test_a_name_is_held_while_its_holder_lives(backend: Backend, other: Store) -> None:
+    """Another process that renews the name keeps it; one that is gone (its pid) gives it
+    up at once; and a clean stop lets it go for the others to take over."""
+    async with backend.open_store(host_id="x") as again:
+        with pytest.raises(HostNameTaken, match=r"'x' is held by .*: give each host its own"):
+            await again.hosts.take_name(lease=15, alive=True)
+        await again.hosts.take_name(lease=15, alive=False)  # a restart after a crash
+        assert not await other.hosts.beat()  # the old holder learns it lost the name
+        assert await again.hosts.beat()
+        await again.hosts.leave()
+        [row] = await again.hosts.hosts()
+        assert (row.host_id, row.beat_at) == ("x", 0)
+
+
+async def test_a_dead_host_s_running_tasks_fail_naming_it(store: Store, other: Store) -> None:
+    """Once its lease is over, the first host that looks fails the dead host's running
+    tasks (those not started yet pending again), shows its phones offline and frees its
+    name; the dead host's late ends change nothing; a host alive is left alone."""
+    await store.hosts.take_name(lease=15)
+    await other.phones.place({"x-1": "device", "x-2": "device"}, {"x-1": "Pixel 7"})
+    ran, ahead, mine = await create(store, new("x-1"), new("x-2"), new("here-1"))
+    assert [t.id for t in await other.mark_running({ran.id: NOW, ahead.id: NOW + 3600})] == [
+        ran.id, ahead.id]
+    await store.mark_running({mine.id: NOW})
+    assert await store.fail_dead_hosts(lease=15, remark=host_lost_remark,
+                                       finished_at=NOW + 1) == []  # x is alive
+    await other.hosts.leave()
+    [failed] = await store.fail_dead_hosts(lease=15, remark=host_lost_remark,
+                                           finished_at=NOW + 1)
+    assert (failed.id, failed.status, failed.remark) == (
+        ran.id, TaskStatus.FAILED, "interrupted: host x stopped answering while this task ran")
+    assert (await store.get_task(ahead.id)).status == TaskStatus.PENDING  # type: ignore[union-attr]
+    assert (await store.get_task(mine.id)).status == TaskStatus.RUNNING  # type: ignore[union-attr]
+    assert [row.host_id for row in await store.hosts.hosts()] == [store.host_id]
+    assert [(h, d.serial, d.state, d.model) for h, d in await store.phones.others()] == [
+        ("x", "x-1", "offline", "Pixel 7"), ("x", "x-2", "offline", "")]
+    late = TaskEnd(status=TaskStatus.COMPLETED, remark="done late", finished_at=NOW + 2)
+    assert await other.finish_tasks({ran.id: late}, retries={}) == []
+    assert await store.fail_dead_hosts(lease=15, remark=host_lost_remark,
+                                       finished_at=NOW + 3) == []  # taken over once
+
+
+async def test_the_host_a_phone_is_on_runs_its_tasks(store: Store, other: Store) -> None:
+    """A phone that comes to a host brings it its pending tasks; the others see it there
+    (and no longer hold its tasks); a task another host runs is not this host's to end,
+    and it is asked to stop it instead."""
+    waiting, later = await create(store, new("p-1"), new("p-1"))
+    assert await store.phones.elsewhere() == {}
+    came = await other.phones.place({"p-1": "device"}, {})
+    assert sorted(t.id for t in came) == [waiting.id, later.id]
+    assert await other.phones.place({"p-1": "offline"}, {}) == []  # here already
+    assert await store.phones.elsewhere() == {"p-1": "x"}
+    assert [t.id for t in await other.pending_here_among([waiting.id, later.id, 999])] == [
+        waiting.id, later.id]
+    assert await store.pending_here_among([waiting.id]) == []
+    [running] = await other.mark_running({waiting.id: NOW})
+    assert [(h, d.current_task_id, d.pending_count) for h, d in await store.phones.others()] \
+        == [("x", running.id, 1)]
+    stop = TaskEnd(status=TaskStatus.FAILED, remark="stopped by user", finished_at=NOW,
+                   started=False)
+    assert await store.finish_tasks({running.id: stop}, retries={}) == []
+    assert await store.ask_stop([running.id, later.id], remark="stopped by user") == {
+        running.id: "x"}
+    await other.phones.place({"p-1": "absent"}, {})
+    assert await store.phones.elsewhere() == {}

@@ -1,0 +1,168 @@
+"""Several hosts, one farm: real `orchestrator serve` processes sharing one PostgreSQL
+database, each with simulated phones of its own (`--sim-prefix`), driven through their
+APIs as a user would. Ports are the OS's; each test has a schema of its own."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from bench._harness import FarmHost
+
+T = TypeVar("T")
+
+#: Seconds a condition may take to come about before the test gives up: a guard against
+#: a hang, not a budget (the lease alone is 15 s, and CI machines are loaded).
+PATIENCE = 90.0
+WARMUP = {"script_name": "account_warmup", "script_config": {"task_duration": 600}}
+FOLLOW = {"script_name": "follow",
+          "script_config": {"target_users": ["alice"], "access_method": "direct"}}
+
+
+class Host(FarmHost):
+    """A host of the farm, as the tests drive it."""
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = httpx.request(method, f"{self.api}{path}", timeout=PATIENCE, **kwargs).json()
+        assert answer["code"] == 0, answer
+        return answer["data"]
+
+    def task(self, task_id: int) -> dict[str, Any]:
+        task: dict[str, Any] = self.call("GET", f"/task/{task_id}")
+        return task
+
+    def starts(self, task_id: int) -> int:
+        """How many times this host started `task_id`, as its log says."""
+        return len(re.findall(rf"task {task_id} \(\w+\) started on ", self.log.read_text()))
+
+
+class Farm:
+    """Starts hosts on one database and stops them all at the end."""
+
+    def __init__(self, dsn: str, folder: Path) -> None:
+        self.dsn = dsn
+        self.folder = folder
+        self.hosts: list[Host] = []
+
+    def start(self, name: str, *, phones: int = 3, prefix: str | None = None) -> Host:
+        run = sum(host.name == name for host in self.hosts)
+        host = Host(name, self.dsn, self.folder, phones=phones, prefix=prefix, run=run,
+                    timeout=PATIENCE)
+        self.hosts.append(host)
+        return host
+
+
+@pytest.fixture
+def farm(postgres_dsn: str, tmp_path: Path) -> Iterator[Farm]:
+    started = Farm(postgres_dsn, tmp_path)
+    try:
+        yield started
+    finally:
+        for host in started.hosts:
+            host.stop(timeout=PATIENCE)
+    for host in started.hosts:  # nothing the hosts did was a bug
+        assert "Traceback" not in host.log.read_text(), host.log.read_text()
+
+
+def _eventually(check: Callable[[], T | None], what: str) -> T:
+    """What `check` returns once it returns something true (it is asked every 50 ms)."""
+    deadline = time.monotonic() + PATIENCE
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"no {what} in {PATIENCE} s"
+        time.sleep(0.05)
+    return found
+
+
+def _status(host: Host, task_id: int, status: int) -> dict[str, Any]:
+    return _eventually(lambda: (t := host.task(task_id))["status"] == status and t,
+                       f"task {task_id} in status {status}")
+
+
+def test_three_hosts_are_one_farm(farm: Farm) -> None:
+    """Tasks made through one host run on the hosts their phones are on; any host lists
+    them, stops a task another runs, and deletes one; the counts agree everywhere. A
+    schedule made through one host and changed through another runs once for the farm."""
+    a, b, c = (farm.start(name) for name in ("a", "b", "c"))
+    slot = time.strftime("%H:%M", time.localtime(time.time() + 60))
+    schedule = b.call("POST", "/schedules", json={
+        "name": "every shelf", "times": ["00:00"], "serials": ["a-0003", "b-0003"], **FOLLOW})
+    c.call("PUT", f"/schedules/{schedule['id']}", json={"times": [slot]})
+    listed = _eventually(lambda: len(d := c.call("GET", "/devices")["devices"]) == 9 and d,
+                         "every host's phones")
+    assert [(d["serial"], d["host"], d["state"]) for d in listed] == [
+        (f"{host}-000{i}", host, "device") for host in "abc" for i in (1, 2, 3)]
+    made = a.call("POST", "/task", json={"serials": ["a-0001", "b-0001", "c-0002"], **FOLLOW})
+    ids = made["task_ids"]
+    for host, task_id in zip((a, b, c), ids, strict=True):
+        assert _status(c, task_id, 2)["remark"] == "followed @alice"
+        assert host.starts(task_id) == 1
+        assert sum(other.starts(task_id) for other in (a, b, c)) == 1
+    long_b, long_c = a.call("POST", "/task", json={"serials": ["b-0002", "c-0003"],
+                                                    **WARMUP})["task_ids"]
+    _status(a, long_b, 1)
+    _status(a, long_c, 1)
+    stopped = a.call("POST", f"/task/{long_c}/stop")  # runs on c
+    assert (stopped["status"], stopped["remark"]) == (3, "stopped by user")
+    assert "failed on c-0003: stopped by user" in c.log.read_text()
+    assert c.call("DELETE", f"/task/{long_b}") == {"deleted_count": 1,
+                                                   "task_ids": [long_b]}  # runs on b
+    _eventually(lambda: "failed on b-0002: stopped: task deleted" in b.log.read_text(),
+                "the delete reaching b")
+    fired = _eventually(lambda: (s := a.call("GET", f"/schedules/{schedule['id']}"))[
+        "last_run_at"] and s, "the schedule's slot")
+    assert fired["last_outcome"] == "created 2 task(s)"
+    made = a.call("GET", "/task?source=schedule")["tasks"]
+    assert sorted(t["serial"] for t in made) == ["a-0003", "b-0003"]
+    for task in made:
+        _status(a, task["id"], 2)
+    for host in (a, b, c):
+        assert host.call("GET", "/task/stats") == {
+            "total": 6, "pending": 0, "running": 0, "completed": 5, "failed": 1}
+
+
+def test_a_host_killed_mid_task(farm: Farm) -> None:
+    """kill -9 of a host running a task: the others fail it within the lease, naming the
+    host, and it is retried when its phone is back (the host restarted); it never runs on
+    two hosts, and the host recovers only its own tasks."""
+    a, b = farm.start("a"), farm.start("b")
+    [on_b] = a.call("POST", "/task", json={
+        "serials": ["b-0001"], "script_name": "account_warmup",
+        "script_config": {"task_duration": 5}})["task_ids"]
+    [on_a] = a.call("POST", "/task", json={"serials": ["a-0001"], **WARMUP})["task_ids"]
+    _status(a, on_b, 1)
+    _status(a, on_a, 1)
+    b.process.send_signal(signal.SIGKILL)
+    b.process.wait()
+    failed = _eventually(lambda: "interrupted: host b" in (t := a.task(on_b))["remark"] and t,
+                         "the dead host noticed")
+    assert failed["status"] == 0  # pending again: its retry waits for its phone
+    assert re.match(r"retry 1 of 3 at \d\d:\d\d:\d\d after: interrupted: host b stopped "
+                    r"answering while this task ran$", failed["remark"]), failed["remark"]
+    assert a.task(on_a)["status"] == 1  # a's own task runs on
+    again = farm.start("b")
+    done = _status(a, on_b, 2)
+    assert done["retry_count"] == 1
+    assert (b.starts(on_b), again.starts(on_b), a.starts(on_b)) == (1, 1, 0)
+    assert (a.task(on_a)["status"], a.starts(on_a)) == (1, 1)
+
+
+def test_a_phone_moved_from_one_host_to_another(farm: Farm) -> None:
+    """A phone unplugged from host a and plugged into host b: the tasks made for it
+    meanwhile (through a) wait, and run on b once it is there."""
+    a = farm.start("a", phones=1, prefix="m-")
+    first = a.call("POST", "/task", json={"serials": ["m-0001"], **FOLLOW})["task_ids"][0]
+    _status(a, first, 2)
+    assert a.stop(timeout=PATIENCE) == 0
+    c = farm.start("c", phones=1)
+    [waiting] = c.call("POST", "/task", json={"serials": ["m-0001"], **FOLLOW})["task_ids"]
+    assert c.task(waiting)["status"] == 0
+    b = farm.start("b", phones=1, prefix="m-")
+    assert _status(c, waiting, 2)["remark"] == "followed @alice"
+    assert (b.starts(waiting), c.starts(waiting), a.starts(waiting)) == (1, 0, 0)
