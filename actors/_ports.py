@@ -95,8 +95,12 @@ class TaskStore(TaskReads, Protocol):
     async def fail_dead_hosts(self, *, lease: float, remark: Callable[[str], str],
                               finished_at: float) -> list[Task]:
         """The running tasks of every other host whose lease is older than `lease`
-        seconds fail as `fail_interrupted` fails this host's, with `remark(host)`; the
-        tasks failed."""
+        seconds fail as `fail_interrupted` fails this host's, with `remark(host)` (those
+        not started yet are pending again); the tasks so changed."""
+
+    async def pending_here_among(self, task_ids: Sequence[int]) -> list[Task]:
+        """Those of `task_ids` that are pending, for a phone this host sees: what it runs
+        of the tasks made pending where it did not hear of it."""
 
     async def ask_stop(self, task_ids: Sequence[int], *, remark: str) -> dict[int, str]:
         """Ask the other hosts that run any of `task_ids` to stop them with `remark`:
@@ -116,9 +120,11 @@ class TaskStore(TaskReads, Protocol):
 class PhoneStore(Protocol):
     """Which host sees each phone: the one that runs its tasks."""
 
-    async def place(self, states: Mapping[str, str], models: Mapping[str, str]) -> list[Task]:
+    async def place(self, states: Mapping[str, str], models: Mapping[str, str], *,
+                    every: bool = False) -> list[Task]:
         """This host sees the phones of `states` (serial -> state; `absent`: no longer),
-        of `models`; the pending tasks of those that came to it (seen now, not before)."""
+        of `models` (with `every`: and no other); the pending tasks of those that came to
+        it (seen now, not before)."""
 
     async def elsewhere(self) -> dict[str, str]:
         """serial -> host: the phones another host, alive, sees now."""

@@ -29,6 +29,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 
 import attrs
+import outcome
 import trio
 
 from ._backoff import Backoff
@@ -342,6 +343,7 @@ class _Scheduler:
         self.waits_held = _Held(Backoff(*settings.store_retry))
         self.slots_held = _Held(Backoff(*settings.store_retry))
         self.placing: dict[str, str] = {}  # serial -> its state here, not stored yet
+        self.placing_every = False  # whether `placing` is every phone here (at start)
         self.placing_held = _Held(Backoff(*settings.store_retry))
         self.asked: dict[int, list[Reply[Task]]] = {}  # task id -> stops another host has
 
@@ -617,6 +619,9 @@ class _Scheduler:
                     self.events.device_changed(dev.snapshot())
             case DevicesListed():
                 self.phones_known = True
+                self.placing_every = True  # any other phone this host saw is gone
+                self.placing.update((dev.serial, dev.state) for dev in self.devices.values()
+                                    if dev.address is not None)
                 for dev in self.devices.values():
                     if not dev.online:
                         self.show(dev)
@@ -658,6 +663,8 @@ class _Scheduler:
                 held = self.live_on(task_id)
                 if held is not None and held.running == task_id:
                     await self.stop_running(held, task_id, remark)
+                elif held is not None:  # ended and retried before the stop came: stopped
+                    await self.stop(task_id, _unheard())
 
     # --- the other hosts ---------------------------------------------------------------
     def moved(self, dev: _Device, state: str) -> None:
@@ -698,7 +705,8 @@ class _Scheduler:
         placing, self.placing = self.placing, {}
         try:
             came = await self.store.phones.place(
-                placing, {serial: self.devices[serial].model for serial in placing})
+                placing, {serial: self.devices[serial].model for serial in placing},
+                every=self.placing_every)
         except Exception as exc:
             self.placing = placing | self.placing
             if self.placing_held.refused():
@@ -706,6 +714,7 @@ class _Scheduler:
                             "other hosts learn it once it takes it", len(placing), exc)
             return
         self.placing_held.taken()
+        self.placing_every = False
         self.take_pending(came)
 
     async def ended_elsewhere(self, task_ids: Sequence[int]) -> None:
@@ -722,6 +731,9 @@ class _Scheduler:
             except Exception as exc:
                 for waiter in waiters:
                     waiter.fail(exc)
+                continue
+            if task is not None and task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+                self.asked[task_id] = waiters  # not over (a retry): its end answers them
                 continue
             for waiter in waiters:
                 _answer_stop_elsewhere(waiter, task_id, task)
@@ -971,6 +983,20 @@ class _Scheduler:
         for task_id, end in ends.items():
             if task_id not in self.ends:
                 self.after_end(task_id, end, tasks.get(task_id))
+        await self.take_back([task_id for task_id, end in ends.items()
+                              if end.end.started and task_id not in tasks])
+
+    async def take_back(self, task_ids: Sequence[int]) -> None:
+        """The store refused the ends of runs of `task_ids`: the other hosts took this one
+        for dead meanwhile (it was cut off), and failed them. Those pending again for a
+        phone here are held again (this host's own news of them never reaches it)."""
+        if not task_ids:
+            return
+        try:
+            self.take_pending(await self.store.pending_here_among(task_ids))
+        except Exception as exc:
+            log.error("%d task(s) failed while this host was taken for dead wait until it "
+                      "starts again: %s", len(task_ids), exc)
 
     async def write_end(self, task_id: int, end: _End) -> list[Task]:
         """Store one end. If the store cannot encode it (TypeError, ValueError: its result
@@ -1162,6 +1188,12 @@ def _joined(*remarks: str) -> str:
     return "; ".join(filter(None, remarks))
 
 
+def _unheard() -> Reply[Task]:
+    """A reply nobody waits for: the host that asked for a stop learns of it from its news."""
+    send, _ = trio.open_memory_channel[outcome.Outcome[Task]](1)
+    return Reply(send)
+
+
 def _answer_stop_elsewhere(reply: Reply[Task], task_id: int, task: Task | None) -> None:
     """Answer a stop of a task another host ran, which it has ended (`task` as it is
     now): with the task if the stop ended it, refused as `_answer_stop` says if not."""
@@ -1208,14 +1240,16 @@ async def recover_dead_hosts(store: TaskStore, clock: WallClock, settings: Sched
                              *, lease: float, rng: random.Random | None = None) -> list[Task]:
     """The running tasks of the other hosts that have not renewed their lease for `lease`
     seconds fail with `host_lost_remark`, and are retried (`_retry_interrupted`) when
-    their phones are back, on whichever host; the tasks failed."""
-    interrupted = await store.fail_dead_hosts(lease=lease, remark=host_lost_remark,
-                                              finished_at=clock.now())
+    their phones are back, on whichever host; those they had not started yet wait for
+    them. The tasks so changed."""
+    changed = await store.fail_dead_hosts(lease=lease, remark=host_lost_remark,
+                                          finished_at=clock.now())
+    interrupted = [task for task in changed if task.status == TaskStatus.FAILED]
     if interrupted:
         hosts = sorted({task.remark for task in interrupted})
         log.warning("%d task(s) interrupted: %s", len(interrupted), "; ".join(hosts))
         await _retry_interrupted(store, clock, settings, interrupted, rng=rng)
-    return interrupted
+    return changed
 
 
 async def _retry_interrupted(store: TaskStore, clock: WallClock, settings: SchedulerSettings,

@@ -106,10 +106,10 @@ PUBLIC: dict[str, list[str]] = {
         "BEAT", "CAUGHT_UP", "LEASE", "keep_lease", "listen_to_hosts", "relay_news",
     ],
     "orchestrator.store": [
-        "CHANNEL", "DATABASE_ERRORS", "AnswerStore", "HostNameTaken", "KeptAnswer", "News",
-        "NewsKind", "SchemaTooNew", "Store", "machine_name", "open_postgres_reads",
-        "open_postgres_store", "open_reads", "open_sqlite_reads", "open_sqlite_store",
-        "open_store",
+        "CHANNEL", "DATABASE_ERRORS", "AnswerStore", "HostNameLost", "HostNameTaken",
+        "KeptAnswer", "News", "NewsKind", "SchemaTooNew", "Store", "machine_name",
+        "open_postgres_reads", "open_postgres_store", "open_reads", "open_sqlite_reads",
+        "open_sqlite_store", "open_store",
     ],
 }
 

@@ -21,7 +21,7 @@ from actors import (
 )
 from actors.messages import SchedulerMsg, TasksPending, TasksTaken
 
-from ..store import DATABASE_ERRORS, Store
+from ..store import DATABASE_ERRORS, HostNameTaken, Store
 
 __all__ = ["BEAT", "LEASE", "keep_lease"]
 
@@ -44,10 +44,11 @@ async def keep_lease(*, store: Store, clock: WallClock, settings: SchedulerSetti
             try:
                 await _beat(store)
                 await _take_over(store, clock, settings, scheduler)
-            except DATABASE_ERRORS as exc:
+            except (*DATABASE_ERRORS, HostNameTaken) as exc:
                 if not refusing:
                     log.warning("could not renew this host's lease (%s): past %.0f s the "
-                                "other hosts take it for dead", exc, LEASE)
+                                "other hosts take it for dead, and it starts no task until "
+                                "it holds its name again", exc, LEASE)
                 refusing = True
             else:
                 if refusing:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -39,6 +40,7 @@ CAUGHT_UP = ""
 #: Notifications held for the relay, at most; past that they are dropped, and caught up.
 BUFFER = 10_000
 _WAIT = 0.25  # seconds the listening thread waits for news before it looks at its stop flag
+_PING = 10.0  # seconds of quiet after which it asks the database whether it is there
 
 
 @asynccontextmanager
@@ -58,7 +60,9 @@ async def listen_to_hosts(dsn: str) -> AsyncIterator[trio.MemoryReceiveChannel[s
 
 
 def _connect(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
-    conn = psycopg.connect(dsn, autocommit=True)
+    # TCP keepalives and a timeout: a database cut off is noticed, not waited on forever
+    conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10, keepalives=1,
+                           keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
     try:
         conn.execute(f"LISTEN {CHANNEL}")
     except BaseException:
@@ -92,11 +96,15 @@ def _listen(conn: psycopg.Connection[tuple[object, ...]], dsn: str,
     """Hand every notification to `deliver` until `stop`; a connection lost is opened
     again (with a backoff), and `CAUGHT_UP` said."""
     backoff = Backoff(0.5, 30.0)
+    asked_at = time.monotonic()
     try:
         while not stop.is_set():
             try:
                 for notification in conn.notifies(timeout=_WAIT):
                     deliver(notification.payload)
+                if time.monotonic() - asked_at > _PING:  # a quiet line may be a dead one
+                    conn.execute("SELECT 1")
+                    asked_at = time.monotonic()
                 continue
             except psycopg.Error as exc:
                 log.warning("lost the database's news of the other hosts (%s); listening "
@@ -120,13 +128,17 @@ async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
     """Tell the scheduler what the other hosts did that concerns this one, in the order
     they said it: work for its phones, tasks they took or ended, where their phones are,
     and stops of tasks running here. After `CAUGHT_UP`, or news the store could not
-    read, every pending task it should hold, as at start."""
+    read, where the other hosts' phones are and every pending task it should hold, as at
+    start."""
     backoff = Backoff(0.5, 30.0)
     async for payload in news:
         while True:
             try:
                 if payload == CAUGHT_UP:
                     store.heard_of_changes()
+                    elsewhere = await store.phones.elsewhere()
+                    await scheduler.send(PhonesPlaced(placements=[
+                        (serial, host, "device") for serial, host in elsewhere.items()]))
                     await scheduler.send(TasksPending(tasks=await store.pending_tasks()))
                 else:
                     await _relay(News.parse(payload), store, scheduler)

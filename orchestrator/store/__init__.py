@@ -3,7 +3,7 @@
 PostgreSQL; and the task reads alone (`TaskReads`), for a process beside the one that
 writes them."""
 
-from ._hosts import HostNameTaken, machine_name
+from ._hosts import HostNameLost, HostNameTaken, machine_name
 from ._idempotency import AnswerStore, KeptAnswer
 from ._news import CHANNEL, News, NewsKind
 from ._open import DATABASE_ERRORS, open_reads, open_store
@@ -16,6 +16,7 @@ __all__ = [
     "CHANNEL",
     "DATABASE_ERRORS",
     "AnswerStore",
+    "HostNameLost",
     "HostNameTaken",
     "KeptAnswer",
     "News",

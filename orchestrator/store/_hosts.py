@@ -11,7 +11,8 @@ import attrs
 
 from ._sql import Cursor, Dialect, Lane
 
-__all__ = ["HostNameTaken", "HostRow", "SqlHostStore", "machine_name", "this_instance"]
+__all__ = ["HostNameLost", "HostNameTaken", "HostRow", "SqlHostStore", "machine_name",
+           "this_instance"]
 
 
 def machine_name() -> str:
@@ -29,6 +30,11 @@ class HostNameTaken(RuntimeError):
     """Another process that is alive holds this host's name."""
 
 
+class HostNameLost(RuntimeError):
+    """The other hosts took this one for dead: it starts no task until it holds its name
+    again (`SqlHostStore.beat` takes it back)."""
+
+
 @attrs.frozen(kw_only=True)
 class HostRow:
     host_id: str
@@ -43,15 +49,20 @@ class SqlHostStore:
     def __init__(self, dialect: Dialect, host_id: str, *, read: Lane, write: Lane) -> None:
         self.host_id = host_id
         self.instance = this_instance()
+        self._taken = False  # whether this store holds its name (tests may not)
         self._read = read
         self._write = write
         now = dialect.now
+        self._add = dialect.sql(
+            "INSERT INTO hosts (host_id, instance, started_at, beat_at) VALUES (?, ?, 0, 0)"
+            " ON CONFLICT (host_id) DO NOTHING")
         self._held = dialect.sql(
             f"SELECT instance, {now} - beat_at FROM hosts WHERE host_id = ?{dialect.lock_row}")
         self._take = dialect.sql(
-            f"INSERT INTO hosts (host_id, instance, started_at, beat_at) VALUES (?, ?, {now},"
-            f" {now}) ON CONFLICT (host_id) DO UPDATE SET instance = excluded.instance,"
-            " started_at = excluded.started_at, beat_at = excluded.beat_at")
+            f"UPDATE hosts SET instance = ?, started_at = {now}, beat_at = {now}"
+            " WHERE host_id = ?")
+        self._mine = dialect.sql(
+            f"SELECT 1 FROM hosts WHERE host_id = ? AND instance = ?{dialect.lock_row}")
         self._beat = dialect.sql(
             f"UPDATE hosts SET beat_at = {now} WHERE host_id = ? AND instance = ?"
             " RETURNING host_id")
@@ -65,19 +76,34 @@ class SqlHostStore:
         this machine, its pid is still there (a restart after a crash takes its name back
         at once). `alive` decides for a test instead of the pid."""
         def take(cur: Cursor) -> None:
+            cur.execute(self._add, [self.host_id, self.instance])  # a row to lock
             cur.execute(self._held, [self.host_id])
-            row = cur.fetchone()
-            if row is not None and row[0] != self.instance and float(row[1]) < lease:
-                machine, pid, _ = str(row[0]).rsplit(":", 2)
+            holder, age = cur.fetchone()
+            if holder != self.instance and float(age) < lease:
+                machine, pid, _ = str(holder).rsplit(":", 2)
                 running = alive if alive is not None else (
                     machine != machine_name() or _pid_alive(int(pid)))
                 if running:
                     raise HostNameTaken(
-                        f"the host name {self.host_id!r} is held by {row[0]}, which renewed it"
-                        f" {float(row[1]):.0f} s ago: give each host its own --host-id")
-            cur.execute(self._take, [self.host_id, self.instance])
+                        f"the host name {self.host_id!r} is held by {holder}, which renewed"
+                        f" it {float(age):.0f} s ago: give each host its own --host-id")
+            cur.execute(self._take, [self.instance, self.host_id])
 
         await self._write(take)
+        self._taken = True
+
+    def check_held(self, cur: Cursor) -> None:
+        """In the transaction of `cur`: this host still holds its name, and the others
+        cannot take it for dead before the transaction ends (its row locked).
+
+        Raises:
+            HostNameLost: they took it for dead (a store that never took its name, as a
+                test's, is not checked).
+        """
+        if self._taken:
+            cur.execute(self._mine, [self.host_id, self.instance])
+            if cur.fetchone() is None:
+                raise HostNameLost(f"the other hosts took this host ({self.host_id}) for dead")
 
     async def beat(self) -> bool:
         """Renew this host's lease; False if it no longer holds its name (the others took
@@ -103,6 +129,8 @@ class SqlHostStore:
 
 
 def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():  # a container's process, restarted with the same pid
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -10,7 +10,7 @@ from actors import Task, TaskStatus
 from actors.messages import DeviceSnapshot
 
 from ._news import NewsKind, Tell
-from ._sql import TASK_COLUMNS, Cursor, Dialect, Lane, fetch_tasks
+from ._sql import PHONES_ELSEWHERE, TASK_COLUMNS, Cursor, Dialect, Lane, fetch_tasks
 
 __all__ = ["SqlPhoneStore"]
 
@@ -38,8 +38,13 @@ class SqlPhoneStore:
             f" (?, ?, ?, ?, {dialect.now}) ON CONFLICT (serial) DO UPDATE SET"
             " host_id = excluded.host_id, state = excluded.state, model = excluded.model,"
             " changed_at = excluded.changed_at"
-            # gone from here: not if another host has taken it meanwhile
-            " WHERE excluded.state <> 'absent' OR phones.host_id = excluded.host_id")
+            # another host's: taken when ready for work here, or not there (a network
+            # phone two hosts see stays with the one it works for)
+            " WHERE phones.host_id = excluded.host_id OR excluded.state = 'device'"
+            " OR phones.state <> 'device'")
+        self._gone = dialect.sql(
+            "UPDATE phones SET state = 'absent' WHERE host_id = ? AND state <> 'absent'"
+            f" AND serial NOT IN ({dialect.json_strings.format('?')}) RETURNING serial")
         self._pending_of = dialect.sql(
             f"SELECT {columns} FROM tasks AS t WHERE t.serial IN"
             f" ({dialect.json_strings.format('?')}) AND +t.status = ?")
@@ -55,29 +60,33 @@ class SqlPhoneStore:
             " LEFT JOIN (SELECT serial, sum(n) AS n FROM task_filter_counts WHERE status = ?"
             " GROUP BY serial) AS w ON w.serial = p.serial"
             " WHERE p.host_id <> ? AND p.state <> 'absent' ORDER BY p.serial")
-        self._elsewhere = dialect.sql(
-            "SELECT serial, host_id FROM phones JOIN hosts USING (host_id)"
-            " WHERE host_id <> ? AND state <> 'absent'")
+        self._elsewhere = dialect.sql(f"SELECT serial, host_id FROM {PHONES_ELSEWHERE}")
 
-    async def place(self, states: Mapping[str, str], models: Mapping[str, str]) -> list[Task]:
+    async def place(self, states: Mapping[str, str], models: Mapping[str, str], *,
+                    every: bool = False) -> list[Task]:
         """This host sees the phones of `states` (serial -> state; `absent`: no longer),
-        with the `models` it knows; the other hosts are told. The pending tasks of those
-        that came to this host (seen now, and not before), which it now runs."""
+        with the `models` it knows (with `every`: and no other, those it saw before its
+        start are gone); the other hosts are told. The pending tasks of those that came to
+        this host (seen now, and not before), which it now runs."""
         def place(cur: Cursor) -> list[Task]:
             seen = sorted(serial for serial, state in states.items() if state != ABSENT)
             cur.execute(self._here, [self._host_id, json.dumps(seen)])
             came = sorted(set(seen) - {row[0] for row in cur.fetchall()})
+            changed = dict(states)
+            if every:
+                cur.execute(self._gone, [self._host_id, json.dumps(seen)])
+                changed.update((serial, ABSENT) for (serial,) in cur.fetchall())
             cur.executemany(self._put, [[serial, self._host_id, state, models.get(serial, "")]
                                         for serial, state in sorted(states.items())])
             self._tell(cur, NewsKind.PLACED, [[serial, self._host_id, state]
-                                              for serial, state in sorted(states.items())])
+                                              for serial, state in sorted(changed.items())])
             return fetch_tasks(cur, self._dialect, self._pending_of,
                                [json.dumps(came), int(TaskStatus.PENDING)]) if came else []
 
         return await self._write(place)
 
     async def elsewhere(self) -> dict[str, str]:
-        """serial -> host: the phones that another host, alive, sees now."""
+        """serial -> host: the phones that another host, which holds its name, sees now."""
         def elsewhere(cur: Cursor) -> dict[str, str]:
             cur.execute(self._elsewhere, [self._host_id])
             return {serial: host for serial, host in cur.fetchall()}

@@ -34,6 +34,11 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _COLUMNS = ", ".join(TASK_COLUMNS)
 _NEW_KEY = itemgetter(0, 2, 4)  # serial, script_name, source of an `insert_row`
 
+#: The phones another host that is there (its name held) sees: it runs their tasks
+#: (parameter: this host).
+PHONES_ELSEWHERE = ("phones JOIN hosts USING (host_id) WHERE host_id <> ?"
+                    " AND state <> 'absent'")
+
 CountKey = tuple[str, str, str, int]
 """What `task_filter_counts` counts by: serial, script_name, source, status (its key's order)."""
 
@@ -85,8 +90,8 @@ class Dialect:
     now: str
     """The database's clock, in Unix seconds: what every host's lease is measured by."""
     notify: str
-    """A statement that tells the hosts listening of a change (its payload the parameter)
-    when the transaction commits (empty: one host only, nobody to tell)."""
+    """A statement that tells the hosts listening of a change when the transaction commits
+    (parameters: the channel, the payload; empty: one host only, nobody to tell)."""
     lock_schema: str
     """A statement that keeps two processes from migrating at once (empty: not needed)."""
     read_along: str
@@ -145,7 +150,7 @@ POSTGRES = Dialect(
     lock_row=" FOR UPDATE",
     claim_rows=" FOR UPDATE SKIP LOCKED",
     now="extract(epoch FROM clock_timestamp())::float8",
-    notify="SELECT pg_notify('orchestrator', ?)",
+    notify="SELECT pg_notify(?, ?)",
     lock_schema="SELECT pg_advisory_xact_lock(7363517342)",  # any fixed number of ours
     read_along="",
 )
@@ -160,7 +165,6 @@ class Queries:
     pending: str
     status_of: str
     pending_among: str
-    pending_of: str
     pending_here_among: str
     claim: str
     mark_running: str
@@ -197,16 +201,13 @@ class Queries:
             get=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id = ?"),
             # not those of a phone another host that is there sees: that host runs them
             pending=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE status = ? AND serial NOT IN"
-                          " (SELECT serial FROM phones JOIN hosts USING (host_id)"
-                          " WHERE host_id <> ? AND state <> 'absent') ORDER BY id"),
+                          f" (SELECT serial FROM {PHONES_ELSEWHERE}) ORDER BY id"),
             status_of=d.sql(f"SELECT status, host_id FROM tasks WHERE id = ?{d.lock_row}"),
             # `+status`: not along the status index; SQLite would walk every pending
             # task and scan the JSON for each (1,000 of 3,000: 1.5 s instead of 6 ms).
             pending_among=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id IN"
                                 f" (SELECT task_id FROM ({d.starts_from_json}) AS s)"
                                 f" AND +status = ?{d.lock_row}"),
-            pending_of=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE serial IN"
-                             f" ({d.json_strings.format('?')}) AND +status = ?"),
             pending_here_among=d.sql(
                 f"SELECT {_COLUMNS} FROM tasks WHERE id IN ({d.ids_from_json}) AND +status = ?"
                 " AND serial IN (SELECT serial FROM phones WHERE host_id = ?"

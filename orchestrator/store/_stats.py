@@ -7,8 +7,9 @@ sees every change, so after each of its commits it re-reads those rows, on its o
 thread, and publishes them here before its callers are told the write returned: a
 stats read sees every write that returned before it, as a read from the lane would.
 
-This holds for the writes of this process: the one writer of an SQLite file, or the one
-host of a PostgreSQL database. Hosts sharing one database will have to read the table.
+This holds for the writes of this process. Where several hosts share a PostgreSQL
+database, a change another host makes unsets the mirror when this host hears of it
+(`SqlTaskStore.heard_of_changes`), until its next write of its own reads the table again.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from ._accounts import SqlAccountStore
 from ._groups import SqlGroupStore
 from ._hosts import SqlHostStore, machine_name
 from ._idempotency import AnswerStore, SqlAnswerStore
-from ._news import News, NewsKind
+from ._news import CHANNEL, News, NewsKind
 from ._phones import SqlPhoneStore
 from ._proxies import SqlProxyStore
 from ._schedules import SqlScheduleStore
@@ -117,8 +117,6 @@ class Store(TaskStore, Protocol):
     @property
     def host_id(self) -> str:
         """The host this store writes for."""
-
-    async def pending_here_among(self, task_ids: Sequence[int]) -> list[Task]: ...
 
     def heard_of_changes(self) -> None: ...
 
@@ -226,8 +224,10 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
 
     async def mark_running(self, starts: Mapping[int, float]) -> list[Task]:
         def mark(cur: CursorT) -> list[Task]:
-            # The pending ones no other host is taking (locked, on PostgreSQL), then
-            # exactly those are updated: no task is ever taken twice.
+            # This host still holds its name; the pending ones no other host is taking
+            # (locked, on PostgreSQL), then exactly those are updated: no task is ever
+            # taken twice, nor by a host the others took for dead.
+            self.hosts.check_held(cur)
             pending = fetch_tasks(cur, self._dialect, self._q.claim,
                                   [starts_json(starts), int(TaskStatus.PENDING)])
             if not pending:
@@ -337,24 +337,28 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         return await self._write(delete)
 
     async def fail_interrupted(self, *, remark: str, finished_at: float) -> list[Task]:
-        return await self._write(lambda cur: self._fail_running(
-            cur, self.host_id, remark=remark, finished_at=finished_at, unnamed=self.host_id))
+        def fail(cur: CursorT) -> list[Task]:
+            return [task for task in self._fail_running(
+                cur, self.host_id, remark=remark, finished_at=finished_at,
+                unnamed=self.host_id) if task.status == TaskStatus.FAILED]
+
+        return await self._write(fail)
 
     async def fail_dead_hosts(self, *, lease: float, remark: Callable[[str], str],
                               finished_at: float) -> list[Task]:
         """Every other host whose lease is older than `lease` seconds is taken for dead,
         by one host only (its row locked): its running tasks fail with `remark(host)`
         (those it had not started yet are pending again), its phones show offline, and
-        its name is free. The tasks failed, by id."""
+        its name is free. The tasks so changed, by id."""
         def reap(cur: CursorT) -> list[Task]:
             cur.execute(self._q.dead_hosts, [self.host_id, lease])
-            failed: list[Task] = []
+            changed: list[Task] = []
             for (host,) in cur.fetchall():
-                failed += self._fail_running(cur, host, remark=remark(host),
-                                             finished_at=finished_at, unnamed="")
+                changed += self._fail_running(cur, host, remark=remark(host),
+                                              finished_at=finished_at, unnamed="")
                 self.phones.went_silent(cur, host)
                 cur.execute(self._q.forget_host, [host])
-            return sorted(failed, key=_by_id)
+            return sorted(changed, key=_by_id)
 
         return await self._write(reap)
 
@@ -362,21 +366,20 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
                       unnamed: str) -> list[Task]:
         """The running tasks of `host` fail with `remark`, but those whose moment had not
         come (handed over ahead, never started), pending again; those of no host (from
-        before hosts were named) count as `unnamed`'s. The failed ones, by id."""
+        before hosts were named) count as `unnamed`'s. Both, by id."""
         cur.execute(self._q.unstart_running, [int(TaskStatus.PENDING), int(TaskStatus.RUNNING),
                                               finished_at, unnamed, host])
         unstarted = [task_from_row(row) for row in cur.fetchall()]
         cur.execute(self._q.fail_running, [int(TaskStatus.FAILED), remark, finished_at,
                                            int(TaskStatus.RUNNING), unnamed, host])
-        tasks = sorted((task_from_row(row) for row in cur.fetchall()), key=_by_id)
-        self._add_counts(cur, moved_counts(unstarted + tasks, before=TaskStatus.RUNNING))
-        self._tell_changed(cur, unstarted + tasks)
-        return tasks
+        failed = [task_from_row(row) for row in cur.fetchall()]
+        self._add_counts(cur, moved_counts(unstarted + failed, before=TaskStatus.RUNNING))
+        self._tell_changed(cur, unstarted + failed)
+        return sorted(unstarted + failed, key=_by_id)
 
     async def pending_here_among(self, task_ids: Sequence[int]) -> list[Task]:
-        """Those of `task_ids` that are pending, for a phone this host sees: what it runs
-        of the tasks another host made pending. On the write lane, after any write of
-        where this host's phones are (`phones.place`) that was asked before."""
+        # On the write lane, after any write of where this host's phones are
+        # (`phones.place`) asked before it: a phone that just came is seen here.
         return await self._write(lambda cur: fetch_tasks(
             cur, self._dialect, self._q.pending_here_among,
             [ids_json(task_ids), int(TaskStatus.PENDING), self.host_id]))
@@ -406,7 +409,7 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
         """Tell the other hosts of a change, when this transaction commits (`News`)."""
         if self._dialect.notify and items:
             for payload in News(kind, self.host_id, items).payloads():
-                cur.execute(self._notify, [payload])
+                cur.execute(self._notify, [CHANNEL, payload])
 
     async def migrate(self) -> int:
         """Create or upgrade the schema (see `_schema`); return its version."""

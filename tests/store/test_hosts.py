@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from actors import TaskEnd, TaskStatus, host_lost_remark
-from orchestrator.store import HostNameTaken, Store
+from orchestrator.store import HostNameLost, HostNameTaken, Store
 
 from .conftest import Backend
 from .test_store import NOW, create, new
@@ -51,17 +51,20 @@ async def test_a_dead_host_s_running_tasks_fail_naming_it(store: Store, other: S
     assert await store.fail_dead_hosts(lease=15, remark=host_lost_remark,
                                        finished_at=NOW + 1) == []  # x is alive
     await other.hosts.leave()
-    [failed] = await store.fail_dead_hosts(lease=15, remark=host_lost_remark,
-                                           finished_at=NOW + 1)
+    failed, unstarted = await store.fail_dead_hosts(lease=15, remark=host_lost_remark,
+                                                    finished_at=NOW + 1)
     assert (failed.id, failed.status, failed.remark) == (
         ran.id, TaskStatus.FAILED, "interrupted: host x stopped answering while this task ran")
-    assert (await store.get_task(ahead.id)).status == TaskStatus.PENDING  # type: ignore[union-attr]
+    assert (unstarted.id, unstarted.status, unstarted.started_at) == (
+        ahead.id, TaskStatus.PENDING, None)
     assert (await store.get_task(mine.id)).status == TaskStatus.RUNNING  # type: ignore[union-attr]
     assert [row.host_id for row in await store.hosts.hosts()] == [store.host_id]
     assert [(h, d.serial, d.state, d.model) for h, d in await store.phones.others()] == [
         ("x", "x-1", "offline", "Pixel 7"), ("x", "x-2", "offline", "")]
     late = TaskEnd(status=TaskStatus.COMPLETED, remark="done late", finished_at=NOW + 2)
     assert await other.finish_tasks({ran.id: late}, retries={}) == []
+    with pytest.raises(HostNameLost, match=r"took this host \(x\) for dead"):
+        await other.mark_running({ahead.id: NOW + 2})  # it starts nothing until it is back
     assert await store.fail_dead_hosts(lease=15, remark=host_lost_remark,
                                        finished_at=NOW + 3) == []  # taken over once
 
@@ -87,5 +90,17 @@ async def test_the_host_a_phone_is_on_runs_its_tasks(store: Store, other: Store)
     assert await store.finish_tasks({running.id: stop}, retries={}) == []
     assert await store.ask_stop([running.id, later.id], remark="stopped by user") == {
         running.id: "x"}
+    await other.phones.place({"p-1": "device"}, {})
+    await store.phones.place({"p-1": "offline"}, {})  # here too, but not ready: x's still
+    assert await store.phones.elsewhere() == {"p-1": "x"}
     await other.phones.place({"p-1": "absent"}, {})
     assert await store.phones.elsewhere() == {}
+
+
+async def test_phones_a_host_no_longer_sees_at_its_start_are_gone(store: Store,
+                                                                 other: Store) -> None:
+    """What a host lists at its start is every phone it has: the rest it saw before is
+    gone from it (its rows would say otherwise until the phones came back)."""
+    await other.phones.place({"x-1": "device", "x-2": "device"}, {})
+    await other.phones.place({"x-2": "device"}, {}, every=True)
+    assert await store.phones.elsewhere() == {"x-2": "x"}
