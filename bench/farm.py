@@ -8,10 +8,12 @@ In the same run, each farm a schema of its own on the database:
 Each is a real `orchestrator serve --postgres --simulate N --sim-prefix P`, all on this
 machine's cores. For each farm, through its first host's API: the start lateness of tasks
 made one at a time on an idle farm (`--idle` tasks, each for a phone of the next host),
-then a burst: one task per phone, all due at one moment (`start_at`). Dispatch tasks/s is
-the burst over the time from that moment to its last end; lateness is `started_at -
-due_at` as the database has them. The database traffic of the hosts' own connections
-during the burst (`ss`'s TCP counters: messages sent, bytes both ways) per task.
+then a burst: one task per phone, all due at one moment (`start_at`). Lateness is when
+each script started (its host's log line, to the millisecond) less its `due_at`; the burst
+is dispatched at its size over the last start's lateness (every phone has one task), and
+completed at its size over the time to its last end. The database traffic of the hosts'
+own connections during the burst (`ss`'s TCP counters: messages sent, bytes both ways),
+per task.
 
 Then, on the farm of several hosts, `--kills` times: kill -9 its last host while it runs
 tasks, and time how long the others take to fail them "interrupted" (the lease: 15 s).
@@ -149,10 +151,10 @@ def _started(hosts: Sequence[FarmHost]) -> dict[int, float]:
     return starts
 
 
-def _lateness(hosts: Sequence[FarmHost], rows: Sequence[Any]) -> dict[str, float]:
-    """How late the scripts of `rows` (id, status, due_at, ...) started."""
+def _lateness(hosts: Sequence[FarmHost], rows: Sequence[Any]) -> list[float]:
+    """How late the scripts of `rows` (id, status, due_at, ...) started, in seconds."""
     starts = _started(hosts)
-    return _percentiles([max(0.0, starts[task_id] - due) for task_id, _, due, *_ in rows])
+    return [max(0.0, starts[task_id] - due) for task_id, _, due, *_ in rows]
 
 
 def idle_lateness(dsn: str, hosts: Sequence[FarmHost], count: int) -> dict[str, Any]:
@@ -164,7 +166,7 @@ def idle_lateness(dsn: str, hosts: Sequence[FarmHost], count: int) -> dict[str, 
         ids += _post(hosts[0], {"serials": [f"{host.name}-{k // len(hosts) + 1:04d}"],
                                 **FOLLOW})
         time.sleep(0.3)
-    return _lateness(hosts, _wait_over(dsn, ids, 120))
+    return _percentiles(_lateness(hosts, _wait_over(dsn, ids, 120)))
 
 
 def burst(dsn: str, hosts: Sequence[FarmHost], phones: int) -> dict[str, Any]:
@@ -178,9 +180,12 @@ def burst(dsn: str, hosts: Sequence[FarmHost], phones: int) -> dict[str, Any]:
     rows = _wait_over(dsn, ids, 300)
     after = _traffic(pids)
     ended = max(finished for *_, finished in rows)
+    late = _lateness(hosts, rows)
     return {"tasks": len(ids), "failed": sum(status == 3 for _, status, *_ in rows),
-            "tasks_per_s": round(len(ids) / (ended - due), 1),
-            "lateness": _lateness(hosts, rows),
+            # every phone has one task: all of them started by the last start
+            "dispatched_per_s": round(len(ids) / max(late), 1),
+            "completed_per_s": round(len(ids) / (ended - due), 1),
+            "lateness": _percentiles(late),
             "db_messages_per_task": round((after[0] - before[0]) / len(ids), 2),
             "db_bytes_per_task": round((after[1] - before[1]) / len(ids))}
 
@@ -227,10 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=int, default=30)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--logs", type=Path, help="keep the hosts' logs (and data) here")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"phones": args.phones}
     with tempfile.TemporaryDirectory(prefix="bench-farm-") as tmp:
-        folder = Path(tmp)
+        folder = args.logs or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for label, names in (("one_host", ["solo"]),
                              ("hosts", [f"h{k}" for k in range(1, args.hosts + 1)])):
             with schema(args.dsn) as dsn, farm(dsn, folder, names, args.phones) as hosts:
@@ -243,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(label, figures[label], flush=True)  # noqa: T201
     one, many = figures["one_host"]["burst"], figures["hosts"]["burst"]
     figures["ratios"] = {
-        "tasks_per_s": round(many["tasks_per_s"] / one["tasks_per_s"], 2),
+        "dispatched_per_s": round(many["dispatched_per_s"] / one["dispatched_per_s"], 2),
+        "completed_per_s": round(many["completed_per_s"] / one["completed_per_s"], 2),
         "burst_p99": round(many["lateness"]["p99_ms"] / max(one["lateness"]["p99_ms"], 0.1), 2),
         "idle_p99": round(figures["hosts"]["idle"]["p99_ms"]
                           / max(figures["one_host"]["idle"]["p99_ms"], 0.1), 2)}

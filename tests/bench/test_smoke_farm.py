@@ -19,5 +19,6 @@ def test_farm_benchmark_runs(tmp_path: Path) -> None:
         assert figures[label]["burst"]["tasks"] == 6
         assert figures[label]["burst"]["failed"] == 0
         assert figures[label]["burst"]["db_messages_per_task"] > 0
+        assert figures[label]["burst"]["dispatched_per_s"] > 0
     [noticed] = figures["hosts"]["dead_host_noticed_s"]
     assert noticed > 0
