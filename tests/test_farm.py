@@ -98,6 +98,9 @@ def test_three_hosts_are_one_farm(farm: Farm) -> None:
                          "every host's phones")
     assert [(d["serial"], d["host"], d["state"]) for d in listed] == [
         (f"{host}-000{i}", host, "device") for host in "abc" for i in (1, 2, 3)]
+    far = a.call("GET", "/devices/c-0002")  # another host's: what it says of itself is c's
+    assert (far["host"], far["state"], far["android_version"]) == ("c", "device", None)
+    assert c.call("GET", "/devices/c-0002")["android_version"] is not None
     made = a.call("POST", "/task", json={"serials": ["a-0001", "b-0001", "c-0002"], **FOLLOW})
     ids = made["task_ids"]
     for host, task_id in zip((a, b, c), ids, strict=True):

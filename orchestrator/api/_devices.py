@@ -175,14 +175,13 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Bluep
             for host, device in found], total=len(found)))
 
     @routes.get("/devices/<serial>")
-    @Doc(summary="One phone, with what it says of itself (Android, battery) when online",
-         answer=DeviceDetail, errors=(Unavailable,))
+    @Doc(summary="One phone of the farm, with what it says of itself (Android, battery) "
+         "when online on this host", answer=DeviceDetail, errors=(Unavailable,))
     async def one(serial: str) -> Response:
-        device = await facade.device(serial)
-        view = DeviceView.of(device, host=facade.host_id,
-                             groups=(await held.of()).get(serial, []))
+        host, device = await facade.farm_device(serial)
+        view = DeviceView.of(device, host=host, groups=(await held.of()).get(serial, []))
         facts = PhoneFacts()
-        if device.state == "device":
+        if device.state == "device" and host == facade.host_id:  # another's: not reached
             facts = await _facts(phones, serial)
         return envelope(DeviceDetail(
             **attrs.asdict(view, recurse=False), **attrs.asdict(facts, recurse=False),

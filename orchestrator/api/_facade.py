@@ -115,6 +115,22 @@ class Facade:
                  if device.serial not in here]
         return sorted(farm, key=lambda found: found[1].serial)
 
+    async def farm_device(self, serial: str) -> tuple[str, DeviceSnapshot]:
+        """One phone of the farm, with the host it is on: this host's, asked alone, else
+        another host's row.
+
+        Raises:
+            NotFound: no host has seen it; or as `ask`.
+        """
+        try:
+            return self.host_id, await self.device(serial)
+        except NotFound:
+            found = [(host, device) for host, device in await self.store.phones.others()
+                     if device.serial == serial]
+            if not found:
+                raise
+            return found[0]
+
     async def device(self, serial: str) -> DeviceSnapshot:
         """One phone's row, asked alone (a wall of screens asks for one each second per
         tile).

@@ -57,12 +57,19 @@ async def test_the_wall_shows_every_phone_with_its_screen(tmp_path: Path) -> Non
 
 def _tap_in_picture(page: Page, console: Console, serial: str, x: int, y: int) -> None:
     """Click the big screen where the phone's pixel (x, y) is shown: the picture drawn
-    whole and centred in the image's box."""
+    whole and centred in the image's box, measured once the page has laid it out for good
+    (the phone's row beside it comes after the picture, and may move it)."""
     image = page.locator(".big-screen img")
     expect(image).to_be_visible()
     page.wait_for_function(
         "() => document.querySelector('.big-screen img')?.naturalWidth > 0")
-    box = image.bounding_box()
+    expect(page.locator(".phone-view aside p.muted")).not_to_have_text(
+        "not seen by this host")
+    box, before = image.bounding_box(), None
+    while box != before:  # the same over two frames: settled
+        page.evaluate("() => new Promise((done) => requestAnimationFrame("
+                      "() => requestAnimationFrame(done)))")
+        box, before = image.bounding_box(), box
     assert box is not None
     width, height = on_trio(lambda: (console.farm.phone(serial).width,
                                      console.farm.phone(serial).height))
