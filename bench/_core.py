@@ -213,16 +213,16 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         events = EventLog()
         scheduler = await nursery.start(functools.partial(
             serve_core, store=timed, clock=clock, settings=SchedulerSettings(auto_retry=False),
-            events=events, adb_host="127.0.0.1", adb_port=adb_port,
-            runner_for=lambda serial: ShellRunner(adb_port=adb_port, serial=serial,
+            events=events, adb_servers=[("127.0.0.1", adb_port)],
+            runner_for=lambda serial, _: ShellRunner(adb_port=adb_port, serial=serial,
                                                   clock=clock, probe=probe)))
         api_port: int | None = None
         if api:
             plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")
             host_files = HostFiles.of(data_dir, private=(path,))
             app = create_app(scheduler=scheduler, events=events, running=RunningSteps(),
-                             phones=Phones("127.0.0.1", adb_port), store=store, plan=plan,
-                             clock=clock, materials=materials, host_files=host_files)
+                             phones=Phones({}, first=("127.0.0.1", adb_port)), store=store,
+                             plan=plan, clock=clock, materials=materials, host_files=host_files)
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host="127.0.0.1", port=0, processes=api_processes,
                 process=ApiProcess(sqlite_path=path, postgres=None, plan=plan)))

@@ -125,10 +125,10 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--postgres", default=None, metavar="DSN",
                        help="keep tasks in PostgreSQL (e.g. 'host=127.0.0.1 dbname=farm' or a "
                             "postgresql:// URL) instead of SQLite in the data folder")
-    serve.add_argument("--adb", type=_adb_address, default=(given.adb_host, given.adb_port),
-                       metavar="HOST:PORT",
-                       help="the ADB server whose phones to drive "
-                            f"(default {given.adb_host}:{given.adb_port})")
+    serve.add_argument("--adb", type=_adb_address, action="append", metavar="HOST:PORT",
+                       help="an ADB server whose phones to drive; give it again for more "
+                            "(one lists at most 4,095 phones; default "
+                            f"{given.adb_host}:{given.adb_port})")
     serve.add_argument("--plan", type=plan_named, default=given.plan, metavar="PLAN",
                        help=f"one of {', '.join(PLANS)}: what /license/check reports; it caps "
                             "how many devices run at once (default: no limit). Starter disables "
@@ -223,10 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    adb = args.adb or Settings().adb_servers  # the default's one
     return Settings(
         host=args.host, port=args.port,
         data_dir=args.data_dir,
-        adb_host=args.adb[0], adb_port=args.adb[1], plan=args.plan,
+        adb_host=adb[0][0], adb_port=adb[0][1], more_adb=tuple(adb[1:]), plan=args.plan,
         simulate=args.simulate, sim_prefix=args.sim_prefix, host_id=args.host_id,
         postgres=args.postgres, api_processes=args.api_processes,
         token=args.token or os.environ.get(TOKEN_VARIABLE) or None,

@@ -97,27 +97,30 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
             await recover_interrupted(store, clock, scheduling)
             news = (await stack.enter_async_context(listen_to_hosts(settings.postgres))
                     if settings.postgres else None)
-        adb_host, adb_port = settings.adb_host, settings.adb_port
+        servers = settings.adb_servers
         if settings.simulate:
             with starting("start the simulated phones"):
                 sim = await stack.enter_async_context(
                     open_simulator(settings.simulate, prefix=settings.sim_prefix))
-            adb_host, adb_port = sim.host, sim.port
+            servers = ((sim.host, sim.port),)
         else:
-            with starting(f"start an ADB server on {adb_host}:{adb_port}"):
-                await start_if_absent(adb_host, adb_port)
+            for host, port in servers:
+                with starting(f"start an ADB server on {host}:{port}"):
+                    await start_if_absent(host, port)
+        adb_host, adb_port = servers[0]
         never_started_behind_our_back()  # from here on
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         hooks = await stack.enter_async_context(httpx.AsyncClient())  # the webhooks'
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
         events, running, metrics = EventLog(), RunningSteps(), Metrics()
+        server_of: dict[str, tuple[str, int]] = {}  # each phone's ADB server (the watchers')
         nursery.start_soon(metrics.follow, events)
         scheduler = await nursery.start(functools.partial(
             serve_core, store=store, clock=clock, settings=scheduling, events=events,
-            planner=schedule_planner(store=store, host_files=host_files), adb_host=adb_host,
-            adb_port=adb_port, runner_for=lambda serial: ScriptRunner(
-                adb_host=adb_host, adb_port=adb_port, serial=serial,
+            planner=schedule_planner(store=store, host_files=host_files), adb_servers=servers,
+            server_of=server_of, runner_for=lambda serial, server: ScriptRunner(
+                adb_host=server[0], adb_port=server[1], serial=serial,
                 data_dir=settings.data_dir, materials=materials, host_files=host_files,
                 running=running, http=http, observe=metrics.adb_call,
                 rotation=functools.partial(store.proxies.rotation_of, serial))))
@@ -128,7 +131,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                                                  scheduler=scheduler))
         nursery.start_soon(deliver_webhooks, events, settings.webhooks, hooks)
         app = create_app(scheduler=scheduler, events=events, running=running,
-                         phones=Phones(adb_host, adb_port, observe=metrics.adb_call),
+                         phones=Phones(server_of, first=servers[0], observe=metrics.adb_call),
                          store=store, plan=settings.plan, clock=clock, materials=materials,
                          access=access, host_files=host_files, metrics=metrics)
         with starting(f"listen on {settings.host} port {settings.port}"):

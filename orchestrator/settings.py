@@ -30,6 +30,8 @@ class Settings:
     data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
     adb_host: str = "127.0.0.1"
     adb_port: int = 5037
+    #: ADB servers besides the first (`--adb` given again): a watcher each, one farm.
+    more_adb: tuple[tuple[str, int], ...] = ()
     plan: Plan = attrs.field(factory=default_plan)
     simulate: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     #: What the simulated phones' serials begin with (`sim-0001`...).
@@ -50,6 +52,11 @@ class Settings:
     allow_paths: tuple[Path, ...] = ()
     #: Where each task's end is posted (`--webhook`, `--webhook-secret`).
     webhooks: Webhooks = attrs.field(factory=Webhooks)
+
+    @property
+    def adb_servers(self) -> tuple[tuple[str, int], ...]:
+        """Every ADB server whose phones this host drives, the first one first."""
+        return ((self.adb_host, self.adb_port), *self.more_adb)
 
     @property
     def sqlite_path(self) -> Path:

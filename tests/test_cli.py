@@ -32,6 +32,12 @@ def test_flags_reach_the_settings() -> None:
     assert [str(path) for path in settings.allow_paths] == ["/srv/clips"]
 
 
+def test_adb_given_again_is_one_more_server() -> None:
+    given = _settings(build_parser().parse_args(["serve", "--adb", "10.0.0.5:5038", "--adb",
+                                                 ":5039", "--adb", "10.0.0.7:5037"]))
+    assert given.adb_servers == (("10.0.0.5", 5038), ("127.0.0.1", 5039), ("10.0.0.7", 5037))
+
+
 def test_host_id_and_sim_prefix_reach_the_settings() -> None:
     given = _settings(build_parser().parse_args(["serve", "--simulate", "3", "--sim-prefix",
                                                  "b-", "--host-id", "rack-2"]))

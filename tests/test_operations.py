@@ -325,3 +325,37 @@ async def test_a_host_named_with_its_own_simulated_phones(tmp_path: Path) -> Non
         nursery.cancel_scope.cancel()
     assert [(d["serial"], d["host"]) for d in listed["devices"]] == [
         ("rack2-0001", "rack-2"), ("rack2-0002", "rack-2")]
+
+
+async def test_phones_of_several_adb_servers_are_one_host(tmp_path: Path) -> None:
+    """`--adb` given twice: a watcher each; the host lists both servers' phones, runs
+    their tasks, and shows and touches each phone through its own server."""
+    async with open_simulator(2, prefix="left-") as left, \
+            open_simulator(2, prefix="right-") as right, trio.open_nursery() as nursery:
+        settings = Settings(port=0, data_dir=tmp_path, adb_host=left.host,
+                            adb_port=left.port, more_adb=((right.host, right.port),))
+        running = await nursery.start(functools.partial(run_orchestrator, settings))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.api_port}") as api:
+            on_left, on_right = ServiceAndPhones(left, api, running), ServiceAndPhones(
+                right, api, running)
+            with trio.fail_after(DEADLINE):
+                while True:
+                    if (await on_left.call("GET", "/devices"))["total"] == 4:
+                        break
+                    await trio.sleep(0.02)
+                made = await on_left.call("POST", "/task", json={
+                    "serials": ["left-0002", "right-0001"], "script_name": "follow",
+                    "script_config": {"target_users": ["alice"]}})
+                for task_id in made["task_ids"]:
+                    done = await on_left.wait_for(task_id, ended)
+                    assert done["remark"] == "followed @alice"
+                screen = await api.get("/api/v1/devices/right-0002/screenshot")
+                sent = await on_left.call("POST", "/devices/right-0002/input",
+                                          json={"action": "key", "key": "home"})
+        nursery.cancel_scope.cancel()
+    assert screen.headers["content-type"] == "image/png"
+    assert sent == {"sent": ["right-0002"], "failed": []}
+    for farm, serial in ((on_left, "left-0002"), (on_right, "right-0001")):
+        account = farm.tiktok(serial).current
+        assert account is not None
+        assert account.follows("alice")

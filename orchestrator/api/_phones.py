@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 import adbutils
@@ -81,14 +81,16 @@ class _Thumbnails:
 
 
 class Phones:
-    """The phones of the ADB server at `adb_host:adb_port`, for screens and input;
-    `observe` hears of each adb call."""
+    """The phones of this host's ADB servers, for screens and input: each on the server
+    `server_of` says (the watchers keep it), the `first` one's if none; `observe` hears
+    of each adb call."""
 
-    def __init__(self, adb_host: str, adb_port: int, *,
+    def __init__(self, server_of: Mapping[str, tuple[str, int]], *, first: tuple[str, int],
                  observe: CallObserver = ignore_call) -> None:
-        self._adb = (adb_host, adb_port)
+        self._server_of = server_of
+        self._adb = first
         self._observe = observe
-        self._drivers: dict[str, AdbDriver] = {}
+        self._drivers: dict[str, tuple[tuple[str, int], AdbDriver]] = {}
         self._host = trio.CapacityLimiter(AT_ONCE)
         self._scaling = trio.CapacityLimiter(1)
         self._thumbnails = _Thumbnails()
@@ -100,16 +102,17 @@ class Phones:
         Raises:
             scripts.driver.DriverError: the phone is gone or did not answer.
         """
-        driver = self._drivers.get(serial)
-        if driver is None:
-            driver = self._drivers[serial] = AdbDriver(
-                *self._adb, serial, limiter=trio.CapacityLimiter(1), timeout=CALL_TIMEOUT,
-                observe=self._observe)
+        server = self._server_of.get(serial, self._adb)
+        on, driver = self._drivers.get(serial, (None, None))
+        if driver is None or on != server:  # new, or moved to another server
+            driver = AdbDriver(*server, serial, limiter=trio.CapacityLimiter(1),
+                               timeout=CALL_TIMEOUT, observe=self._observe)
+            self._drivers[serial] = (server, driver)
         async with self._host:
             return await fn(driver)
 
     async def server_version(self) -> int:
-        """The ADB server's version: it answers. A caller's cancel scope bounds the wait
+        """The first ADB server's version: it answers. A caller's cancel scope bounds the wait
         (the thread is left to its socket's timeout).
 
         Raises:
