@@ -116,18 +116,20 @@ def running(argv: Sequence[str], *, pattern: str) -> Iterator[Process]:
         process.stop()
 
 
-def simulator(phones: int) -> Any:
-    """`orchestrator sim` with `phones` phones, in its own process."""
+def simulator(phones: int, *, prefix: str = "sim-") -> Any:
+    """`orchestrator sim` with `phones` phones (serials `prefix`0001...), in its own process."""
     return running([sys.executable, "-m", "orchestrator", "--log-level", "WARNING", "sim",
-                    "--devices", str(phones), "--port", "0"],
+                    "--devices", str(phones), "--port", "0", "--prefix", prefix],
                    pattern=r"ADB server on [\d.]+:(\d+)")
 
 
-def orchestrator(data_dir: Path, adb_port: int, *, api_processes: int = 0) -> Any:
-    """The whole orchestrator (store, scheduler, watcher, API) on `data_dir`, in its own
-    process (and its API in `api_processes` of their own, if not 0)."""
+def orchestrator(data_dir: Path, *adb_ports: int, api_processes: int = 0) -> Any:
+    """The whole orchestrator (store, scheduler, watchers, API) on `data_dir`, driving the
+    phones of the ADB servers at `adb_ports`, in its own process (and its API in
+    `api_processes` of their own, if not 0)."""
     return running([sys.executable, "-m", "bench._harness", "serve", "--data-dir", str(data_dir),
-                    "--adb-port", str(adb_port), "--api-processes", str(api_processes)],
+                    *(f"--adb-port={port}" for port in adb_ports),
+                    "--api-processes", str(api_processes)],
                    pattern=r"API on port (\d+)")
 
 
@@ -203,14 +205,15 @@ def wrk(url: str, *, seconds: float, connections: int = 32, threads: int = 2,
 
 # ---- the child processes -------------------------------------------------------------------
 
-async def _serve(data_dir: Path, adb_port: int, api_processes: int) -> None:
+async def _serve(data_dir: Path, adb_ports: list[int], api_processes: int) -> None:
     import trio
 
     from orchestrator.runtime import stop_on_signals
     from orchestrator.service import run_orchestrator
     from orchestrator.settings import Settings
 
-    settings = Settings(port=0, data_dir=data_dir, adb_port=adb_port,
+    settings = Settings(port=0, data_dir=data_dir, adb_port=adb_ports[0],
+                        more_adb=tuple(("127.0.0.1", port) for port in adb_ports[1:]),
                         api_processes=api_processes)
     async with trio.open_nursery() as nursery:
         await nursery.start(stop_on_signals, nursery.cancel_scope)
@@ -266,7 +269,7 @@ def _child(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     serve = sub.add_parser("serve")
     serve.add_argument("--data-dir", type=Path, required=True)
-    serve.add_argument("--adb-port", type=int, required=True)
+    serve.add_argument("--adb-port", type=int, action="append", required=True)
     serve.add_argument("--api-processes", type=int, default=0)
     bare = sub.add_parser("bare")
     bare.add_argument("--body", type=Path, required=True)

@@ -9,10 +9,11 @@ nothing should poll, so that is close to zero.
 
 One ADB server lists at most 4,095 phones: `host:track-devices` frames the whole list with
 a four-hex-digit length (65,535 bytes; a line such as "sim-0001\tdevice\n" is 16 bytes),
-so the largest farm one simulator (or one real ADB server) can show is measured instead
-of 10,000.
+so a farm past it is split evenly over as many simulators as it takes, and the
+orchestrator watches each (`--adb` given again).
 
     python -m bench.scale                      # 100, 1,000, 4,000 phones; 60 s idle
+    python -m bench.scale --phones 10000 --idle-phones 10000 --out results/scale-10k.json
     python -m bench.scale --phones 5 --idle-phones 5 --idle-seconds 1 --settle 0.5 \\
         --out /tmp/scale.json                  # a smoke run
 """
@@ -23,29 +24,41 @@ import argparse
 import json
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from . import _harness
 
+#: Phones one ADB server lists, at most (see above); a farm past it is split evenly.
+ONE_SERVER = 4095
 
-def measure_one(phones: int, *, settle: float, idle_seconds: float | None) -> dict[str, Any]:
-    """RSS of an orchestrator driving `phones` idle phones (and its idle CPU, if asked)."""
-    with (tempfile.TemporaryDirectory(prefix="bench-scale-") as folder,
-          _harness.simulator(phones) as sim,
-          _harness.orchestrator(Path(folder), sim.port) as orch):
-        up_s = _harness.wait_devices(orch.port, phones, timeout=300)
+
+def measure_one(phones: int, *, settle: float, idle_seconds: float | None,
+                servers: int = 1) -> dict[str, Any]:
+    """RSS of an orchestrator driving `phones` idle phones (and its idle CPU, if asked),
+    shown by `servers` ADB servers (simulators) between them."""
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder, ExitStack() as stack:
+        sims = [stack.enter_context(_harness.simulator(
+            phones // servers + (k < phones % servers), prefix=f"s{k + 1}-"))
+            for k in range(servers)]
+        orch = stack.enter_context(_harness.orchestrator(Path(folder),
+                                                         *(sim.port for sim in sims)))
+        up_s = _harness.wait_devices(orch.port, phones, timeout=600)
         time.sleep(settle)  # worker threads of the start-up retire; allocations settle
-        run: dict[str, Any] = {"phones": phones, "all_up_s": round(up_s, 2),
+        run: dict[str, Any] = {"phones": phones, "adb_servers": servers,
+                               "all_up_s": round(up_s, 2),
                                "rss_kib": _harness.rss_kib(orch.pid),
-                               "simulator_rss_kib": _harness.rss_kib(sim.pid)}
+                               "simulator_rss_kib": sum(_harness.rss_kib(sim.pid)
+                                                        for sim in sims)}
         if idle_seconds is not None:
-            ours, theirs = _harness.cpu_seconds(orch.pid), _harness.cpu_seconds(sim.pid)
+            ours = _harness.cpu_seconds(orch.pid)
+            theirs = sum(_harness.cpu_seconds(sim.pid) for sim in sims)
             began = time.monotonic()
             time.sleep(idle_seconds)
             wall = time.monotonic() - began
             ours = _harness.cpu_seconds(orch.pid) - ours
-            theirs = _harness.cpu_seconds(sim.pid) - theirs
+            theirs = sum(_harness.cpu_seconds(sim.pid) for sim in sims) - theirs
             run["idle"] = {"seconds": round(wall, 2), "cpu_s": round(ours, 3),
                            "cpu_percent_of_one_core": round(100 * ours / wall, 3),
                            "simulator_cpu_s": round(theirs, 3),
@@ -55,10 +68,12 @@ def measure_one(phones: int, *, settle: float, idle_seconds: float | None) -> di
 
 def measure(sizes: list[int], *, settle: float, idle_phones: int,
             idle_seconds: float) -> dict[str, Any]:
+    """Each of `sizes` (past what one ADB server lists: over as few as it takes, each
+    idle for `idle_seconds` if it is `idle_phones`), and the baseline of 0 phones."""
     baseline = measure_one(0, settle=settle, idle_seconds=None)
     runs = []
     for phones in sizes:
-        run = measure_one(phones, settle=settle,
+        run = measure_one(phones, settle=settle, servers=-(-phones // ONE_SERVER),
                           idle_seconds=idle_seconds if phones == idle_phones else None)
         run["kib_per_actor"] = round((run["rss_kib"] - baseline["rss_kib"]) / phones, 2)
         runs.append(run)

@@ -55,6 +55,8 @@ def _sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                     "(e.g. `adb -P 5099 devices -l`).")
     sim.add_argument("--devices", type=int, default=20, metavar="N",
                      help="how many phones to simulate (default 20)")
+    sim.add_argument("--prefix", default=Settings().sim_prefix, metavar="P",
+                     help="the phones' serials are P0001... (default %(default)s)")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sim.add_argument("--port", type=int, default=5037,
                      help="ADB server port (default 5037, the standard one; use another if a real "
@@ -251,7 +253,8 @@ async def _run_sim(args: argparse.Namespace) -> None:
         await nursery.start(stop_on_signals, nursery.cancel_scope, "the simulator")
         with starting(f"listen on {args.host} port {args.port}"):
             sim = await stack.enter_async_context(
-                open_simulator(args.devices, host=args.host, port=args.port))
+                open_simulator(args.devices, host=args.host, port=args.port,
+                               prefix=args.prefix))
         plan.apply(sim.farm)
         print(f"{_phones(len(sim.farm))} simulated; ADB server on {sim.address} "  # noqa: T201
               f"(try: adb -P {sim.port} devices -l). Ctrl-C stops.", flush=True)
