@@ -9,9 +9,10 @@ still kept.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import attrs
 import trio
@@ -25,10 +26,12 @@ __all__ = ["Event", "EventLog"]
 @attrs.frozen
 class Event:
     """One change: a task created or changed (`Task`), deleted (its id), or a phone that
-    appeared, went or changed state (`DeviceSnapshot`)."""
+    appeared, went or changed state (`DeviceSnapshot`); by this host, or by the other
+    host `host` (heard through the database: it tells its own webhooks and metrics)."""
 
     id: int
     subject: Task | int | DeviceSnapshot
+    host: str | None = None
 
     @property
     def serial(self) -> str | None:
@@ -51,6 +54,22 @@ class EventLog:
         self._events: deque[Event] = deque(maxlen=capacity)
         self._last = 0
         self._more = trio.lowlevel.ParkingLot()
+        self._watchers = 0
+
+    @property
+    def watched(self) -> bool:
+        """Whether a person watches the log now (`watching`): only then is what the other
+        hosts change read and added, a cost every change would pay otherwise."""
+        return self._watchers > 0
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        """A person (an event stream) watches the log while in the block."""
+        self._watchers += 1
+        try:
+            yield
+        finally:
+            self._watchers -= 1
 
     @property
     def last_id(self) -> int:
@@ -62,11 +81,11 @@ class EventLog:
         """How many wait for the next event now."""
         return self._more.statistics().tasks_waiting
 
-    def tasks_changed(self, tasks: Iterable[Task]) -> None:
-        self._append(tasks)
+    def tasks_changed(self, tasks: Iterable[Task], *, host: str | None = None) -> None:
+        self._append(tasks, host)
 
-    def tasks_deleted(self, task_ids: Iterable[int]) -> None:
-        self._append(task_ids)
+    def tasks_deleted(self, task_ids: Iterable[int], *, host: str | None = None) -> None:
+        self._append(task_ids, host)
 
     def device_changed(self, device: DeviceSnapshot) -> None:
         self._append((device,))
@@ -94,10 +113,11 @@ class EventLog:
         while self._last <= seen:
             await self._more.park()
 
-    def _append(self, subjects: Iterable[Task | int | DeviceSnapshot]) -> None:
+    def _append(self, subjects: Iterable[Task | int | DeviceSnapshot],
+                host: str | None = None) -> None:
         before = self._last
         for subject in subjects:
             self._last += 1
-            self._events.append(Event(self._last, subject))
+            self._events.append(Event(self._last, subject, host))
         if self._last != before:
             self._more.unpark_all()

@@ -128,7 +128,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                                              settings=scheduling, scheduler=scheduler))
         if news is not None:
             nursery.start_soon(functools.partial(relay_news, news, store=store,
-                                                 scheduler=scheduler))
+                                                 scheduler=scheduler, events=events))
         nursery.start_soon(deliver_webhooks, events, settings.webhooks, hooks)
         app = create_app(scheduler=scheduler, events=events, running=running,
                          phones=Phones(server_of, first=servers[0], observe=metrics.adb_call),

@@ -4,6 +4,7 @@ APIs as a user would. Ports are the OS's; each test has a schema of its own."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import time
@@ -98,6 +99,18 @@ def test_three_hosts_are_one_farm(farm: Farm) -> None:
                          "every host's phones")
     assert [(d["serial"], d["host"], d["state"]) for d in listed] == [
         (f"{host}-000{i}", host, "device") for host in "abc" for i in (1, 2, 3)]
+    with httpx.stream("GET", f"{a.api}/events", params={"serial": "b-0003"},
+                      timeout=PATIENCE) as stream:  # on a, of a task that b runs
+        [seen] = c.call("POST", "/task", json={"serials": ["b-0003"], **FOLLOW})["task_ids"]
+        statuses = []
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                task = json.loads(line.removeprefix("data: "))
+                assert task["id"] == seen
+                statuses.append(task["status_text"])
+                if task["status_text"] == "completed":
+                    break
+    assert statuses[-2:] == ["running", "completed"], statuses
     far = a.call("GET", "/devices/c-0002")  # another host's: what it says of itself is c's
     assert (far["host"], far["state"], far["android_version"]) == ("c", "device", None)
     assert c.call("GET", "/devices/c-0002")["android_version"] is not None
@@ -127,7 +140,7 @@ def test_three_hosts_are_one_farm(farm: Farm) -> None:
         _status(a, task["id"], 2)
     for host in (a, b, c):
         assert host.call("GET", "/task/stats") == {
-            "total": 6, "pending": 0, "running": 0, "completed": 5, "failed": 1}
+            "total": 7, "pending": 0, "running": 0, "completed": 6, "failed": 1}
 
 
 def test_a_host_killed_mid_task(farm: Farm) -> None:

@@ -5,7 +5,8 @@ status), `task_deleted` (`{"id"}`) or `device` (the device object, when a phone 
 goes or changes state), and `data:` its JSON. A client that reconnects with
 `Last-Event-ID` gets what it missed, as far as the log still keeps it (`EventLog`); a
 comment line at least every `HEARTBEAT` seconds keeps proxies from closing a quiet
-stream and tells the client it is alive.
+stream and tells the client it is alive. While a stream is open, the tasks the other
+hosts of the farm change come too (`orchestrator.farm.relay_news`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def event_routes(events: EventLog, facade: Facade, held: GroupsOfPhones) -> Blue
         every 15 s."""
         query = read_query(EventsQuery)
         seen = _last_seen(request.headers.getlist("Last-Event-ID"), events.last_id)
-        response = Response(_frames(events, seen, query, facade.host_id, held),
+        response = Response(_watched(events, _frames(events, seen, query, facade.host_id,
+                                                     held)),
                             mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
@@ -80,6 +82,14 @@ def _last_seen(given: Sequence[str], last: int) -> int:
             or len(given[0]) > 19:
         raise InvalidParams("Last-Event-ID must be one event id (digits)")
     return min(int(given[0]), last)
+
+
+async def _watched(events: EventLog, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`frames`, while the log counts this stream as watching it (the other hosts'
+    changes are added to it only then)."""
+    with events.watching():
+        async for frame in frames:
+            yield frame
 
 
 async def _frames(events: EventLog, seen: int, query: EventsQuery, host: str,
@@ -103,7 +113,8 @@ async def _frames(events: EventLog, seen: int, query: EventsQuery, host: str,
 
 
 def _frame(event: Event, host: str, groups: dict[str, list[str]]) -> bytes:
-    """One event's frame; a phone's as its device object (on `host`, in `groups`)."""
+    """One event's frame; a phone's as its device object (in `groups`, on `host` unless
+    another host's event says so)."""
     match event.subject:
         case Task() as task:
             name, data = "task", json_data(TaskView.from_task(task))
@@ -111,5 +122,5 @@ def _frame(event: Event, host: str, groups: dict[str, list[str]]) -> bytes:
             name, data = "task_deleted", json.dumps({"id": task_id})
         case DeviceSnapshot() as device:
             name, data = "device", json_data(DeviceView.of(
-                device, host=host, groups=groups.get(device.serial, [])))
+                device, host=event.host or host, groups=groups.get(device.serial, [])))
     return f"id: {event.id}\nevent: {name}\ndata: {data}\n\n".encode()

@@ -109,7 +109,7 @@ class Metrics:
 
     def _changed(self, news: Sequence[Event], missed: int) -> None:
         for event in news:
-            if isinstance(event.subject, Task):
+            if isinstance(event.subject, Task) and event.host is None:  # not another's
                 self.task_changed(event.subject)
 
     def page(self, tasks: dict[str, int], devices: dict[str, int]) -> bytes:

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 import psycopg
 import trio
 
-from actors import Address, Backoff
+from actors import Address, Backoff, EventLog
 from actors.messages import (
     PhonesPlaced,
     ScheduleChanged,
@@ -124,10 +124,12 @@ def _listen(conn: psycopg.Connection[tuple[object, ...]], dsn: str,
 
 
 async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
-                     scheduler: Address[SchedulerMsg]) -> None:
+                     scheduler: Address[SchedulerMsg], events: EventLog) -> None:
     """Tell the scheduler what the other hosts did that concerns this one, in the order
     they said it: work for its phones, tasks they took or ended, where their phones are,
-    and stops of tasks running here. After `CAUGHT_UP`, or news the store could not
+    and stops of tasks running here; while someone watches `events`, the tasks they
+    changed are added to it too (as the other host's). After `CAUGHT_UP`, or news the
+    store could not
     read, where the other hosts' phones are and every pending task it should hold, as at
     start."""
     backoff = Backoff(0.5, 30.0)
@@ -141,7 +143,7 @@ async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
                         (serial, host, "device") for serial, host in elsewhere.items()]))
                     await scheduler.send(TasksPending(tasks=await store.pending_tasks()))
                 else:
-                    await _relay(News.parse(payload), store, scheduler)
+                    await _relay(News.parse(payload), store, scheduler, events)
                 backoff.succeeded()
                 break
             except ValueError as exc:  # not news of ours, said on our channel
@@ -153,13 +155,16 @@ async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
                 await trio.sleep(backoff.failed())
 
 
-async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg]) -> None:
+async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg],
+                 events: EventLog) -> None:
     me = store.host_id
     try:
         match heard.kind:
             case NewsKind.PENDING | NewsKind.RUNNING | NewsKind.ENDED if heard.host != me:
                 store.heard_of_changes()
                 ids = [int(task_id) for task_id in heard.items]
+                if events.watched:
+                    await _show(events, store, ids, heard.host)
                 if heard.kind is not NewsKind.PENDING:
                     await scheduler.send(TasksTaken(task_ids=ids,
                                                     ended=heard.kind is NewsKind.ENDED))
@@ -180,3 +185,12 @@ async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg]) ->
                                                        remark=str(remark)))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"news of host {heard.host} not understood: {exc}") from exc
+
+
+async def _show(events: EventLog, store: Store, task_ids: list[int], host: str) -> None:
+    """Add the tasks `host` changed to `events`, as they are now (gone: deleted)."""
+    tasks = await store.tasks_among(task_ids)
+    events.tasks_changed(tasks, host=host)
+    found = {task.id for task in tasks}
+    events.tasks_deleted([task_id for task_id in task_ids if task_id not in found],
+                         host=host)

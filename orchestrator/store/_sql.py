@@ -166,6 +166,7 @@ class Queries:
     status_of: str
     pending_among: str
     pending_here_among: str
+    among: str
     claim: str
     mark_running: str
     finish: str
@@ -212,6 +213,7 @@ class Queries:
                 f"SELECT {_COLUMNS} FROM tasks WHERE id IN ({d.ids_from_json}) AND +status = ?"
                 " AND serial IN (SELECT serial FROM phones WHERE host_id = ?"
                 " AND state <> 'absent')"),
+            among=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id IN ({d.ids_from_json})"),
             claim=d.sql(f"SELECT {_COLUMNS} FROM tasks WHERE id IN"
                         f" (SELECT task_id FROM ({d.starts_from_json}) AS s)"
                         f" AND +status = ?{d.claim_rows}"),

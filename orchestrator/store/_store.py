@@ -120,6 +120,8 @@ class Store(TaskStore, Protocol):
 
     def heard_of_changes(self) -> None: ...
 
+    async def tasks_among(self, task_ids: Sequence[int]) -> list[Task]: ...
+
 
 class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
     """A `TaskStore`, and the `accounts` and `answers` on its lanes: writes on `writer`'s
@@ -185,6 +187,11 @@ class SqlTaskStore(abc.ABC, Generic[ConnT, CursorT]):
             return None if row is None else task_from_row(row)
 
         return await self._read(get)
+
+    async def tasks_among(self, task_ids: Sequence[int]) -> list[Task]:
+        """Those of `task_ids` that exist, by id."""
+        return sorted(await self._read(lambda cur: fetch_tasks(
+            cur, self._dialect, self._q.among, [ids_json(task_ids)])), key=_by_id)
 
     async def list_tasks(self, where: TaskFilter, *, offset: int, limit: int,
                          newest_first: bool = True) -> tuple[list[Task], int]:
