@@ -58,5 +58,6 @@ async def serve_core(*, store: TaskStore, clock: WallClock, settings: SchedulerS
         for server in adb_servers:
             await nursery.start(functools.partial(
                 run_watcher, adb_host=server[0], adb_port=server[1], scheduler=scheduler,
-                device_actor=functools.partial(device_actor, server)))
+                device_actor=functools.partial(device_actor, server),
+                last=server == adb_servers[-1]))
         task_status.started(scheduler)

@@ -602,7 +602,8 @@ class _Scheduler:
                 self.reschedule(dev)
                 self.show(dev)
                 self.events.device_changed(dev.snapshot())
-            case DeviceDown(serial=serial, state=state):
+            case DeviceDown(serial=serial, state=state, address=retired) if (
+                    self.device(serial).address in (None, retired)):
                 dev = self.device(serial)
                 self.moved(dev, state)
                 dev.state, dev.address, dev.lost = state, None, False

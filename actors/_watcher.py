@@ -66,9 +66,11 @@ def _follow(client: adbutils.AdbClient,
 
 
 async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[SchedulerMsg],
-                      device_actor: DeviceActorFactory,
+                      device_actor: DeviceActorFactory, last: bool = True,
                       task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-    """Watch the ADB server at `adb_host:adb_port` forever (reconnecting as needed)."""
+    """Watch the ADB server at `adb_host:adb_port` forever (reconnecting as needed); the
+    `last` of a host's watchers to start says `DevicesListed` once it has listed its
+    phones (the others have listed theirs before it starts)."""
     # The tracking connection is quiet while nothing changes: no read timeout on it
     # (adbutils sets TCP keepalive, so a dead server is still noticed).
     tracker = adbutils.AdbClient(host=adb_host, port=adb_port)
@@ -107,7 +109,7 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
                 address.close()
                 log.log(logging.DEBUG if quiet else logging.INFO, "device %s %s", serial,
                         "disconnected" if state == "absent" else f"is {state}")
-            await scheduler.send(DeviceDown(serial=serial, state=state))
+            await scheduler.send(DeviceDown(serial=serial, state=state, address=address))
 
         async def handle_events() -> None:
             listed_again: set[str] = set()  # the line saying it answers again named them
@@ -140,7 +142,8 @@ async def run_watcher(*, adb_host: str, adb_port: int, scheduler: Address[Schedu
         for serial in present:
             await phone_up(serial, quiet=True)
         log.info("%d phone(s) on the ADB server at %s:%d", len(present), adb_host, adb_port)
-        await scheduler.send(DevicesListed())
+        if last:
+            await scheduler.send(DevicesListed())
         nursery.start_soon(handle_events)
         task_status.started()
         pauses, lost = Backoff(*RECONNECT_PAUSE), False

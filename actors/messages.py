@@ -98,10 +98,13 @@ class DeviceUp:
 
 @attrs.frozen(kw_only=True)
 class DeviceDown:
-    """The watcher saw a phone go away or leave the `device` state."""
+    """The watcher saw a phone go away or leave the `device` state, and retired its actor
+    at `address` (None: it had none). A phone another actor drives now (it came through
+    another of the host's ADB servers first) is left to that one."""
 
     serial: str
     state: str = "absent"
+    address: Address[DeviceMsg] | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -183,7 +183,7 @@ def burst(dsn: str, hosts: Sequence[FarmHost], phones: int) -> dict[str, Any]:
     late = _lateness(hosts, rows)
     return {"tasks": len(ids), "failed": sum(status == 3 for _, status, *_ in rows),
             # every phone has one task: all of them started by the last start
-            "dispatched_per_s": round(len(ids) / max(late), 1),
+            "dispatched_per_s": round(len(ids) / max(*late, 1e-3), 1),
             "completed_per_s": round(len(ids) / (ended - due), 1),
             "lateness": _percentiles(late),
             "db_messages_per_task": round((after[0] - before[0]) / len(ids), 2),

@@ -225,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    adb = args.adb or Settings().adb_servers  # the default's one
+    adb = list(dict.fromkeys(args.adb or Settings().adb_servers))  # each server once
     return Settings(
         host=args.host, port=args.port,
         data_dir=args.data_dir,

@@ -101,7 +101,9 @@ def test_three_hosts_are_one_farm(farm: Farm) -> None:
         (f"{host}-000{i}", host, "device") for host in "abc" for i in (1, 2, 3)]
     with httpx.stream("GET", f"{a.api}/events", params={"serial": "b-0003"},
                       timeout=PATIENCE) as stream:  # on a, of a task that b runs
-        [seen] = c.call("POST", "/task", json={"serials": ["b-0003"], **FOLLOW})["task_ids"]
+        [seen] = c.call("POST", "/task", json={  # long enough to be seen running
+            "serials": ["b-0003"], "script_name": "account_warmup",
+            "script_config": {"task_duration": 3}})["task_ids"]
         statuses = []
         for line in stream.iter_lines():
             if line.startswith("data: "):

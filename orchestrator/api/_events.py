@@ -11,8 +11,9 @@ hosts of the farm change come too (`orchestrator.farm.relay_news`).
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 import attrs
 import trio
@@ -84,16 +85,18 @@ def _last_seen(given: Sequence[str], last: int) -> int:
     return min(int(given[0]), last)
 
 
-async def _watched(events: EventLog, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _watched(events: EventLog, frames: AsyncGenerator[bytes, None]
+                   ) -> AsyncIterator[bytes]:
     """`frames`, while the log counts this stream as watching it (the other hosts'
     changes are added to it only then)."""
     with events.watching():
-        async for frame in frames:
-            yield frame
+        async with contextlib.aclosing(frames):
+            async for frame in frames:
+                yield frame
 
 
 async def _frames(events: EventLog, seen: int, query: EventsQuery, host: str,
-                  held: GroupsOfPhones) -> AsyncIterator[bytes]:
+                  held: GroupsOfPhones) -> AsyncGenerator[bytes, None]:
     yield f"retry: {RECONNECT_MS}\n\n".encode()
     while True:
         news = events.since(seen)
@@ -113,8 +116,7 @@ async def _frames(events: EventLog, seen: int, query: EventsQuery, host: str,
 
 
 def _frame(event: Event, host: str, groups: dict[str, list[str]]) -> bytes:
-    """One event's frame; a phone's as its device object (in `groups`, on `host` unless
-    another host's event says so)."""
+    """One event's frame; a phone's as its device object (on `host`, in `groups`)."""
     match event.subject:
         case Task() as task:
             name, data = "task", json_data(TaskView.from_task(task))
@@ -122,5 +124,5 @@ def _frame(event: Event, host: str, groups: dict[str, list[str]]) -> bytes:
             name, data = "task_deleted", json.dumps({"id": task_id})
         case DeviceSnapshot() as device:
             name, data = "device", json_data(DeviceView.of(
-                device, host=event.host or host, groups=groups.get(device.serial, [])))
+                device, host=host, groups=groups.get(device.serial, [])))
     return f"id: {event.id}\nevent: {name}\ndata: {data}\n\n".encode()

@@ -158,7 +158,7 @@ async def _follow(events: EventLog, queues: Sequence[_Queue], *,
                         "them are not posted", missed)
         for event in news:
             task = event.subject
-            if not isinstance(task, Task) or task.status not in _ENDS or event.host:
+            if not isinstance(task, Task) or task.status not in _ENDS or event.host is not None:
                 continue  # another host's end is that host's to post
             name = _ENDS[task.status]
             body = json_data(WebhookEnd(event=name, task=TaskView.from_task(task))).encode()

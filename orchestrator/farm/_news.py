@@ -13,13 +13,14 @@ import functools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
 import trio
 
-from actors import Address, Backoff, EventLog
+from actors import Address, Backoff, EventLog, TaskStatus
 from actors.messages import (
     PhonesPlaced,
     ScheduleChanged,
@@ -133,6 +134,7 @@ async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
     read, where the other hosts' phones are and every pending task it should hold, as at
     start."""
     backoff = Backoff(0.5, 30.0)
+    shown = _Shown()
     async for payload in news:
         while True:
             try:
@@ -143,7 +145,7 @@ async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
                         (serial, host, "device") for serial, host in elsewhere.items()]))
                     await scheduler.send(TasksPending(tasks=await store.pending_tasks()))
                 else:
-                    await _relay(News.parse(payload), store, scheduler, events)
+                    await _relay(News.parse(payload), store, scheduler, events, shown)
                 backoff.succeeded()
                 break
             except ValueError as exc:  # not news of ours, said on our channel
@@ -156,20 +158,20 @@ async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
 
 
 async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg],
-                 events: EventLog) -> None:
+                 events: EventLog, shown: _Shown) -> None:
     me = store.host_id
     try:
         match heard.kind:
             case NewsKind.PENDING | NewsKind.RUNNING | NewsKind.ENDED if heard.host != me:
                 store.heard_of_changes()
                 ids = [int(task_id) for task_id in heard.items]
-                if events.watched:
-                    await _show(events, store, ids, heard.host)
                 if heard.kind is not NewsKind.PENDING:
                     await scheduler.send(TasksTaken(task_ids=ids,
                                                     ended=heard.kind is NewsKind.ENDED))
                 elif tasks := await store.pending_here_among(ids):
                     await scheduler.send(TasksPending(tasks=tasks))
+                if events.watched:
+                    await shown.show(events, store, ids, heard.host)
             case NewsKind.PLACED:
                 placed = [(str(serial), str(host), str(state))
                           for serial, host, state in heard.items if host != me]
@@ -187,10 +189,34 @@ async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg],
         raise ValueError(f"news of host {heard.host} not understood: {exc}") from exc
 
 
-async def _show(events: EventLog, store: Store, task_ids: list[int], host: str) -> None:
-    """Add the tasks `host` changed to `events`, as they are now (gone: deleted)."""
-    tasks = await store.tasks_among(task_ids)
-    events.tasks_changed(tasks, host=host)
-    found = {task.id for task in tasks}
-    events.tasks_deleted([task_id for task_id in task_ids if task_id not in found],
-                         host=host)
+class _Shown:
+    """The other hosts' task changes added to the event log, each once: a task is read as
+    it is when its news is heard, which may be after a later change (its end, read for
+    its start); the status last shown of the most recent tasks is kept to tell."""
+
+    KEPT = 10_000
+
+    def __init__(self) -> None:
+        self._status: OrderedDict[int, TaskStatus | None] = OrderedDict()
+
+    async def show(self, events: EventLog, store: Store, task_ids: list[int],
+                   host: str) -> None:
+        """Add the tasks `host` changed to `events`, as they are now (gone: deleted); a
+        read the store refuses is left out (the scheduler has had its part already)."""
+        try:
+            found = {task.id: task for task in await store.tasks_among(task_ids)}
+        except DATABASE_ERRORS as exc:
+            log.debug("another host's changes could not be read for the event log: %s", exc)
+            return
+        fresh = [task_id for task_id in task_ids
+                 if self._status.get(task_id, -1) != (
+                     found[task_id].status if task_id in found else None)]
+        for task_id in fresh:
+            self._status[task_id] = found[task_id].status if task_id in found else None
+            self._status.move_to_end(task_id)
+        while len(self._status) > self.KEPT:
+            self._status.popitem(last=False)
+        events.tasks_changed([found[task_id] for task_id in fresh if task_id in found],
+                             host=host)
+        events.tasks_deleted([task_id for task_id in fresh if task_id not in found],
+                             host=host)

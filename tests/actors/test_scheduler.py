@@ -155,8 +155,9 @@ class SchedulerAndDevices:
         return await self.scheduler.request(lambda r: ListDevices(reply=r), timeout=5)
 
     async def unplug(self, serial: str) -> None:
-        self.devices.pop(serial).stop()
-        await self.scheduler.send(DeviceDown(serial=serial))
+        retired = self.devices.pop(serial)
+        retired.stop()
+        await self.scheduler.send(DeviceDown(serial=serial, address=retired))
 
     async def stop(self, task_id: int) -> Task:
         """Stop `task_id`; it ends failed, "stopped by user"."""
@@ -747,6 +748,21 @@ class TestRaces:
                 await trio.sleep(100)
                 assert (await farm.status(task.id)).status == TaskStatus.FAILED
 
+    async def test_a_phone_another_server_drives_now_stays(
+            self, store: TaskStore, clock: trio.testing.MockClock) -> None:
+        """A phone two of the host's ADB servers show (moved from one hub to another):
+        the actor that came last drives it, and the other's going changes nothing."""
+        with trio.fail_after(VIRTUAL_DEADLINE):
+            async with open_farm(store, ["A"]) as farm:
+                first = farm.devices["A"]
+                await farm.plug("A")  # its actor through the other server
+                await farm.scheduler.send(DeviceDown(serial="A", address=first))
+                [task] = await farm.submit(new_tasks(["A"], 1))
+                await trio.sleep(farm.runner.duration + 5)
+                assert (await farm.status(task.id)).status == TaskStatus.COMPLETED
+                assert [(row.serial, row.state) for row in await farm.rows()] == [
+                    ("A", "device")]
+
     async def test_stop_while_the_phone_is_being_unplugged(
             self, store: TaskStore, clock: trio.testing.MockClock) -> None:
         """The phone's actor is already gone when the stop comes: the task ended by its
@@ -757,14 +773,15 @@ class TestRaces:
                 farm.runner.duration = 100
                 [task] = await farm.submit(new_tasks(["A"], 1))
                 await trio.sleep(5)
-                farm.devices.pop("A").stop()  # what the watcher does first
+                retired = farm.devices.pop("A")
+                retired.stop()  # what the watcher does first
                 with pytest.raises(WrongTaskState, match="failed"):
                     await farm.scheduler.request(
                         lambda r: StopTask(task_id=task.id, reply=r), timeout=5)
                 gone = await farm.status(task.id)
                 assert (gone.status, gone.remark) == (TaskStatus.FAILED,
                                                       "device A disconnected")
-                await farm.scheduler.send(DeviceDown(serial="A"))
+                await farm.scheduler.send(DeviceDown(serial="A", address=retired))
                 [later] = await farm.submit(new_tasks(["B"], 1, request_id="r2"))
                 await trio.sleep(150)
                 assert (await farm.status(later.id)).status == TaskStatus.COMPLETED

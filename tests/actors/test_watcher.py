@@ -71,7 +71,9 @@ async def test_an_adb_server_lost_and_back(caplog: pytest.LogCaptureFixture,
                     run_watcher, adb_host=sim.host, adb_port=port, scheduler=address,
                     device_actor=lambda serial: _idle_phone))
                 assert isinstance(await next_news(), DeviceUp)
-            assert (await next_news()) == DeviceDown(serial="sim-0001")
+            down = await next_news()
+            assert isinstance(down, DeviceDown)
+            assert (down.serial, down.state) == ("sim-0001", "absent")
             await lost.wait()
             async with open_simulator(1, port=port):
                 while not isinstance(await next_news(), DeviceUp):

@@ -66,7 +66,9 @@ def _tap_in_picture(page: Page, console: Console, serial: str, x: int, y: int) -
     expect(page.locator(".phone-view aside p.muted")).not_to_have_text(
         "not seen by this host")
     box, before = image.bounding_box(), None
-    while box != before:  # the same over two frames: settled
+    for _ in range(100):  # the same over two frames: settled
+        if box == before:
+            break
         page.evaluate("() => new Promise((done) => requestAnimationFrame("
                       "() => requestAnimationFrame(done)))")
         box, before = image.bounding_box(), box
