@@ -221,7 +221,7 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
             plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")
             host_files = HostFiles.of(data_dir, private=(path,))
             app = create_app(scheduler=scheduler, events=events, running=RunningSteps(),
-                             phones=Phones({}, first=("127.0.0.1", adb_port)), store=store,
+                             phones=Phones({}, servers=[("127.0.0.1", adb_port)]), store=store,
                              plan=plan, clock=clock, materials=materials, host_files=host_files)
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host="127.0.0.1", port=0, processes=api_processes,

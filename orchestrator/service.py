@@ -131,7 +131,7 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                                                  scheduler=scheduler, events=events))
         nursery.start_soon(deliver_webhooks, events, settings.webhooks, hooks)
         app = create_app(scheduler=scheduler, events=events, running=running,
-                         phones=Phones(server_of, first=servers[0], observe=metrics.adb_call),
+                         phones=Phones(server_of, servers=servers, observe=metrics.adb_call),
                          store=store, plan=settings.plan, clock=clock, materials=materials,
                          access=access, host_files=host_files, metrics=metrics)
         with starting(f"listen on {settings.host} port {settings.port}"):

@@ -352,9 +352,11 @@ async def test_phones_of_several_adb_servers_are_one_host(tmp_path: Path) -> Non
                 screen = await api.get("/api/v1/devices/right-0002/screenshot")
                 sent = await on_left.call("POST", "/devices/right-0002/input",
                                           json={"action": "key", "key": "home"})
+                healthy = await api.get("/health")  # both servers answer
         nursery.cancel_scope.cancel()
     assert screen.headers["content-type"] == "image/png"
     assert sent == {"sent": ["right-0002"], "failed": []}
+    assert (healthy.status_code, healthy.json()["data"]["adb"]) == (200, "ok")
     for farm, serial in ((on_left, "left-0002"), (on_right, "right-0001")):
         account = farm.tiktok(serial).current
         assert account is not None

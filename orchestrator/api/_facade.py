@@ -125,8 +125,7 @@ class Facade:
         try:
             return self.host_id, await self.device(serial)
         except NotFound:
-            found = [(host, device) for host, device in await self.store.phones.others()
-                     if device.serial == serial]
+            found = await self.store.phones.others(serial)
             if not found:
                 raise
             return found[0]

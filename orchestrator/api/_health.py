@@ -52,11 +52,11 @@ async def _answer(check: Callable[[], Awaitable[object]]) -> str:
 
 
 def health_routes(facade: Facade, phones: Phones) -> Blueprint:
-    """`GET /health`, of `facade`'s store and scheduler and the ADB server of `phones`."""
+    """`GET /health`, of `facade`'s store and scheduler and the ADB servers of `phones`."""
     routes = Blueprint("health", __name__)
 
     @routes.get("/health")
-    @Doc(summary="Whether the store, the scheduler and the ADB server answer (200 or 503)",
+    @Doc(summary="Whether the store, the scheduler and the ADB servers answer (200 or 503)",
          answer=Health, errors=(Unavailable,))
     async def health() -> Response:
         found = Health(
@@ -64,7 +64,7 @@ def health_routes(facade: Facade, phones: Phones) -> Blueprint:
             # the cheapest question it takes (ListDevices would make a row per phone)
             scheduler=await _answer(lambda: facade.ask(
                 lambda reply: GetDevice(serial="", reply=reply))),
-            adb=await _answer(phones.server_version))
+            adb=await _answer(phones.check_servers))
         failing = [f"{name}: {why}" for name, why in attrs.asdict(found).items() if why != OK]
         if failing:
             raise Unavailable("not healthy: " + "; ".join(failing), data=found)

@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 import adbutils
 import trio
 
 from scripts.driver import AdbDriver, CallObserver, ignore_call
+
+from ..errors import Unavailable
 
 __all__ = ["AT_ONCE", "Phones"]
 
@@ -81,14 +83,16 @@ class _Thumbnails:
 
 
 class Phones:
-    """The phones of this host's ADB servers, for screens and input: each on the server
-    `server_of` says (the watchers keep it), the `first` one's if none; `observe` hears
-    of each adb call."""
+    """The phones of this host's ADB `servers`, for screens and input: each on the server
+    `server_of` says (the watchers keep it), the first one's if none; `observe` hears of
+    each adb call."""
 
-    def __init__(self, server_of: Mapping[str, tuple[str, int]], *, first: tuple[str, int],
+    def __init__(self, server_of: Mapping[str, tuple[str, int]], *,
+                 servers: Sequence[tuple[str, int]],
                  observe: CallObserver = ignore_call) -> None:
         self._server_of = server_of
-        self._adb = first
+        self._servers = servers
+        self._adb = servers[0]
         self._observe = observe
         self._drivers: dict[str, tuple[tuple[str, int], AdbDriver]] = {}
         self._host = trio.CapacityLimiter(AT_ONCE)
@@ -111,17 +115,20 @@ class Phones:
         async with self._host:
             return await fn(driver)
 
-    async def server_version(self) -> int:
-        """The first ADB server's version: it answers. A caller's cancel scope bounds the wait
-        (the thread is left to its socket's timeout).
+    async def check_servers(self) -> None:
+        """Every ADB server answers (its version), one after the other. A caller's cancel
+        scope bounds the wait (the thread is left to its socket's timeout).
 
         Raises:
-            adbutils.AdbError, OSError: it does not.
+            Unavailable: the first that does not, and why.
         """
-        client = adbutils.AdbClient(host=self._adb[0], port=self._adb[1],
-                                    socket_timeout=CALL_TIMEOUT)
-        return int(await trio.to_thread.run_sync(client.server_version,
-                                                 abandon_on_cancel=True))
+        for host, port in self._servers:
+            client = adbutils.AdbClient(host=host, port=port, socket_timeout=CALL_TIMEOUT)
+            try:
+                await trio.to_thread.run_sync(client.server_version, abandon_on_cancel=True)
+            except (adbutils.AdbError, OSError) as exc:
+                raise Unavailable(f"the ADB server at {host}:{port} does not answer: "
+                                  f"{type(exc).__name__}: {exc}".partition("\n")[0]) from exc
 
     async def screenshot(self, serial: str, *, jpeg: bool, max_width: int | None) -> bytes:
         """`serial`'s screen, as it is (PNG), or scaled down to `max_width` and/or as JPEG."""

@@ -59,7 +59,8 @@ class SqlPhoneStore:
             " GROUP BY serial) AS r ON r.serial = p.serial"
             " LEFT JOIN (SELECT serial, sum(n) AS n FROM task_filter_counts WHERE status = ?"
             " GROUP BY serial) AS w ON w.serial = p.serial"
-            " WHERE p.host_id <> ? AND p.state <> 'absent' ORDER BY p.serial")
+            " WHERE p.host_id <> ? AND p.state <> 'absent' AND p.serial = coalesce(?, p.serial)"
+            " ORDER BY p.serial")
         self._elsewhere = dialect.sql(f"SELECT serial, host_id FROM {PHONES_ELSEWHERE}")
 
     async def place(self, states: Mapping[str, str], models: Mapping[str, str], *,
@@ -93,12 +94,13 @@ class SqlPhoneStore:
 
         return await self._read(elsewhere)
 
-    async def others(self) -> list[tuple[str, DeviceSnapshot]]:
-        """The phones the other hosts see (offline if their host is not alive), each with
-        its host: its task running and how many wait, as `GET /devices` lists them."""
+    async def others(self, serial: str | None = None) -> list[tuple[str, DeviceSnapshot]]:
+        """The phones the other hosts see (offline if their host is not alive; only
+        `serial`, if given), each with its host: its task running and how many wait, as
+        `GET /devices` lists them."""
         def others(cur: Cursor) -> list[tuple[str, DeviceSnapshot]]:
             cur.execute(self._others, [int(TaskStatus.RUNNING), int(TaskStatus.PENDING),
-                                       self._host_id])
+                                       self._host_id, serial])
             return [(host, DeviceSnapshot(serial=serial, state=state, model=model,
                                           current_task_id=running, pending_count=int(pending)))
                     for serial, host, state, model, running, pending in cur.fetchall()]

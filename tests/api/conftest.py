@@ -181,7 +181,7 @@ async def open_farm(tmp_path: Path, plan: Plan, *, clock: WallClock | None = Non
             serve_scheduler, store=store, clock=clock, events=events, settings=settings,
             planner=schedule_planner(store=store, host_files=host_files)))
         materials = MaterialLibrary(tmp_path / "materials")
-        phones = Phones({}, first=("127.0.0.1", 9))  # the discard port: no ADB server there
+        phones = Phones({}, servers=[("127.0.0.1", 9)])  # the discard port: no ADB server
         app = create_app(scheduler=scheduler, events=events, running=RunningSteps(),
                          phones=phones, store=store,
                          plan=plan, clock=clock, materials=materials, host_files=host_files)

@@ -85,6 +85,8 @@ async def test_the_host_a_phone_is_on_runs_its_tasks(store: Store, other: Store)
     [running] = await other.mark_running({waiting.id: NOW})
     assert [(h, d.current_task_id, d.pending_count) for h, d in await store.phones.others()] \
         == [("x", running.id, 1)]
+    assert [d.serial for _, d in await store.phones.others("p-1")] == ["p-1"]
+    assert await store.phones.others("p-2") == []
     stop = TaskEnd(status=TaskStatus.FAILED, remark="stopped by user", finished_at=NOW,
                    started=False)
     assert await store.finish_tasks({running.id: stop}, retries={}) == []
