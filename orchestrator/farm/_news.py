@@ -130,9 +130,8 @@ async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
     they said it: work for its phones, tasks they took or ended, where their phones are,
     and stops of tasks running here; while someone watches `events`, the tasks they
     changed are added to it too (as the other host's). After `CAUGHT_UP`, or news the
-    store could not
-    read, where the other hosts' phones are and every pending task it should hold, as at
-    start."""
+    store could not read: where the other hosts' phones are, and every pending task it
+    should hold, as at start."""
     backoff = Backoff(0.5, 30.0)
     shown = _Shown()
     async for payload in news:
