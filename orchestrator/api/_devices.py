@@ -1,6 +1,7 @@
-"""The `/devices` routes: the phones this host sees, one phone, its screen, and input.
+"""The `/devices` routes: the farm's phones, one phone, its screen, and input.
 
-A phone's screen and input go through `Phones` (a connection of their own, bounded on
+The list and one phone's row cover every host of the farm; a phone's screen and input,
+only this host's phones. They go through `Phones` (a connection of their own, bounded on
 the host), never through the phone's task. A phone must be online for them: one the
 scheduler does not know is 40401, one offline or unauthorized 40001; one that does not
 answer in time is 50301 (try again). Each input is logged, with who asked (never the
