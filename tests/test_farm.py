@@ -158,9 +158,10 @@ def test_a_host_killed_mid_task(farm: Farm) -> None:
     _status(a, on_a, 1)
     b.process.send_signal(signal.SIGKILL)
     b.process.wait()
-    failed = _eventually(lambda: "interrupted: host b" in (t := a.task(on_b))["remark"] and t,
-                         "the dead host noticed")
-    assert failed["status"] == 0  # pending again: its retry waits for its phone
+    # failed, then (a write of its own) pending again: its retry waits for its phone
+    failed = _eventually(lambda: (t := a.task(on_b))["status"] == 0
+                         and "interrupted: host b" in t["remark"] and t,
+                         "the dead host noticed, its task retried")
     assert re.match(r"retry 1 of 3 at \d\d:\d\d:\d\d after: interrupted: host b stopped "
                     r"answering while this task ran$", failed["remark"]), failed["remark"]
     assert a.task(on_a)["status"] == 1  # a's own task runs on
