@@ -108,7 +108,8 @@ def test_three_hosts_are_one_farm(farm: Farm) -> None:
         for line in stream.iter_lines():
             if line.startswith("data: "):
                 task = json.loads(line.removeprefix("data: "))
-                assert task["id"] == seen
+                if task["id"] != seen:  # the schedule's, say: its slot may come meanwhile
+                    continue
                 statuses.append(task["status_text"])
                 if task["status_text"] == "completed":
                     break

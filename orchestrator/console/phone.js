@@ -15,16 +15,15 @@ const TAP_SLOP = 12;
 const KEYS = ["back", "home", "recents", "enter"];
 
 /** The point of the phone's real screen under the pointer event `e` on the image, whose
- * picture is drawn whole and centred in its box (`object-fit: contain`). */
-function phonePoint(e) {
-  const image = e.currentTarget;
-  const box = image.getBoundingClientRect();
-  const shown = Math.min(box.width / image.naturalWidth, box.height / image.naturalHeight);
-  const left = box.left + (box.width - image.naturalWidth * shown) / 2;
-  const top = box.top + (box.height - image.naturalHeight * shown) / 2;
+ * picture, `width` by `height` (the last one loaded: the next may be loading, its size
+ * not known yet), is drawn whole and centred in its box (`object-fit: contain`). */
+function phonePoint(e, [width, height]) {
+  const box = e.currentTarget.getBoundingClientRect();
+  const shown = Math.min(box.width / width, box.height / height);
+  const left = box.left + (box.width - width * shown) / 2;
+  const top = box.top + (box.height - height * shown) / 2;
   const clamp = (value, most) => Math.min(most - 1, Math.max(0, Math.round(value)));
-  return [clamp((e.clientX - left) / shown, image.naturalWidth),
-          clamp((e.clientY - top) / shown, image.naturalHeight)];
+  return [clamp((e.clientX - left) / shown, width), clamp((e.clientY - top) / shown, height)];
 }
 
 /** What an input's answer says, in words. */
@@ -41,6 +40,7 @@ export function PhoneView({ serial }) {
   const [outcome, setOutcome] = useState(null);
   const [error, setError] = useState(null);
   const press = useRef(null);
+  const picture = useRef(null); // [width, height] of the last screen loaded
   const phone = phones.find((p) => p.serial === serial);
   const others = [...ticked].filter((s) => s !== serial);
 
@@ -56,16 +56,29 @@ export function PhoneView({ serial }) {
     }
   }
 
+  function loaded(e) {
+    picture.current = [e.currentTarget.naturalWidth, e.currentTarget.naturalHeight];
+  }
+
+  /** The size of the screen shown: the last loaded, or the image's own (before its
+   * `load` event has come); null while none has been shown. */
+  function shownSize(image) {
+    if (picture.current) return picture.current;
+    return image.naturalWidth ? [image.naturalWidth, image.naturalHeight] : null;
+  }
+
   function down(e) {
     e.preventDefault();
+    const size = shownSize(e.currentTarget);
+    if (!size) return; // no screen shown yet: nothing to point at
     e.currentTarget.setPointerCapture(e.pointerId); // a drag off the image still ends here
-    press.current = { at: phonePoint(e), time: performance.now() };
+    press.current = { at: phonePoint(e, size), size, time: performance.now() };
   }
 
   function up(e) {
     if (!press.current) return;
     const [x1, y1] = press.current.at;
-    const [x2, y2] = phonePoint(e);
+    const [x2, y2] = phonePoint(e, shownSize(e.currentTarget) ?? press.current.size);
     const held = performance.now() - press.current.time;
     press.current = null;
     if (Math.hypot(x2 - x1, y2 - y1) < TAP_SLOP) {
@@ -88,7 +101,7 @@ export function PhoneView({ serial }) {
       ${phone && phone.state !== "device"
         ? html`<div class="screen"><p class="screen-error">${serial} is ${phone.state}</p></div>`
         : html`<${Screen} serial=${serial} every=${BIG_EVERY_MS} class="touch"
-                          onPointerDown=${down} onPointerUp=${up} />`}
+                          onLoad=${loaded} onPointerDown=${down} onPointerUp=${up} />`}
     </div>
     <aside>
       <h2>${serial} ${phone && html`<${StateBadge} state=${phone.state} />`}</h2>
