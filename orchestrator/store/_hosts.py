@@ -7,12 +7,9 @@ import os
 import secrets
 import socket
 
-import attrs
-
 from ._sql import Cursor, Dialect, Lane
 
-__all__ = ["HostNameLost", "HostNameTaken", "HostRow", "SqlHostStore", "machine_name",
-           "this_instance"]
+__all__ = ["HostNameLost", "HostNameTaken", "SqlHostStore", "machine_name", "this_instance"]
 
 
 def machine_name() -> str:
@@ -33,14 +30,6 @@ class HostNameTaken(RuntimeError):
 class HostNameLost(RuntimeError):
     """The other hosts took this one for dead: it starts no task until it holds its name
     again (`SqlHostStore.beat` takes it back)."""
-
-
-@attrs.frozen(kw_only=True)
-class HostRow:
-    host_id: str
-    instance: str
-    started_at: float
-    beat_at: float
 
 
 class SqlHostStore:
@@ -67,8 +56,6 @@ class SqlHostStore:
             f"UPDATE hosts SET beat_at = {now} WHERE host_id = ? AND instance = ?"
             " RETURNING host_id")
         self._leave = dialect.sql("UPDATE hosts SET beat_at = 0 WHERE host_id = ? AND instance = ?")
-        self._all = dialect.sql("SELECT host_id, instance, started_at, beat_at FROM hosts"
-                                " ORDER BY host_id")
 
     async def take_name(self, *, lease: float, alive: bool | None = None) -> None:
         """Hold this host's name from now on. Refused (`HostNameTaken`) while another
@@ -118,14 +105,6 @@ class SqlHostStore:
         """Let the lease go at once (a clean stop): the others need not wait for it to
         end before they take over what this host leaves (`fail_interrupted`)."""
         await self._write(lambda cur: cur.execute(self._leave, [self.host_id, self.instance]))
-
-    async def hosts(self) -> list[HostRow]:
-        def rows(cur: Cursor) -> list[HostRow]:
-            cur.execute(self._all)
-            return [HostRow(host_id=h, instance=i, started_at=float(s), beat_at=float(b))
-                    for h, i, s, b in cur.fetchall()]
-
-        return await self._read(rows)
 
 
 def _pid_alive(pid: int) -> bool:
