@@ -196,11 +196,13 @@ def new_task(serial: str, due_at: float, tag: str, position: int = 0) -> NewTask
 
 
 @asynccontextmanager
-async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
+async def open_core(*, adb_ports: Sequence[int], data_dir: Path, api: bool = False,
                     api_processes: int = 0) -> AsyncIterator[Core]:
-    """Run store, scheduler, watcher, device actors (and the API, from `api_processes`
-    of its own if not 0) until the block exits, with the interpreter set as the product
-    sets it (`orchestrator.runtime`)."""
+    """Run store, scheduler, watchers (one for each of the ADB servers at `adb_ports`),
+    device actors (and the API, from `api_processes` of its own if not 0) until the block
+    exits, with the interpreter set as the product sets it (`orchestrator.runtime`)."""
+    servers = [("127.0.0.1", port) for port in adb_ports]
+    server_of: dict[str, tuple[str, int]] = {}  # each phone's ADB server (the watchers')
     clock = WallClock()
     probe = Probe()
     async with AsyncExitStack() as stack:
@@ -213,15 +215,15 @@ async def open_core(*, adb_port: int, data_dir: Path, api: bool = False,
         events = EventLog()
         scheduler = await nursery.start(functools.partial(
             serve_core, store=timed, clock=clock, settings=SchedulerSettings(auto_retry=False),
-            events=events, adb_servers=[("127.0.0.1", adb_port)],
-            runner_for=lambda serial, _: ShellRunner(adb_port=adb_port, serial=serial,
-                                                  clock=clock, probe=probe)))
+            events=events, adb_servers=servers, server_of=server_of,
+            runner_for=lambda serial, server: ShellRunner(adb_port=server[1], serial=serial,
+                                                       clock=clock, probe=probe)))
         api_port: int | None = None
         if api:
             plan, materials = plan_named("Unlimited"), MaterialLibrary(data_dir / "materials")
             host_files = HostFiles.of(data_dir, private=(path,))
             app = create_app(scheduler=scheduler, events=events, running=RunningSteps(),
-                             phones=Phones({}, servers=[("127.0.0.1", adb_port)]), store=store,
+                             phones=Phones(server_of, servers=servers), store=store,
                              plan=plan, clock=clock, materials=materials, host_files=host_files)
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host="127.0.0.1", port=0, processes=api_processes,

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ import httpx
 os.environ["ADBUTILS_ADB_PATH"] = "/bin/false"
 
 RESULTS = Path(__file__).parent / "results"
+#: Phones one ADB server lists, at most: `host:track-devices` frames the whole list with a
+#: four-hex-digit length (65,535 bytes; a line such as "sim-0001\tdevice\n" is 16 bytes).
+ONE_SERVER = 4095
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -121,6 +124,22 @@ def simulator(phones: int, *, prefix: str = "sim-") -> Any:
     return running([sys.executable, "-m", "orchestrator", "--log-level", "WARNING", "sim",
                     "--devices", str(phones), "--port", "0", "--prefix", prefix],
                    pattern=r"ADB server on [\d.]+:(\d+)")
+
+
+def servers_for(phones: int) -> int:
+    """How many ADB servers `phones` phones take, at the least: one lists at most
+    `ONE_SERVER`."""
+    return max(1, -(-phones // ONE_SERVER))
+
+
+@contextmanager
+def simulators(phones: int, servers: int) -> Iterator[list[Process]]:
+    """`phones` phones split evenly over `servers` simulators, each in its own process
+    (serials s1-0001..., s2-0001...; sim-0001... if there is one)."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(simulator(
+            phones // servers + (k < phones % servers),
+            prefix="sim-" if servers == 1 else f"s{k + 1}-")) for k in range(servers)]
 
 
 def orchestrator(data_dir: Path, *adb_ports: int, api_processes: int = 0) -> Any:

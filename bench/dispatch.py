@@ -58,7 +58,7 @@ def ceiling(adb_port: int, serials: list[str], *, seconds: float, threads: int =
 
 async def ours(adb_port: int, sim_pid: int, phones: int, tasks: int,
                data_dir: Path) -> tuple[dict[str, Any], list[str]]:
-    async with open_core(adb_port=adb_port, data_dir=data_dir) as core:
+    async with open_core(adb_ports=[adb_port], data_dir=data_dir) as core:
         online_s = await core.wait_online(phones)
         serials = sorted(d.serial for d in await core.devices())
         per_phone = math.ceil(tasks / phones)

@@ -7,10 +7,9 @@ phone and the start-up has settled, the orchestrator's resident memory is read f
 then reads the orchestrator's utime+stime (/proc/<pid>/stat) over `--idle-seconds`:
 nothing should poll, so that is close to zero.
 
-One ADB server lists at most 4,095 phones: `host:track-devices` frames the whole list with
-a four-hex-digit length (65,535 bytes; a line such as "sim-0001\tdevice\n" is 16 bytes),
-so a farm past it is split evenly over as many simulators as it takes, and the
-orchestrator watches each (`--adb` given again).
+One ADB server lists at most 4,095 phones (`_harness.ONE_SERVER`), so a farm past it is
+split evenly over as many simulators as it takes, and the orchestrator watches each
+(`--adb` given again).
 
     python -m bench.scale                      # 100, 1,000, 4,000 phones; 60 s idle
     python -m bench.scale --phones 10000 --idle-phones 10000 --out results/scale-10k.json
@@ -24,26 +23,19 @@ import argparse
 import json
 import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from . import _harness
-
-#: Phones one ADB server lists, at most (see above); a farm past it is split evenly.
-ONE_SERVER = 4095
 
 
 def measure_one(phones: int, *, settle: float, idle_seconds: float | None,
                 servers: int = 1) -> dict[str, Any]:
     """RSS of an orchestrator driving `phones` idle phones (and its idle CPU, if asked),
     shown by `servers` ADB servers (simulators) between them."""
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder, ExitStack() as stack:
-        sims = [stack.enter_context(_harness.simulator(
-            phones // servers + (k < phones % servers), prefix=f"s{k + 1}-"))
-            for k in range(servers)]
-        orch = stack.enter_context(_harness.orchestrator(Path(folder),
-                                                         *(sim.port for sim in sims)))
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder, \
+            _harness.simulators(phones, servers) as sims, \
+            _harness.orchestrator(Path(folder), *(sim.port for sim in sims)) as orch:
         up_s = _harness.wait_devices(orch.port, phones, timeout=600)
         time.sleep(settle)  # worker threads of the start-up retire; allocations settle
         run: dict[str, Any] = {"phones": phones, "adb_servers": servers,
@@ -73,7 +65,7 @@ def measure(sizes: list[int], *, settle: float, idle_phones: int,
     baseline = measure_one(0, settle=settle, idle_seconds=None)
     runs = []
     for phones in sizes:
-        run = measure_one(phones, settle=settle, servers=-(-phones // ONE_SERVER),
+        run = measure_one(phones, settle=settle, servers=_harness.servers_for(phones),
                           idle_seconds=idle_seconds if phones == idle_phones else None)
         run["kib_per_actor"] = round((run["rss_kib"] - baseline["rss_kib"]) / phones, 2)
         runs.append(run)

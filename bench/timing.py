@@ -1,7 +1,8 @@
 """Benchmark: timing accuracy. How late do scripts start after their due moment?
 
-The simulator in its own process; the orchestrator's core in this one (`bench._core`:
-SQLite store, scheduler, watcher, device actors and the real API), with a runner that
+The simulator in its own process (past 4,095 phones, or with `--adb-servers N`, several:
+each an ADB server the core watches); the orchestrator's core in this one (`bench._core`:
+SQLite store, scheduler, watchers, device actors and the real API), with a runner that
 records, at its entry, its wall clock minus the task's `due_at`, then does one
 `shell echo ok`. Tasks are created through the scheduler actor with exact `due_at` (the
 API's `start_time` has minute resolution):
@@ -13,14 +14,16 @@ API's `start_time` has minute resolution):
 Meanwhile the API is under load: wrk (its own process) on `GET /task/stats` and on a
 filtered `GET /task` page, 16 keep-alive connections each; the API in this process, or in
 `--api-processes N` of its own, as `orchestrator serve --api-processes N` serves it. Then,
-in the same run, the peers get the same moments on the same simulator: APScheduler in
-memory (the floor; no persistence, no API) and Celery + Redis with `eta` (one queue per
-phone, a `threads` worker), each doing the same device call.
+in the same run, the peers get the same moments on the same simulator (if it is one):
+APScheduler in memory (the floor; no persistence, no API) and Celery + Redis with `eta`
+(one queue per phone, a `threads` worker), each doing the same device call.
 
     python -m bench.timing --api-processes 1 --unloaded-too   # as in bench/README.md
     python -m bench.timing                  # 1,000 phones, 10,000 spread + 1,000 burst
     python -m bench.timing --phones 4 --tasks 20 --burst 4 --window 1 --out /tmp/t.json  # smoke
     python -m bench.timing --phones 200 --tasks 2000 --burst 200 --console-too 200 --no-peers
+    python -m bench.timing --phones 10000 --tasks 10000 --burst 10000 \
+        --out results/timing-10k.json      # three ADB servers; ours alone
 
 `--console-too TILES` runs ours again, the same moments, with the console open in
 headless Chromium on a wall of TILES live screens, all in view (`bench._console`).
@@ -45,17 +48,18 @@ import trio
 from bench import peers_apscheduler, peers_celery
 from bench._console import console_open
 from bench._core import burst_moments, new_task, open_core, percentiles, spread_moments
-from bench._harness import cpu_seconds, simulator, write_report, wrk
+from bench._harness import ONE_SERVER, cpu_seconds, servers_for, simulators, write_report, wrk
 
 os.environ["ADBUTILS_ADB_PATH"] = "/bin/false"  # never start an adb server on 5037
 
 Moments = dict[str, list[tuple[str, float]]]
 
 
-async def ours(adb_port: int, phones: int, moments: Moments, *, lead: float, load: bool,
-               data_dir: Path, api_processes: int, console: int = 0) -> dict[str, Any]:
+async def ours(adb_ports: list[int], phones: int, moments: Moments, *, lead: float,
+               load: bool, data_dir: Path, api_processes: int, console: int = 0
+               ) -> dict[str, Any]:
     """Our lateness; with `console` tiles of the console's wall open in a browser."""
-    async with open_core(adb_port=adb_port, data_dir=data_dir, api=True,
+    async with open_core(adb_ports=adb_ports, data_dir=data_dir, api=True,
                          api_processes=api_processes) as core, AsyncExitStack() as stack:
         await core.wait_online(phones)
         wall = (await stack.enter_async_context(
@@ -108,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--phones", type=int, default=1000)
+    parser.add_argument("--adb-servers", type=int, default=None, metavar="N",
+                        help="split the phones over N simulators, each an ADB server the "
+                             "orchestrator watches (default: as few as list them all, "
+                             f"{ONE_SERVER} each); the peers drive one only")
     parser.add_argument("--tasks", type=int, default=10_000, help="spread tasks")
     parser.add_argument("--window", type=float, default=30.0, help="seconds the spread spans")
     parser.add_argument("--burst", type=int, default=1000, help="tasks due at one instant")
@@ -126,25 +134,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     load = not args.no_load and shutil.which("wrk") is not None
+    servers = args.adb_servers or servers_for(args.phones)
     report: dict[str, Any] = {
-        "phones": args.phones, "spread_tasks": args.tasks, "spread_window_s": args.window,
-        "burst_tasks": args.burst, "api_processes": args.api_processes}
-    with simulator(args.phones) as sim:
-        client = adbutils.AdbClient(host="127.0.0.1", port=sim.port, socket_timeout=20)
-        serials = sorted(dev.serial for dev in client.device_list())
+        "phones": args.phones, "adb_servers": servers, "spread_tasks": args.tasks,
+        "spread_window_s": args.window, "burst_tasks": args.burst,
+        "api_processes": args.api_processes}
+    with simulators(args.phones, servers) as sims:
+        serials = sorted(dev.serial for sim in sims for dev in adbutils.AdbClient(
+            host="127.0.0.1", port=sim.port, socket_timeout=20).device_list())
         moments: Moments = {
             "spread": spread_moments(serials, args.tasks, args.window, random.Random(args.seed)),
             "burst": burst_moments(serials, args.burst, args.window + 3.0)}
         lead = 1.5 + (args.tasks + args.burst) / 2000
 
         def run_ours(with_load: bool, console: int = 0) -> dict[str, Any]:
-            cpu0, start = cpu_seconds(sim.pid), time.monotonic()
+            def simulated() -> float:
+                return sum(cpu_seconds(sim.pid) for sim in sims)
+
+            cpu0, start = simulated(), time.monotonic()
             with tempfile.TemporaryDirectory(prefix="bench-timing-") as d:
-                figures = trio.run(lambda: ours(sim.port, args.phones, moments, lead=lead,
-                                                load=with_load, data_dir=Path(d),
+                figures = trio.run(lambda: ours([sim.port for sim in sims], args.phones,
+                                                moments, lead=lead, load=with_load,
+                                                data_dir=Path(d),
                                                 api_processes=args.api_processes,
                                                 console=console))
-            cores = (cpu_seconds(sim.pid) - cpu0) / (time.monotonic() - start)
+            cores = (simulated() - cpu0) / (time.monotonic() - start)
             return {**figures, "simulator_cpu_cores": round(cores, 2)}
 
         report["ours"] = run_ours(load)
@@ -155,11 +169,13 @@ def main(argv: list[str] | None = None) -> int:
             report["console_p99_over_without"] = {
                 tag: round(with_console[tag]["p99_ms"] / max(report["ours"][tag]["p99_ms"],
                                                             1e-3), 2) for tag in moments}
-        if not args.no_peers:
-            aps = peers_apscheduler.lateness(sim.port, moments, lead=lead)
+        if servers > 1:
+            report["apscheduler"] = report["celery_eta"] = "skipped: they drive one ADB server"
+        elif not args.no_peers:
+            aps = peers_apscheduler.lateness(sims[0].port, moments, lead=lead)
             report["apscheduler"] = {tag: percentiles(v) for tag, v in aps.items()}
             if peers_celery.redis_up():
-                report["celery_eta"] = celery_eta(sim.port, serials, moments,
+                report["celery_eta"] = celery_eta(sims[0].port, serials, moments,
                                                   lead=1.5 + (args.tasks + args.burst) / 200)
             else:
                 report["celery_eta"] = "skipped: no Redis at 127.0.0.1:6379"

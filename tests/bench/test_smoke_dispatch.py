@@ -92,3 +92,17 @@ def test_timing_benchmark_runs_with_an_api_process(tmp_path: Path) -> None:
     if shutil.which("wrk"):
         loaded = report["ours"]["api_load"]
         assert all(run["requests"] > 0 and run["non_2xx"] == 0 for run in loaded.values())
+
+
+def test_timing_benchmark_runs_over_several_adb_servers(tmp_path: Path) -> None:
+    """Phones split over two simulators, one ADB server each: every task ran, on its
+    phone's server; the peers, which drive one server, are left out and say so."""
+    out = tmp_path / "timing.json"
+    args = ["--phones", "4", "--adb-servers", "2", "--tasks", "8", "--burst", "4",
+            "--window", "0.5", "--no-load", "--out", str(out)]
+    assert timing.main(args) == 0
+    report = json.loads(out.read_text())
+    assert report["adb_servers"] == 2
+    assert (report["ours"]["spread"]["count"], report["ours"]["burst"]["count"]) == (8, 4)
+    assert (report["ours"]["failed"], report["ours"]["one_task_per_phone"]) == (0, True)
+    assert report["apscheduler"] == "skipped: they drive one ADB server"
