@@ -87,8 +87,8 @@ class EventLog:
     def tasks_deleted(self, task_ids: Iterable[int], *, host: str | None = None) -> None:
         self._append(task_ids, host)
 
-    def device_changed(self, device: DeviceSnapshot) -> None:
-        self._append((device,))
+    def device_changed(self, device: DeviceSnapshot, *, host: str | None = None) -> None:
+        self._append((device,), host)
 
     def since(self, seen: int) -> Sequence[Event]:
         """The events kept after id `seen`, oldest first (from the oldest kept, if some

@@ -163,8 +163,10 @@ class Address(Generic[M]):
         """Queue `msg`, waiting while the mailbox is full (backpressure).
 
         Raises:
-            ActorClosed: the actor is gone or stopped, or this address is closed.
+            ActorClosed: the actor is gone or stopped, or this address is closed (unless
+                the sender is cancelled: stopping with it, it learns that first).
         """
+        await trio.lowlevel.checkpoint_if_cancelled()
         if self._mailbox.closed:
             raise ActorClosed(self.name)
         try:

@@ -59,6 +59,7 @@ from .messages import (
     DevicesListed,
     DeviceSnapshot,
     DeviceUp,
+    FarmAsItIs,
     GetDevice,
     ListDevices,
     PhonesPlaced,
@@ -79,6 +80,7 @@ __all__ = [
     "INTERRUPTED_REMARK",
     "SchedulerSettings",
     "host_lost_remark",
+    "read_farm",
     "recover_dead_hosts",
     "recover_interrupted",
     "run_scheduler",
@@ -597,7 +599,7 @@ class _Scheduler:
                 dev = self.device(serial)
                 if address != dev.address:  # a new actor (not the model of this one)
                     dev.lost = False
-                self.moved(dev, "device")
+                self.moved(dev, "device", model)
                 dev.model, dev.state, dev.address = model, "device", address
                 self.reschedule(dev)
                 self.show(dev)
@@ -605,7 +607,7 @@ class _Scheduler:
             case DeviceDown(serial=serial, state=state, address=retired) if (
                     self.device(serial).address in (None, retired)):
                 dev = self.device(serial)
-                self.moved(dev, state)
+                self.moved(dev, state, dev.model)
                 dev.state, dev.address, dev.lost = state, None, False
                 self.reschedule(dev)
                 self.show(dev)
@@ -658,6 +660,9 @@ class _Scheduler:
             case PhonesPlaced(placements=placements):
                 for serial, host, state in placements:
                     self.placed_elsewhere(self.device(serial), host, state)
+            case FarmAsItIs() as farm:  # news may have been lost: ends among it too
+                self.caught_up(farm)
+                await self.answer_asked(list(self.asked))
             case ScheduleChanged(schedule_id=schedule_id) if self.planner is not None:
                 await self.reload_schedule(schedule_id)
             case StopAsked(task_id=task_id, remark=remark):
@@ -668,10 +673,10 @@ class _Scheduler:
                     await self.stop(task_id, _unheard())
 
     # --- the other hosts ---------------------------------------------------------------
-    def moved(self, dev: _Device, state: str) -> None:
-        """`dev`'s phone is in `state` here now: the other hosts are told (`write_places`),
-        and if it has just come, its pending tasks are this host's to run."""
-        if state != dev.state or dev.elsewhere is not None:
+    def moved(self, dev: _Device, state: str, model: str) -> None:
+        """`dev`'s phone is in `state` here now, a `model`: the other hosts are told
+        (`write_places`), and if it has just come, its pending tasks are this host's."""
+        if state != dev.state or model != dev.model or dev.elsewhere is not None:
             self.placing[dev.serial] = state
         dev.elsewhere = None
 
@@ -690,6 +695,13 @@ class _Scheduler:
         dev.elsewhere = host
         for entry in dev.entries():
             self.dequeue(dev, entry.task_id)
+
+    def caught_up(self, farm: FarmAsItIs) -> None:
+        """The farm as it is (at start, or once news was lost): the phones other hosts
+        see are theirs, and the pending tasks of the others are this host's to hold."""
+        for serial, host in farm.elsewhere.items():
+            self.placed_elsewhere(self.device(serial), host, "device")
+        self.take_pending(farm.pending)
 
     def take_pending(self, tasks: Sequence[Task]) -> None:
         """Hold those of `tasks` (pending now) that this host does not hold yet."""
@@ -720,9 +732,14 @@ class _Scheduler:
 
     async def ended_elsewhere(self, task_ids: Sequence[int]) -> None:
         """Another host ended or deleted `task_ids`: the stops and deletes that waited
-        for that are answered (`_answer_stop_elsewhere`)."""
+        for that are answered."""
         for delete in self.deletes:
             delete.waiting.difference_update(task_ids)
+        await self.answer_asked(task_ids)
+
+    async def answer_asked(self, task_ids: Sequence[int]) -> None:
+        """The stops of `task_ids` that wait for another host's end are answered
+        (`_answer_stop`) if the store has the end; the others wait on."""
         for task_id in task_ids:
             waiters = self.asked.pop(task_id, [])
             if not waiters:
@@ -736,8 +753,11 @@ class _Scheduler:
             if task is not None and task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
                 self.asked[task_id] = waiters  # not over (a retry): its end answers them
                 continue
+            stopped = task is not None and (task.status, task.remark) == (
+                TaskStatus.FAILED, STOPPED_REMARK)
             for waiter in waiters:
-                _answer_stop_elsewhere(waiter, task_id, task)
+                _answer_stop(waiter, task_id, task,
+                             ended_as=None if stopped or task is None else task.status)
 
     async def submit(self, tasks: Sequence[NewTask], reply: Reply[list[Task]]) -> None:
         try:
@@ -981,11 +1001,23 @@ class _Scheduler:
             log.info("the store takes writes again: the task ends it refused are stored")
         self.events.tasks_changed(stored)
         tasks = {task.id: task for task in stored}
+        await self.stops_taken_elsewhere([
+            task_id for task_id, end in ends.items() if end.stopped and not end.end.started
+            and task_id not in tasks and task_id not in self.ends])
         for task_id, end in ends.items():
             if task_id not in self.ends:
                 self.after_end(task_id, end, tasks.get(task_id))
         await self.take_back([task_id for task_id, end in ends.items()
                               if end.end.started and task_id not in tasks])
+
+    async def stops_taken_elsewhere(self, task_ids: Sequence[int]) -> None:
+        """The store refused the stops of `task_ids`, held here as pending: another host
+        started them (its news is not heard yet), or they are gone. Each stop is then
+        what it is for a task another host holds (`stop_elsewhere`)."""
+        for task_id in task_ids:
+            stop = self.stops.pop(task_id, None)
+            for reply in stop.waiters if stop is not None else ():
+                await self.stop_elsewhere(task_id, reply)
 
     async def take_back(self, task_ids: Sequence[int]) -> None:
         """The store refused the ends of runs of `task_ids`: the other hosts took this one
@@ -1029,7 +1061,8 @@ class _Scheduler:
         over already)."""
         stop = self.stops.pop(task_id, None)
         for reply in stop.waiters if stop is not None else ():
-            _answer_stop(reply, task_id, end, task)
+            _answer_stop(reply, task_id, task,
+                         ended_as=None if end.stopped else end.end.status)
         for delete in self.deletes:
             delete.waiting.discard(task_id)
         if task is None or task.status != TaskStatus.PENDING:
@@ -1081,15 +1114,19 @@ class _Scheduler:
                 started=False), again=None, stopped=True)
             self.ends_held.hurry()
         else:  # not live here: another host's, or over (the store tells why)
-            try:
-                await self.stop_elsewhere(task_id, reply)
-            except Exception as exc:
-                reply.fail(exc)
+            await self.stop_elsewhere(task_id, reply)
 
     async def stop_elsewhere(self, task_id: int, reply: Reply[Task]) -> None:
         """Stop `task_id`, which this host does not hold: a running one's host is asked
         to stop it (its end answers, `ended_elsewhere`), and a pending one (another
-        host's, or no host's yet) is stopped in the store."""
+        host's, or no host's yet) is stopped in the store; `reply` is refused if it is
+        over, or gone."""
+        try:
+            await self._stop_elsewhere(task_id, reply)
+        except Exception as exc:
+            reply.fail(exc)
+
+    async def _stop_elsewhere(self, task_id: int, reply: Reply[Task]) -> None:
         if not await self.store.ask_stop([task_id], remark=STOPPED_REMARK):
             stopped = await self.store.finish_tasks({task_id: TaskEnd(
                 status=TaskStatus.FAILED, remark=STOPPED_REMARK,
@@ -1195,28 +1232,17 @@ def _unheard() -> Reply[Task]:
     return Reply(send)
 
 
-def _answer_stop_elsewhere(reply: Reply[Task], task_id: int, task: Task | None) -> None:
-    """Answer a stop of a task another host ran, which it has ended (`task` as it is
-    now): with the task if the stop ended it, refused as `_answer_stop` says if not."""
+def _answer_stop(reply: Reply[Task], task_id: int, task: Task | None, *,
+                 ended_as: TaskStatus | None) -> None:
+    """Answer a stop once the task's end is stored (`task` as it is now, None if gone):
+    with the task if the stop ended it (`ended_as` None); refused if it was deleted
+    meanwhile (`TaskNotFound`) or ended otherwise, `ended_as`, before the stop reached it
+    (`WrongTaskState`: a late stop changes nothing, and says so)."""
     if task is None:
         reply.fail(TaskNotFound(task_id))
-    elif task.status == TaskStatus.FAILED and task.remark == STOPPED_REMARK:
-        reply.answer(task)
-    else:
-        reply.fail(WrongTaskState(task_id, task.status, (TaskStatus.RUNNING,
-                                                         TaskStatus.PENDING)))
-
-
-def _answer_stop(reply: Reply[Task], task_id: int, end: _End, task: Task | None) -> None:
-    """Answer a stop once the task's `end` is stored (`task` as it is now, None if gone):
-    with the task if the stop ended it; refused if it was deleted meanwhile
-    (`TaskNotFound`) or ended otherwise before the stop reached it (`WrongTaskState`,
-    with how it ended: a late stop changes nothing, and says so)."""
-    if task is None:
-        reply.fail(TaskNotFound(task_id))
-    elif not end.stopped:
-        reply.fail(WrongTaskState(task_id, end.end.status, (TaskStatus.RUNNING,
-                                                            TaskStatus.PENDING)))
+    elif ended_as is not None:
+        reply.fail(WrongTaskState(task_id, ended_as, (TaskStatus.RUNNING,
+                                                      TaskStatus.PENDING)))
     else:
         reply.answer(task)
 
@@ -1270,6 +1296,12 @@ async def _retry_interrupted(store: TaskStore, clock: WallClock, settings: Sched
                  sum(map(len, again.values())), clock.time_of_day(at))
 
 
+async def read_farm(store: TaskStore) -> FarmAsItIs:
+    """Where the other hosts' phones are and every pending task, as the store has them."""
+    return FarmAsItIs(elsewhere=await store.phones.elsewhere(),
+                      pending=await store.pending_tasks())
+
+
 #: Messages the scheduler's mailbox holds: requests from the API and every phone's task ends.
 CAPACITY = 1024
 
@@ -1303,10 +1335,7 @@ async def run_scheduler(inbox: Inbox[SchedulerMsg], *, store: TaskStore, clock: 
     makes goes to `events` (a log of its own, which nobody reads, if none is given)."""
     sched = _Scheduler(store, clock, settings, rng or random.Random(),
                        EventLog() if events is None else events, planner)
-    for serial, host in (await store.phones.elsewhere()).items():
-        sched.device(serial).elsewhere = host
-    for task in await store.pending_tasks():
-        sched.enqueue(task)
+    sched.caught_up(await read_farm(store))
     if planner is not None:
         await sched.load_schedules()
     while True:

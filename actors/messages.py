@@ -7,7 +7,7 @@ with `Address.request(...)`, which withdraws it if the actor does not take it in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
@@ -28,6 +28,7 @@ __all__ = [
     "DeviceSnapshot",
     "DeviceUp",
     "DevicesListed",
+    "FarmAsItIs",
     "GetDevice",
     "ListDevices",
     "PhonesPlaced",
@@ -216,6 +217,16 @@ class PhonesPlaced:
 
 
 @attrs.frozen(kw_only=True)
+class FarmAsItIs:
+    """Where the other hosts' phones are (serial -> host) and every pending task, read at
+    once (`read_farm`): what the scheduler holds at its start, and after news of the
+    other hosts was lost."""
+
+    elsewhere: Mapping[str, str]
+    pending: Sequence[Task]
+
+
+@attrs.frozen(kw_only=True)
 class ScheduleChanged:
     """Another host made, changed or deleted this schedule: its slots are the farm's, run
     by whichever host comes first (`ScheduleStore.fire_schedule` takes a slot once)."""
@@ -234,7 +245,7 @@ class StopAsked:
 SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | DeviceDown
                 | DevicesListed | DeviceBack | TaskEnded | ListDevices | GetDevice
                 | CountDevices | PutSchedule | DeleteSchedule | TasksPending | TasksTaken
-                | PhonesPlaced | ScheduleChanged | StopAsked)
+                | PhonesPlaced | FarmAsItIs | ScheduleChanged | StopAsked)
 
 
 # --- to a device actor ------------------------------------------------------------

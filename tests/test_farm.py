@@ -105,14 +105,12 @@ def test_three_hosts_are_one_farm(farm: Farm) -> None:
             "serials": ["b-0003"], "script_name": "account_warmup",
             "script_config": {"task_duration": 3}})["task_ids"]
         statuses = []
-        for line in stream.iter_lines():
-            if line.startswith("data: "):
-                task = json.loads(line.removeprefix("data: "))
-                if task["id"] != seen:  # the schedule's, say: its slot may come meanwhile
-                    continue
-                statuses.append(task["status_text"])
-                if task["status_text"] == "completed":
-                    break
+        for name, task in _events(stream):
+            if name != "task" or task["id"] != seen:  # the schedule's: its slot may come
+                continue
+            statuses.append(task["status_text"])
+            if task["status_text"] == "completed":
+                break
     assert statuses[-2:] == ["running", "completed"], statuses
     far = a.call("GET", "/devices/c-0002")  # another host's: what it says of itself is c's
     assert (far["host"], far["state"], far["android_version"]) == ("c", "device", None)
@@ -149,8 +147,8 @@ def test_three_hosts_are_one_farm(farm: Farm) -> None:
 
 def test_a_host_killed_mid_task(farm: Farm) -> None:
     """kill -9 of a host running a task: the others fail it within the lease, naming the
-    host, and it is retried when its phone is back (the host restarted); it never runs on
-    two hosts, and the host recovers only its own tasks."""
+    host, and show its phones offline; the task is retried when its phone is back (the
+    host restarted); it never runs on two hosts, and the host recovers only its own."""
     a, b = farm.start("a"), farm.start("b")
     [on_b] = a.call("POST", "/task", json={
         "serials": ["b-0001"], "script_name": "account_warmup",
@@ -158,8 +156,12 @@ def test_a_host_killed_mid_task(farm: Farm) -> None:
     [on_a] = a.call("POST", "/task", json={"serials": ["a-0001"], **WARMUP})["task_ids"]
     _status(a, on_b, 1)
     _status(a, on_a, 1)
-    b.process.send_signal(signal.SIGKILL)
-    b.process.wait()
+    with httpx.stream("GET", f"{a.api}/events", params={"serial": "b-0001"},
+                      timeout=PATIENCE) as stream:
+        b.process.send_signal(signal.SIGKILL)
+        b.process.wait()
+        phone = next(event for name, event in _events(stream) if name == "device")
+    assert (phone["host"], phone["state"]) == ("b", "offline")  # its host taken for dead
     # failed, then (a write of its own) pending again: its retry waits for its phone
     failed = _eventually(lambda: (t := a.task(on_b))["status"] == 0
                          and "interrupted: host b" in t["remark"] and t,
@@ -184,6 +186,21 @@ def test_a_phone_moved_from_one_host_to_another(farm: Farm) -> None:
     c = farm.start("c", phones=1)
     [waiting] = c.call("POST", "/task", json={"serials": ["m-0001"], **FOLLOW})["task_ids"]
     assert c.task(waiting)["status"] == 0
-    b = farm.start("b", phones=1, prefix="m-")
+    with httpx.stream("GET", f"{c.api}/events", params={"serial": "m-0001"},
+                      timeout=PATIENCE) as stream:  # on c, of the phone b comes to see
+        b = farm.start("b", phones=1, prefix="m-")
+        phone = next(event for name, event in _events(stream)  # its model learned
+                     if name == "device" and event["model"])
+    assert (phone["host"], phone["state"], phone["model"]) == ("b", "device", "Pixel 7")
     assert _status(c, waiting, 2)["remark"] == "followed @alice"
     assert (b.starts(waiting), c.starts(waiting), a.starts(waiting)) == (1, 0, 0)
+
+
+def _events(stream: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, data) of each event of an open event stream."""
+    name = ""
+    for line in stream.iter_lines():
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield name, json.loads(line.removeprefix("data: "))

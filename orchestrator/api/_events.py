@@ -6,7 +6,7 @@ goes or changes state), and `data:` its JSON. A client that reconnects with
 `Last-Event-ID` gets what it missed, as far as the log still keeps it (`EventLog`); a
 comment line at least every `HEARTBEAT` seconds keeps proxies from closing a quiet
 stream and tells the client it is alive. While a stream is open, the tasks the other
-hosts of the farm change come too (`orchestrator.farm.relay_news`).
+hosts of the farm change come too, and their phones (`orchestrator.farm.relay_news`).
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ async def _frames(events: EventLog, seen: int, query: EventsQuery, host: str,
 
 
 def _frame(event: Event, host: str, groups: dict[str, list[str]]) -> bytes:
-    """One event's frame; a phone's as its device object (on `host`, in `groups`)."""
+    """One event's frame; a phone's as its device object (in `groups`, on the event's
+    host, else `host`: this one)."""
     match event.subject:
         case Task() as task:
             name, data = "task", json_data(TaskView.from_task(task))
@@ -124,5 +125,5 @@ def _frame(event: Event, host: str, groups: dict[str, list[str]]) -> bytes:
             name, data = "task_deleted", json.dumps({"id": task_id})
         case DeviceSnapshot() as device:
             name, data = "device", json_data(DeviceView.of(
-                device, host=host, groups=groups.get(device.serial, [])))
+                device, host=event.host or host, groups=groups.get(device.serial, [])))
     return f"id: {event.id}\nevent: {name}\ndata: {data}\n\n".encode()

@@ -14,13 +14,14 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import psycopg
 import trio
 
-from actors import Address, Backoff, EventLog, TaskStatus
+from actors import Address, Backoff, EventLog, read_farm
 from actors.messages import (
     PhonesPlaced,
     ScheduleChanged,
@@ -42,6 +43,9 @@ CAUGHT_UP = ""
 BUFFER = 10_000
 _WAIT = 0.25  # seconds the listening thread waits for news before it looks at its stop flag
 _PING = 10.0  # seconds of quiet after which it asks the database whether it is there
+
+K = TypeVar("K", int, str)
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -129,20 +133,19 @@ async def relay_news(news: trio.MemoryReceiveChannel[str], *, store: Store,
     """Tell the scheduler what the other hosts did that concerns this one, in the order
     they said it: work for its phones, tasks they took or ended, where their phones are,
     and stops of tasks running here; while someone watches `events`, the tasks they
-    changed are added to it too (as the other host's). After `CAUGHT_UP`, or news the
-    store could not read: where the other hosts' phones are, and every pending task it
-    should hold, as at start."""
+    changed and their phones are added to it too (as the other host's). After
+    `CAUGHT_UP`, or news the store could not read: where the other hosts' phones are,
+    and every pending task it should hold, as at start."""
     backoff = Backoff(0.5, 30.0)
     shown = _Shown()
     async for payload in news:
+        if not events.watched:
+            shown.forget()
         while True:
             try:
                 if payload == CAUGHT_UP:
                     store.heard_of_changes()
-                    elsewhere = await store.phones.elsewhere()
-                    await scheduler.send(PhonesPlaced(placements=[
-                        (serial, host, "device") for serial, host in elsewhere.items()]))
-                    await scheduler.send(TasksPending(tasks=await store.pending_tasks()))
+                    await scheduler.send(await read_farm(store))
                 else:
                     await _relay(News.parse(payload), store, scheduler, events, shown)
                 backoff.succeeded()
@@ -170,12 +173,14 @@ async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg],
                 elif tasks := await store.pending_here_among(ids):
                     await scheduler.send(TasksPending(tasks=tasks))
                 if events.watched:
-                    await shown.show(events, store, ids, heard.host)
+                    await shown.tasks(events, store, ids, heard.host)
             case NewsKind.PLACED:
                 placed = [(str(serial), str(host), str(state))
                           for serial, host, state in heard.items if host != me]
                 if placed:
                     await scheduler.send(PhonesPlaced(placements=placed))
+                if placed and events.watched:
+                    await shown.phones(events, store, [serial for serial, *_ in placed])
             case NewsKind.SCHEDULE if heard.host != me:
                 for schedule_id in heard.items:
                     await scheduler.send(ScheduleChanged(schedule_id=int(schedule_id)))
@@ -189,33 +194,59 @@ async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg],
 
 
 class _Shown:
-    """The other hosts' task changes added to the event log, each once: a task is read as
-    it is when its news is heard, which may be after a later change (its end, read for
-    its start); the status last shown of the most recent tasks is kept to tell."""
+    """The other hosts' changes added to the event log, each once: a task or a phone is
+    read as it is when its news is heard, which may be after a later change (a task's
+    end, read for its start); what was last shown of the most recent ones is kept to
+    tell. Forgotten while nobody watches: what changed meanwhile was not shown."""
 
     KEPT = 10_000
 
     def __init__(self) -> None:
-        self._status: OrderedDict[int, TaskStatus | None] = OrderedDict()
+        self._last: OrderedDict[int | str, object] = OrderedDict()
 
-    async def show(self, events: EventLog, store: Store, task_ids: list[int],
-                   host: str) -> None:
-        """Add the tasks `host` changed to `events`, as they are now (gone: deleted); a
-        read the store refuses is left out (the scheduler has had its part already)."""
-        try:
-            found = {task.id: task for task in await store.tasks_among(task_ids)}
-        except DATABASE_ERRORS as exc:
-            log.debug("another host's changes could not be read for the event log: %s", exc)
+    def forget(self) -> None:
+        self._last.clear()
+
+    async def tasks(self, events: EventLog, store: Store, task_ids: list[int],
+                    host: str) -> None:
+        """Add the tasks `host` changed to `events`, as they are now (gone: deleted)."""
+        read = await _read(store.tasks_among(task_ids))
+        if read is None:
             return
-        fresh = [task_id for task_id in task_ids
-                 if self._status.get(task_id, -1) != (
-                     found[task_id].status if task_id in found else None)]
-        for task_id in fresh:
-            self._status[task_id] = found[task_id].status if task_id in found else None
-            self._status.move_to_end(task_id)
-        while len(self._status) > self.KEPT:
-            self._status.popitem(last=False)
+        found = {task.id: task for task in read}
+        fresh = self._fresh({task_id: found[task_id].status if task_id in found else None
+                             for task_id in task_ids})
         events.tasks_changed([found[task_id] for task_id in fresh if task_id in found],
                              host=host)
         events.tasks_deleted([task_id for task_id in fresh if task_id not in found],
                              host=host)
+
+    async def phones(self, events: EventLog, store: Store, serials: list[str]) -> None:
+        """Add the phones the other hosts placed to `events`, as they are now (those
+        another host holds: one that came to this host is its own event here)."""
+        found = {device.serial: (host, device)
+                 for host, device in await _read(store.phones.others_among(serials)) or ()}
+        for serial in self._fresh({serial: (host, device.state, device.model)
+                                   for serial, (host, device) in found.items()}):
+            host, device = found[serial]
+            events.device_changed(device, host=host)
+
+    def _fresh(self, now: Mapping[K, object]) -> list[K]:
+        """Those of `now` (subject -> what it is) not shown so, now taken as shown."""
+        fresh = [key for key, value in now.items() if self._last.get(key, self) != value]
+        for key in fresh:
+            self._last[key] = now[key]
+            self._last.move_to_end(key)
+        while len(self._last) > self.KEPT:
+            self._last.popitem(last=False)
+        return fresh
+
+
+async def _read(reading: Awaitable[list[T]]) -> list[T] | None:
+    """What `reading` reads; None if the store refuses (the scheduler has had its part
+    already: only the event log goes without)."""
+    try:
+        return await reading
+    except DATABASE_ERRORS as exc:
+        log.debug("another host's changes could not be read for the event log: %s", exc)
+        return None

@@ -4,7 +4,7 @@ there. Each host writes its own phones' rows; the host a phone is on runs its ta
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from actors import Task, TaskStatus
 from actors.messages import DeviceSnapshot
@@ -51,16 +51,19 @@ class SqlPhoneStore:
         self._silent = dialect.sql(
             "UPDATE phones SET state = 'offline', changed_at = "
             f"{dialect.now} WHERE host_id = ? AND state <> 'absent' RETURNING serial")
-        self._others = dialect.sql(
-            "SELECT p.serial, p.host_id, CASE WHEN h.host_id IS NULL THEN 'offline'"
-            " ELSE p.state END, p.model, r.id, coalesce(w.n, 0) FROM phones AS p"
+        others = (
+            "SELECT p.serial, p.host_id, CASE WHEN h.host_id IS NULL AND p.state <> 'absent'"
+            " THEN 'offline' ELSE p.state END, p.model, r.id, coalesce(w.n, 0) FROM phones AS p"
             " LEFT JOIN hosts AS h ON h.host_id = p.host_id"
             " LEFT JOIN (SELECT serial, min(id) AS id FROM tasks WHERE status = ?"
             " GROUP BY serial) AS r ON r.serial = p.serial"
             " LEFT JOIN (SELECT serial, sum(n) AS n FROM task_filter_counts WHERE status = ?"
             " GROUP BY serial) AS w ON w.serial = p.serial"
-            " WHERE p.host_id <> ? AND p.state <> 'absent' AND p.serial = coalesce(?, p.serial)"
-            " ORDER BY p.serial")
+            " WHERE p.host_id <> ? AND {} ORDER BY p.serial")
+        self._others = dialect.sql(others.format(
+            "p.state <> 'absent' AND p.serial = coalesce(?, p.serial)"))
+        self._others_among = dialect.sql(others.format(
+            f"p.serial IN ({dialect.json_strings.format('?')})"))
         self._elsewhere = dialect.sql(f"SELECT serial, host_id FROM {PHONES_ELSEWHERE}")
 
     async def place(self, states: Mapping[str, str], models: Mapping[str, str], *,
@@ -98,9 +101,18 @@ class SqlPhoneStore:
         """The phones the other hosts see (offline if their host is not alive; only
         `serial`, if given), each with its host: its task running and how many wait, as
         `GET /devices` lists them."""
+        return await self._read_others(self._others, serial)
+
+    async def others_among(self, serials: Sequence[str]) -> list[tuple[str, DeviceSnapshot]]:
+        """Those of `serials` whose row another host holds, as `others` reads them, the
+        ones it no longer sees too (`absent`)."""
+        return await self._read_others(self._others_among, json.dumps(list(serials)))
+
+    async def _read_others(self, sql: str, which: str | None
+                           ) -> list[tuple[str, DeviceSnapshot]]:
         def others(cur: Cursor) -> list[tuple[str, DeviceSnapshot]]:
-            cur.execute(self._others, [int(TaskStatus.RUNNING), int(TaskStatus.PENDING),
-                                       self._host_id, serial])
+            cur.execute(sql, [int(TaskStatus.RUNNING), int(TaskStatus.PENDING),
+                              self._host_id, which])
             return [(host, DeviceSnapshot(serial=serial, state=state, model=model,
                                           current_task_id=running, pending_count=int(pending)))
                     for serial, host, state, model, running, pending in cur.fetchall()]

@@ -295,6 +295,19 @@ class TestShutdown:
             with pytest.raises(ActorClosed):
                 await address.send(Add(n=2))
 
+    async def test_a_cancelled_sender_is_cancelled_not_told_the_actor_closed(
+            self, autojump_clock: object) -> None:
+        """A task stopping with the actor (both cancelled: the service's shutdown) learns
+        it is cancelled when it sends, not that the actor is gone: nothing to report."""
+        with trio.fail_after(DEADLINE):
+            async with trio.open_nursery() as nursery:
+                address = await nursery.start(start_recorder())
+                address.stop()
+            with trio.CancelScope() as scope:
+                scope.cancel()
+                await address.send(Add(n=1))
+            assert scope.cancelled_caught
+
     async def test_cancel_ends_actor_and_queued_requests(self, autojump_clock: object) -> None:
         """Cancelling the actor's scope stops it; requests still queued raise ActorClosed."""
         with trio.fail_after(DEADLINE):

@@ -104,6 +104,10 @@ async def test_the_host_a_phone_is_on_runs_its_tasks(store: Store, other: Store)
     assert await store.phones.elsewhere() == {"p-1": "x"}
     await other.phones.place({"p-1": "absent"}, {})
     assert await store.phones.elsewhere() == {}
+    assert await store.phones.others() == []
+    assert [(h, d.serial, d.state) for h, d in await store.phones.others_among(
+        ["p-1", "p-2"])] == [("x", "p-1", "absent")]  # as the event stream shows it
+    assert await other.phones.others_among(["p-1"]) == []  # its own
 
 
 async def test_phones_a_host_no_longer_sees_at_its_start_are_gone(store: Store,
