@@ -23,6 +23,8 @@ from .api import (
     Phones,
     create_app,
     deliver_webhooks,
+    is_loopback,
+    is_wildcard,
     schedule_planner,
     serve_api,
 )
@@ -31,7 +33,7 @@ from .runtime import start_up_frozen, switch_interval
 from .settings import Settings
 from .simulator import open_simulator
 from .startup import starting
-from .store import open_store
+from .store import Store, machine_name, open_store
 
 __all__ = ["Running", "run_orchestrator"]
 
@@ -110,6 +112,9 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         adb_host, adb_port = servers[0]
         never_started_behind_our_back()  # from here on
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
+        hosts = (await stack.enter_async_context(httpx.AsyncClient(  # the other hosts' APIs
+            timeout=httpx.Timeout(60, connect=5), trust_env=False))
+            if settings.postgres else None)
         hooks = await stack.enter_async_context(httpx.AsyncClient())  # the webhooks'
         materials = MaterialLibrary(settings.materials_dir)
         nursery = await stack.enter_async_context(trio.open_nursery())
@@ -133,13 +138,15 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
         app = create_app(scheduler=scheduler, events=events, running=running,
                          phones=Phones(server_of, servers=servers, observe=metrics.adb_call),
                          store=store, plan=settings.plan, clock=clock, materials=materials,
-                         access=access, host_files=host_files, metrics=metrics)
+                         access=access, host_files=host_files, metrics=metrics, hosts=hosts)
         with starting(f"listen on {settings.host} port {settings.port}"):
             api_port = await nursery.start(functools.partial(
                 serve_api, app, host=settings.host, port=settings.port,
                 processes=settings.api_processes,
                 process=ApiProcess(sqlite_path=settings.sqlite_path, postgres=settings.postgres,
                                    plan=settings.plan, access=access)))
+            if hosts is not None:
+                await store.hosts.listens(await _api_root(store, settings.host, api_port))
         log.info("task API on http://%s:%d/api/v1/ (plan %s, %s), the console on /; phones "
                  "from the ADB server at %s:%d; data in %s", settings.host, api_port,
                  settings.plan.name, f"{settings.api_processes} API processes"
@@ -147,3 +154,18 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                  settings.data_dir)
         freeze_start_up()
         task_status.started(Running(api_port=api_port, adb_host=adb_host, adb_port=adb_port))
+
+
+async def _api_root(store: Store, host: str, port: int) -> str:
+    """Where the other hosts reach this one's API: the address it listens on, or (on
+    every address) the one the database sees it connect from, else (that is loopback, or
+    none) its machine name's. An address, not a name: a host that listens on every
+    address takes any address in `Host`, but only names it is told (`--allow-host`)."""
+    address = host
+    if is_wildcard(host):
+        seen = await store.hosts.seen_from()
+        address = seen if seen is not None and not is_loopback(seen) else machine_name()
+        with contextlib.suppress(OSError):  # no address for that name: it stays a name
+            address = str((await trio.socket.getaddrinfo(
+                address, None, type=trio.socket.SOCK_STREAM))[0][4][0])
+    return str(httpx.URL(scheme="http", host=address, port=port))

@@ -83,7 +83,7 @@ PUBLIC: dict[str, list[str]] = {
     "orchestrator.api": [
         "ACCESS_LOG", "API_PREFIX", "POSTGRES_VARIABLE", "SIGNATURE_HEADER", "TOKEN_VARIABLE",
         "WEBHOOK_SECRET_VARIABLE", "Access", "ApiProcess", "Metrics", "Phones", "Webhooks",
-        "create_app", "deliver_webhooks", "is_http_url", "is_loopback", "is_origin",
+        "create_app", "deliver_webhooks", "is_http_url", "is_loopback", "is_origin", "is_wildcard",
         "run_api_process", "schedule_planner", "serve_api",
     ],
     "orchestrator.converter": ["Range", "make_converter"],

@@ -112,9 +112,14 @@ def test_three_hosts_are_one_farm(farm: Farm) -> None:
             if task["status_text"] == "completed":
                 break
     assert statuses[-2:] == ["running", "completed"], statuses
-    far = a.call("GET", "/devices/c-0002")  # another host's: what it says of itself is c's
-    assert (far["host"], far["state"], far["android_version"]) == ("c", "device", None)
-    assert c.call("GET", "/devices/c-0002")["android_version"] is not None
+    far = a.call("GET", "/devices/c-0002")  # another host's: c answers, through a
+    assert (far["host"], far["state"]) == ("c", "device")
+    assert far["android_version"] == c.call("GET", "/devices/c-0002")["android_version"] \
+        is not None
+    screen = httpx.get(f"{a.api}/devices/b-0001/screenshot", timeout=PATIENCE)
+    assert (screen.status_code, screen.content[:8]) == (200, b"\x89PNG\r\n\x1a\n")
+    assert a.call("POST", "/devices/c-0001/input", json={"action": "key", "key": "home"})[
+        "sent"] == ["c-0001"]  # (a has no way to it: c did it)
     made = a.call("POST", "/task", json={"serials": ["a-0001", "b-0001", "c-0002"], **FOLLOW})
     ids = made["task_ids"]
     for host, task_id in zip((a, b, c), ids, strict=True):

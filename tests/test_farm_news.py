@@ -1,6 +1,7 @@
-"""What a host does with the other hosts' news (`relay_news`), in this process: the real
-scheduler on a PostgreSQL store, two stores of two host names standing for two hosts,
-and the news handed to the relay as the listener would hand it, or lost on the way."""
+"""What a host does with the other hosts' news (`relay_news`), and where it sends a
+request about another host's phone (`Facade.api_of`), in this process: the real scheduler
+on a PostgreSQL store, two stores of two host names standing for two hosts, and the news
+handed to the relay as the listener would hand it, or lost on the way."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import psycopg
 import pytest
 import trio
 import trio.testing
@@ -23,8 +25,11 @@ from actors import (
     serve_scheduler,
 )
 from actors.messages import DeviceSnapshot, GetDevice, SchedulerMsg, StopTask
+from orchestrator.api._facade import Facade
 from orchestrator.farm import CAUGHT_UP, listen_to_hosts, relay_news
+from orchestrator.plans import plan_named
 from orchestrator.store import News, NewsKind, Store, open_postgres_store
+from scripts import NO_HOST_FILES
 
 from .store.test_store import NOW, create, new
 
@@ -177,3 +182,21 @@ async def test_the_other_hosts_phones_come_in_the_event_stream(here: Here) -> No
 async def _pending(here: Here, serial: str, count: int) -> bool:
     found = await here.phone(serial)
     return found is not None and found.pending_count == count
+
+
+async def test_another_host_s_phone_is_reached_at_its_api(here: Here,
+                                                          postgres_dsn: str) -> None:
+    """A request about a phone another host sees goes to that host's API, once it
+    listens; on a loopback address only from its own machine (another machine's
+    loopback is not that host: the request is answered here)."""
+    facade = Facade(scheduler=here.scheduler, store=here.store, plan=plan_named("Unlimited"),
+                    clock=WallClock(), queue_timeout=PATIENCE, host_files=NO_HOST_FILES)
+    await here.there.phones.place({"t-1": "device"}, {})
+    assert await facade.api_of("t-1") is None  # t does not listen yet
+    for url in ("http://10.1.2.3:50809", "http://127.0.0.1:50809"):  # (t: this machine)
+        await here.there.hosts.listens(url)
+        assert await facade.api_of("t-1") == ("t", url)
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute("UPDATE hosts SET instance = 'far-away:1:ab' WHERE host_id = 't'")
+    assert await facade.api_of("t-1") is None
+    assert await facade.api_of("h-0") is None  # no host sees it

@@ -1,6 +1,6 @@
 """The REST facade: the TikMatrix-compatible task API on Quart-Trio and hypercorn."""
 
-from ._access import Access, is_http_url, is_loopback, is_origin
+from ._access import Access, is_http_url, is_loopback, is_origin, is_wildcard
 from ._api_process import POSTGRES_VARIABLE, TOKEN_VARIABLE, ApiProcess, run_api_process
 from ._app import API_PREFIX, create_app
 from ._hypercorn import ACCESS_LOG
@@ -27,6 +27,7 @@ __all__ = [
     "is_http_url",
     "is_loopback",
     "is_origin",
+    "is_wildcard",
     "run_api_process",
     "schedule_planner",
     "serve_api",

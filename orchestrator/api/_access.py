@@ -43,7 +43,7 @@ from ._hot import ASGIApp, send_json
 from ._wire import envelope_body
 
 __all__ = ["OPEN", "SESSION_COOKIE", "SESSION_PATH", "Access", "Guard", "is_http_url",
-           "is_loopback", "is_origin"]
+           "is_loopback", "is_origin", "is_wildcard"]
 
 #: The console's cookie, and the route that sets it (`_console`).
 SESSION_COOKIE = "orchestrator_session"
@@ -51,6 +51,11 @@ SESSION_PATH = "/console/session"
 
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_wildcard(host: str) -> bool:
+    """Whether `host` binds every address of the machine."""
+    return host in _WILDCARDS
 
 
 def is_loopback(host: str) -> bool:
@@ -139,7 +144,7 @@ class Access:
         if name is None:
             return f"the Host header {host!r} is not a host name"
         if (_is_loopback_name(name) or name in self._allowed_hosts
-                or (self.bound_host in _WILDCARDS and _is_address(name))):
+                or (is_wildcard(self.bound_host) and _is_address(name))):
             return None
         return (f"the Host header {host!r} is not served here (DNS rebinding?); "
                 "start the server with --allow-host NAME to serve that name")

@@ -10,13 +10,15 @@ most 1 MiB but on the materials upload (`_body`).
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 from quart import Blueprint, Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import Map
 
 from actors import Address, EventLog, TaskReads, WallClock
 from actors.messages import SchedulerMsg
@@ -33,7 +35,7 @@ from ._devices import device_routes
 from ._docs import docs_routes
 from ._events import event_routes
 from ._facade import Facade
-from ._forward import ForwardToCore, answered_here
+from ._forward import ForwardToCore, ForwardToHost, answered_here
 from ._groups import GroupsOfPhones, group_routes
 from ._health import health_routes
 from ._hot import ASGIApp, HotRoutes
@@ -86,11 +88,17 @@ async def _answer_error(exc: Exception) -> Response:
     return answer
 
 
+#: The routes about one phone (`serial`): answered by the host it is on (`ForwardToHost`).
+ONE_PHONE = frozenset({"devices.one", "devices.screenshot", "devices.input_one",
+                       "operations.reboot"})
+
+
 def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: RunningSteps,
                phones: Phones, store: Store, plan: Plan, clock: WallClock,
                materials: MaterialLibrary,
                access: Access = OPEN, host_files: HostFiles = NO_HOST_FILES,
-               queue_timeout: float = 10.0, metrics: Metrics | None = None) -> QuartTrio:
+               queue_timeout: float = 10.0, metrics: Metrics | None = None,
+               hosts: httpx.AsyncClient | None = None) -> QuartTrio:
     """The core's API app, every route: changes go to `scheduler` (each taken from its
     queue within `queue_timeout` seconds, else refused with 50301), reads and accounts
     go to `store`; the event stream follows `events`, the log the scheduler writes; a task's
@@ -100,7 +108,9 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
     (`_access`: ahead of everything); a new task may name only host files `host_files`
     allows (default: none). The console (`_console`) is at `/`, the health check at `/health`,
     `metrics` (a registry of the app's own by default) at `/metrics`, counting every
-    request; device objects name the store's host as theirs."""
+    request; device objects name the store's host as theirs. With `hosts` (a farm of
+    several), a request about one phone another host sees goes to that host through it
+    (`ForwardToHost`)."""
     metrics = metrics or Metrics()
     facade = Facade(scheduler=scheduler, store=store, plan=plan, clock=clock,
                     queue_timeout=queue_timeout, host_files=host_files)
@@ -112,7 +122,10 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
         account_routes(facade, idempotent), group_routes(facade, idempotent, held),
         schedule_routes(facade, idempotent), proxy_routes(facade),
         material_routes(materials, idempotent),
-        task_records(store, running), event_routes(events, facade, held), docs_routes()])
+        task_records(store, running), event_routes(events, facade, held), docs_routes()],
+        elsewhere=None if hosts is None else functools.partial(
+            ForwardToHost, client=hosts, routes=ONE_PHONE, api_of=facade.api_of,
+            host_id=facade.host_id))
     app.register_blueprint(console_routes(access))
     app.register_blueprint(health_routes(facade, phones))
     app.register_blueprint(metrics_routes(facade, metrics))
@@ -128,11 +141,13 @@ def create_reads_app(*, store: TaskReads, plan: Plan, core: httpx.AsyncClient,
 
 
 def _app(plan: Plan, access: Access, store: TaskReads, *, blueprints: Sequence[Blueprint],
-         core: httpx.AsyncClient | None = None, metrics: Metrics | None = None) -> QuartTrio:
+         core: httpx.AsyncClient | None = None, metrics: Metrics | None = None,
+         elsewhere: Callable[[ASGIApp, Map], ASGIApp] | None = None) -> QuartTrio:
     """The app both kinds share: `blueprints` under `/api/v1`, gated by `plan`, every
     failure answered with the envelope, the stats answered ahead of Quart from `store`,
-    what `core` gets (if given): the requests no route of the app takes, and what
-    `metrics` counts (if given): every request."""
+    what `core` gets (if given): the requests no route of the app takes, what
+    `elsewhere` passes on (if given: the middleware over the app and its routes), and
+    what `metrics` counts (if given): every request."""
     app = QuartTrio(__name__)
     # No redirects: `/task/` is `/task`, and `//` is not merged into a 308.
     app.url_map.strict_slashes = False
@@ -164,8 +179,10 @@ def _app(plan: Plan, access: Access, store: TaskReads, *, blueprints: Sequence[B
 
     # Quart's documented way in for ASGI middleware (mypy dislikes assigning to a method),
     # outermost first: what is counted, connections closed after an unread body, who may
-    # ask, the forwarding of an API process, the hot routes.
+    # ask, the forwarding of an API process or to another host, the hot routes.
     answered: ASGIApp = HotRoutes(app.asgi_app, {f"{API_PREFIX}/task/stats": stats})
+    if elsewhere is not None:
+        answered = elsewhere(answered, app.url_map)
     if core is not None:
         answered = ForwardToCore(answered, core, answered_here(app.url_map))
     guarded: ASGIApp = CloseUnread(Guard(answered, access, login))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import attrs
+import httpx
 
 from actors import (
     ActorBusy,
@@ -29,7 +30,8 @@ from scripts import HostFiles
 
 from ..errors import InternalError, InvalidParams, NotFound, OrchestratorError, Unavailable
 from ..plans import Plan
-from ..store import Store
+from ..store import Store, machine_name
+from ._access import is_loopback
 
 __all__ = ["REFUSALS", "Facade"]
 
@@ -129,6 +131,25 @@ class Facade:
             if not found:
                 raise
             return found[0]
+
+    async def api_of(self, serial: str) -> tuple[str, str] | None:
+        """The host that sees `serial` and the root URL of its API, if it is another
+        host's phone that this host can reach (None: it is ready here, no other host that
+        listens sees it, or its host listens on a loopback address of another machine);
+        what the store or the scheduler cannot say is None too (answered here)."""
+        try:
+            here: DeviceSnapshot | None = await self.ask(
+                lambda reply: GetDevice(serial=serial, reply=reply))
+            if here is not None and here.state == "device":
+                return None
+            found = await self.store.phones.api_of(serial)
+        except Exception as exc:
+            log.debug("where phone %s is could not be told (%s): answered here", serial, exc)
+            return None
+        if found is None or (is_loopback(httpx.URL(found.url).host)
+                             and found.machine != machine_name()):
+            return None
+        return found.host, found.url
 
     async def device(self, serial: str) -> DeviceSnapshot:
         """One phone's row, asked alone (a wall of screens asks for one each second per

@@ -11,7 +11,7 @@ right; answering here is only faster, so the rule for what stays here can stay n
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import trio
@@ -20,6 +20,7 @@ from hypercorn.typing import (
     ASGISendCallable,
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
+    HTTPScope,
     Scope,
 )
 from quart import request
@@ -31,7 +32,7 @@ from ._hot import ASGIApp, send_json
 from ._keepalive import announces_body
 from ._wire import envelope_body
 
-__all__ = ["ForwardToCore", "answered_here", "asked_from"]
+__all__ = ["ApiOf", "ForwardToCore", "ForwardToHost", "answered_here", "asked_from"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,10 @@ _NOT_PASSED_BACK = _HOP_BY_HOP | {b"date", b"server"}
 _BODILESS = frozenset({"GET", "HEAD"})
 #: The header that tells the core who asked an API process (any a client sent is dropped).
 _CLIENT = b"x-forwarded-for"
+#: The header that says another host passed a request on: it is answered where it lands.
+_FROM_HOST = b"x-orchestrator-from-host"
+#: The host a phone is on, and its API's root URL (None: this one, or none that listens).
+ApiOf = tuple[str, str] | None
 
 
 class _ClientGone(Exception):
@@ -92,40 +97,94 @@ class ForwardToCore:
         headers = [(k, v) for k, v in scope["headers"]
                    if k.lower() not in _HOP_BY_HOP and k.lower() != _CLIENT]
         headers.append((_CLIENT, (client[0] if client else "unknown").encode()))
-        # A body comes with a length or in chunks (sent on in chunks, by httpx), or, over
-        # HTTP/2, with neither: every method but GET and HEAD may have one.
-        has_body = scope["method"] not in _BODILESS or announces_body(scope)
-        target = scope["raw_path"] + (b"?" + scope["query_string"] if scope["query_string"]
-                                      else b"")
-        request = self._core.build_request(
-            scope["method"], httpx.URL(self._core.base_url, raw_path=target),
-            headers=headers, content=_body(receive) if has_body else None)
-        try:
-            response = await self._core.send(request, stream=True)
-        except _ClientGone:  # nobody to answer
+        await _pass_on(scope, receive, send, self._core, self._core.base_url, headers,
+                       "the core")
+
+
+class ForwardToHost:
+    """ASGI middleware: a request about one phone (a route of `url_map` among `routes`,
+    with its `serial`) that another host of the farm sees goes to that host's API
+    (`api_of` says which, and where), as it came but for what this hop checked (`Host`,
+    `Origin`: the other host checks its own, and the token again); anything else, and
+    what another host passed on (never passed on again), to `app`."""
+
+    def __init__(self, app: ASGIApp, url_map: Map, *, client: httpx.AsyncClient,
+                 routes: frozenset[str], api_of: Callable[[str], Awaitable[ApiOf]],
+                 host_id: str) -> None:
+        self._app = app
+        self._client = client
+        self._adapter = url_map.bind("localhost")
+        self._routes = routes
+        self._api_of = api_of
+        self._from = (_FROM_HOST, host_id.encode())
+
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
+                       send: ASGISendCallable) -> None:
+        if (scope["type"] != "http" or (serial := self._serial(scope)) is None
+                or (found := await self._api_of(serial)) is None):
+            await self._app(scope, receive, send)
             return
-        except httpx.TransportError as exc:
-            log.error("the core did not answer %s %s: %r", scope["method"], scope["path"], exc)
-            error = InternalError(f"internal error: the core did not answer ({exc!r})")
-            await send_json(send, error.http_status, envelope_body(
-                error.data, code=error.code, message=error.message))
-            return
+        host, url = found
+        log.debug("%s %s goes to host %s, which phone %s is on", scope["method"],
+                  scope["path"], host, serial)
+        headers = [(k, v) for k, v in scope["headers"]
+                   if k.lower() not in _HOP_BY_HOP | {b"host", b"origin", _FROM_HOST}]
+        headers.append(self._from)
+        await _pass_on(scope, receive, send, self._client, httpx.URL(url), headers,
+                       f"host {host}, which phone {serial} is on,")
+
+    def _serial(self, scope: HTTPScope) -> str | None:
+        """The phone a request is about, if it may be passed on."""
+        if any(k.lower() == _FROM_HOST for k, _ in scope["headers"]):
+            return None
         try:
-            async with trio.open_nursery() as nursery:
-                if not has_body:  # its receive is free: it says when the client goes
-                    nursery.start_soon(_cancel_when_gone, receive, nursery.cancel_scope)
-                await send(HTTPResponseStartEvent(
-                    type="http.response.start", status=response.status_code,
-                    headers=[(k, v) for k, v in response.headers.raw
-                             if k.lower() not in _NOT_PASSED_BACK]))
-                async for chunk in response.aiter_raw():
-                    await send(HTTPResponseBodyEvent(type="http.response.body", body=chunk,
-                                                     more_body=True))
-                await send(HTTPResponseBodyEvent(type="http.response.body", body=b"",
-                                                 more_body=False))
-                nursery.cancel_scope.cancel()
-        finally:
-            await response.aclose()
+            endpoint, args = self._adapter.match(scope["path"], scope["method"])
+        except (HTTPException, RoutingException):
+            return None
+        return str(args["serial"]) if endpoint in self._routes else None
+
+
+async def _pass_on(scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable,
+                   client: httpx.AsyncClient, base: httpx.URL,
+                   headers: list[tuple[bytes, bytes]], who: str) -> None:
+    """Send the request of `scope` with `headers` to `base` (its path and query as they
+    came, its body streamed), and its answer back as it comes; if `who` is at `base` does
+    not answer, the envelope says so."""
+    # A body comes with a length or in chunks (sent on in chunks, by httpx), or, over
+    # HTTP/2, with neither: every method but GET and HEAD may have one.
+    has_body = scope["method"] not in _BODILESS or announces_body(scope)
+    target = scope["raw_path"] + (b"?" + scope["query_string"] if scope["query_string"]
+                                  else b"")
+    request = client.build_request(
+        scope["method"], httpx.URL(base, raw_path=target),
+        headers=headers, content=_body(receive) if has_body else None)
+    try:
+        response = await client.send(request, stream=True)
+    except _ClientGone:  # nobody to answer
+        return
+    except httpx.TransportError as exc:
+        log.error("%s did not answer %s %s: %r", who.rstrip(","), scope["method"],
+                  scope["path"], exc)
+        error = InternalError(f"internal error: {who} did not answer ({exc!r})")
+        await send_json(send, error.http_status, envelope_body(
+            error.data, code=error.code, message=error.message))
+        return
+    try:
+        async with trio.open_nursery() as nursery:
+            if not has_body:  # its receive is free: it says when the client goes
+                nursery.start_soon(_cancel_when_gone, receive, nursery.cancel_scope)
+            await send(HTTPResponseStartEvent(
+                type="http.response.start", status=response.status_code,
+                headers=[(k, v) for k, v in response.headers.raw
+                         if k.lower() not in _NOT_PASSED_BACK]))
+            async for chunk in response.aiter_raw():
+                await send(HTTPResponseBodyEvent(type="http.response.body", body=chunk,
+                                                 more_body=True))
+            await send(HTTPResponseBodyEvent(type="http.response.body", body=b"",
+                                             more_body=False))
+            nursery.cancel_scope.cancel()
+    finally:
+        await response.aclose()
 
 
 async def _cancel_when_gone(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:

@@ -9,12 +9,18 @@ import socket
 
 from ._sql import Cursor, Dialect, Lane
 
-__all__ = ["HostNameLost", "HostNameTaken", "SqlHostStore", "machine_name", "this_instance"]
+__all__ = ["HostNameLost", "HostNameTaken", "SqlHostStore", "machine_name", "machine_of",
+           "this_instance"]
 
 
 def machine_name() -> str:
     """The name a host goes by when it is not given one (`serve --host-id`)."""
     return socket.gethostname()
+
+
+def machine_of(instance: str) -> str:
+    """The machine of a process that holds a host name (`this_instance`)."""
+    return instance.rsplit(":", 2)[0]
 
 
 def this_instance() -> str:
@@ -56,6 +62,9 @@ class SqlHostStore:
             f"UPDATE hosts SET beat_at = {now} WHERE host_id = ? AND instance = ?"
             " RETURNING host_id")
         self._leave = dialect.sql("UPDATE hosts SET beat_at = 0 WHERE host_id = ? AND instance = ?")
+        self._listen = dialect.sql(
+            "UPDATE hosts SET api_url = ? WHERE host_id = ? AND instance = ?")
+        self._seen_from = dialect.seen_from
 
     async def take_name(self, *, lease: float, alive: bool | None = None) -> None:
         """Hold this host's name from now on. Refused (`HostNameTaken`) while another
@@ -67,9 +76,9 @@ class SqlHostStore:
             cur.execute(self._held, [self.host_id])
             holder, age = cur.fetchone()
             if holder != self.instance and float(age) < lease:
-                machine, pid, _ = str(holder).rsplit(":", 2)
+                pid = str(holder).rsplit(":", 2)[1]
                 running = alive if alive is not None else (
-                    machine != machine_name() or _pid_alive(int(pid)))
+                    machine_of(str(holder)) != machine_name() or _pid_alive(int(pid)))
                 if running:
                     raise HostNameTaken(
                         f"the host name {self.host_id!r} is held by {holder}, which renewed"
@@ -100,6 +109,24 @@ class SqlHostStore:
             return cur.fetchone() is not None
 
         return await self._write(beat)
+
+    async def listens(self, url: str) -> None:
+        """This host's API answers at `url` (its root): the other hosts pass it the
+        requests about its phones."""
+        await self._write(lambda cur: cur.execute(self._listen,
+                                                  [url, self.host_id, self.instance]))
+
+    async def seen_from(self) -> str | None:
+        """The address the database sees this host's connections come from (None: not
+        over a network, or the engine does not say): one the other hosts can reach."""
+        def seen(cur: Cursor) -> str | None:
+            if not self._seen_from:
+                return None
+            cur.execute(self._seen_from)
+            row = cur.fetchone()
+            return None if row is None or row[0] is None else str(row[0])
+
+        return await self._read(seen)
 
     async def leave(self) -> None:
         """Let the lease go at once (a clean stop): the others need not wait for it to

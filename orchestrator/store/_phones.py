@@ -6,16 +6,28 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+import attrs
+
 from actors import Task, TaskStatus
 from actors.messages import DeviceSnapshot
 
+from ._hosts import machine_of
 from ._news import NewsKind, Tell
 from ._sql import PHONES_ELSEWHERE, TASK_COLUMNS, Cursor, Dialect, Lane, fetch_tasks
 
-__all__ = ["SqlPhoneStore"]
+__all__ = ["HostApi", "SqlPhoneStore"]
 
 #: A phone's state while no host sees it (`phones.state`).
 ABSENT = "absent"
+
+
+@attrs.frozen
+class HostApi:
+    """Where another host's API answers: `url`, its root, on the machine `machine`."""
+
+    host: str
+    url: str
+    machine: str
 
 
 class SqlPhoneStore:
@@ -65,6 +77,9 @@ class SqlPhoneStore:
         self._others_among = dialect.sql(others.format(
             f"p.serial IN ({dialect.json_strings.format('?')})"))
         self._elsewhere = dialect.sql(f"SELECT serial, host_id FROM {PHONES_ELSEWHERE}")
+        self._api_of = dialect.sql(
+            f"SELECT host_id, api_url, instance FROM {PHONES_ELSEWHERE} AND serial = ?"
+            " AND api_url <> ''")
 
     async def place(self, states: Mapping[str, str], models: Mapping[str, str], *,
                     every: bool = False) -> list[Task]:
@@ -96,6 +111,17 @@ class SqlPhoneStore:
             return {serial: host for serial, host in cur.fetchall()}
 
         return await self._read(elsewhere)
+
+    async def api_of(self, serial: str) -> HostApi | None:
+        """The host that sees `serial`, if another host that holds its name, and where its
+        API answers (None: no such host, or it does not listen yet)."""
+        def api_of(cur: Cursor) -> HostApi | None:
+            cur.execute(self._api_of, [self._host_id, serial])
+            row = cur.fetchone()
+            return None if row is None else HostApi(
+                host=str(row[0]), url=str(row[1]), machine=machine_of(str(row[2])))
+
+        return await self._read(api_of)
 
     async def others(self, serial: str | None = None) -> list[tuple[str, DeviceSnapshot]]:
         """The phones the other hosts see (offline if their host is not alive; only

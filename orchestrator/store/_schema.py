@@ -231,9 +231,15 @@ def _farm(d: Dialect) -> Sequence[str]:
     ]
 
 
+def _host_apis(d: Dialect) -> Sequence[str]:
+    """Where each host's API answers (its root URL; '' until it listens): any host asked
+    about another's phone passes the request on to it."""
+    return ["ALTER TABLE hosts ADD COLUMN api_url TEXT NOT NULL DEFAULT ''"]
+
+
 MIGRATIONS: Sequence[Migration] = (_tasks, _list_indexes, _counts, _accounts, _filter_counts,
                                    _idempotency_keys, _task_records, _groups, _task_options,
-                                   _schedules, _proxies, _farm)
+                                   _schedules, _proxies, _farm, _host_apis)
 
 
 class SchemaTooNew(RuntimeError):

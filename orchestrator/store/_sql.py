@@ -94,6 +94,9 @@ class Dialect:
     (parameters: the channel, the payload; empty: one host only, nobody to tell)."""
     lock_schema: str
     """A statement that keeps two processes from migrating at once (empty: not needed)."""
+    seen_from: str
+    """A query of the address the database sees the connection come from (empty: it is
+    not over a network)."""
     read_along: str
     """What makes a query read tasks along the list index of column `{}` (empty: the
     planner is left to choose, as PostgreSQL's has statistics to choose with)."""
@@ -131,6 +134,7 @@ SQLITE = Dialect(
     now="((julianday('now') - 2440587.5) * 86400.0)",
     notify="",
     lock_schema="",
+    seen_from="",
     read_along=" INDEXED BY tasks_by_{}",
 )
 POSTGRES = Dialect(
@@ -152,6 +156,7 @@ POSTGRES = Dialect(
     now="extract(epoch FROM clock_timestamp())::float8",
     notify="SELECT pg_notify(?, ?)",
     lock_schema="SELECT pg_advisory_xact_lock(7363517342)",  # any fixed number of ours
+    seen_from="SELECT host(inet_client_addr())",  # NULL over a Unix socket
     read_along="",
 )
 

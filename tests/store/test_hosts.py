@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from actors import TaskEnd, TaskStatus, host_lost_remark
-from orchestrator.store import HostNameLost, HostNameTaken, Store
+from orchestrator.store import HostNameLost, HostNameTaken, Store, machine_name
+from orchestrator.store._phones import HostApi
+from orchestrator.store._sql import SQLITE
 
 from .conftest import Backend
 from .test_store import NOW, create, new
@@ -117,3 +119,19 @@ async def test_phones_a_host_no_longer_sees_at_its_start_are_gone(store: Store,
     await other.phones.place({"x-1": "device", "x-2": "device"}, {})
     await other.phones.place({"x-2": "device"}, {}, every=True)
     assert await store.phones.elsewhere() == {"x-2": "x"}
+
+
+async def test_a_host_s_phones_are_reached_at_its_api(backend: Backend, store: Store,
+                                                     other: Store) -> None:
+    """Where another host's phone is reached: the API its host listens at, while that
+    host sees it; and where the database sees this host connect from."""
+    await other.phones.place({"x-1": "device"}, {})
+    assert await store.phones.api_of("x-1") is None  # x does not listen yet
+    await other.hosts.listens("http://10.1.2.3:50809")
+    assert await store.phones.api_of("x-1") == HostApi(
+        host="x", url="http://10.1.2.3:50809", machine=machine_name())
+    assert await other.phones.api_of("x-1") is None  # its own
+    await other.phones.place({"x-1": "absent"}, {})
+    assert await store.phones.api_of("x-1") is None
+    assert await store.hosts.seen_from() == (
+        None if backend.dialect is SQLITE else "127.0.0.1")  # SQLite: not over a network
