@@ -17,6 +17,8 @@ import pytest
 
 from bench._harness import FarmHost
 
+from ._phones import apk
+
 T = TypeVar("T")
 
 #: Seconds a condition may take to come about before the test gives up: a guard against
@@ -199,6 +201,28 @@ def test_a_phone_moved_from_one_host_to_another(farm: Farm) -> None:
     assert (phone["host"], phone["state"], phone["model"]) == ("b", "device", "Pixel 7")
     assert _status(c, waiting, 2)["remark"] == "followed @alice"
     assert (b.starts(waiting), c.starts(waiting), a.starts(waiting)) == (1, 0, 0)
+
+
+def test_operations_on_many_phones_reach_every_host(farm: Farm) -> None:
+    """A shell line, an APK and an input for phones of several hosts, asked of one: each
+    host does its own phones' part, and every phone's result comes back in one answer,
+    in the order asked; a phone no host has is said so."""
+    a, b = farm.start("a", phones=2), farm.start("b", phones=2)
+    _eventually(lambda: len(a.call("GET", "/devices")["devices"]) == 4, "b's phones")
+    serials = ["b-0002", "a-0001", "b-0001", "zz-9"]
+    installed = a.call("POST", "/devices/install", files={"apk": ("tool.apk", apk("com.x"))},
+                       data={"serials": ",".join(serials)})["results"]
+    assert [(r["serial"], r["installed"], r["error"]) for r in installed] == [
+        ("b-0002", True, None), ("a-0001", True, None), ("b-0001", True, None),
+        ("zz-9", False, "phone zz-9 is not connected")]
+    said = a.call("POST", "/devices/shell", json={
+        "serials": serials[:3], "command": "pm list packages com.x; getprop ro.serialno"})
+    assert [(r["serial"], r["exit_code"], r["output"].split()) for r in said["results"]] == [
+        (serial, 0, ["package:com.x", serial]) for serial in serials[:3]]
+    sent = b.call("POST", "/devices/input", json={"serials": ["a-0002", "b-0002"],
+                                                  "action": "key", "key": "home"})
+    assert sent == {"sent": ["a-0002", "b-0002"], "failed": []}
+    assert "install tool.apk (" in b.log.read_text()  # b did its phones' part
 
 
 def _events(stream: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import io
 import json
 import socket
-import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from orchestrator.service import run_orchestrator
 from orchestrator.settings import Settings
 from orchestrator.simulator import open_simulator
 
+from ._phones import apk
 from .api.test_webhooks import Receiver
 from .test_end_to_end import API_PLACES, DEADLINE, ServiceAndPhones, ended, open_farm
 
@@ -99,14 +98,6 @@ async def test_webhooks_of_a_farm_at_work(tmp_path: Path) -> None:
     assert sent == {ids[0]: ("task.completed", "sim-0002"), ids[1]: ("task.failed", "sim-0002")}
 
 
-def _apk(package: str) -> bytes:
-    """An APK as the simulator reads one: a zip whose manifest names its package."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("AndroidManifest.xml", f'<manifest package="{package}"/>')
-    return buffer.getvalue()
-
-
 async def test_shell_on_phones_and_groups(farm: ServiceAndPhones) -> None:
     """Each phone named by serial or group, once, gets its result: exit code and output,
     a phone that is away says so; output past the bound is cut, a slow one times out."""
@@ -144,7 +135,7 @@ async def test_shell_on_phones_and_groups(farm: ServiceAndPhones) -> None:
 async def test_install_an_apk_on_many_phones(farm: ServiceAndPhones) -> None:
     with trio.fail_after(DEADLINE):
         done = await farm.call("POST", "/devices/install",
-                               files={"apk": ("tool.apk", _apk("com.example.tool"))},
+                               files={"apk": ("tool.apk", apk("com.example.tool"))},
                                data={"serials": "sim-0001, sim-0003"})
         assert done["results"] == [
             {"serial": serial, "installed": True, "output": "Success", "error": None}

@@ -35,6 +35,7 @@ from ._devices import device_routes
 from ._docs import docs_routes
 from ._events import event_routes
 from ._facade import Facade
+from ._far import OtherHosts
 from ._forward import ForwardToCore, ForwardToHost, answered_here
 from ._groups import GroupsOfPhones, group_routes
 from ._health import health_routes
@@ -116,9 +117,10 @@ def create_app(*, scheduler: Address[SchedulerMsg], events: EventLog, running: R
                     queue_timeout=queue_timeout, host_files=host_files)
     idempotent = Idempotency(store.answers, clock)
     held = GroupsOfPhones(store.groups)
+    others = OtherHosts(hosts, facade)
     app = _app(plan, access, store, metrics=metrics, blueprints=[
         task_reads(store), task_commands(facade, idempotent), meta_routes(facade),
-        device_routes(facade, phones, held), operation_routes(facade, phones),
+        device_routes(facade, phones, held, others), operation_routes(facade, phones, others),
         account_routes(facade, idempotent), group_routes(facade, idempotent, held),
         schedule_routes(facade, idempotent), proxy_routes(facade),
         material_routes(materials, idempotent),

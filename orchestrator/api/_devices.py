@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Annotated, TypeVar
 
 import attrs
-import trio
 from quart import Blueprint, Response
 
 from scripts.driver import AdbDriver, DriverError
@@ -25,6 +24,7 @@ from ..converter import Range
 from ..errors import InvalidParams, NotFound, Unavailable
 from ._create import named_phones
 from ._facade import Facade
+from ._far import OtherHosts, Where, on_each_phone
 from ._forward import asked_from
 from ._groups import GroupsOfPhones
 from ._openapi import Doc
@@ -163,7 +163,8 @@ def _given(value: T | None) -> T:
     return value
 
 
-def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Blueprint:
+def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones,
+                  others: OtherHosts) -> Blueprint:
     routes = Blueprint("devices", __name__)
 
     @routes.get("/devices")
@@ -210,10 +211,12 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Bluep
         given = await read_body(Input)
         given.check()
         await facade.online(serial)
-        sent = await _send(phones, given, [serial])
-        if sent.failed:
-            raise Unavailable(f"phone {serial} did not take it: {sent.failed[0].reason}")
-        return envelope(sent)
+        _log_input(given, [serial])
+        try:
+            await phones.call(serial, given.send)
+        except DriverError as exc:
+            raise Unavailable(f"phone {serial} did not take it: {exc.reason}") from None
+        return envelope(InputSent(sent=[serial], failed=[]))
 
     @routes.post("/devices/input")
     @Doc(summary="The same input on many phones (sync control)", body=ManyInput,
@@ -223,10 +226,28 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones) -> Bluep
         given.check()
         serials = await named_phones(given.serials, given.groups, facade.store.groups)
         devices = await facade.devices()
-        unknown = [serial for serial in serials if serial not in devices]
+        far = await others.far(serials, ready_here={serial for serial, device in devices.items()
+                                                    if device.state == "device"})
+        unknown = [serial for serial in serials
+                   if serial not in devices and serial not in far.serials]
         if unknown:
             raise NotFound(f"no phone {', '.join(unknown)}")
-        return envelope(await _send(phones, given, serials))
+        _log_input(given, serials)
+
+        async def send(serial: str) -> InputFailed:
+            await phones.call(serial, given.send)
+            return InputFailed(serial=serial, reason="")
+
+        async def there(where: Where, part: Sequence[str]) -> Sequence[InputFailed] | str:
+            got = await far.ask(where, "/devices/input", InputSent, wait=60,
+                                body=attrs.evolve(given, serials=list(part), groups=None))
+            return got if isinstance(got, str) else [
+                *(InputFailed(serial=serial, reason="") for serial in got.sent), *got.failed]
+
+        results = await on_each_phone(serials, {}, far, send, lambda serial, why: InputFailed(
+            serial=serial, reason=why or "it did not take it"), there)  # "": taken
+        return envelope(InputSent(sent=[done.serial for done in results if not done.reason],
+                                  failed=[done for done in results if done.reason]))
 
     return routes
 
@@ -272,19 +293,5 @@ async def _facts(phones: Phones, serial: str) -> PhoneFacts:
                       charging=status in ("2", "5") if status.isdigit() else None)
 
 
-async def _send(phones: Phones, given: Input, serials: Sequence[str]) -> InputSent:
-    """`given` to every one of `serials` at once; which took it."""
+def _log_input(given: Input, serials: Sequence[str]) -> None:
     log.info("%s on %s (asked from %s)", given.summary(), listed(serials), asked_from())
-    failed: dict[str, str] = {}
-
-    async def one(serial: str) -> None:
-        try:
-            await phones.call(serial, given.send)
-        except DriverError as exc:
-            failed[serial] = exc.reason
-
-    async with trio.open_nursery() as nursery:
-        for serial in serials:
-            nursery.start_soon(one, serial)
-    return InputSent(sent=[s for s in serials if s not in failed],
-                     failed=[InputFailed(serial=s, reason=r) for s, r in failed.items()])

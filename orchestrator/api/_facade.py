@@ -7,7 +7,7 @@ within a deadline or refused, 50301), reads query the store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import attrs
@@ -134,22 +134,28 @@ class Facade:
 
     async def api_of(self, serial: str) -> tuple[str, str] | None:
         """The host that sees `serial` and the root URL of its API, if it is another
-        host's phone that this host can reach (None: it is ready here, no other host that
-        listens sees it, or its host listens on a loopback address of another machine);
-        what the store or the scheduler cannot say is None too (answered here)."""
+        host's phone that this host can reach (None: it is ready here, or as `apis_of`)."""
         try:
             here: DeviceSnapshot | None = await self.ask(
                 lambda reply: GetDevice(serial=serial, reply=reply))
-            if here is not None and here.state == "device":
-                return None
-            found = await self.store.phones.api_of(serial)
         except Exception as exc:
-            log.debug("where phone %s is could not be told (%s): answered here", serial, exc)
+            log.debug("whether phone %s is here could not be told (%s)", serial, exc)
             return None
-        if found is None or (is_loopback(httpx.URL(found.url).host)
-                             and found.machine != machine_name()):
-            return None
-        return found.host, found.url
+        ready = here is not None and here.state == "device"
+        return None if ready else (await self.apis_of([serial])).get(serial)
+
+    async def apis_of(self, serials: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Of `serials`, those another host sees, each with that host and the root URL
+        of its API, if this host can reach it: not one that listens on a loopback address
+        of another machine. Any that the store cannot tell about are left out (answered
+        here)."""
+        try:
+            found = await self.store.phones.apis_of(serials)
+        except Exception as exc:
+            log.debug("where %d phone(s) are could not be told (%s)", len(serials), exc)
+            return {}
+        return {serial: (api.host, api.url) for serial, api in found.items()
+                if api.machine == machine_name() or not is_loopback(httpx.URL(api.url).host)}
 
     async def device(self, serial: str) -> DeviceSnapshot:
         """One phone's row, asked alone (a wall of screens asks for one each second per

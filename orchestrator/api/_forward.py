@@ -32,7 +32,8 @@ from ._hot import ASGIApp, send_json
 from ._keepalive import announces_body
 from ._wire import envelope_body
 
-__all__ = ["ApiOf", "ForwardToCore", "ForwardToHost", "answered_here", "asked_from"]
+__all__ = ["FROM_HOST", "ApiOf", "ForwardToCore", "ForwardToHost", "answered_here",
+           "asked_from"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ _BODILESS = frozenset({"GET", "HEAD"})
 #: The header that tells the core who asked an API process (any a client sent is dropped).
 _CLIENT = b"x-forwarded-for"
 #: The header that says another host passed a request on: it is answered where it lands.
-_FROM_HOST = b"x-orchestrator-from-host"
+FROM_HOST = "x-orchestrator-from-host"
+_FROM_HOST = FROM_HOST.encode()
 #: The host a phone is on, and its API's root URL (None: this one, or none that listens).
 ApiOf = tuple[str, str] | None
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, TypeVar
+from collections.abc import Sequence
+from typing import Annotated
 
 import attrs
 import trio
@@ -27,6 +27,7 @@ from ..errors import InvalidParams, Unavailable
 from ._body import takes_body
 from ._create import named_phones
 from ._facade import Facade
+from ._far import Far, OtherHosts, Where, on_each_phone
 from ._forward import asked_from
 from ._openapi import Doc
 from ._phones import Phones
@@ -36,7 +37,7 @@ __all__ = ["listed", "operation_routes"]
 
 log = logging.getLogger(__name__)
 
-R = TypeVar("R")
+
 
 #: Bytes of output kept per phone; past them the command is cut off.
 MAX_OUTPUT = 64 * 1024
@@ -110,40 +111,25 @@ def _words(text: str) -> list[str] | None:
     return found or None
 
 
-def operation_routes(facade: Facade, phones: Phones) -> Blueprint:
+def operation_routes(facade: Facade, phones: Phones, others: OtherHosts) -> Blueprint:
     routes = Blueprint("operations", __name__)
 
     async def targets(serials: list[str] | None, groups: list[str] | None
-                      ) -> tuple[list[str], dict[str, str]]:
-        """The phones named (each once, in order) and, of them, those that are not
-        online, with why."""
+                      ) -> tuple[list[str], dict[str, str], Far]:
+        """The phones named (each once, in order); of them, those that are not online
+        here, with why; and those another host sees (`others`), done there."""
         if not serials and not groups:
             raise InvalidParams("$.serials: name at least one phone (serials or groups)")
         named = await named_phones(serials, groups, facade.store.groups)
         if not named:
             raise InvalidParams("$.groups: the groups named hold no phone")
         states = {serial: device.state for serial, device in (await facade.devices()).items()}
+        far = await others.far(named, ready_here={serial for serial, state in states.items()
+                                                  if state == "device"})
         away = {serial: f"phone {serial} is {states.get(serial, 'not connected')}"
-                for serial in named if states.get(serial) != "device"}
-        return named, away
-
-    async def on_each(serials: Sequence[str], away: dict[str, str],
-                      work: Callable[[str], Awaitable[R]],
-                      failed: Callable[[str, str], R]) -> list[R]:
-        """`work` on each phone not `away`, all at once; `failed` for the rest."""
-        done: dict[str, R] = {serial: failed(serial, why) for serial, why in away.items()}
-
-        async def one(serial: str) -> None:
-            try:
-                done[serial] = await work(serial)
-            except DriverError as exc:
-                done[serial] = failed(serial, exc.reason)
-
-        async with trio.open_nursery() as nursery:
-            for serial in serials:
-                if serial not in away:
-                    nursery.start_soon(one, serial)
-        return [done[serial] for serial in serials]
+                for serial in named if states.get(serial) != "device"
+                and serial not in far.serials}
+        return named, away, far
 
     @routes.post("/devices/shell")
     @Doc(summary="A shell command on many phones at once; each phone's exit code and output",
@@ -153,7 +139,7 @@ def operation_routes(facade: Facade, phones: Phones) -> Blueprint:
         command = given.command.strip()
         if not command or len(command) > MAX_COMMAND or "\0" in command:
             raise InvalidParams(f"$.command: 1 to {MAX_COMMAND} characters, no NUL")
-        serials, away = await targets(given.serials, given.groups)
+        serials, away, far = await targets(given.serials, given.groups)
         log.info("shell `%s …` (%d characters) on %s (asked from %s)",
                  command.split()[0], len(command), listed(serials), asked_from())
 
@@ -164,8 +150,13 @@ def operation_routes(facade: Facade, phones: Phones) -> Blueprint:
                              output=done.output.decode(errors="replace"),
                              truncated=done.truncated)
 
-        results = await on_each(serials, away, run, lambda serial, why: ShellDone(
-            serial=serial, exit_code=None, output="", error=why))
+        async def there(where: Where, part: Sequence[str]) -> Sequence[ShellDone] | str:
+            got = await far.ask(where, "/devices/shell", ShellResults, wait=given.timeout + 30,
+                                body=attrs.evolve(given, serials=list(part), groups=None))
+            return got if isinstance(got, str) else got.results
+
+        results = await on_each_phone(serials, away, far, run, lambda serial, why: ShellDone(
+            serial=serial, exit_code=None, output="", error=why), there)
         return envelope(ShellResults(results=results))
 
     @routes.post("/devices/install")
@@ -181,9 +172,10 @@ def operation_routes(facade: Facade, phones: Phones) -> Blueprint:
         apk = parts[0].stream.read()
         if not apk.startswith(b"PK\x03\x04"):
             raise InvalidParams("$.apk: not an APK (an APK is a zip file)")
-        serials, away = await targets(_words(form.serials), _words(form.groups))
-        log.info("install %s (%d bytes) on %s (asked from %s)", parts[0].filename or "an APK",
-                 len(apk), listed(serials), asked_from())
+        name = parts[0].filename or "an APK"
+        serials, away, far = await targets(_words(form.serials), _words(form.groups))
+        log.info("install %s (%d bytes) on %s (asked from %s)", name, len(apk),
+                 listed(serials), asked_from())
 
         async def push_and_install(driver: AdbDriver) -> Installed:
             remote = f"/data/local/tmp/orchestrator-{uuid.uuid4().hex}.apk"
@@ -201,8 +193,14 @@ def operation_routes(facade: Facade, phones: Phones) -> Blueprint:
         async def run(serial: str) -> Installed:
             return await phones.call(serial, push_and_install)
 
-        results = await on_each(serials, away, run, lambda serial, why: Installed(
-            serial=serial, installed=False, output="", error=why))
+        async def there(where: Where, part: Sequence[str]) -> Sequence[Installed] | str:
+            got = await far.ask(where, "/devices/install", InstallResults,
+                                wait=APK_SECONDS + INSTALL_SECONDS,
+                                form={"serials": ",".join(part)}, files={"apk": (name, apk)})
+            return got if isinstance(got, str) else got.results
+
+        results = await on_each_phone(serials, away, far, run, lambda serial, why: Installed(
+            serial=serial, installed=False, output="", error=why), there)
         return envelope(InstallResults(results=results))
 
     @routes.post("/devices/<serial>/reboot")

@@ -77,9 +77,9 @@ class SqlPhoneStore:
         self._others_among = dialect.sql(others.format(
             f"p.serial IN ({dialect.json_strings.format('?')})"))
         self._elsewhere = dialect.sql(f"SELECT serial, host_id FROM {PHONES_ELSEWHERE}")
-        self._api_of = dialect.sql(
-            f"SELECT host_id, api_url, instance FROM {PHONES_ELSEWHERE} AND serial = ?"
-            " AND api_url <> ''")
+        self._apis_of = dialect.sql(
+            f"SELECT serial, host_id, api_url, instance FROM {PHONES_ELSEWHERE} AND serial IN"
+            f" ({dialect.json_strings.format('?')}) AND api_url <> ''")
 
     async def place(self, states: Mapping[str, str], models: Mapping[str, str], *,
                     every: bool = False) -> list[Task]:
@@ -112,16 +112,15 @@ class SqlPhoneStore:
 
         return await self._read(elsewhere)
 
-    async def api_of(self, serial: str) -> HostApi | None:
-        """The host that sees `serial`, if another host that holds its name, and where its
-        API answers (None: no such host, or it does not listen yet)."""
-        def api_of(cur: Cursor) -> HostApi | None:
-            cur.execute(self._api_of, [self._host_id, serial])
-            row = cur.fetchone()
-            return None if row is None else HostApi(
-                host=str(row[0]), url=str(row[1]), machine=machine_of(str(row[2])))
+    async def apis_of(self, serials: Sequence[str]) -> dict[str, HostApi]:
+        """Those of `serials` another host that holds its name sees, and where its API
+        answers (not those whose host does not listen yet)."""
+        def apis_of(cur: Cursor) -> dict[str, HostApi]:
+            cur.execute(self._apis_of, [self._host_id, json.dumps(list(serials))])
+            return {serial: HostApi(host=host, url=url, machine=machine_of(instance))
+                    for serial, host, url, instance in cur.fetchall()}
 
-        return await self._read(api_of)
+        return await self._read(apis_of)
 
     async def others(self, serial: str | None = None) -> list[tuple[str, DeviceSnapshot]]:
         """The phones the other hosts see (offline if their host is not alive; only

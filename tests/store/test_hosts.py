@@ -125,13 +125,13 @@ async def test_a_host_s_phones_are_reached_at_its_api(backend: Backend, store: S
                                                      other: Store) -> None:
     """Where another host's phone is reached: the API its host listens at, while that
     host sees it; and where the database sees this host connect from."""
-    await other.phones.place({"x-1": "device"}, {})
-    assert await store.phones.api_of("x-1") is None  # x does not listen yet
+    await other.phones.place({"x-1": "device", "x-2": "device"}, {})
+    assert await store.phones.apis_of(["x-1"]) == {}  # x does not listen yet
     await other.hosts.listens("http://10.1.2.3:50809")
-    assert await store.phones.api_of("x-1") == HostApi(
-        host="x", url="http://10.1.2.3:50809", machine=machine_name())
-    assert await other.phones.api_of("x-1") is None  # its own
+    api = HostApi(host="x", url="http://10.1.2.3:50809", machine=machine_name())
+    assert await store.phones.apis_of(["x-1", "x-2", "y-1"]) == {"x-1": api, "x-2": api}
+    assert await other.phones.apis_of(["x-1"]) == {}  # its own
     await other.phones.place({"x-1": "absent"}, {})
-    assert await store.phones.api_of("x-1") is None
+    assert await store.phones.apis_of(["x-1", "x-2"]) == {"x-2": api}
     assert await store.hosts.seen_from() == (
         None if backend.dialect is SQLITE else "127.0.0.1")  # SQLite: not over a network
