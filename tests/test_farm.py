@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from bench._harness import FarmHost
 
@@ -223,6 +224,35 @@ def test_operations_on_many_phones_reach_every_host(farm: Farm) -> None:
                                                   "action": "key", "key": "home"})
     assert sent == {"sent": ["a-0002", "b-0002"], "failed": []}
     assert "install tool.apk (" in b.log.read_text()  # b did its phones' part
+
+
+def test_the_console_of_one_host_shows_and_drives_the_others_phones(farm: Farm,
+                                                                      chromium: str) -> None:
+    """The console of host a, in a browser: b's phones on the wall, with their screens and
+    their host, and one of them opened and driven from a."""
+    a, b = farm.start("a", phones=1), farm.start("b", phones=1)
+    _eventually(lambda: len(a.call("GET", "/devices")["devices"]) == 2, "b's phone")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(PATIENCE * 1000)
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(a.api.removesuffix("/api/v1") + "/")
+            tile = page.locator('article.tile[data-serial="b-0001"]')
+            expect(tile.locator(".tile-line")).to_contain_text("Pixel 7 · on b")
+            page.wait_for_function(  # b's screen, shown through a
+                "() => document.querySelector('article.tile[data-serial=\"b-0001\"] img')"
+                "?.naturalWidth > 0")
+            tile.locator("a.tile-screen").click()
+            expect(page.locator(".phone-view aside p.muted")).to_contain_text("on b")
+            page.get_by_role("button", name="home").click()
+            expect(page.locator(".outcome")).to_have_text("Sent to 1 phone.")
+            assert errors == []
+        finally:
+            browser.close()
+    assert "key home on b-0001" in b.log.read_text()  # b did it
 
 
 def _events(stream: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:

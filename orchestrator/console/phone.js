@@ -105,7 +105,7 @@ export function PhoneView({ serial }) {
     </div>
     <aside>
       <h2>${serial} ${phone && html`<${StateBadge} state=${phone.state} />`}</h2>
-      <p class="muted">${phone ? phone.model : "not seen by this host"}${
+      <p class="muted">${phone ? `${phone.model} · on ${phone.host}` : "not seen by any host"}${
         phone && phone.current_task_id != null && html` · running <a
           href=${`#/task/${phone.current_task_id}`}>task ${phone.current_task_id}</a>`}</p>
       <p class="hint">Click the screen to tap, drag to swipe.</p>

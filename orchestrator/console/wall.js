@@ -9,7 +9,7 @@ const SIZES = [50, 100, 200];
 /** A tile's screen is read again this long after the last read ends. */
 const TILE_EVERY_MS = 1000;
 
-function Tile({ phone, ticked, onTick }) {
+function Tile({ phone, ticked, onTick, showHost }) {
   const ready = phone.state === "device";
   return html`<article class=${`tile ${ready ? "" : "not-ready"}`} data-serial=${phone.serial}>
     <a href=${`#/phone/${encodeURIComponent(phone.serial)}`} class="tile-screen"
@@ -26,7 +26,8 @@ function Tile({ phone, ticked, onTick }) {
       </label>
       <${StateBadge} state=${phone.state} />
     </header>
-    <p class="tile-line">${phone.model || "unknown model"}${phone.current_task_id != null
+    <p class="tile-line">${phone.model || "unknown model"}${showHost ? ` · on ${phone.host}` : ""}${
+      phone.current_task_id != null
       ? html` · <a href=${`#/task/${phone.current_task_id}`}>task ${phone.current_task_id}</a>`
       : " · idle"}${phone.pending_count ? ` · ${phone.pending_count} waiting` : ""}</p>
   </article>`;
@@ -43,6 +44,7 @@ export function Wall() {
   const shown = phones.filter((p) => (!state || p.state === state)
     && (!needle || `${p.serial} ${p.model}`.toLowerCase().includes(needle)));
   const states = [...new Set(phones.map((p) => p.state))].sort();
+  const severalHosts = new Set(phones.map((p) => p.host)).size > 1;
   const last = Math.max(1, Math.ceil(shown.length / size));
   const current = Math.min(page, last);
   const tiles = shown.slice((current - 1) * size, current * size);
@@ -67,7 +69,7 @@ export function Wall() {
     </div>
     ${shown.length === 0 && html`<p class="empty">No phone ${phones.length ? "matches" : "yet"}.</p>`}
     <div class="tiles">
-      ${tiles.map((p) => html`<${Tile} key=${p.serial} phone=${p}
+      ${tiles.map((p) => html`<${Tile} key=${p.serial} phone=${p} showHost=${severalHosts}
                                         ticked=${ticked.has(p.serial)} onTick=${tick} />`)}
     </div>
     <${Pages} page=${current} last=${last} onPage=${setPage} />

@@ -64,7 +64,7 @@ def _tap_in_picture(page: Page, console: Console, serial: str, x: int, y: int) -
     page.wait_for_function(
         "() => document.querySelector('.big-screen img')?.naturalWidth > 0")
     expect(page.locator(".phone-view aside p.muted")).not_to_have_text(
-        "not seen by this host")
+        "not seen by any host")
     box, before = image.bounding_box(), None
     for _ in range(100):  # the same over two frames: settled
         if box == before:
