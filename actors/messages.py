@@ -218,9 +218,9 @@ class PhonesPlaced:
 
 @attrs.frozen(kw_only=True)
 class FarmAsItIs:
-    """Where the other hosts' phones are (serial -> host) and every pending task, read at
-    once (`read_farm`): what the scheduler holds at its start, and after news of the
-    other hosts was lost."""
+    """Where the other hosts' phones are (serial -> host) and every pending task, as the
+    store has them (`read_farm`, the one read then the other): what the scheduler holds
+    at its start, and after news of the other hosts was lost."""
 
     elsewhere: Mapping[str, str]
     pending: Sequence[Task]

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import trio
 
@@ -106,10 +107,17 @@ def _origin_arg(text: str) -> str:
     return text
 
 
-def _webhook_url(text: str) -> str:
+def _http_url(text: str) -> str:
     if not is_http_url(text):
         raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
     return text
+
+
+def _root_url(text: str) -> str:
+    if urlsplit(_http_url(text)).path.strip("/"):
+        raise argparse.ArgumentTypeError(f"expected the API's root, scheme://host:port, got "
+                                         f"{text!r}")
+    return text.rstrip("/")
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -143,6 +151,10 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--host-id", default=given.host_id, metavar="NAME",
                        help="this host's name in the farm, as device objects show it "
                             "(default the machine's host name)")
+    serve.add_argument("--api-url", type=_root_url, default=given.api_url, metavar="URL",
+                       help="where the other hosts of the farm reach this host's API, as "
+                            "http://10.0.0.5:50809 (default: the address it listens on, or "
+                            "the one the database sees it connect from)")
     serve.add_argument("--api-processes", type=int, default=given.api_processes, metavar="N",
                        help="serve the API from N processes of their own, so that a heavy API "
                             "load never delays the phones' tasks (default 0: in this process)")
@@ -170,7 +182,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                              "material_path, avatar_path, comment_image_path) besides the data "
                              "folder; repeatable")
     hooks = serve.add_argument_group("webhooks")
-    hooks.add_argument("--webhook", action="append", default=[], type=_webhook_url,
+    hooks.add_argument("--webhook", action="append", default=[], type=_http_url,
                        metavar="URL",
                        help="post each task's end (completed or failed) to URL; repeatable")
     hooks.add_argument("--webhook-secret", default=None, metavar="S",
@@ -231,7 +243,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         data_dir=args.data_dir,
         adb_host=adb[0][0], adb_port=adb[0][1], more_adb=tuple(adb[1:]), plan=args.plan,
         simulate=args.simulate, sim_prefix=args.sim_prefix, host_id=args.host_id,
-        postgres=args.postgres, api_processes=args.api_processes,
+        postgres=args.postgres, api_processes=args.api_processes, api_url=args.api_url,
         token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
         allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host),
         allow_paths=tuple(path.absolute() for path in args.allow_path),

@@ -146,7 +146,12 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
                 process=ApiProcess(sqlite_path=settings.sqlite_path, postgres=settings.postgres,
                                    plan=settings.plan, access=access)))
             if hosts is not None:
-                await store.hosts.listens(await _api_root(store, settings.host, api_port))
+                await store.hosts.listens(url := settings.api_url or await _api_root(
+                    store, settings.host, api_port))
+                if is_loopback(httpx.URL(url).host) and not is_loopback(settings.host):
+                    log.warning("the other hosts of the farm reach this host's API at %s: "
+                                "only those on this machine can (--api-url says where the "
+                                "others can)", url)
         log.info("task API on http://%s:%d/api/v1/ (plan %s, %s), the console on /; phones "
                  "from the ADB server at %s:%d; data in %s", settings.host, api_port,
                  settings.plan.name, f"{settings.api_processes} API processes"

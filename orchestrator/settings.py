@@ -39,6 +39,8 @@ class Settings:
     #: This host's name in the farm, as device objects show it (None: the machine's).
     host_id: str | None = None
     postgres: str | None = None  # a PostgreSQL DSN; None: SQLite in `data_dir`
+    #: Where the other hosts of the farm reach this host's API, its root (None: found out).
+    api_url: str | None = None
     scheduling: SchedulerSettings = attrs.field(factory=SchedulerSettings)
     #: API processes of its own (0: the API runs in the core's process); see `api._serve`.
     api_processes: int = attrs.field(default=0, validator=attrs.validators.ge(0))

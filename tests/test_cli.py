@@ -44,6 +44,19 @@ def test_host_id_and_sim_prefix_reach_the_settings() -> None:
     assert (given.simulate, given.sim_prefix, given.host_id) == (3, "b-", "rack-2")
 
 
+def test_the_api_url_is_a_root(capsys: pytest.CaptureFixture[str]) -> None:
+    """Where the other hosts reach this one: an http(s) URL with no path."""
+    given = _settings(build_parser().parse_args(["serve", "--api-url",
+                                                 "http://10.0.0.5:50809/"]))
+    assert given.api_url == "http://10.0.0.5:50809"
+    for url, said in [("http://10.0.0.5:50809/api/v1", "expected the API's root"),
+                      ("10.0.0.5:50809", "expected an http:// or https:// URL")]:
+        with pytest.raises(SystemExit) as exited:
+            build_parser().parse_args(["serve", "--api-url", url])
+        assert exited.value.code == 2
+        assert said in capsys.readouterr().err
+
+
 def test_webhooks_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """URLs repeat; the secret comes from the flag, else the environment."""
     argv = ["serve", "--webhook", "http://127.0.0.1:9000/a", "--webhook", "https://h.example/b"]

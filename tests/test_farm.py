@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psycopg
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -21,6 +22,9 @@ from bench._harness import FarmHost
 from ._phones import apk
 
 T = TypeVar("T")
+
+#: Each test starts real processes and may wait out a lease (15 s): more than the default.
+pytestmark = pytest.mark.timeout(300)
 
 #: Seconds a condition may take to come about before the test gives up: a guard against
 #: a hang, not a budget (the lease alone is 15 s, and CI machines are loaded).
@@ -224,6 +228,28 @@ def test_operations_on_many_phones_reach_every_host(farm: Farm) -> None:
                                                   "action": "key", "key": "home"})
     assert sent == {"sent": ["a-0002", "b-0002"], "failed": []}
     assert "install tool.apk (" in b.log.read_text()  # b did its phones' part
+
+
+def test_a_host_that_does_not_answer_is_said_so(farm: Farm) -> None:
+    """Another host not answering where it said it listens: a request about its phone is
+    50301 naming it, and in a many-phone operation, its phones' results say so (this
+    host's own go on). What another host passed on is answered where it lands, never
+    passed on again, even if the database says it is not this host's."""
+    a, b = farm.start("a", phones=1), farm.start("b", phones=1)
+    _eventually(lambda: len(a.call("GET", "/devices")["devices"]) == 2, "b's phone")
+    with psycopg.connect(farm.dsn, autocommit=True) as conn:
+        conn.execute("UPDATE hosts SET api_url = 'http://127.0.0.1:1' WHERE host_id = 'b'")
+        answer = httpx.get(f"{a.api}/devices/b-0001/screenshot", timeout=PATIENCE).json()
+        assert answer["code"] == 50301
+        assert answer["message"].startswith("host b, which phone b-0001 is on, did not answer")
+        done = a.call("POST", "/devices/shell", json={"serials": ["b-0001", "a-0001"],
+                                                      "command": "echo hi"})["results"]
+        assert done[0]["error"].startswith("host b, which the phone is on, did not answer")
+        assert (done[1]["exit_code"], done[1]["output"]) == (0, "hi\n")
+        conn.execute("UPDATE hosts SET api_url = %s WHERE host_id = 'b'",
+                     [a.api.removesuffix("/api/v1")])  # a, said to be b
+        assert a.call("GET", "/devices/b-0001")["host"] == "b"  # a's own answer, once
+    assert b.call("GET", "/devices/b-0001")["state"] == "device"
 
 
 def test_the_console_of_one_host_shows_and_drives_the_others_phones(farm: Farm,

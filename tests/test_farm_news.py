@@ -96,17 +96,18 @@ async def test_what_was_lost_with_the_news_is_caught_up(here: Here) -> None:
         answers.append(await here.scheduler.request(
             lambda reply: StopTask(task_id=far.id, reply=reply), timeout=PATIENCE))
 
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(stop)
-        await trio.testing.wait_all_tasks_blocked()
-        assert await here.phone("h-1") is None  # (asked after the stop: it is taken)
-        assert not answers  # it waits for t's end
-        await create(here.there, new("h-1"))  # for a phone of no host: here's too
-        assert await here.there.finish_tasks({far.id: TaskEnd(
-            status=TaskStatus.FAILED, remark="stopped by user", finished_at=NOW + 2)},
-            retries={})
-        await here.news.send(CAUGHT_UP)  # neither the task made nor the end was heard
-        await here.until(lambda: _pending(here, "h-1", 1), "the task made meanwhile held")
+    with trio.fail_after(PATIENCE):  # (the stop's answer, at the nursery's end, too)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(stop)
+            await trio.testing.wait_all_tasks_blocked()
+            assert await here.phone("h-1") is None  # (asked after the stop: it is taken)
+            assert not answers  # it waits for t's end
+            await create(here.there, new("h-1"))  # for a phone of no host: here's too
+            assert await here.there.finish_tasks({far.id: TaskEnd(
+                status=TaskStatus.FAILED, remark="stopped by user", finished_at=NOW + 2)},
+                retries={})
+            await here.news.send(CAUGHT_UP)  # neither the task made nor the end was heard
+            await here.until(lambda: _pending(here, "h-1", 1), "the task made meanwhile held")
     [answer] = answers
     assert (answer.id, answer.status, answer.remark) == (far.id, TaskStatus.FAILED,
                                                          "stopped by user")
@@ -127,16 +128,16 @@ async def test_a_stop_of_a_task_another_host_took_unheard_goes_to_it(
         answers.append(await here.scheduler.request(
             lambda reply: StopTask(task_id=task.id, reply=reply), timeout=PATIENCE))
 
-    async with listen_to_hosts(postgres_dsn) as told, trio.open_nursery() as nursery:
-        nursery.start_soon(stop)
-        with trio.fail_after(PATIENCE):
+    with trio.fail_after(PATIENCE):
+        async with listen_to_hosts(postgres_dsn) as told, trio.open_nursery() as nursery:
+            nursery.start_soon(stop)
             while News.parse(asked := await told.receive()).kind is not NewsKind.STOP:
                 pass
-        assert News.parse(asked).items == [[task.id, "t", "stopped by user"]]
-        assert await here.there.finish_tasks({task.id: TaskEnd(
-            status=TaskStatus.FAILED, remark="stopped by user", finished_at=NOW + 2)},
-            retries={})
-        await here.hear(NewsKind.ENDED, task.id)
+            assert News.parse(asked).items == [[task.id, "t", "stopped by user"]]
+            assert await here.there.finish_tasks({task.id: TaskEnd(
+                status=TaskStatus.FAILED, remark="stopped by user", finished_at=NOW + 2)},
+                retries={})
+            await here.hear(NewsKind.ENDED, task.id)
     [answer] = answers
     assert (answer.id, answer.status, answer.remark) == (task.id, TaskStatus.FAILED,
                                                          "stopped by user")

@@ -1,11 +1,12 @@
 """The `/devices` routes: the farm's phones, one phone, its screen, and input.
 
-The list and one phone's row cover every host of the farm; a phone's screen and input,
-only this host's phones. They go through `Phones` (a connection of their own, bounded on
-the host), never through the phone's task. A phone must be online for them: one the
-scheduler does not know is 40401, one offline or unauthorized 40001; one that does not
-answer in time is 50301 (try again). Each input is logged, with who asked (never the
-text typed: it may be a password).
+The list and one phone's row cover every host of the farm. A phone's screen and input are
+its host's to give: another host's phone is passed on to it (`ForwardToHost`, and
+`OtherHosts` for input to many). They go through `Phones` (a connection of their own,
+bounded on the host), never through the phone's task. A phone must be online for them:
+one no host knows is 40401, one offline or unauthorized 40001; one that does not answer in
+time is 50301 (try again). Each input is logged, with who asked (never the text typed: it
+may be a password).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from typing import Annotated, TypeVar
 
 import attrs
-from quart import Blueprint, Response
+from quart import Blueprint, Response, request
 
 from scripts.driver import AdbDriver, DriverError
 
@@ -24,12 +25,12 @@ from ..converter import Range
 from ..errors import InvalidParams, NotFound, Unavailable
 from ._create import named_phones
 from ._facade import Facade
-from ._far import OtherHosts, Where, on_each_phone
-from ._forward import asked_from
+from ._far import OtherHosts, on_each_phone
+from ._forward import FROM_HOST, Where, asked_from
 from ._groups import GroupsOfPhones
 from ._openapi import Doc
 from ._operations import listed
-from ._phones import Phones
+from ._phones import CALL_TIMEOUT, Phones
 from ._render import Devices, DeviceView
 from ._wire import envelope, read_body, read_query
 
@@ -178,12 +179,12 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones,
 
     @routes.get("/devices/<serial>")
     @Doc(summary="One phone of the farm, with what it says of itself (Android, battery) "
-         "when online on this host", answer=DeviceDetail, errors=(Unavailable,))
+         "when online", answer=DeviceDetail, errors=(Unavailable,))
     async def one(serial: str) -> Response:
-        host, device = await facade.farm_device(serial)
+        host, device = await facade.farm_device(serial)  # (its host answers, if it listens)
         view = DeviceView.of(device, host=host, groups=(await held.of()).get(serial, []))
         facts = PhoneFacts()
-        if device.state == "device" and host == facade.host_id:  # another's: not reached
+        if device.state == "device" and host == facade.host_id:  # another's: not asked
             facts = await _facts(phones, serial)
         return envelope(DeviceDetail(
             **attrs.asdict(view, recurse=False), **attrs.asdict(facts, recurse=False),
@@ -230,7 +231,7 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones,
                                                     if device.state == "device"})
         unknown = [serial for serial in serials
                    if serial not in devices and serial not in far.serials]
-        if unknown:
+        if unknown and FROM_HOST not in request.headers:  # (passed on: said per phone)
             raise NotFound(f"no phone {', '.join(unknown)}")
         _log_input(given, serials)
 
@@ -239,13 +240,15 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones,
             return InputFailed(serial=serial, reason="")
 
         async def there(where: Where, part: Sequence[str]) -> Sequence[InputFailed] | str:
-            got = await far.ask(where, "/devices/input", InputSent, wait=60,
+            got = await far.ask(where, InputSent, per_phone=CALL_TIMEOUT,
                                 body=attrs.evolve(given, serials=list(part), groups=None))
             return got if isinstance(got, str) else [
                 *(InputFailed(serial=serial, reason="") for serial in got.sent), *got.failed]
 
-        results = await on_each_phone(serials, {}, far, send, lambda serial, why: InputFailed(
-            serial=serial, reason=why or "it did not take it"), there)  # "": taken
+        results = await on_each_phone(
+            serials, {serial: f"no phone {serial}" for serial in unknown}, far, send,
+            lambda serial, why: InputFailed(serial=serial, reason=why or "it did not take it"),
+            there)  # reason "": taken
         return envelope(InputSent(sent=[done.serial for done in results if not done.reason],
                                   failed=[done for done in results if done.reason]))
 

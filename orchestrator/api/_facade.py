@@ -32,6 +32,7 @@ from ..errors import InternalError, InvalidParams, NotFound, OrchestratorError, 
 from ..plans import Plan
 from ..store import Store, machine_name
 from ._access import is_loopback
+from ._forward import Where
 
 __all__ = ["REFUSALS", "Facade"]
 
@@ -132,7 +133,7 @@ class Facade:
                 raise
             return found[0]
 
-    async def api_of(self, serial: str) -> tuple[str, str] | None:
+    async def api_of(self, serial: str) -> Where | None:
         """The host that sees `serial` and the root URL of its API, if it is another
         host's phone that this host can reach (None: it is ready here, or as `apis_of`)."""
         try:
@@ -144,18 +145,18 @@ class Facade:
         ready = here is not None and here.state == "device"
         return None if ready else (await self.apis_of([serial])).get(serial)
 
-    async def apis_of(self, serials: Sequence[str]) -> dict[str, tuple[str, str]]:
+    async def apis_of(self, serials: Sequence[str]) -> dict[str, Where]:
         """Of `serials`, those another host sees, each with that host and the root URL
         of its API, if this host can reach it: not one that listens on a loopback address
-        of another machine. Any that the store cannot tell about are left out (answered
-        here)."""
+        of another machine, nor at what is no URL. Any that the store cannot tell about
+        are left out (answered here)."""
         try:
             found = await self.store.phones.apis_of(serials)
         except Exception as exc:
             log.debug("where %d phone(s) are could not be told (%s)", len(serials), exc)
             return {}
         return {serial: (api.host, api.url) for serial, api in found.items()
-                if api.machine == machine_name() or not is_loopback(httpx.URL(api.url).host)}
+                if _reachable(api.url, api.machine)}
 
     async def device(self, serial: str) -> DeviceSnapshot:
         """One phone's row, asked alone (a wall of screens asks for one each second per
@@ -180,3 +181,14 @@ class Facade:
         if device.state != "device":
             raise InvalidParams(f"phone {serial} is {device.state}")
         return device
+
+
+def _reachable(url: str, machine: str) -> bool:
+    """Whether this host reaches an API at `url`, on `machine`: a loopback address only
+    from that machine."""
+    try:
+        address = httpx.URL(url).host
+    except httpx.InvalidURL:
+        log.warning("another host's API is at %r, which is no URL", url)
+        return False
+    return machine == machine_name() or not is_loopback(address)

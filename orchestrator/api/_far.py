@@ -8,6 +8,7 @@ its phones' result."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -18,11 +19,13 @@ from quart import request
 
 from scripts.driver import DriverError
 
+from ..errors import InvalidParams
 from ._facade import Facade
-from ._forward import FROM_HOST
+from ._forward import FROM_HOST, Where
+from ._phones import AT_ONCE
 from ._wire import json_data, load_json
 
-__all__ = ["Far", "OtherHosts", "Where", "on_each_phone"]
+__all__ = ["Far", "OtherHosts", "on_each_phone"]
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +41,10 @@ class _OnePhone(Protocol):
 
 R = TypeVar("R", bound=_OnePhone)
 
-#: A host of the farm, and the root URL of its API.
-Where = tuple[str, str]
 #: What goes on with a request: the caller's credentials, which the other host checks.
 _CREDENTIALS = ("authorization", "cookie")
+_CONNECT = 5.0  # seconds another host has to take the connection
+_MARGIN = 30.0  # seconds it has to answer beyond the work it was given
 
 
 @attrs.frozen
@@ -51,34 +54,44 @@ class Far:
 
     parts: Mapping[Where, Sequence[str]]
     _client: httpx.AsyncClient | None
+    _path: str  # of the route asked: the other hosts are asked the same
     _headers: Mapping[str, str]
 
     @property
     def serials(self) -> set[str]:
         return {serial for part in self.parts.values() for serial in part}
 
-    async def ask(self, where: Where, path: str, answer: type[T], *, wait: float,
+    async def ask(self, where: Where, answer: type[T], *, per_phone: float,
                   body: object = None, form: Mapping[str, str] | None = None,
                   files: Mapping[str, tuple[str, bytes]] | None = None) -> T | str:
-        """POST `body` (JSON), or `form` and `files` (multipart), to `path` of the API of
-        `where`, waiting up to `wait` seconds for each part of its answer; the answer as
-        `answer`, or why there is none."""
+        """POST `body` (JSON), or `form` and `files` (multipart), to the route asked here
+        on the API of `where`; the answer as `answer`, or why there is none. That host
+        does its phones `AT_ONCE` at a time, each within `per_phone` seconds: it is given
+        as long as that takes, and a little more."""
         host, url = where
         assert self._client is not None  # there are parts only with a client
         headers = dict(self._headers)
         if body is not None:
             headers["content-type"] = "application/json"
+        rounds = math.ceil(len(self.parts[where]) / AT_ONCE)
         try:
             response = await self._client.post(
-                f"{url}/api/v1{path}", headers=headers, timeout=wait,
+                f"{url}{self._path}", headers=headers,
+                timeout=httpx.Timeout(_MARGIN + rounds * per_phone, connect=_CONNECT),
                 content=None if body is None else json_data(body), data=form, files=files)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            log.warning("host %s did not answer %s: %r", host, self._path, exc)
+            return f"host {host}, which the phone is on, did not answer ({exc!r})"
+        try:
             said: Any = response.json()
             if said["code"] != 0:
                 return f"host {host} refused it: {said['message']}"
             return load_json(said["data"], answer)
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            log.warning("host %s did not answer %s: %r", host, path, exc)
-            return f"host {host}, which the phone is on, did not answer ({exc!r})"
+        except (ValueError, LookupError, TypeError, InvalidParams) as exc:
+            log.warning("host %s answered %s with what this host cannot read: %r", host,
+                        self._path, exc)
+            return (f"host {host} answered what this host cannot read "
+                    f"(HTTP {response.status_code})")
 
 
 @attrs.frozen
@@ -100,7 +113,7 @@ class OtherHosts:
         headers = {name: value for name in _CREDENTIALS
                    if (value := request.headers.get(name)) is not None}
         headers[FROM_HOST] = self.facade.host_id
-        return Far(parts, self.client, headers)
+        return Far(parts, self.client, request.path, headers)
 
 
 async def on_each_phone(serials: Sequence[str], away: Mapping[str, str], far: Far,

@@ -1,11 +1,16 @@
-"""An API process answers the task reads itself and forwards everything else to the core.
+"""Requests passed on as they came: from an API process to the core, and from one host of
+a farm to another.
 
+An API process answers the task reads itself and forwards everything else to the core.
 The reads that dashboards poll (a page of tasks, one task, the stats) need only the
 store, which every process can open. Everything else changes state or asks the actors
 (creating, stopping, deleting, retrying tasks; devices; accounts; materials), and only
 the core process has those: the request goes there as it came, over a Unix socket,
 body streamed both ways, and its answer comes back as it went. Forwarding is always
 right; answering here is only faster, so the rule for what stays here can stay narrow.
+
+The core, in a farm of several hosts, passes a request about one phone that another host
+sees (its object, screen, input, reboot) to that host's API the same way (`ForwardToHost`).
 """
 
 from __future__ import annotations
@@ -27,12 +32,12 @@ from quart import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, RoutingException
 
-from ..errors import InternalError
+from ..errors import InternalError, OrchestratorError, Unavailable
 from ._hot import ASGIApp, send_json
 from ._keepalive import announces_body
 from ._wire import envelope_body
 
-__all__ = ["FROM_HOST", "ApiOf", "ForwardToCore", "ForwardToHost", "answered_here",
+__all__ = ["FROM_HOST", "ForwardToCore", "ForwardToHost", "Where", "answered_here",
            "asked_from"]
 
 log = logging.getLogger(__name__)
@@ -49,8 +54,8 @@ _CLIENT = b"x-forwarded-for"
 #: The header that says another host passed a request on: it is answered where it lands.
 FROM_HOST = "x-orchestrator-from-host"
 _FROM_HOST = FROM_HOST.encode()
-#: The host a phone is on, and its API's root URL (None: this one, or none that listens).
-ApiOf = tuple[str, str] | None
+#: A host of the farm, and the root URL of its API.
+Where = tuple[str, str]
 
 
 class _ClientGone(Exception):
@@ -100,7 +105,8 @@ class ForwardToCore:
                    if k.lower() not in _HOP_BY_HOP and k.lower() != _CLIENT]
         headers.append((_CLIENT, (client[0] if client else "unknown").encode()))
         await _pass_on(scope, receive, send, self._core, self._core.base_url, headers,
-                       "the core")
+                       lambda exc: InternalError(f"internal error: the core did not answer "
+                                                 f"({exc!r})"))
 
 
 class ForwardToHost:
@@ -108,10 +114,11 @@ class ForwardToHost:
     with its `serial`) that another host of the farm sees goes to that host's API
     (`api_of` says which, and where), as it came but for what this hop checked (`Host`,
     `Origin`: the other host checks its own, and the token again); anything else, and
-    what another host passed on (never passed on again), to `app`."""
+    what another host passed on (never passed on again), to `app`. That host refusing
+    the caller's token is this farm's fault, not the caller's: it is answered as such."""
 
     def __init__(self, app: ASGIApp, url_map: Map, *, client: httpx.AsyncClient,
-                 routes: frozenset[str], api_of: Callable[[str], Awaitable[ApiOf]],
+                 routes: frozenset[str], api_of: Callable[[str], Awaitable[Where | None]],
                  host_id: str) -> None:
         self._app = app
         self._client = client
@@ -127,13 +134,20 @@ class ForwardToHost:
             await self._app(scope, receive, send)
             return
         host, url = found
-        log.debug("%s %s goes to host %s, which phone %s is on", scope["method"],
-                  scope["path"], host, serial)
+        log.log(logging.DEBUG if scope["method"] in _BODILESS else logging.INFO,
+                "%s %s: passed on to host %s, which phone %s is on (asked from %s)",
+                scope["method"], scope["path"], host, serial,
+                (scope.get("client") or ("unknown",))[0])
         headers = [(k, v) for k, v in scope["headers"]
-                   if k.lower() not in _HOP_BY_HOP | {b"host", b"origin", _FROM_HOST}]
+                   if k.lower() not in _HOP_BY_HOP | {b"host", b"origin"}]
         headers.append(self._from)
         await _pass_on(scope, receive, send, self._client, httpx.URL(url), headers,
-                       f"host {host}, which phone {serial} is on,")
+                       lambda exc: Unavailable(f"host {host}, which phone {serial} is on, did "
+                                               f"not answer ({exc!r})"),
+                       lambda status: InternalError(
+                           f"internal error: host {host}, which phone {serial} is on, refused "
+                           f"this host's credentials (HTTP {status}): give the hosts of a "
+                           "farm one token") if status in (401, 403) else None)
 
     def _serial(self, scope: HTTPScope) -> str | None:
         """The phone a request is about, if it may be passed on."""
@@ -148,10 +162,14 @@ class ForwardToHost:
 
 async def _pass_on(scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable,
                    client: httpx.AsyncClient, base: httpx.URL,
-                   headers: list[tuple[bytes, bytes]], who: str) -> None:
+                   headers: list[tuple[bytes, bytes]],
+                   unanswered: Callable[[Exception], OrchestratorError],
+                   refused: Callable[[int], OrchestratorError | None] = lambda _: None
+                   ) -> None:
     """Send the request of `scope` with `headers` to `base` (its path and query as they
-    came, its body streamed), and its answer back as it comes; if `who` is at `base` does
-    not answer, the envelope says so."""
+    came, its body streamed), and its answer back as it comes; the envelope of
+    `unanswered` if nothing answers at `base`, or of `refused` (given the answer's status,
+    if it says so) instead of the answer. An answer cut off midway is cut off here too."""
     # A body comes with a length or in chunks (sent on in chunks, by httpx), or, over
     # HTTP/2, with neither: every method but GET and HEAD may have one.
     has_body = scope["method"] not in _BODILESS or announces_body(scope)
@@ -165,13 +183,13 @@ async def _pass_on(scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISen
     except _ClientGone:  # nobody to answer
         return
     except httpx.TransportError as exc:
-        log.error("%s did not answer %s %s: %r", who.rstrip(","), scope["method"],
-                  scope["path"], exc)
-        error = InternalError(f"internal error: {who} did not answer ({exc!r})")
-        await send_json(send, error.http_status, envelope_body(
-            error.data, code=error.code, message=error.message))
+        log.error("no answer to %s %s: %r", scope["method"], scope["path"], exc)
+        await _send_error(send, unanswered(exc))
         return
     try:
+        if (error := refused(response.status_code)) is not None:
+            await _send_error(send, error)
+            return
         async with trio.open_nursery() as nursery:
             if not has_body:  # its receive is free: it says when the client goes
                 nursery.start_soon(_cancel_when_gone, receive, nursery.cancel_scope)
@@ -179,14 +197,25 @@ async def _pass_on(scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISen
                 type="http.response.start", status=response.status_code,
                 headers=[(k, v) for k, v in response.headers.raw
                          if k.lower() not in _NOT_PASSED_BACK]))
-            async for chunk in response.aiter_raw():
-                await send(HTTPResponseBodyEvent(type="http.response.body", body=chunk,
-                                                 more_body=True))
+            try:
+                async for chunk in response.aiter_raw():
+                    await send(HTTPResponseBodyEvent(type="http.response.body", body=chunk,
+                                                     more_body=True))
+            except httpx.TransportError as exc:  # the client sees its answer end short
+                log.warning("the answer to %s %s was cut off: %r", scope["method"],
+                            scope["path"], exc)
+                nursery.cancel_scope.cancel()
+                return
             await send(HTTPResponseBodyEvent(type="http.response.body", body=b"",
                                              more_body=False))
             nursery.cancel_scope.cancel()
     finally:
         await response.aclose()
+
+
+async def _send_error(send: ASGISendCallable, error: OrchestratorError) -> None:
+    await send_json(send, error.http_status, envelope_body(
+        error.data, code=error.code, message=error.message))
 
 
 async def _cancel_when_gone(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:

@@ -27,8 +27,8 @@ from ..errors import InvalidParams, Unavailable
 from ._body import takes_body
 from ._create import named_phones
 from ._facade import Facade
-from ._far import Far, OtherHosts, Where, on_each_phone
-from ._forward import asked_from
+from ._far import Far, OtherHosts, on_each_phone
+from ._forward import Where, asked_from
 from ._openapi import Doc
 from ._phones import Phones
 from ._wire import envelope, read_body, read_form
@@ -36,8 +36,6 @@ from ._wire import envelope, read_body, read_form
 __all__ = ["listed", "operation_routes"]
 
 log = logging.getLogger(__name__)
-
-
 
 #: Bytes of output kept per phone; past them the command is cut off.
 MAX_OUTPUT = 64 * 1024
@@ -151,7 +149,7 @@ def operation_routes(facade: Facade, phones: Phones, others: OtherHosts) -> Blue
                              truncated=done.truncated)
 
         async def there(where: Where, part: Sequence[str]) -> Sequence[ShellDone] | str:
-            got = await far.ask(where, "/devices/shell", ShellResults, wait=given.timeout + 30,
+            got = await far.ask(where, ShellResults, per_phone=given.timeout,
                                 body=attrs.evolve(given, serials=list(part), groups=None))
             return got if isinstance(got, str) else got.results
 
@@ -194,8 +192,8 @@ def operation_routes(facade: Facade, phones: Phones, others: OtherHosts) -> Blue
             return await phones.call(serial, push_and_install)
 
         async def there(where: Where, part: Sequence[str]) -> Sequence[Installed] | str:
-            got = await far.ask(where, "/devices/install", InstallResults,
-                                wait=APK_SECONDS + INSTALL_SECONDS,
+            got = await far.ask(where, InstallResults,
+                                per_phone=APK_SECONDS + INSTALL_SECONDS,
                                 form={"serials": ",".join(part)}, files={"apk": (name, apk)})
             return got if isinstance(got, str) else got.results
 

@@ -27,7 +27,7 @@ from scripts.driver import AdbDriver, CallObserver, ignore_call
 
 from ..errors import Unavailable
 
-__all__ = ["AT_ONCE", "Phones"]
+__all__ = ["AT_ONCE", "CALL_TIMEOUT", "Phones"]
 
 T = TypeVar("T")
 

@@ -21,8 +21,10 @@ from typing import TypeVar
 import psycopg
 import trio
 
-from actors import Address, Backoff, EventLog, read_farm
+from actors import ActorError, Address, Backoff, EventLog, Reply, read_farm
 from actors.messages import (
+    DeviceSnapshot,
+    GetDevice,
     PhonesPlaced,
     ScheduleChanged,
     SchedulerMsg,
@@ -43,6 +45,7 @@ CAUGHT_UP = ""
 BUFFER = 10_000
 _WAIT = 0.25  # seconds the listening thread waits for news before it looks at its stop flag
 _PING = 10.0  # seconds of quiet after which it asks the database whether it is there
+_ASK_WITHIN = 10.0  # seconds the scheduler has to take a question
 
 K = TypeVar("K", int, str)
 T = TypeVar("T")
@@ -180,7 +183,8 @@ async def _relay(heard: News, store: Store, scheduler: Address[SchedulerMsg],
                 if placed:
                     await scheduler.send(PhonesPlaced(placements=placed))
                 if placed and events.watched:
-                    await shown.phones(events, store, [serial for serial, *_ in placed])
+                    await shown.phones(events, store, scheduler,
+                                       [serial for serial, *_ in placed])
             case NewsKind.SCHEDULE if heard.host != me:
                 for schedule_id in heard.items:
                     await scheduler.send(ScheduleChanged(schedule_id=int(schedule_id)))
@@ -221,11 +225,14 @@ class _Shown:
         events.tasks_deleted([task_id for task_id in fresh if task_id not in found],
                              host=host)
 
-    async def phones(self, events: EventLog, store: Store, serials: list[str]) -> None:
+    async def phones(self, events: EventLog, store: Store, scheduler: Address[SchedulerMsg],
+                     serials: list[str]) -> None:
         """Add the phones the other hosts placed to `events`, as they are now (those
-        another host holds: one that came to this host is its own event here)."""
+        another host holds, and not this one's `scheduler`: one that came to this host is
+        its own event here, even before the store says so)."""
         found = {device.serial: (host, device)
-                 for host, device in await _read(store.phones.others_among(serials)) or ()}
+                 for host, device in await _read(store.phones.others_among(serials)) or ()
+                 if not await _ready_here(scheduler, device.serial)}
         for serial in self._fresh({serial: (host, device.state, device.model)
                                    for serial, (host, device) in found.items()}):
             host, device = found[serial]
@@ -240,6 +247,17 @@ class _Shown:
         while len(self._last) > self.KEPT:
             self._last.popitem(last=False)
         return fresh
+
+
+async def _ready_here(scheduler: Address[SchedulerMsg], serial: str) -> bool:
+    def ask(reply: Reply[DeviceSnapshot | None]) -> SchedulerMsg:
+        return GetDevice(serial=serial, reply=reply)
+
+    try:
+        here = await scheduler.request(ask, timeout=_ASK_WITHIN)
+    except ActorError:  # busy, or stopping: the store's word stands
+        return False
+    return here is not None and here.state == "device"
 
 
 async def _read(reading: Awaitable[list[T]]) -> list[T] | None:

@@ -45,6 +45,7 @@ class SqlHostStore:
         self.host_id = host_id
         self.instance = this_instance()
         self._taken = False  # whether this store holds its name (tests may not)
+        self._api_url = ""  # where its API answers ('' until it listens: `listens`)
         self._read = read
         self._write = write
         now = dialect.now
@@ -54,7 +55,7 @@ class SqlHostStore:
         self._held = dialect.sql(
             f"SELECT instance, {now} - beat_at FROM hosts WHERE host_id = ?{dialect.lock_row}")
         self._take = dialect.sql(
-            f"UPDATE hosts SET instance = ?, started_at = {now}, beat_at = {now}"
+            f"UPDATE hosts SET instance = ?, started_at = {now}, beat_at = {now}, api_url = ?"
             " WHERE host_id = ?")
         self._mine = dialect.sql(
             f"SELECT 1 FROM hosts WHERE host_id = ? AND instance = ?{dialect.lock_row}")
@@ -83,7 +84,7 @@ class SqlHostStore:
                     raise HostNameTaken(
                         f"the host name {self.host_id!r} is held by {holder}, which renewed"
                         f" it {float(age):.0f} s ago: give each host its own --host-id")
-            cur.execute(self._take, [self.instance, self.host_id])
+            cur.execute(self._take, [self.instance, self._api_url, self.host_id])
 
         await self._write(take)
         self._taken = True
@@ -112,7 +113,8 @@ class SqlHostStore:
 
     async def listens(self, url: str) -> None:
         """This host's API answers at `url` (its root): the other hosts pass it the
-        requests about its phones."""
+        requests about its phones (said again whenever it takes its name back)."""
+        self._api_url = url
         await self._write(lambda cur: cur.execute(self._listen,
                                                   [url, self.host_id, self.instance]))
 

@@ -133,5 +133,11 @@ async def test_a_host_s_phones_are_reached_at_its_api(backend: Backend, store: S
     assert await other.phones.apis_of(["x-1"]) == {}  # its own
     await other.phones.place({"x-1": "absent"}, {})
     assert await store.phones.apis_of(["x-1", "x-2"]) == {"x-2": api}
+    await other.hosts.leave()  # taken for dead: its row is gone
+    await store.fail_dead_hosts(lease=15, remark=host_lost_remark, finished_at=NOW)
+    assert await store.phones.apis_of(["x-2"]) == {}
+    await other.hosts.take_name(lease=15)  # back: where it listens comes back too
+    await other.phones.place({"x-2": "device"}, {})
+    assert await store.phones.apis_of(["x-2"]) == {"x-2": api}
     assert await store.hosts.seen_from() == (
         None if backend.dialect is SQLITE else "127.0.0.1")  # SQLite: not over a network
