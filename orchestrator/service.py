@@ -148,7 +148,8 @@ async def _run(settings: Settings, task_status: trio.TaskStatus[Running]) -> Non
             if hosts is not None:
                 await store.hosts.listens(url := settings.api_url or await _api_root(
                     store, settings.host, api_port))
-                if is_loopback(httpx.URL(url).host) and not is_loopback(settings.host):
+                if (settings.api_url is None and is_loopback(httpx.URL(url).host)
+                        and not is_loopback(settings.host)):
                     log.warning("the other hosts of the farm reach this host's API at %s: "
                                 "only those on this machine can (--api-url says where the "
                                 "others can)", url)
