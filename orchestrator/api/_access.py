@@ -43,7 +43,7 @@ from ._hot import ASGIApp, send_json
 from ._wire import envelope_body
 
 __all__ = ["OPEN", "SESSION_COOKIE", "SESSION_PATH", "Access", "Guard", "is_http_url",
-           "is_loopback", "is_origin", "is_wildcard"]
+           "is_loopback", "is_origin", "is_wildcard", "session_cookie"]
 
 #: The console's cookie, and the route that sets it (`_console`).
 SESSION_COOKIE = "orchestrator_session"
@@ -51,6 +51,17 @@ SESSION_PATH = "/console/session"
 
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def session_cookie(cookie: str) -> str | None:
+    """Of a `Cookie` header, the console's session alone (as a `Cookie` header), if it is
+    there: what another host of the farm needs of it (cookies know no ports, so the
+    others may be another app's on this host name)."""
+    # werkzeug's parser: the stdlib's stops at the first cookie it cannot read
+    session = parse_cookie(cookie).get(SESSION_COOKIE)
+    if session is None or not (session.isascii() and session.isalnum()):  # (ours is hex)
+        return None
+    return f"{SESSION_COOKIE}={session}"
 
 
 def is_wildcard(host: str) -> bool:

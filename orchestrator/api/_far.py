@@ -20,6 +20,7 @@ from quart import request
 from scripts.driver import DriverError
 
 from ..errors import InvalidParams
+from ._access import session_cookie
 from ._facade import Facade
 from ._forward import FROM_HOST, Where
 from ._phones import AT_ONCE
@@ -41,8 +42,6 @@ class _OnePhone(Protocol):
 
 R = TypeVar("R", bound=_OnePhone)
 
-#: What goes on with a request: the caller's credentials, which the other host checks.
-_CREDENTIALS = ("authorization", "cookie")
 _CONNECT = 5.0  # seconds another host has to take the connection
 _MARGIN = 30.0  # seconds it has to answer beyond the work it was given
 
@@ -110,9 +109,11 @@ class OtherHosts:
             for serial in serials:
                 if serial in found:
                     parts.setdefault(found[serial], []).append(serial)
-        headers = {name: value for name in _CREDENTIALS
-                   if (value := request.headers.get(name)) is not None}
-        headers[FROM_HOST] = self.facade.host_id
+        headers = {FROM_HOST: self.facade.host_id}
+        if (token := request.headers.get("authorization")) is not None:
+            headers["authorization"] = token
+        if (cookie := session_cookie(request.headers.get("cookie", ""))) is not None:
+            headers["cookie"] = cookie
         return Far(parts, self.client, request.path, headers)
 
 

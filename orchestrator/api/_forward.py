@@ -33,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, RoutingException
 
 from ..errors import InternalError, OrchestratorError, Unavailable
+from ._access import session_cookie
 from ._hot import ASGIApp, send_json
 from ._keepalive import announces_body
 from ._wire import envelope_body
@@ -139,7 +140,10 @@ class ForwardToHost:
                 scope["method"], scope["path"], host, serial,
                 (scope.get("client") or ("unknown",))[0])
         headers = [(k, v) for k, v in scope["headers"]
-                   if k.lower() not in _HOP_BY_HOP | {b"host", b"origin"}]
+                   if k.lower() not in _HOP_BY_HOP | {b"host", b"origin", b"cookie"}]
+        sessions = [session_cookie(v.decode("latin-1")) for k, v in scope["headers"]
+                    if k.lower() == b"cookie"]  # of the cookies, the console's session
+        headers += [(b"cookie", session.encode()) for session in sessions if session]
         headers.append(self._from)
         await _pass_on(scope, receive, send, self._client, httpx.URL(url), headers,
                        lambda exc: Unavailable(f"host {host}, which phone {serial} is on, did "

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from orchestrator.api import Access, is_loopback
+from orchestrator.api._access import session_cookie
 
 from .conftest import DEADLINE, AppAndCore, answer_head
 
@@ -217,3 +218,13 @@ async def test_a_websocket_upgrade_is_refused(token_url: str,
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
     assert head.startswith(b"HTTP/1.1 403")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_of_the_cookies_only_the_console_session_goes_to_another_host() -> None:
+    """Another host of the farm gets the console's session, and no other cookie of this
+    host name (cookies know no ports: they may be another app's)."""
+    assert session_cookie("theme=dark; orchestrator_session=9f1c; other=x") == (
+        "orchestrator_session=9f1c")
+    assert session_cookie("theme=dark") is None
+    assert session_cookie('orchestrator_session="a b"') is None  # (none of ours)
+    assert session_cookie('orchestrator_session="x\\r\\nEvil: 1"') is None
