@@ -63,6 +63,7 @@ from .messages import (
     GetDevice,
     ListDevices,
     PhonesPlaced,
+    PlacesLost,
     PutSchedule,
     RetryTasks,
     RunTask,
@@ -622,9 +623,7 @@ class _Scheduler:
                     self.events.device_changed(dev.snapshot())
             case DevicesListed():
                 self.phones_known = True
-                self.placing_every = True  # any other phone this host saw is gone
-                self.placing.update((dev.serial, dev.state) for dev in self.devices.values()
-                                    if dev.address is not None)
+                self.place_every()
                 for dev in self.devices.values():
                     if not dev.online:
                         self.show(dev)
@@ -657,6 +656,8 @@ class _Scheduler:
                         self.dequeue(held, task_id)
                 if ended:
                     await self.ended_elsewhere(task_ids)
+            case PlacesLost():
+                self.place_every()
             case PhonesPlaced(placements=placements):
                 for serial, host, state in placements:
                     self.placed_elsewhere(self.device(serial), host, state)
@@ -679,6 +680,13 @@ class _Scheduler:
         if state != dev.state or model != dev.model or dev.elsewhere is not None:
             self.placing[dev.serial] = state
         dev.elsewhere = None
+
+    def place_every(self) -> None:
+        """Every phone here is written where it is (`write_places`), and any other this
+        host saw is gone from it."""
+        self.placing_every = True
+        self.placing.update((dev.serial, dev.state) for dev in self.devices.values()
+                            if dev.address is not None)
 
     def placed_elsewhere(self, dev: _Device, host: str, state: str) -> None:
         """Another host, `host`, sees `dev`'s phone in `state` (`absent`: no longer): it

@@ -32,6 +32,7 @@ __all__ = [
     "GetDevice",
     "ListDevices",
     "PhonesPlaced",
+    "PlacesLost",
     "PutSchedule",
     "RetryTasks",
     "RunTask",
@@ -112,6 +113,12 @@ class DeviceDown:
 class DevicesListed:
     """The watcher has started an actor for every phone its ADB server showed at start:
     a phone without one is not connected (its pending tasks say so from now on)."""
+
+
+@attrs.frozen(kw_only=True)
+class PlacesLost:
+    """The other hosts took this host for dead, and showed its phones offline; it holds
+    its name again: the scheduler says where each of its phones is, as at start."""
 
 
 @attrs.frozen(kw_only=True)
@@ -245,7 +252,7 @@ class StopAsked:
 SchedulerMsg = (SubmitTasks | StopTask | DeleteTasks | RetryTasks | DeviceUp | DeviceDown
                 | DevicesListed | DeviceBack | TaskEnded | ListDevices | GetDevice
                 | CountDevices | PutSchedule | DeleteSchedule | TasksPending | TasksTaken
-                | PhonesPlaced | FarmAsItIs | ScheduleChanged | StopAsked)
+                | PhonesPlaced | PlacesLost | FarmAsItIs | ScheduleChanged | StopAsked)
 
 
 # --- to a device actor ------------------------------------------------------------

@@ -307,11 +307,15 @@ if __name__ == "__main__":
 
 class FarmHost:
     """`orchestrator serve` as one host of a farm on the PostgreSQL database `dsn`, with
-    `phones` simulated phones of its own (serials `prefix`0001...); its log in `folder`.
+    `phones` simulated phones of its own (serials `prefix`0001...) and the API's `token`,
+    if any; its log in `folder`.
     The API's port is read from the log, once the host says it listens."""
 
     def __init__(self, name: str, dsn: str, folder: Path, *, phones: int,
-                 prefix: str | None = None, run: int = 0, timeout: float = 120) -> None:
+                 prefix: str | None = None, run: int = 0, timeout: float = 120,
+                 token: str | None = None) -> None:
+        from orchestrator.api import TOKEN_VARIABLE
+
         self.name = name
         self.log = folder / f"{name}-{run}.log"
         with self.log.open("wb") as out:
@@ -319,7 +323,7 @@ class FarmHost:
                 [sys.executable, "-m", "orchestrator", "serve", "--postgres", dsn,
                  "--host-id", name, "--simulate", str(phones), "--sim-prefix",
                  prefix or f"{name}-", "--port", "0", "--data-dir", str(folder / name)],
-                stderr=out)
+                stderr=out, env={**os.environ, **({TOKEN_VARIABLE: token} if token else {})})
         deadline = time.monotonic() + timeout
         while not (found := re.search(r"task API on http://127\.0\.0\.1:(\d+)/",
                                       self.log.read_text())):

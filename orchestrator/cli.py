@@ -114,7 +114,8 @@ def _http_url(text: str) -> str:
 
 
 def _root_url(text: str) -> str:
-    if urlsplit(_http_url(text)).path.strip("/"):
+    parts = urlsplit(_http_url(text))
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
         raise argparse.ArgumentTypeError(f"expected the API's root, scheme://host:port, got "
                                          f"{text!r}")
     return text.rstrip("/")
@@ -153,8 +154,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             "(default the machine's host name)")
     serve.add_argument("--api-url", type=_root_url, default=given.api_url, metavar="URL",
                        help="where the other hosts of the farm reach this host's API, as "
-                            "http://10.0.0.5:50809 (default: the address it listens on, or "
-                            "the one the database sees it connect from)")
+                            "http://10.0.0.5:50809 (a name needs --allow-host NAME too; "
+                            "default: the address it listens on, or the one the database "
+                            "sees it connect from, else its machine name's)")
     serve.add_argument("--api-processes", type=int, default=given.api_processes, metavar="N",
                        help="serve the API from N processes of their own, so that a heavy API "
                             "load never delays the phones' tasks (default 0: in this process)")

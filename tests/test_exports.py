@@ -38,7 +38,7 @@ PUBLIC: dict[str, list[str]] = {
         "AwaitPhone", "CancelRun", "CountDevices", "DeleteSchedule", "DeleteTasks", "DeviceBack",
         "DeviceDown", "DeviceMsg",
         "DeviceSnapshot", "DeviceUp", "DevicesListed", "FarmAsItIs", "GetDevice", "ListDevices",
-        "PhonesPlaced", "PutSchedule", "RetryTasks", "RunTask", "ScheduleChanged",
+        "PhonesPlaced", "PlacesLost", "PutSchedule", "RetryTasks", "RunTask", "ScheduleChanged",
         "SchedulerMsg", "StopAsked",
         "StopTask", "SubmitTasks", "TaskEnded", "TasksPending", "TasksTaken",
     ],

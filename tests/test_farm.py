@@ -59,10 +59,11 @@ class Farm:
         self.folder = folder
         self.hosts: list[Host] = []
 
-    def start(self, name: str, *, phones: int = 3, prefix: str | None = None) -> Host:
+    def start(self, name: str, *, phones: int = 3, prefix: str | None = None,
+              token: str | None = None) -> Host:
         run = sum(host.name == name for host in self.hosts)
         host = Host(name, self.dsn, self.folder, phones=phones, prefix=prefix, run=run,
-                    timeout=PATIENCE)
+                    timeout=PATIENCE, token=token)
         self.hosts.append(host)
         return host
 
@@ -188,6 +189,24 @@ def test_a_host_killed_mid_task(farm: Farm) -> None:
     assert (a.task(on_a)["status"], a.starts(on_a)) == (1, 1)
 
 
+def test_a_host_taken_for_dead_while_alive_comes_back(farm: Farm) -> None:
+    """A host the others take for dead though it lives (its beat set back, as if cut off
+    from the database): its phones show offline, and once it takes its name back, ready
+    again, and it listens where it did."""
+    a, b = farm.start("a", phones=1), farm.start("b", phones=1)
+
+    def b_phone() -> str:
+        return str(a.call("GET", "/devices/b-0001")["state"])
+
+    _eventually(lambda: b_phone() == "device", "b's phone")
+    with psycopg.connect(farm.dsn, autocommit=True) as conn:
+        conn.execute("UPDATE hosts SET beat_at = 0 WHERE host_id = 'b'")
+    _eventually(lambda: b_phone() == "offline", "b taken for dead")
+    _eventually(lambda: b_phone() == "device", "b back")
+    assert "it takes its name back" in b.log.read_text()
+    assert a.call("GET", "/devices/b-0001")["android_version"] is not None  # b answered
+
+
 def test_a_phone_moved_from_one_host_to_another(farm: Farm) -> None:
     """A phone unplugged from host a and plugged into host b: the tasks made for it
     meanwhile (through a) wait, and run on b once it is there."""
@@ -250,6 +269,25 @@ def test_a_host_that_does_not_answer_is_said_so(farm: Farm) -> None:
                      [a.api.removesuffix("/api/v1")])  # a, said to be b
         assert a.call("GET", "/devices/b-0001")["host"] == "b"  # a's own answer, once
     assert b.call("GET", "/devices/b-0001")["state"] == "device"
+
+
+def test_hosts_with_different_tokens_say_so(farm: Farm) -> None:
+    """A farm whose hosts do not share one token: what a's caller may ask, b refuses;
+    that is said as the farm's fault, not as the caller's missing token (which would make
+    the console ask for one again)."""
+    a = farm.start("a", phones=1, token="token-of-a")
+    farm.start("b", phones=1, token="token-of-b")
+    mine = {"Authorization": "Bearer token-of-a"}
+    _eventually(lambda: len(httpx.get(f"{a.api}/devices", headers=mine, timeout=PATIENCE
+                                      ).json()["data"]["devices"]) == 2, "b's phone")
+    answer = httpx.get(f"{a.api}/devices/b-0001/screenshot", headers=mine,
+                       timeout=PATIENCE).json()
+    assert (answer["code"], answer["message"]) == (50001, (
+        "internal error: host b, which phone b-0001 is on, refused this host's credentials:"
+        " give the hosts of a farm one token"))
+    done = httpx.post(f"{a.api}/devices/shell", headers=mine, timeout=PATIENCE, json={
+        "serials": ["b-0001"], "command": "id"}).json()["data"]["results"]
+    assert done[0]["error"].startswith("host b refused it: this server needs a token")
 
 
 def test_the_console_of_one_host_shows_and_drives_the_others_phones(farm: Farm,

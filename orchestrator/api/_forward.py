@@ -114,9 +114,10 @@ class ForwardToHost:
     """ASGI middleware: a request about one phone (a route of `url_map` among `routes`,
     with its `serial`) that another host of the farm sees goes to that host's API
     (`api_of` says which, and where), as it came but for what this hop checked (`Host`,
-    `Origin`: the other host checks its own, and the token again); anything else, and
-    what another host passed on (never passed on again), to `app`. That host refusing
-    the caller's token is this farm's fault, not the caller's: it is answered as such."""
+    `Origin`: the other host checks its own, and the token again) and the cookies other
+    than the console's session; anything else, and what another host passed on (never
+    passed on again), to `app`. That host refusing the caller's token (401) is this
+    farm's fault, not the caller's: it is answered as such."""
 
     def __init__(self, app: ASGIApp, url_map: Map, *, client: httpx.AsyncClient,
                  routes: frozenset[str], api_of: Callable[[str], Awaitable[Where | None]],
@@ -137,8 +138,7 @@ class ForwardToHost:
         host, url = found
         log.log(logging.DEBUG if scope["method"] in _BODILESS else logging.INFO,
                 "%s %s: passed on to host %s, which phone %s is on (asked from %s)",
-                scope["method"], scope["path"], host, serial,
-                (scope.get("client") or ("unknown",))[0])
+                scope["method"], scope["path"], host, serial, _asker(scope))
         headers = [(k, v) for k, v in scope["headers"]
                    if k.lower() not in _HOP_BY_HOP | {b"host", b"origin", b"cookie"}]
         sessions = [session_cookie(v.decode("latin-1")) for k, v in scope["headers"]
@@ -150,8 +150,8 @@ class ForwardToHost:
                                                f"not answer ({exc!r})"),
                        lambda status: InternalError(
                            f"internal error: host {host}, which phone {serial} is on, refused "
-                           f"this host's credentials (HTTP {status}): give the hosts of a "
-                           "farm one token") if status in (401, 403) else None)
+                           "this host's credentials: give the hosts of a farm one token")
+                       if status == 401 else None)
 
     def _serial(self, scope: HTTPScope) -> str | None:
         """The phone a request is about, if it may be passed on."""
@@ -187,8 +187,9 @@ async def _pass_on(scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISen
     except _ClientGone:  # nobody to answer
         return
     except httpx.TransportError as exc:
-        log.error("no answer to %s %s: %r", scope["method"], scope["path"], exc)
-        await _send_error(send, unanswered(exc))
+        silence = unanswered(exc)
+        log.warning("%s %s: %s", scope["method"], scope["path"], silence.message)
+        await _send_error(send, silence)
         return
     try:
         if (error := refused(response.status_code)) is not None:
@@ -215,6 +216,15 @@ async def _pass_on(scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISen
             nursery.cancel_scope.cancel()
     finally:
         await response.aclose()
+
+
+def _asker(scope: HTTPScope) -> str:
+    """Who sent a request, as `asked_from` says it (outside Quart)."""
+    client = scope.get("client")
+    if client:
+        return str(client[0])
+    named = dict(scope["headers"]).get(_CLIENT)  # over the core's socket: an API process's
+    return named.decode("latin-1") if named else "an API process"
 
 
 async def _send_error(send: ASGISendCallable, error: OrchestratorError) -> None:

@@ -19,7 +19,7 @@ from actors import (
     WallClock,
     recover_dead_hosts,
 )
-from actors.messages import SchedulerMsg, TasksPending, TasksTaken
+from actors.messages import PlacesLost, SchedulerMsg, TasksPending, TasksTaken
 
 from ..store import DATABASE_ERRORS, HostNameTaken, Store
 
@@ -42,7 +42,7 @@ async def keep_lease(*, store: Store, clock: WallClock, settings: SchedulerSetti
         while True:
             await trio.sleep(BEAT)
             try:
-                await _beat(store)
+                await _beat(store, scheduler)
                 await _take_over(store, clock, settings, scheduler)
             except (*DATABASE_ERRORS, HostNameTaken) as exc:
                 if not refusing:
@@ -62,11 +62,12 @@ async def keep_lease(*, store: Store, clock: WallClock, settings: SchedulerSetti
                 pass  # the lease ends by itself
 
 
-async def _beat(store: Store) -> None:
+async def _beat(store: Store, scheduler: Address[SchedulerMsg]) -> None:
     if not await store.hosts.beat():
         log.error("the other hosts took this host (%s) for dead, and failed the tasks it "
                   "ran; it takes its name back", store.host_id)
         await store.hosts.take_name(lease=LEASE)
+        await scheduler.send(PlacesLost())  # they show its phones offline
 
 
 async def _take_over(store: Store, clock: WallClock, settings: SchedulerSettings,

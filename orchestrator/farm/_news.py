@@ -24,7 +24,7 @@ import trio
 from actors import ActorError, Address, Backoff, EventLog, Reply, read_farm
 from actors.messages import (
     DeviceSnapshot,
-    GetDevice,
+    ListDevices,
     PhonesPlaced,
     ScheduleChanged,
     SchedulerMsg,
@@ -231,8 +231,10 @@ class _Shown:
         another host holds, and not this one's `scheduler`: one that came to this host is
         its own event here, even before the store says so)."""
         found = {device.serial: (host, device)
-                 for host, device in await _read(store.phones.others_among(serials)) or ()
-                 if not await _ready_here(scheduler, device.serial)}
+                 for host, device in await _read(store.phones.others_among(serials)) or ()}
+        if found:
+            for serial in await _ready_here(scheduler):
+                found.pop(serial, None)
         for serial in self._fresh({serial: (host, device.state, device.model)
                                    for serial, (host, device) in found.items()}):
             host, device = found[serial]
@@ -249,15 +251,17 @@ class _Shown:
         return fresh
 
 
-async def _ready_here(scheduler: Address[SchedulerMsg], serial: str) -> bool:
-    def ask(reply: Reply[DeviceSnapshot | None]) -> SchedulerMsg:
-        return GetDevice(serial=serial, reply=reply)
+async def _ready_here(scheduler: Address[SchedulerMsg]) -> set[str]:
+    """The phones ready for work on this host, as its scheduler says (none if it cannot
+    say now: busy, or stopping; the store's word stands)."""
+    def ask(reply: Reply[list[DeviceSnapshot]]) -> SchedulerMsg:
+        return ListDevices(reply=reply)
 
     try:
         here = await scheduler.request(ask, timeout=_ASK_WITHIN)
-    except ActorError:  # busy, or stopping: the store's word stands
-        return False
-    return here is not None and here.state == "device"
+    except ActorError:
+        return set()
+    return {device.serial for device in here if device.state == "device"}
 
 
 async def _read(reading: Awaitable[list[T]]) -> list[T] | None:
