@@ -227,8 +227,7 @@ def device_routes(facade: Facade, phones: Phones, held: GroupsOfPhones,
         given.check()
         serials = await named_phones(given.serials, given.groups, facade.store.groups)
         devices = await facade.devices()
-        far = await others.far(serials, ready_here={serial for serial, device in devices.items()
-                                                    if device.state == "device"})
+        far = await others.far(serials, here=devices)
         unknown = [serial for serial in serials
                    if serial not in devices and serial not in far.serials]
         if unknown and FROM_HOST not in request.headers:  # (passed on: said per phone)

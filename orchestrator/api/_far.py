@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -17,6 +17,7 @@ import httpx
 import trio
 from quart import request
 
+from actors.messages import DeviceSnapshot
 from scripts.driver import DriverError
 
 from ..errors import InvalidParams
@@ -55,10 +56,12 @@ class Far:
     _client: httpx.AsyncClient | None
     _path: str  # of the route asked: the other hosts are asked the same
     _headers: Mapping[str, str]
+    #: Every phone of `parts` (each request asks it once per phone named).
+    serials: frozenset[str] = attrs.field(init=False)
 
-    @property
-    def serials(self) -> set[str]:
-        return {serial for part in self.parts.values() for serial in part}
+    @serials.default
+    def _every_part(self) -> frozenset[str]:
+        return frozenset(serial for part in self.parts.values() for serial in part)
 
     async def ask(self, where: Where, answer: type[T], *, per_phone: float,
                   body: object = None, form: Mapping[str, str] | None = None,
@@ -100,12 +103,15 @@ class OtherHosts:
     client: httpx.AsyncClient | None
     facade: Facade
 
-    async def far(self, serials: Sequence[str], *, ready_here: Collection[str]) -> Far:
-        """Those of `serials` not ready here that another host sees; none for a request
-        another host sent."""
+    async def far(self, serials: Sequence[str], *,
+                  here: Mapping[str, DeviceSnapshot]) -> Far:
+        """Those of `serials` not ready here (in `here`, this host's phones) that another
+        host sees; none for a request another host sent."""
         parts: dict[Where, list[str]] = {}
         if self.client is not None and FROM_HOST not in request.headers:
-            found = await self.facade.apis_of([s for s in serials if s not in ready_here])
+            found = await self.facade.apis_of([
+                serial for serial in serials
+                if serial not in here or here[serial].state != "device"])
             for serial in serials:
                 if serial in found:
                     parts.setdefault(found[serial], []).append(serial)
@@ -141,10 +147,9 @@ async def on_each_phone(serials: Sequence[str], away: Mapping[str, str], far: Fa
             done[serial] = said[serial] if serial in said else failed(
                 serial, got if isinstance(got, str) else f"host {where[0]} said nothing of it")
 
-    far_serials = far.serials
     async with trio.open_nursery() as nursery:
         for serial in serials:
-            if serial not in away and serial not in far_serials:
+            if serial not in away and serial not in far.serials:
                 nursery.start_soon(one, serial)
         for where, serials_there in far.parts.items():
             nursery.start_soon(part, where, serials_there)

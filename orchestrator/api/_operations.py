@@ -121,9 +121,9 @@ def operation_routes(facade: Facade, phones: Phones, others: OtherHosts) -> Blue
         named = await named_phones(serials, groups, facade.store.groups)
         if not named:
             raise InvalidParams("$.groups: the groups named hold no phone")
-        states = {serial: device.state for serial, device in (await facade.devices()).items()}
-        far = await others.far(named, ready_here={serial for serial, state in states.items()
-                                                  if state == "device"})
+        devices = await facade.devices()
+        states = {serial: device.state for serial, device in devices.items()}
+        far = await others.far(named, here=devices)
         away = {serial: f"phone {serial} is {states.get(serial, 'not connected')}"
                 for serial in named if states.get(serial) != "device"
                 and serial not in far.serials}
