@@ -57,11 +57,17 @@ def session_cookie(cookie: str) -> str | None:
     """Of a `Cookie` header, the console's session alone (as a `Cookie` header), if it is
     there: what another host of the farm needs of it (cookies know no ports, so the
     others may be another app's on this host name)."""
-    # werkzeug's parser: the stdlib's stops at the first cookie it cannot read
-    session = parse_cookie(cookie).get(SESSION_COOKIE)
+    session = _session(cookie)
     if session is None or not (session.isascii() and session.isalnum()):  # (ours is hex)
         return None
     return f"{SESSION_COOKIE}={session}"
+
+
+def _session(cookie: str | None) -> str | None:
+    """The console's session in a `Cookie` header, if it is there."""
+    # werkzeug's parser: the stdlib's stops at the first cookie it cannot read, and
+    # cookies know no ports: another app on this host name may have set odd ones
+    return parse_cookie(cookie or "").get(SESSION_COOKIE)
 
 
 def is_wildcard(host: str) -> bool:
@@ -184,9 +190,7 @@ class Access:
         scheme, _, given = (authorization or "").strip().partition(" ")
         if scheme.lower() == "bearer" and self.admits(given.strip()):
             return True
-        # werkzeug's parser: the stdlib's stops at the first cookie it cannot read, and
-        # cookies know no ports: another app on this host name may have set odd ones
-        session = parse_cookie(cookie or "").get(SESSION_COOKIE)
+        session = _session(cookie)
         return session is not None and hmac.compare_digest(
             session.encode(), self.session().encode())
 
